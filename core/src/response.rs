@@ -1,0 +1,34 @@
+//! The plain HTTP answer every engine returns; the adapter writes it out.
+
+/// An HTTP response as the protocol engines produce it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The status code.
+    pub status: u16,
+    /// Header fields in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: Vec<u8>,
+}
+
+impl Response {
+    /// A `200` form-encoded response (RFC 5849 2.1, 2.3).
+    pub fn form<'a>(status: u16, pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        Response {
+            status,
+            headers: vec![(
+                "Content-Type".to_owned(),
+                crate::request::FORM_CONTENT_TYPE.to_owned(),
+            )],
+            body: crate::rfc5849::encoding::form_encode(pairs).into_bytes(),
+        }
+    }
+
+    /// The first value of a header field (names compare case-insensitively).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}

@@ -1,0 +1,25 @@
+//! OAuth 1.0 (RFC 5849): parameters, signatures, request validation and
+//! the client signer. Each file holds one part of the spec and cites it.
+
+pub mod base_string;
+pub mod client;
+pub mod encoding;
+pub mod errors;
+pub mod parameters;
+pub mod request;
+pub mod server;
+pub mod signature;
+
+pub use base_string::{base_string_uri, normalized_parameters, signature_base_string, UriError};
+pub use client::{ClientCredentials, Signer, SigningError, TokenCredentials, Transmission};
+pub use errors::Oauth1Error;
+pub use parameters::{parse_authorization_header, ParameterError, RequestParameters, Source};
+pub use request::SignedRequest;
+pub use server::{
+    Client, CredentialSource, Endpoint, NonceUse, Oauth1Config, Oauth1Server, SourceError,
+    TokenKind, VerifiedRequest,
+};
+pub use signature::{
+    HmacSha1, HmacSha256, Plaintext, RsaSha1, SignatureMethod, SignatureMethods, SigningKey,
+    VerifyingKey,
+};

@@ -1,0 +1,429 @@
+//! Where OAuth parameters travel (RFC 5849 3.5) and how they are collected
+//! for signing (RFC 5849 3.4.1.3.1): the `Authorization` header, the form
+//! body and the query.
+
+use std::fmt;
+
+use super::encoding::{form_decode, percent_decode, DecodeError};
+use crate::request::Request;
+
+/// Where a parameter was carried (RFC 5849 3.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The `Authorization: OAuth ...` header (3.5.1).
+    Header,
+    /// The `application/x-www-form-urlencoded` entity body (3.5.2).
+    Body,
+    /// The query component of the request URI (3.5.3).
+    Query,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::Header => "the Authorization header",
+            Source::Body => "the form body",
+            Source::Query => "the query",
+        })
+    }
+}
+
+/// One decoded name/value pair and where it came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Parameter {
+    /// The decoded name.
+    pub name: String,
+    /// The decoded value (may be empty).
+    pub value: String,
+    /// Where it was carried.
+    pub source: Source,
+}
+
+/// Why an `Authorization: OAuth` header does not parse (RFC 5849 3.5.1).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeaderError {
+    /// A parameter has no name before its `=`.
+    #[error("a parameter has no name")]
+    EmptyName,
+    /// A name is not followed at once by `="`.
+    #[error("parameter {name:?} is not followed by =\"value\"")]
+    UnquotedValue {
+        /// The parameter's name as written.
+        name: String,
+    },
+    /// A quoted value has no closing quote.
+    #[error("the value of {name:?} has no closing quote")]
+    UnterminatedValue {
+        /// The parameter's name as written.
+        name: String,
+    },
+    /// Something other than `,` follows a value.
+    #[error("the value of {name:?} is not followed by a comma")]
+    MissingComma {
+        /// The parameter's name as written.
+        name: String,
+    },
+    /// A name or value is not valid percent-encoding (3.6).
+    #[error("{name:?} is not valid percent-encoding: {reason}")]
+    BadEncoding {
+        /// The parameter's name as written.
+        name: String,
+        /// What was wrong with the encoding.
+        reason: DecodeError,
+    },
+    /// More than one `Authorization` header uses the OAuth scheme.
+    #[error("more than one Authorization header uses the OAuth scheme")]
+    MultipleHeaders,
+    /// `realm` is given twice.
+    #[error("realm is given twice")]
+    DuplicateRealm,
+}
+
+/// Why the OAuth parameters of a request cannot be collected.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParameterError {
+    /// The `Authorization: OAuth` header does not parse.
+    #[error("malformed Authorization header: {0}")]
+    MalformedHeader(#[from] HeaderError),
+    /// The query is not valid form encoding.
+    #[error("malformed query: {0}")]
+    MalformedQuery(DecodeError),
+    /// The form body is not valid form encoding.
+    #[error("malformed form body: {0}")]
+    MalformedBody(DecodeError),
+    /// A protocol parameter (`oauth_*`) appears twice, in one place or two.
+    #[error("protocol parameter {name} is given twice (in {first} and in {second})")]
+    DuplicateParameter {
+        /// The duplicated name.
+        name: String,
+        /// Where it was first seen.
+        first: Source,
+        /// Where it was seen again.
+        second: Source,
+    },
+}
+
+/// The parsed `Authorization: OAuth` header.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuthorizationHeader {
+    /// The `realm`, as written (not signed, 3.4.1.3.1).
+    pub realm: Option<String>,
+    /// The other parameters, decoded, in order.
+    pub parameters: Vec<(String, String)>,
+}
+
+/// RFC 5849 3.5.1: parses one `Authorization` header value. Answers
+/// `Ok(None)` when the header uses another scheme (`Basic`, `Bearer` ...).
+pub fn parse_authorization_header(value: &str) -> Result<Option<AuthorizationHeader>, HeaderError> {
+    let value = value.trim_start_matches(is_linear_whitespace);
+    let scheme_end = value.find(is_linear_whitespace).unwrap_or(value.len());
+    if !value[..scheme_end].eq_ignore_ascii_case("OAuth") {
+        return Ok(None);
+    }
+    let mut header = AuthorizationHeader::default();
+    let mut rest = &value[scheme_end..];
+    loop {
+        rest = rest.trim_start_matches(is_linear_whitespace);
+        if rest.is_empty() {
+            return Ok(Some(header));
+        }
+        if let Some(after) = rest.strip_prefix(',') {
+            rest = after;
+            continue;
+        }
+        let name_end = rest
+            .find(|c: char| c == '=' || c == ',' || c == '"' || is_linear_whitespace(c))
+            .unwrap_or(rest.len());
+        let name = &rest[..name_end];
+        if name.is_empty() {
+            return Err(HeaderError::EmptyName);
+        }
+        let Some(quoted) = rest[name_end..].strip_prefix("=\"") else {
+            return Err(HeaderError::UnquotedValue { name: name.into() });
+        };
+        let Some(value_end) = quoted.find('"') else {
+            return Err(HeaderError::UnterminatedValue { name: name.into() });
+        };
+        let raw_value = &quoted[..value_end];
+        rest = quoted[value_end + 1..].trim_start_matches(is_linear_whitespace);
+        if !rest.is_empty() && !rest.starts_with(',') {
+            return Err(HeaderError::MissingComma { name: name.into() });
+        }
+        if name == "realm" {
+            if header.realm.replace(raw_value.to_owned()).is_some() {
+                return Err(HeaderError::DuplicateRealm);
+            }
+            continue;
+        }
+        let bad_encoding = |reason| HeaderError::BadEncoding {
+            name: name.into(),
+            reason,
+        };
+        let decoded_name = percent_decode(name, false).map_err(bad_encoding)?;
+        let decoded_value = percent_decode(raw_value, false).map_err(bad_encoding)?;
+        header.parameters.push((decoded_name, decoded_value));
+    }
+}
+
+fn is_linear_whitespace(c: char) -> bool {
+    c == ' ' || c == '\t'
+}
+
+/// Every parameter of a request, from all three places, with the realm.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RequestParameters {
+    /// The header's `realm`, if the header gave one.
+    pub realm: Option<String>,
+    /// Every parameter in order: header, then body, then query.
+    pub parameters: Vec<Parameter>,
+}
+
+impl RequestParameters {
+    /// RFC 5849 3.4.1.3.1 and 3.5: collects the parameters of the header,
+    /// the form body (only when the body is a single-part form) and the
+    /// query. A protocol parameter (`oauth_*`) given twice is an error.
+    pub fn collect(request: &Request) -> Result<Self, ParameterError> {
+        let mut collected = RequestParameters::default();
+        let mut oauth_headers = request
+            .header_values("authorization")
+            .filter_map(|value| parse_authorization_header(value).transpose());
+        if let Some(header) = oauth_headers.next() {
+            if oauth_headers.next().is_some() {
+                return Err(HeaderError::MultipleHeaders.into());
+            }
+            let header = header?;
+            collected.realm = header.realm;
+            collected.add(header.parameters, Source::Header)?;
+        }
+        if request.has_form_body() {
+            let body = std::str::from_utf8(&request.body)
+                .map_err(|_| ParameterError::MalformedBody(DecodeError::NotUtf8))?;
+            let pairs = form_decode(body).map_err(ParameterError::MalformedBody)?;
+            collected.add(pairs, Source::Body)?;
+        }
+        if let Some(query) = query_of(&request.uri) {
+            let pairs = form_decode(query).map_err(ParameterError::MalformedQuery)?;
+            collected.add(pairs, Source::Query)?;
+        }
+        Ok(collected)
+    }
+
+    fn add(&mut self, pairs: Vec<(String, String)>, source: Source) -> Result<(), ParameterError> {
+        for (name, value) in pairs {
+            if name.starts_with("oauth_") {
+                if let Some(first) = self.find(&name) {
+                    return Err(ParameterError::DuplicateParameter {
+                        name,
+                        first: first.source,
+                        second: source,
+                    });
+                }
+            }
+            self.parameters.push(Parameter {
+                name,
+                value,
+                source,
+            });
+        }
+        Ok(())
+    }
+
+    fn find(&self, name: &str) -> Option<&Parameter> {
+        self.parameters.iter().find(|p| p.name == name)
+    }
+
+    /// The value of a protocol parameter (names starting `oauth_` are unique).
+    pub fn protocol(&self, name: &str) -> Option<&str> {
+        debug_assert!(name.starts_with("oauth_"));
+        self.find(name).map(|p| p.value.as_str())
+    }
+}
+
+/// The query of an absolute URI: after the first `?`, before any `#`.
+pub fn query_of(uri: &str) -> Option<&str> {
+    let without_fragment = uri.split('#').next().unwrap_or(uri);
+    without_fragment.split_once('?').map(|(_, query)| query)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn pairs(header: &AuthorizationHeader) -> Vec<(&str, &str)> {
+        header
+            .parameters
+            .iter()
+            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn parses_the_rfc_header() {
+        let header = parse_authorization_header(
+            "OAuth realm=\"Photos\",\r\n oauth_consumer_key=\"dpf43f3p2l4k3l03\",\
+             oauth_signature_method=\"HMAC-SHA1\", oauth_timestamp=\"137131200\",\
+             \toauth_callback=\"http%3A%2F%2Fprinter.example.com%2Fready\",  oauth_signature=\"74KNZJeDHnMBp0EMJ9ZHt%2FXKycU%3D\"",
+        );
+        // A CR LF is not linear whitespace in a single header value.
+        assert!(header.is_err());
+
+        let header = parse_authorization_header(
+            "oauth  realm=\"Photos\", oauth_consumer_key=\"dpf43f3p2l4k3l03\",\
+             oauth_timestamp=\"137131200\",\toauth_callback=\"http%3A%2F%2Fprinter.example.com%2Fready\",\
+             oauth_signature=\"74KNZJeDHnMBp0EMJ9ZHt%2FXKycU%3D\", oauth_empty=\"\"",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(header.realm.as_deref(), Some("Photos"));
+        assert_eq!(
+            pairs(&header),
+            [
+                ("oauth_consumer_key", "dpf43f3p2l4k3l03"),
+                ("oauth_timestamp", "137131200"),
+                ("oauth_callback", "http://printer.example.com/ready"),
+                ("oauth_signature", "74KNZJeDHnMBp0EMJ9ZHt/XKycU="),
+                ("oauth_empty", ""),
+            ]
+        );
+    }
+
+    #[test]
+    fn other_schemes_are_not_oauth() {
+        assert_eq!(parse_authorization_header("Bearer abc"), Ok(None));
+        assert_eq!(parse_authorization_header("OAuthx a=\"b\""), Ok(None));
+        assert_eq!(parse_authorization_header(""), Ok(None));
+        assert_eq!(
+            parse_authorization_header("OAuth").unwrap(),
+            Some(AuthorizationHeader::default())
+        );
+    }
+
+    #[test]
+    fn malformed_headers_name_the_rule() {
+        let err = |value| parse_authorization_header(value).unwrap_err();
+        assert_eq!(
+            err("OAuth a=b"),
+            HeaderError::UnquotedValue { name: "a".into() }
+        );
+        assert_eq!(
+            err("OAuth a = \"b\""),
+            HeaderError::UnquotedValue { name: "a".into() }
+        );
+        assert_eq!(
+            err("OAuth a=\"b"),
+            HeaderError::UnterminatedValue { name: "a".into() }
+        );
+        assert_eq!(
+            err("OAuth a=\"b\" c=\"d\""),
+            HeaderError::MissingComma { name: "a".into() }
+        );
+        assert_eq!(err("OAuth =\"b\""), HeaderError::EmptyName);
+        assert_eq!(
+            err("OAuth a=\"%zz\""),
+            HeaderError::BadEncoding {
+                name: "a".into(),
+                reason: DecodeError::BadEscape
+            }
+        );
+        assert_eq!(
+            err("OAuth realm=\"a\", realm=\"b\""),
+            HeaderError::DuplicateRealm
+        );
+    }
+
+    #[test]
+    fn duplicates_are_refused_within_and_across_places() {
+        let twice_in_header = Request::new("GET", "http://example.com/").with_header(
+            "Authorization",
+            "OAuth oauth_nonce=\"a\", oauth_nonce=\"b\"",
+        );
+        assert_eq!(
+            RequestParameters::collect(&twice_in_header),
+            Err(ParameterError::DuplicateParameter {
+                name: "oauth_nonce".into(),
+                first: Source::Header,
+                second: Source::Header,
+            })
+        );
+        let header_and_query = Request::new("GET", "http://example.com/?oauth_token=x")
+            .with_header("Authorization", "OAuth oauth_token=\"y\"");
+        assert_eq!(
+            RequestParameters::collect(&header_and_query),
+            Err(ParameterError::DuplicateParameter {
+                name: "oauth_token".into(),
+                first: Source::Header,
+                second: Source::Query,
+            })
+        );
+        let body_and_query = Request::new("POST", "http://example.com/?oauth_token=x")
+            .with_form(&[("oauth_token", "x")]);
+        assert!(matches!(
+            RequestParameters::collect(&body_and_query),
+            Err(ParameterError::DuplicateParameter {
+                first: Source::Body,
+                second: Source::Query,
+                ..
+            })
+        ));
+        let two_headers = Request::new("GET", "http://example.com/")
+            .with_header("Authorization", "OAuth a=\"1\"")
+            .with_header("Authorization", "OAuth b=\"1\"");
+        assert_eq!(
+            RequestParameters::collect(&two_headers),
+            Err(ParameterError::MalformedHeader(
+                HeaderError::MultipleHeaders
+            ))
+        );
+    }
+
+    #[test]
+    fn repeated_non_protocol_parameters_are_kept() {
+        let request =
+            Request::new("POST", "http://example.com/r?a3=a#frag").with_form(&[("a3", "2 q")]);
+        let collected = RequestParameters::collect(&request).unwrap();
+        let values: Vec<_> = collected
+            .parameters
+            .iter()
+            .map(|p| (p.value.as_str(), p.source))
+            .collect();
+        assert_eq!(values, [("2 q", Source::Body), ("a", Source::Query)]);
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_form_is_not_read() {
+        let request = Request::new("POST", "http://example.com/")
+            .with_header("Content-Type", "application/json");
+        let request = Request {
+            body: b"oauth_token=x".to_vec(),
+            ..request
+        };
+        assert!(RequestParameters::collect(&request)
+            .unwrap()
+            .parameters
+            .is_empty());
+    }
+
+    proptest! {
+        #[test]
+        fn header_parser_never_panics(value in any::<String>()) {
+            let _ = parse_authorization_header(&value);
+        }
+
+        #[test]
+        fn encoded_headers_parse_back(params in proptest::collection::vec(("[a-z_]{1,12}", any::<String>()), 0..6)) {
+            let params: Vec<(String, String)> = params.into_iter().filter(|(n, _)| n != "realm").collect();
+            let value = format!(
+                "OAuth realm=\"r\", {}",
+                params
+                    .iter()
+                    .map(|(n, v)| format!("{}=\"{}\"", super::super::encoding::percent_encode(n), super::super::encoding::percent_encode(v)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            let header = parse_authorization_header(&value).unwrap().unwrap();
+            prop_assert_eq!(header.realm.as_deref(), Some("r"));
+            prop_assert_eq!(header.parameters, params);
+        }
+    }
+}
