@@ -1,0 +1,103 @@
+//! A fixed set of clients and tokens with a nonce record, held in memory.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
+
+/// A [`CredentialSource`] over fixed clients and tokens, recording nonces
+/// in memory. It stands in for the store where a test needs only the
+/// validator.
+#[derive(Debug, Default)]
+pub struct FixedCredentials {
+    clients: HashMap<String, Client>,
+    tokens: HashMap<(String, String, TokenKind), String>,
+    nonces: Mutex<HashSet<(String, Option<String>, u64, String)>>,
+}
+
+impl FixedCredentials {
+    /// No clients, no tokens.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a client with its shared-secret.
+    pub fn with_client(mut self, key: &str, secret: &str) -> Self {
+        self.clients.insert(
+            key.to_owned(),
+            Client {
+                secret: secret.to_owned(),
+                rsa_public_key: None,
+                callback_uris: Vec::new(),
+            },
+        );
+        self
+    }
+
+    /// Changes an added client (registers a callback, an RSA key ...).
+    ///
+    /// # Panics
+    /// If no client of this key was added: a mistake in the test itself.
+    pub fn with_client_change(mut self, key: &str, change: impl FnOnce(&mut Client)) -> Self {
+        let client = self
+            .clients
+            .get_mut(key)
+            .unwrap_or_else(|| panic!("add client {key} before changing it"));
+        change(client);
+        self
+    }
+
+    /// Adds a token of this kind, held by this client.
+    pub fn with_token(
+        mut self,
+        client_key: &str,
+        token: &str,
+        secret: &str,
+        kind: TokenKind,
+    ) -> Self {
+        self.tokens.insert(
+            (client_key.to_owned(), token.to_owned(), kind),
+            secret.to_owned(),
+        );
+        self
+    }
+
+    /// How many nonce uses were recorded.
+    pub fn nonces_recorded(&self) -> usize {
+        self.nonces.lock().unwrap_or_else(|e| e.into_inner()).len()
+    }
+}
+
+#[async_trait]
+impl CredentialSource for FixedCredentials {
+    async fn client(&self, client_key: &str) -> Result<Option<Client>, SourceError> {
+        Ok(self.clients.get(client_key).cloned())
+    }
+
+    async fn token_secret(
+        &self,
+        client_key: &str,
+        token: &str,
+        kind: TokenKind,
+    ) -> Result<Option<String>, SourceError> {
+        Ok(self
+            .tokens
+            .get(&(client_key.to_owned(), token.to_owned(), kind))
+            .cloned())
+    }
+
+    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
+        let record = (
+            nonce.client_key.to_owned(),
+            nonce.token.map(str::to_owned),
+            nonce.timestamp,
+            nonce.nonce.to_owned(),
+        );
+        Ok(self
+            .nonces
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(record))
+    }
+}
