@@ -6,6 +6,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
 
+/// A recorded nonce use: client, token, timestamp, nonce.
+type NonceRecord = (String, Option<String>, u64, String);
+
 /// A [`CredentialSource`] over fixed clients and tokens, recording nonces
 /// in memory. It stands in for the store where a test needs only the
 /// validator.
@@ -13,7 +16,7 @@ use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, SourceError, Tok
 pub struct FixedCredentials {
     clients: HashMap<String, Client>,
     tokens: HashMap<(String, String, TokenKind), String>,
-    nonces: Mutex<HashSet<(String, Option<String>, u64, String)>>,
+    nonces: Mutex<HashSet<NonceRecord>>,
 }
 
 impl FixedCredentials {
@@ -22,16 +25,18 @@ impl FixedCredentials {
         Self::default()
     }
 
-    /// Adds a client with its shared-secret.
+    /// Adds a client with its shared-secret (or sets the secret of one
+    /// already added, keeping its callbacks and key).
     pub fn with_client(mut self, key: &str, secret: &str) -> Self {
-        self.clients.insert(
-            key.to_owned(),
-            Client {
-                secret: secret.to_owned(),
+        let client = self
+            .clients
+            .entry(key.to_owned())
+            .or_insert_with(|| Client {
+                secret: String::new(),
                 rsa_public_key: None,
                 callback_uris: Vec::new(),
-            },
-        );
+            });
+        client.secret = secret.to_owned();
         self
     }
 
@@ -88,7 +93,7 @@ impl CredentialSource for FixedCredentials {
     }
 
     async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
-        let record = (
+        let record: NonceRecord = (
             nonce.client_key.to_owned(),
             nonce.token.map(str::to_owned),
             nonce.timestamp,

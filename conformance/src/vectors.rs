@@ -58,8 +58,12 @@ impl Vector {
 
     /// The client, token and callback the request needs, with no nonce used yet.
     pub fn credentials(&self) -> FixedCredentials {
+        self.add_credentials(FixedCredentials::new())
+    }
+
+    fn add_credentials(&self, credentials: FixedCredentials) -> FixedCredentials {
         let (key, secret) = self.client;
-        let mut credentials = FixedCredentials::new().with_client(key, secret);
+        let mut credentials = credentials.with_client(key, secret);
         if let Some(callback) = self.callback {
             credentials = credentials
                 .with_client_change(key, |client| client.callback_uris.push(callback.to_owned()));
@@ -289,4 +293,13 @@ pub fn all() -> Vec<Vector> {
     all.push(rfc5849_3_4_4());
     all.push(oauth_core_a_5());
     all
+}
+
+/// The clients and tokens of every vector in one source, with no nonce used.
+pub fn all_credentials() -> FixedCredentials {
+    all()
+        .iter()
+        .fold(FixedCredentials::new(), |credentials, vector| {
+            vector.add_credentials(credentials)
+        })
 }
