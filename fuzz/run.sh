@@ -15,7 +15,7 @@ for target in $(cargo fuzz list); do
     if ! cargo fuzz run "$target" "corpus/$target" "seeds/$target" -- \
         -max_total_time="$seconds" -print_final_stats=1 >"$log" 2>&1; then
         tail -n 60 "$log"
-        echo "fuzz: $target FAILED (the crashing input is under fuzz/artifacts/$target)"
+        echo "fuzz: $target FAILED (see above; a crashing input is kept under fuzz/artifacts/$target)"
         exit 1
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")

@@ -1,23 +1,57 @@
 //! What credlog's criterion benchmarks and load harness share.
 //!
-//! The benchmarks measure the engine, not a store: [`AcceptingSource`]
-//! answers the client and token look-ups from fixed credentials and
-//! accepts every nonce, so each iteration runs the whole accepting path.
+//! The engine benchmarks measure the engine, not a store or an executor:
+//! [`AcceptingSource`] answers for one client and one token from memory and
+//! accepts every nonce, and [`ready`] polls a future that never waits, so
+//! each iteration runs the whole accepting path and nothing else. The
+//! store's own costs are measured by its benchmarks.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-use async_trait::async_trait;
-use credlog_conformance::FixedCredentials;
-use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
-/// Fixed clients and tokens; every nonce is new.
-#[derive(Debug)]
-pub struct AcceptingSource(pub FixedCredentials);
+use async_trait::async_trait;
+use credlog_conformance::vectors::Vector;
+use credlog_core::rfc5849::{Client, CredentialSource, Endpoint, NonceUse, SourceError, TokenKind};
+
+/// One client and, optionally, one token; every nonce is new.
+#[derive(Debug, Clone)]
+pub struct AcceptingSource {
+    /// The client's key.
+    pub client_key: String,
+    /// The client.
+    pub client: Client,
+    /// The token, its kind and its shared-secret.
+    pub token: Option<(String, TokenKind, String)>,
+}
+
+impl AcceptingSource {
+    /// The client, token and callback a vector's request needs.
+    pub fn for_vector(vector: &Vector) -> Self {
+        let kind = match vector.endpoint {
+            Endpoint::Token => TokenKind::Temporary,
+            _ => TokenKind::Token,
+        };
+        AcceptingSource {
+            client_key: vector.client.0.to_owned(),
+            client: Client {
+                secret: vector.client.1.to_owned(),
+                rsa_public_key: None,
+                callback_uris: vector.callback.iter().map(|c| c.to_string()).collect(),
+            },
+            token: vector
+                .token
+                .map(|(t, secret)| (t.to_owned(), kind, secret.to_owned())),
+        }
+    }
+}
 
 #[async_trait]
 impl CredentialSource for AcceptingSource {
     async fn client(&self, client_key: &str) -> Result<Option<Client>, SourceError> {
-        self.0.client(client_key).await
+        Ok((client_key == self.client_key).then(|| self.client.clone()))
     }
 
     async fn token_secret(
@@ -26,10 +60,27 @@ impl CredentialSource for AcceptingSource {
         token: &str,
         kind: TokenKind,
     ) -> Result<Option<String>, SourceError> {
-        self.0.token_secret(client_key, token, kind).await
+        Ok(match &self.token {
+            Some((t, k, secret)) if client_key == self.client_key && t == token && *k == kind => {
+                Some(secret.clone())
+            }
+            _ => None,
+        })
     }
 
     async fn use_nonce(&self, _nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
         Ok(true)
+    }
+}
+
+/// Runs a future that never waits (the engine over an in-memory source)
+/// to completion.
+///
+/// # Panics
+/// If the future waits: it needs a real executor.
+pub fn ready<F: Future>(future: F) -> F::Output {
+    match pin!(future).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(output) => output,
+        Poll::Pending => panic!("the benchmarked future waited; it needs an executor"),
     }
 }

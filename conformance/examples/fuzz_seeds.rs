@@ -33,7 +33,7 @@ fn main() -> io::Result<()> {
                 .parameters()
                 .parameters
                 .iter()
-                .map(|p| (p.name.as_str(), p.value.as_str())),
+                .map(|p| (p.name.as_ref(), p.value.as_ref())),
         );
         write(
             "base_string",

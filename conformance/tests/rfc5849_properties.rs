@@ -152,9 +152,9 @@ fn change_pair(text: &str, index: usize) -> Option<String> {
     let mut pairs = form_decode(text).ok()?;
     let len = pairs.len();
     let pair = pairs.get_mut(index % len.max(1))?;
-    pair.1.push('x');
+    pair.1.to_mut().push('x');
     Some(form_encode(
-        pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+        pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref())),
     ))
 }
 
@@ -178,11 +178,10 @@ fn change_one_value(request: &Request, index: usize) -> Request {
         .unwrap();
     match place {
         0 => {
-            let mut parsed = parse_authorization_header(&header.unwrap())
-                .unwrap()
-                .unwrap();
+            let header = header.unwrap();
+            let mut parsed = parse_authorization_header(&header).unwrap().unwrap();
             let len = parsed.parameters.len();
-            parsed.parameters[index % len].1.push('x');
+            parsed.parameters[index % len].1.to_mut().push('x');
             let value = format!(
                 "OAuth {}",
                 parsed

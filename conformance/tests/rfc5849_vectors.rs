@@ -40,7 +40,7 @@ fn base_strings_and_normalised_parameters_match_byte_for_byte() {
                 .parameters()
                 .parameters
                 .iter()
-                .map(|p| (p.name.as_str(), p.value.as_str()));
+                .map(|p| (p.name.as_ref(), p.value.as_ref()));
             assert_eq!(
                 credlog_core::rfc5849::normalized_parameters(parameters),
                 normalized,

@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(parameters) = form_decode(lines.next().unwrap_or("")) else {
         return;
     };
-    let parameters = parameters.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+    let parameters = parameters.iter().map(|(n, v)| (n.as_ref(), v.as_ref()));
     if let Ok(base_string) = signature_base_string(method, uri, parameters) {
         let separators = base_string.matches('&').count();
         let method_separators = method.matches('&').count();

@@ -19,7 +19,8 @@ fuzz_target!(|data: &[u8]| {
         .map(|(name, value)| format!("{}=\"{}\"", percent_encode(name), percent_encode(value)))
         .collect::<Vec<_>>()
         .join(", ");
-    let again = parse_authorization_header(&format!("OAuth {encoded}"))
+    let encoded = format!("OAuth {encoded}");
+    let again = parse_authorization_header(&encoded)
         .expect("an encoded header parses")
         .expect("an encoded header is OAuth");
     assert_eq!(again.parameters, header.parameters);

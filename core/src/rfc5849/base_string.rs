@@ -1,6 +1,6 @@
 //! The signature base string (RFC 5849 3.4.1).
 
-use super::encoding::percent_encode_into;
+use super::encoding::{cmp_encoded, percent_encode_into, percent_encode_twice_into};
 
 /// Why a request URI cannot give a base string URI (RFC 5849 3.4.1.2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,20 +27,31 @@ pub fn base_string_uri(uri: &str) -> Result<String, UriError> {
 }
 
 fn push_base_string_uri(out: &mut String, uri: &str) -> Result<(), UriError> {
-    let (scheme, rest) = uri.split_once("://").ok_or(UriError::NotAbsolute)?;
-    let scheme_is_valid = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+    let scheme_end = uri
+        .bytes()
+        .position(|b| b == b':')
+        .ok_or(UriError::NotAbsolute)?;
+    let (scheme, rest) = (&uri[..scheme_end], &uri[scheme_end..]);
+    let rest = rest.strip_prefix("://").ok_or(UriError::NotAbsolute)?;
+    let scheme_is_valid = scheme
+        .as_bytes()
+        .first()
+        .is_some_and(u8::is_ascii_alphabetic)
         && scheme
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
     if !scheme_is_valid {
         return Err(UriError::NotAbsolute);
     }
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let position = |text: &str, stop: &[u8]| {
+        text.bytes()
+            .position(|b| stop.contains(&b))
+            .unwrap_or(text.len())
+    };
+    let authority_end = position(rest, b"/?#");
     let authority = &rest[..authority_end];
     let after_authority = &rest[authority_end..];
-    let path = &after_authority[..after_authority
-        .find(['?', '#'])
-        .unwrap_or(after_authority.len())];
+    let path = &after_authority[..position(after_authority, b"?#")];
 
     let host_and_port = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let port_separator = match host_and_port.rfind(']') {
@@ -58,15 +69,19 @@ fn push_base_string_uri(out: &mut String, uri: &str) -> Result<(), UriError> {
         return Err(UriError::BadPort);
     }
     let port = port.trim_start_matches('0');
-    let default_port = match scheme.to_ascii_lowercase().as_str() {
-        "http" => "80",
-        "https" => "443",
-        _ => "",
+    let default_port = if scheme.eq_ignore_ascii_case("http") {
+        "80"
+    } else if scheme.eq_ignore_ascii_case("https") {
+        "443"
+    } else {
+        ""
     };
 
-    out.extend(scheme.chars().map(|c| c.to_ascii_lowercase()));
+    let start = out.len();
+    out.push_str(scheme);
     out.push_str("://");
-    out.extend(host.chars().map(|c| c.to_ascii_lowercase()));
+    out.push_str(host);
+    out[start..].make_ascii_lowercase();
     if !port.is_empty() && port != default_port {
         out.push(':');
         out.push_str(port);
@@ -75,53 +90,62 @@ fn push_base_string_uri(out: &mut String, uri: &str) -> Result<(), UriError> {
     Ok(())
 }
 
+/// RFC 5849 3.4.1.3.2 steps 1 and 2: the parameters without
+/// `oauth_signature`, sorted by encoded name, then by encoded value.
+fn sorted<'a>(parameters: impl IntoIterator<Item = (&'a str, &'a str)>) -> Vec<(&'a str, &'a str)> {
+    let mut pairs: Vec<(&str, &str)> = parameters
+        .into_iter()
+        .filter(|(name, _)| *name != "oauth_signature")
+        .collect();
+    pairs.sort_unstable_by(|(n1, v1), (n2, v2)| {
+        cmp_encoded(n1, n2).then_with(|| cmp_encoded(v1, v2))
+    });
+    pairs
+}
+
 /// RFC 5849 3.4.1.3.2: the normalised parameter string. Names and values
 /// are encoded (3.6), sorted by name and then by value (byte order), joined
 /// as `name=value` pairs with `&`; `oauth_signature` is left out.
 pub fn normalized_parameters<'a>(
     parameters: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> String {
-    let mut encoded: Vec<(String, String)> = parameters
-        .into_iter()
-        .filter(|(name, _)| *name != "oauth_signature")
-        .map(|(name, value)| {
-            let mut n = String::with_capacity(name.len());
-            percent_encode_into(&mut n, name);
-            let mut v = String::with_capacity(value.len());
-            percent_encode_into(&mut v, value);
-            (n, v)
-        })
-        .collect();
-    encoded.sort_unstable();
-    let length = encoded.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
-    let mut out = String::with_capacity(length);
-    for (name, value) in &encoded {
-        if !out.is_empty() {
+    let mut out = String::new();
+    for (i, (name, value)) in sorted(parameters).into_iter().enumerate() {
+        if i > 0 {
             out.push('&');
         }
-        out.push_str(name);
+        percent_encode_into(&mut out, name);
         out.push('=');
-        out.push_str(value);
+        percent_encode_into(&mut out, value);
     }
     out
 }
 
 /// RFC 5849 3.4.1.1: the signature base string: the upper-cased method,
 /// the encoded base string URI and the encoded normalised parameters,
-/// joined by `&`.
+/// joined by `&`. The normalised string is encoded as it is written (each
+/// name and value encoded twice, `=` as `%3D`, `&` as `%26`), in one pass.
 pub fn signature_base_string<'a>(
     method: &str,
     uri: &str,
     parameters: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<String, UriError> {
-    let base_uri = base_string_uri(uri)?;
-    let normalized = normalized_parameters(parameters);
-    let mut out = String::with_capacity(method.len() + 3 * (base_uri.len() + normalized.len()) + 2);
-    out.extend(method.chars().map(|c| c.to_ascii_uppercase()));
+    let pairs = sorted(parameters);
+    let parameters_length: usize = pairs.iter().map(|(n, v)| n.len() + v.len() + 6).sum();
+    let mut out = String::with_capacity(method.len() + 3 * uri.len() + parameters_length * 2);
+    out.push_str(method);
+    out.make_ascii_uppercase();
     out.push('&');
-    percent_encode_into(&mut out, &base_uri);
+    percent_encode_into(&mut out, &base_string_uri(uri)?);
     out.push('&');
-    percent_encode_into(&mut out, &normalized);
+    for (i, (name, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push_str("%26");
+        }
+        percent_encode_twice_into(&mut out, name);
+        out.push_str("%3D");
+        percent_encode_twice_into(&mut out, value);
+    }
     Ok(out)
 }
 
@@ -183,6 +207,13 @@ mod tests {
             signature_base_string("get", "http://example.com", [("n", "v")]).unwrap(),
             "GET&http%3A%2F%2Fexample.com%2F&n%3Dv"
         );
+    }
+
+    #[test]
+    fn sorting_uses_the_encoded_bytes() {
+        // Decoded, "Z" (0x5A) sorts before "[" (0x5B); encoded, "%5B" sorts first.
+        assert_eq!(normalized_parameters([("Z", "1"), ("[", "2")]), "%5B=2&Z=1");
+        assert_eq!(normalized_parameters([("a", "Z"), ("a", "[")]), "a=%5B&a=Z");
     }
 
     #[test]

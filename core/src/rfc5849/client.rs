@@ -1,6 +1,7 @@
 //! The client side of RFC 5849: signing a request with client (and token)
 //! credentials, in any of the three transmissions (3.5).
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -238,14 +239,18 @@ impl Signer {
                 let body =
                     std::str::from_utf8(&request.body).map_err(|_| SigningError::BodyNotForm)?;
                 let mut pairs = form_decode(body).map_err(ParameterError::MalformedBody)?;
-                pairs.extend(protocol.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+                pairs.extend(
+                    protocol
+                        .iter()
+                        .map(|(n, v)| (Cow::Borrowed(*n), Cow::Borrowed(*v))),
+                );
                 if !request.has_form_body() {
                     request
                         .headers
                         .push(("Content-Type".to_owned(), FORM_CONTENT_TYPE.to_owned()));
                 }
                 request.body =
-                    form_encode(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str()))).into_bytes();
+                    form_encode(pairs.iter().map(|(n, v)| (n.as_ref(), v.as_ref()))).into_bytes();
             }
             Transmission::Query => {
                 let (before_fragment, fragment) = match request.uri.find('#') {

@@ -1,15 +1,25 @@
 //! Percent-encoding (RFC 5849 3.6) and the form decoding of query and body
 //! (RFC 5849 3.4.1.3.1, W3C HTML 4.01 17.13.4).
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC};
+use std::borrow::Cow;
+use std::cmp::Ordering;
 
-/// RFC 5849 3.6: every byte but the unreserved set `ALPHA DIGIT - . _ ~` is
-/// encoded, as `%XX` with upper-case hex digits.
-const RESERVED: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
+/// RFC 5849 3.6: the unreserved set `ALPHA DIGIT - . _ ~`, kept as it is.
+fn is_unreserved(byte: u8) -> bool {
+    UNRESERVED[usize::from(byte)]
+}
+
+/// [`is_unreserved`] as a table: it runs for every byte of every base string.
+static UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        let b = byte as u8;
+        table[byte] = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
+        byte += 1;
+    }
+    table
+};
 
 /// Why a percent-encoded or form-encoded string could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -22,29 +32,114 @@ pub enum DecodeError {
     NotUtf8,
 }
 
-/// RFC 5849 3.6: UTF-8 encode, then percent-encode all but unreserved characters.
-pub fn percent_encode(text: &str) -> String {
-    percent_encoding::utf8_percent_encode(text, RESERVED).to_string()
+/// The escape of every byte, `prefix` then two upper-case hex digits;
+/// byte `b`'s escape is at `b * (prefix.len() + 2)`.
+const fn escape_table<const N: usize>(prefix: &[u8]) -> [u8; N] {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let width = prefix.len() + 2;
+    let mut table = [0u8; N];
+    let mut byte = 0;
+    while byte < 256 {
+        let mut i = 0;
+        while i < prefix.len() {
+            table[width * byte + i] = prefix[i];
+            i += 1;
+        }
+        table[width * byte + i] = HEX[byte >> 4];
+        table[width * byte + i + 1] = HEX[byte & 0xF];
+        byte += 1;
+    }
+    table
 }
 
-/// Appends the RFC 5849 3.6 encoding of `text` to `out`, without an allocation of its own.
+const fn ascii(bytes: &[u8]) -> &str {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(_) => panic!("escape tables are ASCII"),
+    }
+}
+
+/// `%XX` for every byte: RFC 5849 3.6.
+const SINGLE: &str = ascii(&{ escape_table::<768>(b"%") });
+/// `%25XX` for every byte: the encoding of an encoding, as the base string
+/// needs for its parameters (3.4.1.1 encodes the normalised string again).
+const DOUBLE: &str = ascii(&{ escape_table::<1280>(b"%25") });
+
+/// RFC 5849 3.6: UTF-8 encode, then percent-encode every byte but the
+/// unreserved characters, as `%XX` with upper-case hex digits.
+pub fn percent_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    percent_encode_into(&mut out, text);
+    out
+}
+
+/// Appends the RFC 5849 3.6 encoding of `text` to `out`.
 pub fn percent_encode_into(out: &mut String, text: &str) {
-    out.extend(percent_encoding::utf8_percent_encode(text, RESERVED));
+    encode_with(out, text, SINGLE);
+}
+
+/// Appends the encoding of the encoding of `text`: what `text` becomes
+/// inside the base string's parameter part, in one pass.
+pub fn percent_encode_twice_into(out: &mut String, text: &str) {
+    encode_with(out, text, DOUBLE);
+}
+
+/// The hot loop of every base string: runs of unreserved bytes are copied
+/// whole, every other byte is replaced by its escape from `table`.
+fn encode_with(out: &mut String, text: &str, table: &str) {
+    let width = table.len() / 256;
+    let mut plain_start = 0;
+    for (i, byte) in text.bytes().enumerate() {
+        if !is_unreserved(byte) {
+            // A run of unreserved bytes is ASCII, so it starts and ends on
+            // character boundaries; an empty run may sit inside a character.
+            if plain_start < i {
+                out.push_str(&text[plain_start..i]);
+            }
+            let at = width * usize::from(byte);
+            out.push_str(&table[at..at + width]);
+            plain_start = i + 1;
+        }
+    }
+    out.push_str(&text[plain_start..]);
+}
+
+/// Orders two strings as their RFC 5849 3.6 encodings order, without
+/// encoding them (3.4.1.3.2 sorts by the encoded bytes, which is not the
+/// order of the decoded ones: "Z" < "[" but "%5B" < "Z").
+///
+/// Up to the first differing byte the encodings agree. There, two
+/// unreserved bytes, or two escapes (`%` and upper-case hex), order as the
+/// bytes do; an escape sorts before any unreserved byte, since `%` (0x25)
+/// is below every unreserved character.
+pub fn cmp_encoded(a: &str, b: &str) -> Ordering {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    match a.iter().zip(b).position(|(x, y)| x != y) {
+        None => a.len().cmp(&b.len()),
+        Some(i) => match (is_unreserved(a[i]), is_unreserved(b[i])) {
+            (false, true) => Ordering::Less,
+            (true, false) => Ordering::Greater,
+            _ => a[i].cmp(&b[i]),
+        },
+    }
 }
 
 /// Strict percent-decoding: every `%` must start a `%XX` escape and the
 /// result must be UTF-8. With `plus_is_space`, `+` decodes to a space, as in
-/// form bodies and queries.
-pub fn percent_decode(text: &str, plus_is_space: bool) -> Result<String, DecodeError> {
-    if !text
-        .bytes()
-        .any(|b| b == b'%' || (plus_is_space && b == b'+'))
-    {
-        return Ok(text.to_owned());
-    }
+/// form bodies and queries. Text with nothing to decode is borrowed.
+pub fn percent_decode(text: &str, plus_is_space: bool) -> Result<Cow<'_, str>, DecodeError> {
     let bytes = text.as_bytes();
+    let first = if plus_is_space {
+        memchr::memchr2(b'%', b'+', bytes)
+    } else {
+        memchr::memchr(b'%', bytes)
+    };
+    let Some(first) = first else {
+        return Ok(Cow::Borrowed(text));
+    };
     let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
+    out.extend_from_slice(&bytes[..first]);
+    let mut i = first;
     while i < bytes.len() {
         match bytes[i] {
             b'%' => {
@@ -66,24 +161,38 @@ pub fn percent_decode(text: &str, plus_is_space: bool) -> Result<String, DecodeE
             }
         }
     }
-    String::from_utf8(out).map_err(|_| DecodeError::NotUtf8)
+    String::from_utf8(out)
+        .map(Cow::Owned)
+        .map_err(|_| DecodeError::NotUtf8)
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
     (byte as char).to_digit(16).map(|d| d as u8)
 }
 
+/// A decoded name/value pair, borrowed from the input where nothing was escaped.
+pub type FormPair<'a> = (Cow<'a, str>, Cow<'a, str>);
+
 /// Decodes an `application/x-www-form-urlencoded` string (a query or a form
 /// body) into name/value pairs in order. A pair without `=` has an empty
 /// value; empty pairs (`a=1&&b=2`) are skipped.
-pub fn form_decode(text: &str) -> Result<Vec<(String, String)>, DecodeError> {
-    text.split('&')
-        .filter(|pair| !pair.is_empty())
-        .map(|pair| {
-            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
-            Ok((percent_decode(name, true)?, percent_decode(value, true)?))
-        })
-        .collect()
+pub fn form_decode(text: &str) -> Result<Vec<FormPair<'_>>, DecodeError> {
+    let mut pairs = Vec::with_capacity(4);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
+        let pair = &rest[..end];
+        rest = rest.get(end + 1..).unwrap_or("");
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match memchr::memchr(b'=', pair.as_bytes()) {
+            Some(i) => (&pair[..i], &pair[i + 1..]),
+            None => (pair, ""),
+        };
+        pairs.push((percent_decode(name, true)?, percent_decode(value, true)?));
+    }
+    Ok(pairs)
 }
 
 /// Encodes name/value pairs as a form string, each name and value encoded
@@ -129,6 +238,15 @@ mod tests {
     }
 
     #[test]
+    fn encoding_twice_in_one_pass_equals_encoding_twice() {
+        for text in ["", "abc", "a b&c=d", "%", "\u{2708}x", "~-._"] {
+            let mut once = String::new();
+            percent_encode_twice_into(&mut once, text);
+            assert_eq!(once, percent_encode(&percent_encode(text)), "{text:?}");
+        }
+    }
+
+    #[test]
     fn decoding_is_strict() {
         assert_eq!(percent_decode("a%2", false), Err(DecodeError::BadEscape));
         assert_eq!(percent_decode("a%zz", false), Err(DecodeError::BadEscape));
@@ -151,7 +269,7 @@ mod tests {
         ];
         let pairs: Vec<(&str, &str)> = pairs
             .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .map(|(n, v)| (n.as_ref(), v.as_ref()))
             .collect();
         assert_eq!(pairs, expected);
     }
@@ -161,14 +279,31 @@ mod tests {
         fn percent_encoding_round_trips(text in any::<String>()) {
             let encoded = percent_encode(&text);
             prop_assert!(encoded.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~%".contains(&b)));
-            prop_assert_eq!(percent_decode(&encoded, false).unwrap(), text.clone());
-            prop_assert_eq!(percent_decode(&encoded, true).unwrap(), text);
+            prop_assert_eq!(percent_decode(&encoded, false).unwrap(), text.as_str());
+            prop_assert_eq!(percent_decode(&encoded, true).unwrap(), text.as_str());
+        }
+
+        #[test]
+        fn ordering_by_encoding_is_the_order_of_the_encoded_strings(
+            prefix in "[a-c%]{0,3}",
+            a in prop_oneof!["[ -~\u{80}-\u{3000}]{0,5}", any::<String>()],
+            b in prop_oneof!["[ -~\u{80}-\u{3000}]{0,5}", any::<String>()],
+        ) {
+            let (a, b) = (format!("{prefix}{a}"), format!("{prefix}{b}"));
+            prop_assert_eq!(cmp_encoded(&a, &b), percent_encode(&a).cmp(&percent_encode(&b)));
+            let mut twice_a = String::new();
+            percent_encode_twice_into(&mut twice_a, &a);
+            prop_assert_eq!(twice_a, percent_encode(&percent_encode(&a)));
         }
 
         #[test]
         fn form_encoding_round_trips(pairs in proptest::collection::vec((any::<String>(), any::<String>()), 0..8)) {
             let encoded = form_encode(pairs.iter().map(|(n, v)| (n.as_str(), v.as_str())));
-            let decoded = form_decode(&encoded).unwrap();
+            let decoded: Vec<(String, String)> = form_decode(&encoded)
+                .unwrap()
+                .into_iter()
+                .map(|(n, v)| (n.into_owned(), v.into_owned()))
+                .collect();
             // Pairs with an empty name and value encode as "=", which decodes back to ("", "").
             prop_assert_eq!(decoded, pairs);
         }

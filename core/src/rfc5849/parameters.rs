@@ -2,9 +2,10 @@
 //! for signing (RFC 5849 3.4.1.3.1): the `Authorization` header, the form
 //! body and the query.
 
+use std::borrow::Cow;
 use std::fmt;
 
-use super::encoding::{form_decode, percent_decode, DecodeError};
+use super::encoding::{form_decode, percent_decode, DecodeError, FormPair};
 use crate::request::Request;
 
 /// Where a parameter was carried (RFC 5849 3.5).
@@ -28,13 +29,14 @@ impl fmt::Display for Source {
     }
 }
 
-/// One decoded name/value pair and where it came from.
+/// One decoded name/value pair and where it came from, borrowed from the
+/// request where nothing was escaped.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Parameter {
+pub struct Parameter<'r> {
     /// The decoded name.
-    pub name: String,
+    pub name: Cow<'r, str>,
     /// The decoded value (may be empty).
-    pub value: String,
+    pub value: Cow<'r, str>,
     /// Where it was carried.
     pub source: Source,
 }
@@ -105,25 +107,33 @@ pub enum ParameterError {
 
 /// The parsed `Authorization: OAuth` header.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct AuthorizationHeader {
+pub struct AuthorizationHeader<'a> {
     /// The `realm`, as written (not signed, 3.4.1.3.1).
-    pub realm: Option<String>,
+    pub realm: Option<&'a str>,
     /// The other parameters, decoded, in order.
-    pub parameters: Vec<(String, String)>,
+    pub parameters: Vec<FormPair<'a>>,
 }
 
 /// RFC 5849 3.5.1: parses one `Authorization` header value. Answers
 /// `Ok(None)` when the header uses another scheme (`Basic`, `Bearer` ...).
-pub fn parse_authorization_header(value: &str) -> Result<Option<AuthorizationHeader>, HeaderError> {
-    let value = value.trim_start_matches(is_linear_whitespace);
-    let scheme_end = value.find(is_linear_whitespace).unwrap_or(value.len());
+pub fn parse_authorization_header(
+    value: &str,
+) -> Result<Option<AuthorizationHeader<'_>>, HeaderError> {
+    let value = skip_linear_whitespace(value);
+    let scheme_end = value
+        .bytes()
+        .position(is_linear_whitespace)
+        .unwrap_or(value.len());
     if !value[..scheme_end].eq_ignore_ascii_case("OAuth") {
         return Ok(None);
     }
-    let mut header = AuthorizationHeader::default();
+    let mut header = AuthorizationHeader {
+        realm: None,
+        parameters: Vec::with_capacity(8),
+    };
     let mut rest = &value[scheme_end..];
     loop {
-        rest = rest.trim_start_matches(is_linear_whitespace);
+        rest = skip_linear_whitespace(rest);
         if rest.is_empty() {
             return Ok(Some(header));
         }
@@ -132,7 +142,8 @@ pub fn parse_authorization_header(value: &str) -> Result<Option<AuthorizationHea
             continue;
         }
         let name_end = rest
-            .find(|c: char| c == '=' || c == ',' || c == '"' || is_linear_whitespace(c))
+            .bytes()
+            .position(|b| matches!(b, b'=' | b',' | b'"') || is_linear_whitespace(b))
             .unwrap_or(rest.len());
         let name = &rest[..name_end];
         if name.is_empty() {
@@ -141,16 +152,16 @@ pub fn parse_authorization_header(value: &str) -> Result<Option<AuthorizationHea
         let Some(quoted) = rest[name_end..].strip_prefix("=\"") else {
             return Err(HeaderError::UnquotedValue { name: name.into() });
         };
-        let Some(value_end) = quoted.find('"') else {
+        let Some(value_end) = memchr::memchr(b'"', quoted.as_bytes()) else {
             return Err(HeaderError::UnterminatedValue { name: name.into() });
         };
         let raw_value = &quoted[..value_end];
-        rest = quoted[value_end + 1..].trim_start_matches(is_linear_whitespace);
+        rest = skip_linear_whitespace(&quoted[value_end + 1..]);
         if !rest.is_empty() && !rest.starts_with(',') {
             return Err(HeaderError::MissingComma { name: name.into() });
         }
         if name == "realm" {
-            if header.realm.replace(raw_value.to_owned()).is_some() {
+            if header.realm.replace(raw_value).is_some() {
                 return Err(HeaderError::DuplicateRealm);
             }
             continue;
@@ -165,25 +176,56 @@ pub fn parse_authorization_header(value: &str) -> Result<Option<AuthorizationHea
     }
 }
 
-fn is_linear_whitespace(c: char) -> bool {
-    c == ' ' || c == '\t'
+fn is_linear_whitespace(byte: u8) -> bool {
+    byte == b' ' || byte == b'\t'
+}
+
+fn skip_linear_whitespace(text: &str) -> &str {
+    let start = text
+        .bytes()
+        .position(|b| !is_linear_whitespace(b))
+        .unwrap_or(text.len());
+    &text[start..]
+}
+
+/// The protocol parameters of RFC 5849 that the validator reads, indexed
+/// as they are collected so that each look-up is one step.
+const PROTOCOL_NAMES: [&str; 9] = [
+    "oauth_consumer_key",
+    "oauth_token",
+    "oauth_signature_method",
+    "oauth_signature",
+    "oauth_timestamp",
+    "oauth_nonce",
+    "oauth_version",
+    "oauth_callback",
+    "oauth_verifier",
+];
+
+fn protocol_index(name: &str) -> Option<usize> {
+    PROTOCOL_NAMES.iter().position(|known| *known == name)
 }
 
 /// Every parameter of a request, from all three places, with the realm.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct RequestParameters {
+pub struct RequestParameters<'r> {
     /// The header's `realm`, if the header gave one.
-    pub realm: Option<String>,
+    pub realm: Option<&'r str>,
     /// Every parameter in order: header, then body, then query.
-    pub parameters: Vec<Parameter>,
+    pub parameters: Vec<Parameter<'r>>,
+    /// Where each of [`PROTOCOL_NAMES`] sits in `parameters`.
+    protocol: [Option<usize>; PROTOCOL_NAMES.len()],
 }
 
-impl RequestParameters {
+impl<'r> RequestParameters<'r> {
     /// RFC 5849 3.4.1.3.1 and 3.5: collects the parameters of the header,
     /// the form body (only when the body is a single-part form) and the
     /// query. A protocol parameter (`oauth_*`) given twice is an error.
-    pub fn collect(request: &Request) -> Result<Self, ParameterError> {
-        let mut collected = RequestParameters::default();
+    pub fn collect(request: &'r Request) -> Result<Self, ParameterError> {
+        let mut collected = RequestParameters {
+            parameters: Vec::with_capacity(16),
+            ..RequestParameters::default()
+        };
         let mut oauth_headers = request
             .header_values("authorization")
             .filter_map(|value| parse_authorization_header(value).transpose());
@@ -208,15 +250,23 @@ impl RequestParameters {
         Ok(collected)
     }
 
-    fn add(&mut self, pairs: Vec<(String, String)>, source: Source) -> Result<(), ParameterError> {
+    fn add(&mut self, pairs: Vec<FormPair<'r>>, source: Source) -> Result<(), ParameterError> {
         for (name, value) in pairs {
             if name.starts_with("oauth_") {
-                if let Some(first) = self.find(&name) {
+                let known = protocol_index(&name);
+                let first = match known {
+                    Some(k) => self.protocol[k].map(|i| &self.parameters[i]),
+                    None => self.parameters.iter().find(|p| p.name == name),
+                };
+                if let Some(first) = first {
                     return Err(ParameterError::DuplicateParameter {
-                        name,
+                        name: name.into_owned(),
                         first: first.source,
                         second: source,
                     });
+                }
+                if let Some(k) = known {
+                    self.protocol[k] = Some(self.parameters.len());
                 }
             }
             self.parameters.push(Parameter {
@@ -228,21 +278,22 @@ impl RequestParameters {
         Ok(())
     }
 
-    fn find(&self, name: &str) -> Option<&Parameter> {
-        self.parameters.iter().find(|p| p.name == name)
-    }
-
     /// The value of a protocol parameter (names starting `oauth_` are unique).
     pub fn protocol(&self, name: &str) -> Option<&str> {
         debug_assert!(name.starts_with("oauth_"));
-        self.find(name).map(|p| p.value.as_str())
+        let parameter = match protocol_index(name) {
+            Some(k) => self.protocol[k].map(|i| &self.parameters[i]),
+            None => self.parameters.iter().find(|p| p.name == name),
+        };
+        parameter.map(|p| p.value.as_ref())
     }
 }
 
 /// The query of an absolute URI: after the first `?`, before any `#`.
 pub fn query_of(uri: &str) -> Option<&str> {
-    let without_fragment = uri.split('#').next().unwrap_or(uri);
-    without_fragment.split_once('?').map(|(_, query)| query)
+    let end = memchr::memchr(b'#', uri.as_bytes()).unwrap_or(uri.len());
+    let start = memchr::memchr(b'?', &uri.as_bytes()[..end])?;
+    Some(&uri[start + 1..end])
 }
 
 #[cfg(test)]
@@ -250,11 +301,11 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn pairs(header: &AuthorizationHeader) -> Vec<(&str, &str)> {
+    fn pairs<'a>(header: &'a AuthorizationHeader<'_>) -> Vec<(&'a str, &'a str)> {
         header
             .parameters
             .iter()
-            .map(|(n, v)| (n.as_str(), v.as_str()))
+            .map(|(n, v)| (n.as_ref(), v.as_ref()))
             .collect()
     }
 
@@ -275,7 +326,7 @@ mod tests {
         )
         .unwrap()
         .unwrap();
-        assert_eq!(header.realm.as_deref(), Some("Photos"));
+        assert_eq!(header.realm, Some("Photos"));
         assert_eq!(
             pairs(&header),
             [
@@ -385,7 +436,7 @@ mod tests {
         let values: Vec<_> = collected
             .parameters
             .iter()
-            .map(|p| (p.value.as_str(), p.source))
+            .map(|p| (p.value.as_ref(), p.source))
             .collect();
         assert_eq!(values, [("2 q", Source::Body), ("a", Source::Query)]);
     }
@@ -422,8 +473,8 @@ mod tests {
                     .join(", ")
             );
             let header = parse_authorization_header(&value).unwrap().unwrap();
-            prop_assert_eq!(header.realm.as_deref(), Some("r"));
-            prop_assert_eq!(header.parameters, params);
+            prop_assert_eq!(header.realm, Some("r"));
+            prop_assert_eq!(pairs(&header), params.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect::<Vec<_>>());
         }
     }
 }

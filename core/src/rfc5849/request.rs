@@ -9,7 +9,7 @@ use crate::request::Request;
 #[derive(Debug, Clone)]
 pub struct SignedRequest<'r> {
     request: &'r Request,
-    parameters: RequestParameters,
+    parameters: RequestParameters<'r>,
 }
 
 impl<'r> SignedRequest<'r> {
@@ -28,7 +28,7 @@ impl<'r> SignedRequest<'r> {
     }
 
     /// Every parameter, from header, body and query.
-    pub fn parameters(&self) -> &RequestParameters {
+    pub fn parameters(&self) -> &RequestParameters<'r> {
         &self.parameters
     }
 
@@ -84,7 +84,7 @@ impl<'r> SignedRequest<'r> {
 
     /// The header's `realm`.
     pub fn realm(&self) -> Option<&str> {
-        self.parameters.realm.as_deref()
+        self.parameters.realm
     }
 
     /// RFC 5849 3.4.1: the signature base string of this request.
@@ -95,7 +95,7 @@ impl<'r> SignedRequest<'r> {
             self.parameters
                 .parameters
                 .iter()
-                .map(|p| (p.name.as_str(), p.value.as_str())),
+                .map(|p| (p.name.as_ref(), p.value.as_ref())),
         )
     }
 }
