@@ -447,3 +447,51 @@ fn a_store_failure_is_a_500_not_the_clients_fault() {
     assert_eq!(error, Oauth1Error::Store("disk on fire".into()));
     assert_eq!(error.status(), 500);
 }
+
+/// A deployment's own method: HMAC-SHA256 under another name, to show the
+/// seam, not to suggest the name.
+struct Custom;
+
+impl credlog_core::rfc5849::SignatureMethod for Custom {
+    fn name(&self) -> &str {
+        "X-CUSTOM"
+    }
+    fn sign(
+        &self,
+        base_string: &str,
+        key: &credlog_core::rfc5849::SigningKey<'_>,
+    ) -> Result<String, credlog_core::rfc5849::signature::SignError> {
+        credlog_core::rfc5849::HmacSha256.sign(base_string, key)
+    }
+    fn verify(
+        &self,
+        base_string: &str,
+        signature: &str,
+        key: &credlog_core::rfc5849::VerifyingKey<'_>,
+    ) -> bool {
+        credlog_core::rfc5849::HmacSha256.verify(base_string, signature, key)
+    }
+}
+
+#[test]
+fn a_deployment_can_add_its_own_signature_method() {
+    let request = signer("client-a", "secret-a")
+        .with_method(Custom)
+        .with_token(TokenCredentials::new("token-a", "token-secret-a"))
+        .sign_at(resource_request(), &[], NOW, "n")
+        .unwrap();
+    assert_refused(
+        verify(&request, Endpoint::Resource),
+        Oauth1Error::UnsupportedSignatureMethod {
+            method: "X-CUSTOM".into(),
+        },
+        400,
+    );
+    let server = Oauth1Server::new(Oauth1Config {
+        signature_methods: SignatureMethods::default().with(Custom),
+        ..Oauth1Config::default()
+    });
+    let verified =
+        block_on(server.verify(&request, Endpoint::Resource, NOW, &credentials())).unwrap();
+    assert_eq!(verified.signature_method, "X-CUSTOM");
+}
