@@ -14,7 +14,7 @@ use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
 use credlog_conformance::vectors::Vector;
-use credlog_core::rfc5849::{Client, CredentialSource, Endpoint, NonceUse, SourceError, TokenKind};
+use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
 
 /// One client and, optionally, one token; every nonce is new.
 #[derive(Debug, Clone)]
@@ -30,10 +30,7 @@ pub struct AcceptingSource {
 impl AcceptingSource {
     /// The client, token and callback a vector's request needs.
     pub fn for_vector(vector: &Vector) -> Self {
-        let kind = match vector.endpoint {
-            Endpoint::Token => TokenKind::Temporary,
-            _ => TokenKind::Token,
-        };
+        let kind = vector.endpoint.token_kind().unwrap_or(TokenKind::Token);
         AcceptingSource {
             client_key: vector.client.0.to_owned(),
             client: Client {

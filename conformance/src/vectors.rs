@@ -69,10 +69,7 @@ impl Vector {
                 .with_client_change(key, |client| client.callback_uris.push(callback.to_owned()));
         }
         if let Some((token, token_secret)) = self.token {
-            let kind = match self.endpoint {
-                Endpoint::Token => TokenKind::Temporary,
-                _ => TokenKind::Token,
-            };
+            let kind = self.endpoint.token_kind().unwrap_or(TokenKind::Token);
             credentials = credentials.with_token(key, token, token_secret, kind);
         }
         credentials

@@ -49,6 +49,17 @@ pub enum Endpoint {
     Resource,
 }
 
+impl Endpoint {
+    /// The kind of token the endpoint takes in `oauth_token`, if any.
+    pub fn token_kind(self) -> Option<TokenKind> {
+        match self {
+            Endpoint::Initiate => None,
+            Endpoint::Token => Some(TokenKind::Temporary),
+            Endpoint::Resource => Some(TokenKind::Token),
+        }
+    }
+}
+
 /// The two kinds of token an OAuth 1 request can carry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TokenKind {
@@ -166,18 +177,12 @@ impl Oauth1Server {
             .await
             .map_err(store)?
             .ok_or(Oauth1Error::UnknownClient)?;
-        let token_secret = match (&verified.token, endpoint) {
-            (Some(token), Endpoint::Token | Endpoint::Resource) => {
-                let kind = match endpoint {
-                    Endpoint::Token => TokenKind::Temporary,
-                    _ => TokenKind::Token,
-                };
-                source
-                    .token_secret(&verified.client_key, token, kind)
-                    .await
-                    .map_err(store)?
-                    .ok_or(Oauth1Error::UnknownToken)?
-            }
+        let token_secret = match (&verified.token, endpoint.token_kind()) {
+            (Some(token), Some(kind)) => source
+                .token_secret(&verified.client_key, token, kind)
+                .await
+                .map_err(store)?
+                .ok_or(Oauth1Error::UnknownToken)?,
             _ => String::new(),
         };
 
