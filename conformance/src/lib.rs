@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod fixed_credentials;
+pub mod store_suite;
 pub mod vectors;
 
 pub use fixed_credentials::FixedCredentials;

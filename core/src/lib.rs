@@ -33,6 +33,7 @@
 pub mod request;
 pub mod response;
 pub mod rfc5849;
+pub mod store;
 
 pub use request::Request;
 pub use response::Response;

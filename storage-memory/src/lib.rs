@@ -1,4 +1,171 @@
 //! credlog's credential store held in memory, for tests and `serve --memory`.
 //!
-//! The crate holds its place in the workspace; its content lands with issue #3.
+//! It keeps the same trees as the sled backend, under one lock, and runs
+//! the same projection rules ([`credlog_core::store::projections`]), so the
+//! two answer alike; nothing survives the process.
+//!
+//! ```
+//! use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued, Precondition, Secret, UserRecord};
+//! use credlog_storage_memory::MemoryStore;
+//!
+//! let store = MemoryStore::new();
+//! let user = UserRecord { name: "demo".into(), password: Secret::None };
+//! let absent = Precondition::Absent { kind: CredentialKind::User, id: "demo".into() };
+//! let seq = futures_lite_block_on(store.append(&[absent.clone()], vec![Event::Issued(Issued::User(user.clone()))], 0));
+//! assert_eq!(seq, Ok(1));
+//! // The same user cannot be created twice.
+//! assert!(futures_lite_block_on(store.append(&[absent], vec![Event::Issued(Issued::User(user))], 0)).is_err());
+//! # fn futures_lite_block_on<F: std::future::Future>(f: F) -> F::Output {
+//! #     use std::task::{Context, Poll, Waker};
+//! #     let mut f = std::pin::pin!(f);
+//! #     loop { if let Poll::Ready(v) = f.as_mut().poll(&mut Context::from_waker(Waker::noop())) { return v; } }
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use credlog_core::store::codec::decode_record;
+use credlog_core::store::projections::{self, seq_key, ProjectionError, Tree, Trees};
+use credlog_core::store::{
+    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
+    Precondition, Record, Seq, StoreError, UserRecord,
+};
+
+/// How far back nonces are kept, in seconds, unless told otherwise: the
+/// OAuth 1 timestamp window.
+pub const DEFAULT_NONCE_WINDOW: u64 = 300;
+
+/// How many appends pass between two prunings of old nonces.
+const PRUNE_EVERY: u64 = 1024;
+
+/// The credential store in memory.
+#[derive(Debug)]
+pub struct MemoryStore {
+    trees: RwLock<Trees>,
+    nonce_window: u64,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new()
+    }
+}
+
+impl MemoryStore {
+    /// An empty store keeping nonces for the default window.
+    pub fn new() -> Self {
+        MemoryStore::with_nonce_window(DEFAULT_NONCE_WINDOW)
+    }
+
+    /// An empty store keeping nonces `seconds` behind the newest record.
+    pub fn with_nonce_window(seconds: u64) -> Self {
+        MemoryStore {
+            trees: RwLock::new(Trees::new()),
+            nonce_window: seconds,
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, Trees> {
+        // A panic while holding the lock cannot leave half an append: the
+        // preconditions are checked before the first write.
+        self.trees.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, Trees> {
+        self.trees.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+fn store_error(error: ProjectionError) -> StoreError {
+    match error {
+        ProjectionError::Store(error) => error,
+        ProjectionError::Conflict => StoreError::Backend("unexpected conflict in memory".into()),
+    }
+}
+
+fn prune(trees: &mut Trees, before: u64) -> Result<u64, StoreError> {
+    let removed = trees.prune_nonces(before);
+    projections::raise_nonce_floor(trees, before).map_err(store_error)?;
+    Ok(removed)
+}
+
+#[async_trait]
+impl CredentialStore for MemoryStore {
+    async fn append(
+        &self,
+        preconditions: &[Precondition],
+        events: Vec<Event>,
+        time: u64,
+    ) -> Result<Seq, AppendError> {
+        let mut trees = self.write();
+        let seq = projections::append(&mut *trees, preconditions, &events, time)
+            .map_err(store_error)??;
+        if seq % PRUNE_EVERY == 0 {
+            prune(&mut trees, time.saturating_sub(self.nonce_window))?;
+        }
+        Ok(seq)
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError> {
+        projections::client(&*self.read(), client_id).map_err(store_error)
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        projections::user(&*self.read(), name).map_err(store_error)
+    }
+
+    async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
+        projections::credential(&*self.read(), id).map_err(store_error)
+    }
+
+    async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
+        projections::nonce_seen(&*self.read(), nonce).map_err(store_error)
+    }
+
+    async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let trees = self.read();
+        let records = trees.range_from(Tree::Log, &seq_key(from));
+        records
+            .take(limit)
+            .map(|(key, bytes)| decode(key, bytes))
+            .collect()
+    }
+
+    async fn last_seq(&self) -> Result<Seq, StoreError> {
+        projections::last_seq(&*self.read()).map_err(store_error)
+    }
+
+    async fn check(&self) -> Result<CheckReport, StoreError> {
+        let trees = self.read();
+        let floor = projections::nonce_floor(&*trees).map_err(store_error)?;
+        let records = trees
+            .entries(Tree::Log)
+            .map(|(key, bytes)| decode(key, bytes));
+        let (rebuilt, records) = Trees::replay(records, floor)?;
+        let stored =
+            |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
+                Box::new(
+                    trees
+                        .entries(tree)
+                        .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
+                )
+            };
+        let mismatches = rebuilt.compare(stored, 100)?;
+        Ok(CheckReport {
+            records,
+            mismatches,
+        })
+    }
+
+    async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
+        prune(&mut self.write(), before_timestamp)
+    }
+}
+
+fn decode(key: &[u8], bytes: &[u8]) -> Result<Record, StoreError> {
+    let seq = key.try_into().map(u64::from_be_bytes).unwrap_or_default();
+    decode_record(bytes).map_err(|error| StoreError::CorruptRecord { seq, error })
+}

@@ -1,4 +1,347 @@
-//! credlog's credential store on sled: the event log tree plus projection trees.
+//! credlog's credential store on sled: the event log tree, keyed by
+//! big-endian sequence number, beside the projection trees, all written in
+//! one sled transaction per append (DESIGN.md rules 1 to 3).
 //!
-//! The crate holds its place in the workspace; its content lands with issue #3.
+//! An append returns once its record is on disk; appends that finish
+//! together share one flush ([`group_commit`]). Old nonces are pruned by a
+//! background thread, so the nonce tree stays bounded however long the
+//! server runs.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), credlog_core::store::StoreError> {
+//! use credlog_core::store::CredentialStore;
+//! use credlog_storage_sled::SledStore;
+//!
+//! let store = SledStore::open("./credlog-data")?;
+//! let report = store.check().await?;
+//! assert!(report.is_consistent());
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod group_commit;
+mod pruner;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use credlog_core::store::codec::decode_record;
+use credlog_core::store::projections::{
+    self, seq_key, Projection, ProjectionError, ProjectionMut, Tree, Trees,
+};
+use credlog_core::store::{
+    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
+    Precondition, Record, Seq, StoreError, UserRecord,
+};
+use sled::transaction::{
+    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
+};
+use sled::Transactional;
+
+use group_commit::GroupCommit;
+use pruner::Pruner;
+
+/// How far back nonces are kept, in seconds, unless told otherwise: the
+/// OAuth 1 timestamp window.
+pub const DEFAULT_NONCE_WINDOW: u64 = 300;
+
+/// The credential store on sled.
+pub struct SledStore {
+    // Declared first, dropped first: the pruner and the flusher stop and
+    // flush before the database closes.
+    pruner: Option<Pruner>,
+    commit: GroupCommit,
+    trees: Arc<SledTrees>,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for SledStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SledStore")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The database and its trees, in [`Tree::ALL`] order.
+pub(crate) struct SledTrees {
+    db: sled::Db,
+    trees: Vec<sled::Tree>,
+}
+
+impl SledTrees {
+    fn tree(&self, tree: Tree) -> &sled::Tree {
+        &self.trees[index(tree)]
+    }
+}
+
+fn index(tree: Tree) -> usize {
+    Tree::ALL
+        .iter()
+        .position(|t| *t == tree)
+        .expect("every tree is in Tree::ALL")
+}
+
+fn backend(error: sled::Error) -> StoreError {
+    match error {
+        sled::Error::Corruption { at, .. } => {
+            StoreError::Corrupt(format!("sled reports corruption at {at:?}"))
+        }
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+impl SledStore {
+    /// Opens (or creates) the store in `path`, keeping nonces for the default window.
+    ///
+    /// Fails at once with [`StoreError::Locked`] when another process holds it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        SledStore::open_with_nonce_window(path, DEFAULT_NONCE_WINDOW)
+    }
+
+    /// Opens the store, keeping nonces `seconds` behind the newest record.
+    pub fn open_with_nonce_window(
+        path: impl AsRef<Path>,
+        seconds: u64,
+    ) -> Result<Self, StoreError> {
+        let path = path.as_ref().to_path_buf();
+        let db = open_db(&path)?;
+        let trees = Tree::ALL
+            .iter()
+            .map(|tree| db.open_tree(tree.name()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(backend)?;
+        let trees = Arc::new(SledTrees {
+            db: db.clone(),
+            trees,
+        });
+        let commit = GroupCommit::start(db).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let pruner = Pruner::start(Arc::clone(&trees), seconds)
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(SledStore {
+            pruner: Some(pruner),
+            commit,
+            trees,
+            path,
+        })
+    }
+
+    /// Where the store lives.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Opens sled, turning "another process holds the lock" into a clear
+/// error. A damaged directory can make sled 0.34 panic on open; that is
+/// caught and reported too.
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    let config = sled::Config::new().path(path);
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(sled::Error::Io(error))) if error.to_string().contains("could not acquire lock") => {
+            Err(StoreError::Locked {
+                path: path.display().to_string(),
+            })
+        }
+        Ok(Err(error)) => Err(backend(error)),
+        Err(_) => Err(StoreError::Corrupt(format!(
+            "{} could not be opened",
+            path.display()
+        ))),
+    }
+}
+
+/// The trees inside one sled transaction.
+struct Transaction<'a>(&'a [TransactionalTree]);
+
+fn unabortable(error: UnabortableTransactionError) -> ProjectionError {
+    match error {
+        UnabortableTransactionError::Conflict => ProjectionError::Conflict,
+        UnabortableTransactionError::Storage(error) => ProjectionError::Store(backend(error)),
+    }
+}
+
+impl Projection for Transaction<'_> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        let value = self.0[index(tree)].get(key).map_err(unabortable)?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+}
+
+impl ProjectionMut for Transaction<'_> {
+    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError> {
+        self.0[index(tree)]
+            .insert(key, value)
+            .map_err(unabortable)?;
+        Ok(())
+    }
+}
+
+impl Projection for SledTrees {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        let value = self.tree(tree).get(key).map_err(backend)?;
+        Ok(value.map(|v| v.to_vec()))
+    }
+}
+
+fn store_error(error: ProjectionError) -> StoreError {
+    match error {
+        ProjectionError::Store(error) => error,
+        ProjectionError::Conflict => StoreError::Backend("a read met a conflict".into()),
+    }
+}
+
+fn decode(key: &[u8], bytes: &[u8]) -> Result<Record, StoreError> {
+    let seq = key.try_into().map(u64::from_be_bytes).unwrap_or_default();
+    decode_record(bytes).map_err(|error| StoreError::CorruptRecord { seq, error })
+}
+
+impl SledTrees {
+    fn records_from(&self, from: Seq) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
+        self.tree(Tree::Log).range(seq_key(from)..).map(|entry| {
+            entry
+                .map_err(backend)
+                .and_then(|(key, bytes)| decode(&key, &bytes))
+        })
+    }
+
+    fn append(
+        &self,
+        preconditions: &[Precondition],
+        events: &[Event],
+        time: u64,
+    ) -> Result<Seq, AppendError> {
+        let trees: Vec<&sled::Tree> = self.trees.iter().collect();
+        let result = trees.as_slice().transaction(|view| {
+            let mut transaction = Transaction(view);
+            match projections::append(&mut transaction, preconditions, events, time) {
+                Ok(outcome) => Ok(outcome),
+                Err(ProjectionError::Conflict) => Err(ConflictableTransactionError::Conflict),
+                Err(ProjectionError::Store(error)) => {
+                    Err(ConflictableTransactionError::Abort(error))
+                }
+            }
+        });
+        match result {
+            Ok(Ok(seq)) => Ok(seq),
+            Ok(Err(refused)) => Err(AppendError::Refused(refused)),
+            Err(TransactionError::Abort(error)) => Err(AppendError::Store(error)),
+            Err(TransactionError::Storage(error)) => Err(AppendError::Store(backend(error))),
+        }
+    }
+
+    /// Removes nonces below `timestamp` and raises the floor; answers how many went.
+    fn prune_nonces(&self, timestamp: u64) -> Result<u64, StoreError> {
+        let nonces = self.tree(Tree::Nonces);
+        let mut removed = 0;
+        for key in nonces.range(..timestamp.to_be_bytes().to_vec()).keys() {
+            nonces.remove(key.map_err(backend)?).map_err(backend)?;
+            removed += 1;
+        }
+        let meta = [self.tree(Tree::Meta)];
+        meta.as_slice()
+            .transaction(|view| {
+                projections::raise_nonce_floor(&mut MetaOnly(&view[0]), timestamp).map_err(|e| {
+                    match e {
+                        ProjectionError::Conflict => ConflictableTransactionError::Conflict,
+                        ProjectionError::Store(error) => ConflictableTransactionError::Abort(error),
+                    }
+                })
+            })
+            .map_err(|e| match e {
+                TransactionError::Abort(error) => error,
+                TransactionError::Storage(error) => backend(error),
+            })?;
+        Ok(removed)
+    }
+}
+
+/// The meta tree alone, inside a transaction (for the nonce floor).
+struct MetaOnly<'a>(&'a TransactionalTree);
+
+impl Projection for MetaOnly<'_> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        debug_assert_eq!(tree, Tree::Meta);
+        Ok(self.0.get(key).map_err(unabortable)?.map(|v| v.to_vec()))
+    }
+}
+
+impl ProjectionMut for MetaOnly<'_> {
+    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError> {
+        debug_assert_eq!(tree, Tree::Meta);
+        self.0.insert(key, value).map_err(unabortable)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CredentialStore for SledStore {
+    async fn append(
+        &self,
+        preconditions: &[Precondition],
+        events: Vec<Event>,
+        time: u64,
+    ) -> Result<Seq, AppendError> {
+        let seq = self.trees.append(preconditions, &events, time)?;
+        self.commit.durable().await?;
+        Ok(seq)
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError> {
+        projections::client(&*self.trees, client_id).map_err(store_error)
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        projections::user(&*self.trees, name).map_err(store_error)
+    }
+
+    async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
+        projections::credential(&*self.trees, id).map_err(store_error)
+    }
+
+    async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
+        projections::nonce_seen(&*self.trees, nonce).map_err(store_error)
+    }
+
+    async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
+        self.trees.records_from(from).take(limit).collect()
+    }
+
+    async fn last_seq(&self) -> Result<Seq, StoreError> {
+        projections::last_seq(&*self.trees).map_err(store_error)
+    }
+
+    async fn check(&self) -> Result<CheckReport, StoreError> {
+        let floor = projections::nonce_floor(&*self.trees).map_err(store_error)?;
+        let (rebuilt, records) = Trees::replay(self.trees.records_from(1), floor)?;
+        let stored =
+            |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
+                Box::new(self.trees.tree(tree).iter().map(|entry| {
+                    entry
+                        .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                        .map_err(backend)
+                }))
+            };
+        let mismatches = rebuilt.compare(stored, 100)?;
+        Ok(CheckReport {
+            records,
+            mismatches,
+        })
+    }
+
+    async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
+        self.trees.prune_nonces(before_timestamp)
+    }
+}
+
+impl Drop for SledStore {
+    fn drop(&mut self) {
+        self.pruner.take();
+        let _ = self.trees.db.flush();
+    }
+}

@@ -1,0 +1,533 @@
+//! The store suite: what every [`CredentialStore`] must do, run by each
+//! backend's tests through [`store_suite!`](crate::store_suite).
+//!
+//! Each check builds its own data on an empty store, so a backend runs it
+//! as one test per check.
+
+use std::sync::Arc;
+
+use credlog_core::store::{
+    AppendError, Authorized, ClientRecord, CredentialKind, CredentialStore, Event, Exchanged,
+    Failure, Issued, NonceKey, Precondition, RevocationReason, Revoked, Secret, Seq, Status,
+    TokenRecord, UserRecord, Verified,
+};
+
+/// The time every suite append happens at.
+pub const NOW: u64 = 1_700_000_000;
+
+/// A confidential client with an OAuth 1 secret.
+pub fn client(client_id: &str) -> ClientRecord {
+    ClientRecord {
+        client_id: client_id.to_owned(),
+        secret: Secret::Plain(format!("{client_id}-secret")),
+        owner: "owner".to_owned(),
+        name: format!("app {client_id}"),
+        redirect_uris: vec!["https://app.example/callback".to_owned()],
+        scope: "profile".to_owned(),
+        grant_types: vec!["authorization_code".to_owned()],
+        response_types: vec!["code".to_owned()],
+        auth_method: "client_secret_basic".to_owned(),
+        rsa_public_key: None,
+    }
+}
+
+/// An OAuth 1 credential of `kind` issued to `client_id`.
+pub fn token(kind: CredentialKind, id: &str, client_id: &str, parent: Option<&str>) -> TokenRecord {
+    TokenRecord {
+        kind,
+        id: id.to_owned(),
+        secret: Secret::Plain(format!("{id}-secret")),
+        client_id: client_id.to_owned(),
+        user: None,
+        scope: "profile".to_owned(),
+        expires_at: None,
+        parent: parent.map(str::to_owned),
+        redirect_uri: Some("oob".to_owned()),
+        code_challenge: None,
+    }
+}
+
+/// A nonce use.
+pub fn nonce(client_id: &str, token: Option<&str>, timestamp: u64, nonce: &str) -> Verified {
+    Verified {
+        client_id: client_id.to_owned(),
+        token: token.map(str::to_owned),
+        timestamp,
+        nonce: nonce.to_owned(),
+    }
+}
+
+async fn ok<S: CredentialStore + ?Sized>(
+    store: &S,
+    preconditions: &[Precondition],
+    events: Vec<Event>,
+) -> Seq {
+    store
+        .append(preconditions, events, NOW)
+        .await
+        .unwrap_or_else(|e| panic!("append refused: {e}"))
+}
+
+async fn refused<S: CredentialStore + ?Sized>(
+    store: &S,
+    preconditions: &[Precondition],
+    events: Vec<Event>,
+) -> Failure {
+    let before = store.last_seq().await.unwrap();
+    match store.append(preconditions, events, NOW).await {
+        Err(AppendError::Refused(refusal)) => {
+            assert_eq!(
+                store.last_seq().await.unwrap(),
+                before,
+                "a refused append wrote a record"
+            );
+            refusal.failure
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+/// Registers client `c1` and issues temporary credential `t1` to it.
+pub async fn client_with_temporary<S: CredentialStore + ?Sized>(store: &S) {
+    ok(
+        store,
+        &[],
+        vec![Event::Issued(Issued::Client(client("c1")))],
+    )
+    .await;
+    let temporary = token(CredentialKind::Temporary, "t1", "c1", None);
+    ok(store, &[], vec![Event::Issued(Issued::Token(temporary))]).await;
+}
+
+fn temporary_is(status: Status) -> Precondition {
+    Precondition::Credential {
+        id: "t1".into(),
+        kind: CredentialKind::Temporary,
+        client_id: "c1".into(),
+        status,
+        now: NOW,
+    }
+}
+
+fn authorize(verifier: &str) -> Event {
+    Event::Authorized(Authorized {
+        id: "t1".into(),
+        user: "alice".into(),
+        verifier: Some(Secret::sha256(verifier)),
+    })
+}
+
+/// The exchange of `t1` with `verifier` for token credential `id`.
+fn exchange(verifier: &str, id: &str) -> (Vec<Precondition>, Vec<Event>) {
+    (
+        vec![
+            temporary_is(Status::Authorized),
+            Precondition::VerifierMatches {
+                id: "t1".into(),
+                verifier: verifier.into(),
+            },
+        ],
+        vec![
+            Event::Exchanged(Exchanged { id: "t1".into() }),
+            Event::Issued(Issued::Token(token(
+                CredentialKind::TokenCredential,
+                id,
+                "c1",
+                Some("t1"),
+            ))),
+        ],
+    )
+}
+
+/// Sequence numbers start at 1, grow by one, and the log returns what was written.
+pub async fn the_log_is_ordered_and_complete<S: CredentialStore + ?Sized>(store: &S) {
+    assert_eq!(store.last_seq().await.unwrap(), 0);
+    assert!(store.read_log(1, 10).await.unwrap().is_empty());
+    client_with_temporary(store).await;
+    ok(store, &[], vec![authorize("v")]).await;
+    assert_eq!(store.last_seq().await.unwrap(), 3);
+    let log = store.read_log(1, 10).await.unwrap();
+    assert_eq!(log.iter().map(|r| r.seq).collect::<Vec<_>>(), [1, 2, 3]);
+    assert_eq!(log[2].events, vec![authorize("v")]);
+    assert_eq!(log[2].time, NOW);
+    let tail = store.read_log(2, 1).await.unwrap();
+    assert_eq!(tail.iter().map(|r| r.seq).collect::<Vec<_>>(), [2]);
+}
+
+/// Each precondition accepts what it should and refuses, with its reason,
+/// what it should not; a refused append writes nothing.
+pub async fn preconditions_accept_and_refuse<S: CredentialStore + ?Sized>(store: &S) {
+    client_with_temporary(store).await;
+
+    // Absent.
+    let client_absent = Precondition::Absent {
+        kind: CredentialKind::Client,
+        id: "c1".into(),
+    };
+    assert_eq!(
+        refused(store, &[client_absent], vec![]).await,
+        Failure::AlreadyExists
+    );
+    let new_user = Precondition::Absent {
+        kind: CredentialKind::User,
+        id: "alice".into(),
+    };
+    let alice = UserRecord {
+        name: "alice".into(),
+        password: Secret::Argon2("$argon2id$...".into()),
+    };
+    ok(
+        store,
+        std::slice::from_ref(&new_user),
+        vec![Event::Issued(Issued::User(alice.clone()))],
+    )
+    .await;
+    assert_eq!(store.user("alice").await.unwrap(), Some(alice.clone()));
+    assert_eq!(
+        refused(store, &[new_user], vec![Event::Issued(Issued::User(alice))]).await,
+        Failure::AlreadyExists
+    );
+
+    // ClientLive.
+    ok(
+        store,
+        &[Precondition::ClientLive {
+            client_id: "c1".into(),
+        }],
+        vec![],
+    )
+    .await;
+    assert_eq!(
+        refused(
+            store,
+            &[Precondition::ClientLive {
+                client_id: "nobody".into()
+            }],
+            vec![]
+        )
+        .await,
+        Failure::Missing
+    );
+
+    // Credential: kind, client, status, expiry.
+    ok(store, &[temporary_is(Status::Issued)], vec![]).await;
+    assert_eq!(
+        refused(store, &[temporary_is(Status::Authorized)], vec![]).await,
+        Failure::WrongStatus {
+            actual: Status::Issued
+        }
+    );
+    let as_token = Precondition::Credential {
+        id: "t1".into(),
+        kind: CredentialKind::TokenCredential,
+        client_id: "c1".into(),
+        status: Status::Issued,
+        now: NOW,
+    };
+    assert_eq!(
+        refused(store, &[as_token], vec![]).await,
+        Failure::WrongKind {
+            actual: CredentialKind::Temporary
+        }
+    );
+    let other_client = Precondition::Credential {
+        id: "t1".into(),
+        kind: CredentialKind::Temporary,
+        client_id: "c2".into(),
+        status: Status::Issued,
+        now: NOW,
+    };
+    assert_eq!(
+        refused(store, &[other_client], vec![]).await,
+        Failure::WrongClient
+    );
+    let unknown = Precondition::Credential {
+        id: "nothing".into(),
+        kind: CredentialKind::Temporary,
+        client_id: "c1".into(),
+        status: Status::Issued,
+        now: NOW,
+    };
+    assert_eq!(refused(store, &[unknown], vec![]).await, Failure::Missing);
+    let expiring = TokenRecord {
+        expires_at: Some(NOW + 10),
+        ..token(CredentialKind::Temporary, "t2", "c1", None)
+    };
+    ok(store, &[], vec![Event::Issued(Issued::Token(expiring))]).await;
+    let at = |now| Precondition::Credential {
+        id: "t2".into(),
+        kind: CredentialKind::Temporary,
+        client_id: "c1".into(),
+        status: Status::Issued,
+        now,
+    };
+    ok(store, &[at(NOW + 9)], vec![]).await;
+    assert_eq!(
+        refused(store, &[at(NOW + 10)], vec![]).await,
+        Failure::Expired
+    );
+
+    // VerifierMatches.
+    ok(
+        store,
+        &[temporary_is(Status::Issued)],
+        vec![authorize("right")],
+    )
+    .await;
+    let (preconditions, events) = exchange("wrong", "tc1");
+    assert_eq!(
+        refused(store, &preconditions, events).await,
+        Failure::VerifierMismatch
+    );
+    assert_eq!(
+        store.credential("tc1").await.unwrap(),
+        None,
+        "a refused append issued a credential"
+    );
+    let (preconditions, events) = exchange("right", "tc1");
+    ok(store, &preconditions, events).await;
+    assert_eq!(
+        store.credential("t1").await.unwrap().unwrap().status,
+        Status::Exchanged
+    );
+    let issued = store.credential("tc1").await.unwrap().unwrap();
+    assert_eq!(
+        (issued.status, issued.family.as_str()),
+        (Status::Issued, "t1")
+    );
+
+    // A list of preconditions fails at the first that does not hold.
+    let failing = [
+        Precondition::ClientLive {
+            client_id: "c1".into(),
+        },
+        temporary_is(Status::Issued),
+    ];
+    assert_eq!(
+        refused(store, &failing, vec![]).await,
+        Failure::WrongStatus {
+            actual: Status::Exchanged
+        }
+    );
+}
+
+/// A nonce is accepted once per client, token and timestamp.
+pub async fn a_nonce_is_used_once<S: CredentialStore + ?Sized>(store: &S) {
+    client_with_temporary(store).await;
+    let used = nonce("c1", Some("t1"), NOW, "n-1");
+    let key = NonceKey::from(&used);
+    assert!(!store.nonce_seen(&key).await.unwrap());
+    ok(
+        store,
+        &[Precondition::NonceUnused(key.clone())],
+        vec![Event::Verified(used.clone())],
+    )
+    .await;
+    assert!(store.nonce_seen(&key).await.unwrap());
+    assert_eq!(
+        refused(
+            store,
+            &[Precondition::NonceUnused(key)],
+            vec![Event::Verified(used)]
+        )
+        .await,
+        Failure::NonceUsed
+    );
+    for other in [
+        nonce("c1", Some("t1"), NOW + 1, "n-1"),
+        nonce("c1", None, NOW, "n-1"),
+        nonce("c2", Some("t1"), NOW, "n-1"),
+        nonce("c1", Some("t1"), NOW, "n-2"),
+    ] {
+        let key = NonceKey::from(&other);
+        ok(
+            store,
+            &[Precondition::NonceUnused(key)],
+            vec![Event::Verified(other)],
+        )
+        .await;
+    }
+}
+
+/// One temporary credential exchanged by 32 tasks at once: exactly one wins.
+pub async fn one_exchange_wins_a_race<S: CredentialStore + 'static>(store: Arc<S>) {
+    client_with_temporary(&*store).await;
+    ok(&*store, &[], vec![authorize("v")]).await;
+    let tasks: Vec<_> = (0..32)
+        .map(|i| {
+            let store = Arc::clone(&store);
+            tokio::spawn(async move {
+                let (preconditions, events) = exchange("v", &format!("token-{i}"));
+                store.append(&preconditions, events, NOW).await
+            })
+        })
+        .collect();
+    let mut won = 0;
+    for task in tasks {
+        match task.await.expect("the task ran") {
+            Ok(_) => won += 1,
+            Err(AppendError::Refused(refusal)) => {
+                assert_eq!(
+                    refusal.failure,
+                    Failure::WrongStatus {
+                        actual: Status::Exchanged
+                    }
+                )
+            }
+            Err(other) => panic!("the store failed: {other}"),
+        }
+    }
+    assert_eq!(won, 1, "exactly one exchange must succeed");
+    let issued = store.read_log(1, 100).await.unwrap().iter().flat_map(|r| r.events.clone()).filter(|e| {
+        matches!(e, Event::Issued(Issued::Token(t)) if t.kind == CredentialKind::TokenCredential)
+    }).count();
+    assert_eq!(issued, 1, "the log holds one issued token credential");
+}
+
+/// Revoking a credential with its family ends every credential issued
+/// from the same grant; removing a client ends everything issued to it.
+pub async fn revocation_reaches_family_and_client<S: CredentialStore + ?Sized>(store: &S) {
+    client_with_temporary(store).await;
+    ok(store, &[], vec![authorize("v")]).await;
+    let (preconditions, events) = exchange("v", "tc1");
+    ok(store, &preconditions, events).await;
+    let child = token(CredentialKind::AccessToken, "a1", "c1", Some("tc1"));
+    ok(store, &[], vec![Event::Issued(Issued::Token(child))]).await;
+    let other = token(CredentialKind::Temporary, "t9", "c1", None);
+    ok(store, &[], vec![Event::Issued(Issued::Token(other))]).await;
+
+    let alone = Revoked {
+        id: "tc1".into(),
+        kind: CredentialKind::TokenCredential,
+        reason: RevocationReason::Requested,
+        whole_family: false,
+    };
+    ok(store, &[], vec![Event::Revoked(alone)]).await;
+    assert_eq!(
+        store.credential("tc1").await.unwrap().unwrap().status,
+        Status::Revoked
+    );
+    assert_eq!(
+        store.credential("a1").await.unwrap().unwrap().status,
+        Status::Issued
+    );
+
+    let family = Revoked {
+        id: "a1".into(),
+        kind: CredentialKind::AccessToken,
+        reason: RevocationReason::CodeReplay,
+        whole_family: true,
+    };
+    ok(store, &[], vec![Event::Revoked(family)]).await;
+    assert_eq!(
+        store.credential("a1").await.unwrap().unwrap().status,
+        Status::Revoked
+    );
+    assert_eq!(
+        store.credential("t1").await.unwrap().unwrap().status,
+        Status::Revoked
+    );
+    assert_eq!(
+        store.credential("t9").await.unwrap().unwrap().status,
+        Status::Issued
+    );
+
+    let removed = Revoked {
+        id: "c1".into(),
+        kind: CredentialKind::Client,
+        reason: RevocationReason::ClientRemoved,
+        whole_family: false,
+    };
+    ok(store, &[], vec![Event::Revoked(removed)]).await;
+    assert!(store.client("c1").await.unwrap().unwrap().revoked);
+    assert_eq!(
+        store.credential("t9").await.unwrap().unwrap().status,
+        Status::Revoked
+    );
+    assert_eq!(
+        refused(
+            store,
+            &[Precondition::ClientLive {
+                client_id: "c1".into()
+            }],
+            vec![]
+        )
+        .await,
+        Failure::ClientRevoked
+    );
+}
+
+/// Replaying the log rebuilds exactly the stored projections.
+pub async fn replay_reproduces_the_projections<S: CredentialStore + ?Sized>(store: &S) {
+    let empty = store.check().await.unwrap();
+    assert!(empty.is_consistent(), "{:?}", empty.mismatches);
+    revocation_reaches_family_and_client(store).await;
+    let used = nonce("c2", None, NOW, "n");
+    ok(
+        store,
+        &[Precondition::NonceUnused(NonceKey::from(&used))],
+        vec![Event::Verified(used)],
+    )
+    .await;
+    let report = store.check().await.unwrap();
+    assert!(report.is_consistent(), "{:?}", report.mismatches);
+    assert_eq!(report.records, store.last_seq().await.unwrap());
+}
+
+/// Nonces behind the window are pruned and the check still agrees.
+pub async fn pruned_nonces_are_forgotten_consistently<S: CredentialStore + ?Sized>(store: &S) {
+    for (timestamp, name) in [(NOW - 1000, "old"), (NOW, "new")] {
+        let used = nonce("c1", None, timestamp, name);
+        ok(
+            store,
+            &[Precondition::NonceUnused(NonceKey::from(&used))],
+            vec![Event::Verified(used)],
+        )
+        .await;
+    }
+    assert_eq!(store.prune_nonces(NOW - 300).await.unwrap(), 1);
+    assert!(!store
+        .nonce_seen(&NonceKey::from(&nonce("c1", None, NOW - 1000, "old")))
+        .await
+        .unwrap());
+    assert!(store
+        .nonce_seen(&NonceKey::from(&nonce("c1", None, NOW, "new")))
+        .await
+        .unwrap());
+    let report = store.check().await.unwrap();
+    assert!(report.is_consistent(), "{:?}", report.mismatches);
+}
+
+/// Runs every check of the store suite as its own test, each on a fresh
+/// store. `$make` is an expression giving `(Arc<store>, guard)`, where the
+/// guard (a temporary directory, say) lives as long as the test.
+#[macro_export]
+macro_rules! store_suite {
+    ($make:expr) => {
+        mod store_suite {
+            #[allow(unused_imports)]
+            use super::*;
+            use $crate::store_suite as suite;
+
+            $crate::store_suite!(@test the_log_is_ordered_and_complete, $make);
+            $crate::store_suite!(@test preconditions_accept_and_refuse, $make);
+            $crate::store_suite!(@test a_nonce_is_used_once, $make);
+            $crate::store_suite!(@test revocation_reaches_family_and_client, $make);
+            $crate::store_suite!(@test replay_reproduces_the_projections, $make);
+            $crate::store_suite!(@test pruned_nonces_are_forgotten_consistently, $make);
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn one_exchange_wins_a_race() {
+                let (store, _guard) = $make;
+                suite::one_exchange_wins_a_race(store).await;
+            }
+        }
+    };
+    (@test $name:ident, $make:expr) => {
+        #[tokio::test]
+        async fn $name() {
+            let (store, _guard) = $make;
+            suite::$name(&*store).await;
+        }
+    };
+}

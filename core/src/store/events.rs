@@ -1,0 +1,264 @@
+//! The event log's vocabulary: every change to a credential is one event
+//! (DESIGN.md, "The event log"), appended in a [`Record`] with a sequence
+//! number and a time.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// A position in the log: the first record is 1.
+pub type Seq = u64;
+
+/// What kind of credential an event is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum CredentialKind {
+    /// A registered client (OAuth 1 consumer, OAuth 2 client).
+    Client,
+    /// A resource owner's account.
+    User,
+    /// An OAuth 1 temporary credential (RFC 5849 2.1).
+    Temporary,
+    /// An OAuth 1 token credential (RFC 5849 2.3).
+    TokenCredential,
+    /// An OAuth 2 authorization code (RFC 6749 4.1).
+    AuthorizationCode,
+    /// An OAuth 2 access token.
+    AccessToken,
+    /// An OAuth 2 refresh token.
+    RefreshToken,
+}
+
+impl fmt::Display for CredentialKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            CredentialKind::Client => "client",
+            CredentialKind::User => "user",
+            CredentialKind::Temporary => "temporary credential",
+            CredentialKind::TokenCredential => "token credential",
+            CredentialKind::AuthorizationCode => "authorization code",
+            CredentialKind::AccessToken => "access token",
+            CredentialKind::RefreshToken => "refresh token",
+        })
+    }
+}
+
+/// A secret as the store keeps it (DESIGN.md rule 4).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Secret {
+    /// No secret (a public client).
+    None,
+    /// Kept as it is, because the server signs with it (OAuth 1 client and
+    /// token shared-secrets). Never printed by the audit log.
+    Plain(String),
+    /// SHA-256 of a server-generated secret of at least 128 random bits.
+    Sha256([u8; 32]),
+    /// An argon2 PHC string of a password a person chose.
+    Argon2(String),
+}
+
+impl Secret {
+    /// The SHA-256 form of a server-generated secret.
+    pub fn sha256(secret: &str) -> Self {
+        Secret::Sha256(Sha256::digest(secret.as_bytes()).into())
+    }
+
+    /// Whether `candidate` is this secret, compared in constant time
+    /// (`Argon2` is checked by the password module, never here).
+    pub fn matches(&self, candidate: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        match self {
+            Secret::None | Secret::Argon2(_) => false,
+            Secret::Plain(plain) => plain.as_bytes().ct_eq(candidate.as_bytes()).into(),
+            Secret::Sha256(hash) => {
+                let candidate: [u8; 32] = Sha256::digest(candidate.as_bytes()).into();
+                hash.ct_eq(&candidate).into()
+            }
+        }
+    }
+}
+
+/// Secrets never show in debug output or logs.
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Secret::None => "Secret::None",
+            Secret::Plain(_) => "Secret::Plain(..)",
+            Secret::Sha256(_) => "Secret::Sha256(..)",
+            Secret::Argon2(_) => "Secret::Argon2(..)",
+        })
+    }
+}
+
+/// A registered client: its secret and its registration metadata (RFC 7591).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientRecord {
+    /// The client identifier (`oauth_consumer_key`, `client_id`).
+    pub client_id: String,
+    /// The client secret: plain (OAuth 1 signs with it), or none for a public client.
+    pub secret: Secret,
+    /// The user who registered it.
+    pub owner: String,
+    /// `client_name`.
+    pub name: String,
+    /// `redirect_uris`, also the OAuth 1 callbacks it may use.
+    pub redirect_uris: Vec<String>,
+    /// `scope`, space-separated.
+    pub scope: String,
+    /// `grant_types`.
+    pub grant_types: Vec<String>,
+    /// `response_types`.
+    pub response_types: Vec<String>,
+    /// `token_endpoint_auth_method`.
+    pub auth_method: String,
+    /// An RSA public key (PEM) for RSA-SHA1.
+    pub rsa_public_key: Option<String>,
+}
+
+/// A resource owner's account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRecord {
+    /// The user name.
+    pub name: String,
+    /// The password, argon2-hashed.
+    pub password: Secret,
+}
+
+/// A credential issued to a client: a temporary or token credential, a
+/// code, an access or refresh token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenRecord {
+    /// Temporary, token credential, code, access or refresh token.
+    pub kind: CredentialKind,
+    /// How it is looked up: the OAuth 1 `oauth_token`, or the hex SHA-256
+    /// of an OAuth 2 token or code (see [`token_id`]).
+    pub id: String,
+    /// The secret: plain for OAuth 1, none for OAuth 2 (the id is the hash).
+    pub secret: Secret,
+    /// The client it was issued to.
+    pub client_id: String,
+    /// The resource owner, once known.
+    pub user: Option<String>,
+    /// The scope, space-separated.
+    pub scope: String,
+    /// When it stops working (seconds since the epoch), if ever.
+    pub expires_at: Option<u64>,
+    /// The credential it was issued from (a temporary credential, a code,
+    /// a refresh token), for cascades.
+    pub parent: Option<String>,
+    /// The OAuth 1 callback or OAuth 2 redirect URI it is bound to.
+    pub redirect_uri: Option<String>,
+    /// PKCE (RFC 7636): the code challenge and its method.
+    pub code_challenge: Option<(String, String)>,
+}
+
+/// The lookup id of an OAuth 2 token or code: the hex SHA-256 of its value,
+/// so that the store never holds the value itself.
+pub fn token_id(value: &str) -> String {
+    Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// What an `Issued` event creates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Issued {
+    /// A client was registered.
+    Client(ClientRecord),
+    /// A user account was created.
+    User(UserRecord),
+    /// A credential was issued to a client.
+    Token(TokenRecord),
+}
+
+/// A signed OAuth 1 request passed (RFC 5849 3.2). Recording it uses the nonce.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Verified {
+    /// The client.
+    pub client_id: String,
+    /// The token, if the request carried one.
+    pub token: Option<String>,
+    /// `oauth_timestamp`.
+    pub timestamp: u64,
+    /// `oauth_nonce`.
+    pub nonce: String,
+}
+
+/// The resource owner granted a temporary credential (RFC 5849 2.2) or an
+/// OAuth 2 consent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authorized {
+    /// The credential granted.
+    pub id: String,
+    /// Who granted it.
+    pub user: String,
+    /// The OAuth 1 verifier, hashed (it is server-generated).
+    pub verifier: Option<Secret>,
+}
+
+/// A credential was traded for a new one (issued in the same record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exchanged {
+    /// The temporary credential, code or refresh token traded.
+    pub id: String,
+}
+
+/// Why a credential ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RevocationReason {
+    /// A revocation request (RFC 7009) or an operator.
+    Requested,
+    /// The resource owner denied the request.
+    Denied,
+    /// A wrong OAuth 1 verifier was presented (no guessing).
+    WrongVerifier,
+    /// An authorization code was used twice (RFC 6749 4.1.2).
+    CodeReplay,
+    /// A retired refresh token was presented again.
+    RefreshReuse,
+    /// The client was removed.
+    ClientRemoved,
+}
+
+/// A credential ended; a client's end ends every credential issued to it,
+/// and `whole_family` ends every credential of the same grant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Revoked {
+    /// What ended: a client id or a token id.
+    pub id: String,
+    /// Whether `id` names a client (else a credential issued to one).
+    pub kind: CredentialKind,
+    /// Why.
+    pub reason: RevocationReason,
+    /// Whether every credential of its family (issued from the same grant:
+    /// the same code, temporary credential or first token) ends too.
+    pub whole_family: bool,
+}
+
+/// One change to a credential.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Event {
+    /// Something was created.
+    Issued(Issued),
+    /// A signed OAuth 1 request passed.
+    Verified(Verified),
+    /// The resource owner granted something.
+    Authorized(Authorized),
+    /// A credential was traded for a new one.
+    Exchanged(Exchanged),
+    /// A credential ended.
+    Revoked(Revoked),
+}
+
+/// One append: its events, with the sequence number and time they were
+/// written at. The events of a record were checked and written together.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    /// Its position in the log.
+    pub seq: Seq,
+    /// When it was appended (seconds since the epoch).
+    pub time: u64,
+    /// What happened.
+    pub events: Vec<Event>,
+}

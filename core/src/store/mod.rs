@@ -1,0 +1,281 @@
+//! The event-sourced credential store (DESIGN.md, "The event log" and
+//! "Rules of the store"): the events, their encoding, the
+//! [`CredentialStore`] trait every backend implements, and the projection
+//! rules that key-value backends share.
+
+pub mod codec;
+pub mod events;
+mod oauth1;
+pub mod projections;
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+pub use codec::CodecError;
+pub use events::{
+    token_id, Authorized, ClientRecord, CredentialKind, Event, Exchanged, Issued, Record,
+    RevocationReason, Revoked, Secret, Seq, TokenRecord, UserRecord, Verified,
+};
+pub use oauth1::StoreSource;
+
+/// Where a credential is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Status {
+    /// Issued and usable (a temporary credential not yet authorized, a live token).
+    Issued,
+    /// Granted by its resource owner, not yet exchanged.
+    Authorized,
+    /// Traded for a new credential; it works no more.
+    Exchanged,
+    /// Ended, by itself, with its family or with its client.
+    Revoked,
+}
+
+/// A credential as the projections hold it: its record, where it is in
+/// its life, and what was added to it since it was issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialState {
+    /// What was issued.
+    pub record: TokenRecord,
+    /// Its status, with the revocation of its family or client applied.
+    pub status: Status,
+    /// The verifier it was authorized with (OAuth 1), hashed.
+    pub verifier: Option<Secret>,
+    /// The credential its family started from (itself when it has no parent).
+    pub family: String,
+    /// The record that issued it.
+    pub issued_seq: Seq,
+}
+
+impl CredentialState {
+    /// Whether it has expired at `now` (seconds since the epoch).
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.record.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// A client as the projections hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientState {
+    /// What was registered.
+    pub record: ClientRecord,
+    /// Whether the client was removed.
+    pub revoked: bool,
+    /// The record that registered it.
+    pub issued_seq: Seq,
+}
+
+/// One use of an OAuth 1 nonce (RFC 5849 3.3).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct NonceKey {
+    /// The client.
+    pub client_id: String,
+    /// The token, if the request carried one.
+    pub token: Option<String>,
+    /// `oauth_timestamp`.
+    pub timestamp: u64,
+    /// `oauth_nonce`.
+    pub nonce: String,
+}
+
+impl From<&Verified> for NonceKey {
+    fn from(verified: &Verified) -> Self {
+        NonceKey {
+            client_id: verified.client_id.clone(),
+            token: verified.token.clone(),
+            timestamp: verified.timestamp,
+            nonce: verified.nonce.clone(),
+        }
+    }
+}
+
+/// What must hold for an append to be written (DESIGN.md rule 1). The
+/// store checks them and writes the events in one transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Precondition {
+    /// The nonce was not used with this client, token and timestamp.
+    NonceUnused(NonceKey),
+    /// The credential exists, is of this kind, was issued to this client,
+    /// is in this status and, at `now`, has not expired.
+    Credential {
+        /// The credential's id.
+        id: String,
+        /// Its kind.
+        kind: CredentialKind,
+        /// The client it must belong to.
+        client_id: String,
+        /// The status it must be in.
+        status: Status,
+        /// The time to judge expiry by.
+        now: u64,
+    },
+    /// The verifier is the one the credential was authorized with.
+    VerifierMatches {
+        /// The credential's id.
+        id: String,
+        /// The verifier presented.
+        verifier: String,
+    },
+    /// The client exists and was not removed.
+    ClientLive {
+        /// The client's id.
+        client_id: String,
+    },
+    /// Nothing of this kind has this id yet.
+    Absent {
+        /// The kind.
+        kind: CredentialKind,
+        /// The id that must be free.
+        id: String,
+    },
+}
+
+/// Why a precondition did not hold.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// The nonce was already used in its window.
+    #[error("the nonce was already used")]
+    NonceUsed,
+    /// No such credential or client.
+    #[error("it does not exist")]
+    Missing,
+    /// It is of another kind.
+    #[error("it is a {actual}")]
+    WrongKind {
+        /// What it is.
+        actual: CredentialKind,
+    },
+    /// It belongs to another client.
+    #[error("it belongs to another client")]
+    WrongClient,
+    /// It is in another status.
+    #[error("it is {actual:?}")]
+    WrongStatus {
+        /// The status it is in.
+        actual: Status,
+    },
+    /// It has expired.
+    #[error("it has expired")]
+    Expired,
+    /// The verifier is not the one it was authorized with.
+    #[error("the verifier does not match")]
+    VerifierMismatch,
+    /// The client was removed.
+    #[error("the client was removed")]
+    ClientRevoked,
+    /// The id is taken.
+    #[error("the id is taken")]
+    AlreadyExists,
+}
+
+/// A precondition that did not hold, and why; nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("precondition {precondition:?} failed: {failure}")]
+pub struct PreconditionFailed {
+    /// The precondition.
+    pub precondition: Precondition,
+    /// Why it failed.
+    pub failure: Failure,
+}
+
+/// A failure of the store itself: never the client's fault.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// The storage engine failed (I/O, a full disk ...).
+    #[error("storage failed: {0}")]
+    Backend(String),
+    /// The data directory is held by another process.
+    #[error("the data directory {path} is in use by another process; stop it, or choose another --data directory")]
+    Locked {
+        /// The directory.
+        path: String,
+    },
+    /// A log record cannot be read.
+    #[error("log record {seq} is damaged: {error}")]
+    CorruptRecord {
+        /// Its sequence number.
+        seq: Seq,
+        /// What is wrong with it.
+        error: CodecError,
+    },
+    /// A projection value cannot be read.
+    #[error("the {tree} projection is damaged: {error}")]
+    CorruptProjection {
+        /// Which projection.
+        tree: &'static str,
+        /// What is wrong with it.
+        error: CodecError,
+    },
+    /// The data itself is damaged below the record level.
+    #[error("the data directory is damaged: {0}")]
+    Corrupt(String),
+}
+
+/// Why an append was not written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendError {
+    /// A precondition did not hold.
+    #[error(transparent)]
+    Refused(#[from] PreconditionFailed),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// How replaying the log compared with the stored projections.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CheckReport {
+    /// Records replayed.
+    pub records: u64,
+    /// Every difference found, one line each; empty when they agree.
+    pub mismatches: Vec<String>,
+}
+
+impl CheckReport {
+    /// Whether the rebuilt projections equal the stored ones.
+    pub fn is_consistent(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+}
+
+/// The credential store: one atomic, precondition-guarded append of
+/// events, and reads from the projections and the log. Implementations
+/// write each append in one transaction and, for a durable backend, return
+/// only once it is on disk (DESIGN.md rules 1, 2 and 6).
+#[async_trait]
+pub trait CredentialStore: Send + Sync {
+    /// Checks every precondition and, if all hold, writes the events as one
+    /// record at `time`, returning its sequence number.
+    async fn append(
+        &self,
+        preconditions: &[Precondition],
+        events: Vec<Event>,
+        time: u64,
+    ) -> Result<Seq, AppendError>;
+
+    /// A client by id.
+    async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError>;
+
+    /// A user by name.
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// A credential by id, with the revocation of its family and client applied.
+    async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError>;
+
+    /// Whether this nonce was used (within the window still kept).
+    async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError>;
+
+    /// Up to `limit` records from `from` on, in order.
+    async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError>;
+
+    /// The sequence number of the last record (0 for an empty log).
+    async fn last_seq(&self) -> Result<Seq, StoreError>;
+
+    /// Rebuilds every projection from the log alone and compares it with
+    /// the stored one (DESIGN.md rule 3).
+    async fn check(&self) -> Result<CheckReport, StoreError>;
+
+    /// Forgets nonces older than `timestamp`: they are outside every
+    /// window and can never be presented again.
+    async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError>;
+}

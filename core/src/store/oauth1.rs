@@ -1,0 +1,104 @@
+//! The OAuth 1 validator's questions answered by a [`CredentialStore`]:
+//! clients and token secrets from the projections, and each nonce use
+//! appended as a `Verified` event, so that the nonce check and the audit
+//! record are one atomic write.
+
+use async_trait::async_trait;
+
+use super::events::{CredentialKind, Event, Secret, Verified};
+use super::{AppendError, CredentialStore, Failure, NonceKey, Precondition, Status};
+use crate::rfc5849::signature::rsa_public_key_from_pem;
+use crate::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
+
+/// A [`CredentialSource`] over a store, at one moment.
+#[derive(Debug)]
+pub struct StoreSource<'a, S: ?Sized> {
+    store: &'a S,
+    now: u64,
+}
+
+impl<'a, S: CredentialStore + ?Sized> StoreSource<'a, S> {
+    /// Answers from `store`, judging expiry and recording at `now`.
+    pub fn new(store: &'a S, now: u64) -> Self {
+        StoreSource { store, now }
+    }
+}
+
+fn source_error(error: impl std::fmt::Display) -> SourceError {
+    SourceError(error.to_string())
+}
+
+#[async_trait]
+impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
+    async fn client(&self, client_key: &str) -> Result<Option<Client>, SourceError> {
+        let Some(state) = self.store.client(client_key).await.map_err(source_error)? else {
+            return Ok(None);
+        };
+        let Secret::Plain(secret) = state.record.secret else {
+            // A public client has no secret to sign with: it cannot use OAuth 1.
+            return Ok(None);
+        };
+        if state.revoked {
+            return Ok(None);
+        }
+        Ok(Some(Client {
+            secret,
+            rsa_public_key: state
+                .record
+                .rsa_public_key
+                .as_deref()
+                .and_then(|pem| rsa_public_key_from_pem(pem).ok()),
+            callback_uris: state.record.redirect_uris,
+        }))
+    }
+
+    async fn token_secret(
+        &self,
+        client_key: &str,
+        token: &str,
+        kind: TokenKind,
+    ) -> Result<Option<String>, SourceError> {
+        let Some(state) = self.store.credential(token).await.map_err(source_error)? else {
+            return Ok(None);
+        };
+        let (wanted, live) = match kind {
+            TokenKind::Temporary => (
+                CredentialKind::Temporary,
+                [Status::Issued, Status::Authorized],
+            ),
+            TokenKind::Token => (
+                CredentialKind::TokenCredential,
+                [Status::Issued, Status::Issued],
+            ),
+        };
+        let usable = state.record.kind == wanted
+            && state.record.client_id == client_key
+            && live.contains(&state.status)
+            && !state.is_expired(self.now);
+        Ok(match state.record.secret {
+            Secret::Plain(secret) if usable => Some(secret),
+            _ => None,
+        })
+    }
+
+    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
+        let verified = Verified {
+            client_id: nonce.client_key.to_owned(),
+            token: nonce.token.map(str::to_owned),
+            timestamp: nonce.timestamp,
+            nonce: nonce.nonce.to_owned(),
+        };
+        let precondition = Precondition::NonceUnused(NonceKey::from(&verified));
+        match self
+            .store
+            .append(&[precondition], vec![Event::Verified(verified)], self.now)
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(AppendError::Refused(refused)) if refused.failure == Failure::NonceUsed => {
+                Ok(false)
+            }
+            Err(error) => Err(source_error(error)),
+        }
+    }
+}

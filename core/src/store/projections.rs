@@ -1,0 +1,599 @@
+//! The projection rules, written once for every key-value backend: how an
+//! append checks its preconditions, how each event changes the projection
+//! trees, how reads see a credential, and how a replay rebuilds and
+//! compares. A backend supplies the trees through [`Projection`] inside its
+//! own transaction; [`Trees`] is the in-memory one (the memory backend and
+//! every replay use it).
+
+use std::collections::BTreeMap;
+
+use super::codec::{self, CodecError};
+use super::events::{CredentialKind, Event, Issued, Record, Seq, UserRecord};
+use super::{
+    ClientState, CredentialState, Failure, NonceKey, Precondition, PreconditionFailed, Status,
+    StoreError,
+};
+
+/// The trees a key-value backend keeps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tree {
+    /// The log: big-endian sequence number -> encoded [`Record`].
+    Log,
+    /// Counters: the last sequence number, the nonce floor.
+    Meta,
+    /// Client id -> [`ClientState`].
+    Clients,
+    /// User name -> [`UserRecord`].
+    Users,
+    /// Credential id -> [`CredentialState`].
+    Credentials,
+    /// Nonce uses, keyed by timestamp first so old ones prune as a range.
+    Nonces,
+    /// Families whose every credential was revoked: family id -> ().
+    Families,
+    /// Client id + credential id -> (): what was issued to each client.
+    ClientIndex,
+    /// Parent id + credential id -> (): what was issued from each credential.
+    ParentIndex,
+}
+
+impl Tree {
+    /// Every tree, the log first.
+    pub const ALL: [Tree; 9] = [
+        Tree::Log,
+        Tree::Meta,
+        Tree::Clients,
+        Tree::Users,
+        Tree::Credentials,
+        Tree::Nonces,
+        Tree::Families,
+        Tree::ClientIndex,
+        Tree::ParentIndex,
+    ];
+
+    /// The projections: every tree but the log.
+    pub const PROJECTIONS: [Tree; 8] = [
+        Tree::Meta,
+        Tree::Clients,
+        Tree::Users,
+        Tree::Credentials,
+        Tree::Nonces,
+        Tree::Families,
+        Tree::ClientIndex,
+        Tree::ParentIndex,
+    ];
+
+    /// Its name on disk and in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tree::Log => "log",
+            Tree::Meta => "meta",
+            Tree::Clients => "clients",
+            Tree::Users => "users",
+            Tree::Credentials => "credentials",
+            Tree::Nonces => "nonces",
+            Tree::Families => "families",
+            Tree::ClientIndex => "client_index",
+            Tree::ParentIndex => "parent_index",
+        }
+    }
+}
+
+/// Why a projection operation did not complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProjectionError {
+    /// The backend's transaction met another and must be retried.
+    Conflict,
+    /// The store failed.
+    Store(StoreError),
+}
+
+impl From<StoreError> for ProjectionError {
+    fn from(error: StoreError) -> Self {
+        ProjectionError::Store(error)
+    }
+}
+
+/// The trees as a backend's reads, or one of its transactions, see them.
+pub trait Projection {
+    /// The value under `key`.
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError>;
+}
+
+/// The trees as one of a backend's transactions writes them.
+pub trait ProjectionMut: Projection {
+    /// Sets the value under `key`.
+    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError>;
+}
+
+const LAST_SEQ: &[u8] = b"last_seq";
+const NONCE_FLOOR: &[u8] = b"nonce_floor";
+
+/// The log key of a sequence number: big-endian, so keys sort as numbers.
+pub fn seq_key(seq: Seq) -> [u8; 8] {
+    seq.to_be_bytes()
+}
+
+fn push_part(key: &mut Vec<u8>, part: &str) {
+    key.extend_from_slice(&(part.len() as u32).to_be_bytes());
+    key.extend_from_slice(part.as_bytes());
+}
+
+/// The key of a nonce use: the timestamp first (big-endian), then the
+/// length-prefixed client, token and nonce.
+pub fn nonce_key(nonce: &NonceKey) -> Vec<u8> {
+    let mut key = Vec::with_capacity(24 + nonce.client_id.len() + nonce.nonce.len());
+    key.extend_from_slice(&nonce.timestamp.to_be_bytes());
+    push_part(&mut key, &nonce.client_id);
+    match &nonce.token {
+        Some(token) => {
+            key.push(1);
+            push_part(&mut key, token);
+        }
+        None => key.push(0),
+    }
+    push_part(&mut key, &nonce.nonce);
+    key
+}
+
+/// The timestamp a nonce key starts with.
+pub fn nonce_key_timestamp(key: &[u8]) -> u64 {
+    let mut timestamp = [0u8; 8];
+    let n = key.len().min(8);
+    timestamp[..n].copy_from_slice(&key[..n]);
+    u64::from_be_bytes(timestamp)
+}
+
+fn pair_key(first: &str, second: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(8 + first.len() + second.len());
+    push_part(&mut key, first);
+    push_part(&mut key, second);
+    key
+}
+
+fn read_u64<P: Projection>(p: &P, key: &[u8]) -> Result<u64, ProjectionError> {
+    Ok(match p.get(Tree::Meta, key)? {
+        Some(bytes) => {
+            let bytes: [u8; 8] =
+                bytes
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| StoreError::CorruptProjection {
+                        tree: Tree::Meta.name(),
+                        error: CodecError::Malformed(format!(
+                            "{} is not 8 bytes",
+                            String::from_utf8_lossy(key)
+                        )),
+                    })?;
+            u64::from_be_bytes(bytes)
+        }
+        None => 0,
+    })
+}
+
+fn decode_value<T: serde::de::DeserializeOwned>(
+    tree: Tree,
+    bytes: &[u8],
+) -> Result<T, ProjectionError> {
+    codec::decode(bytes).map_err(|error| {
+        ProjectionError::Store(StoreError::CorruptProjection {
+            tree: tree.name(),
+            error,
+        })
+    })
+}
+
+fn stored<P: Projection, T: serde::de::DeserializeOwned>(
+    p: &P,
+    tree: Tree,
+    key: &str,
+) -> Result<Option<T>, ProjectionError> {
+    p.get(tree, key.as_bytes())?
+        .map(|bytes| decode_value(tree, &bytes))
+        .transpose()
+}
+
+/// The last sequence number written (0 for an empty log).
+pub fn last_seq<P: Projection>(p: &P) -> Result<Seq, ProjectionError> {
+    read_u64(p, LAST_SEQ)
+}
+
+/// The timestamp below which nonces were pruned.
+pub fn nonce_floor<P: Projection>(p: &P) -> Result<u64, ProjectionError> {
+    read_u64(p, NONCE_FLOOR)
+}
+
+/// Records that nonces below `timestamp` are gone (the backend removes them).
+pub fn raise_nonce_floor<P: ProjectionMut>(
+    p: &mut P,
+    timestamp: u64,
+) -> Result<(), ProjectionError> {
+    if timestamp > nonce_floor(p)? {
+        p.insert(Tree::Meta, NONCE_FLOOR, timestamp.to_be_bytes().to_vec())?;
+    }
+    Ok(())
+}
+
+/// A client by id.
+pub fn client<P: Projection>(
+    p: &P,
+    client_id: &str,
+) -> Result<Option<ClientState>, ProjectionError> {
+    stored(p, Tree::Clients, client_id)
+}
+
+/// A user by name.
+pub fn user<P: Projection>(p: &P, name: &str) -> Result<Option<UserRecord>, ProjectionError> {
+    stored(p, Tree::Users, name)
+}
+
+/// A credential by id, with the revocation of its family and client applied.
+pub fn credential<P: Projection>(
+    p: &P,
+    id: &str,
+) -> Result<Option<CredentialState>, ProjectionError> {
+    let Some(mut state) = stored::<_, CredentialState>(p, Tree::Credentials, id)? else {
+        return Ok(None);
+    };
+    if state.status != Status::Revoked {
+        let family_revoked = p.get(Tree::Families, state.family.as_bytes())?.is_some();
+        let client_revoked = client(p, &state.record.client_id)?.is_some_and(|c| c.revoked);
+        if family_revoked || client_revoked {
+            state.status = Status::Revoked;
+        }
+    }
+    Ok(Some(state))
+}
+
+/// Whether a nonce use is recorded.
+pub fn nonce_seen<P: Projection>(p: &P, nonce: &NonceKey) -> Result<bool, ProjectionError> {
+    Ok(p.get(Tree::Nonces, &nonce_key(nonce))?.is_some())
+}
+
+fn check<P: Projection>(
+    p: &P,
+    precondition: &Precondition,
+) -> Result<Option<Failure>, ProjectionError> {
+    Ok(match precondition {
+        Precondition::NonceUnused(nonce) => nonce_seen(p, nonce)?.then_some(Failure::NonceUsed),
+        Precondition::Credential {
+            id,
+            kind,
+            client_id,
+            status,
+            now,
+        } => match credential(p, id)? {
+            None => Some(Failure::Missing),
+            Some(state) if state.record.kind != *kind => Some(Failure::WrongKind {
+                actual: state.record.kind,
+            }),
+            Some(state) if state.record.client_id != *client_id => Some(Failure::WrongClient),
+            Some(state) if state.status != *status => Some(Failure::WrongStatus {
+                actual: state.status,
+            }),
+            Some(state) if state.is_expired(*now) => Some(Failure::Expired),
+            Some(_) => None,
+        },
+        Precondition::VerifierMatches { id, verifier } => match credential(p, id)? {
+            None => Some(Failure::Missing),
+            Some(state) if state.verifier.as_ref().is_some_and(|v| v.matches(verifier)) => None,
+            Some(_) => Some(Failure::VerifierMismatch),
+        },
+        Precondition::ClientLive { client_id } => match client(p, client_id)? {
+            None => Some(Failure::Missing),
+            Some(state) if state.revoked => Some(Failure::ClientRevoked),
+            Some(_) => None,
+        },
+        Precondition::Absent { kind, id } => {
+            let tree = match kind {
+                CredentialKind::Client => Tree::Clients,
+                CredentialKind::User => Tree::Users,
+                _ => Tree::Credentials,
+            };
+            p.get(tree, id.as_bytes())?
+                .is_some()
+                .then_some(Failure::AlreadyExists)
+        }
+    })
+}
+
+/// RFC-free rule 1 of the store: checks every precondition, then writes
+/// the events as the next record. Returns the record's sequence number, or
+/// the first precondition that failed (and writes nothing).
+pub fn append<P: ProjectionMut>(
+    p: &mut P,
+    preconditions: &[Precondition],
+    events: &[Event],
+    time: u64,
+) -> Result<Result<Seq, PreconditionFailed>, ProjectionError> {
+    for precondition in preconditions {
+        if let Some(failure) = check(p, precondition)? {
+            return Ok(Err(PreconditionFailed {
+                precondition: precondition.clone(),
+                failure,
+            }));
+        }
+    }
+    let seq = last_seq(p)? + 1;
+    let record = Record {
+        seq,
+        time,
+        events: events.to_vec(),
+    };
+    p.insert(Tree::Log, &seq_key(seq), codec::encode_record(&record))?;
+    p.insert(Tree::Meta, LAST_SEQ, seq.to_be_bytes().to_vec())?;
+    apply(p, &record)?;
+    Ok(Ok(seq))
+}
+
+fn put<P: ProjectionMut, T: serde::Serialize>(
+    p: &mut P,
+    tree: Tree,
+    key: &str,
+    value: &T,
+) -> Result<(), ProjectionError> {
+    p.insert(tree, key.as_bytes(), codec::encode(value))
+}
+
+/// How each event changes the projections. Total and deterministic: an
+/// event about something unknown changes nothing, so a replay of the log
+/// always rebuilds what the appends built.
+pub fn apply<P: ProjectionMut>(p: &mut P, record: &Record) -> Result<(), ProjectionError> {
+    for event in &record.events {
+        match event {
+            Event::Issued(Issued::Client(client)) => {
+                let state = ClientState {
+                    record: client.clone(),
+                    revoked: false,
+                    issued_seq: record.seq,
+                };
+                put(p, Tree::Clients, &client.client_id, &state)?;
+            }
+            Event::Issued(Issued::User(user)) => put(p, Tree::Users, &user.name, user)?,
+            Event::Issued(Issued::Token(token)) => {
+                let family = match &token.parent {
+                    Some(parent) => {
+                        match stored::<_, CredentialState>(p, Tree::Credentials, parent)? {
+                            Some(parent) => parent.family,
+                            None => parent.clone(),
+                        }
+                    }
+                    None => token.id.clone(),
+                };
+                if let Some(parent) = &token.parent {
+                    p.insert(Tree::ParentIndex, &pair_key(parent, &token.id), Vec::new())?;
+                }
+                p.insert(
+                    Tree::ClientIndex,
+                    &pair_key(&token.client_id, &token.id),
+                    Vec::new(),
+                )?;
+                let state = CredentialState {
+                    record: token.clone(),
+                    status: Status::Issued,
+                    verifier: None,
+                    family,
+                    issued_seq: record.seq,
+                };
+                put(p, Tree::Credentials, &token.id, &state)?;
+            }
+            Event::Verified(verified) => {
+                p.insert(Tree::Nonces, &nonce_key(&verified.into()), Vec::new())?;
+            }
+            Event::Authorized(authorized) => {
+                if let Some(mut state) =
+                    stored::<_, CredentialState>(p, Tree::Credentials, &authorized.id)?
+                {
+                    state.status = Status::Authorized;
+                    state.record.user = Some(authorized.user.clone());
+                    state.verifier = authorized.verifier.clone();
+                    put(p, Tree::Credentials, &authorized.id, &state)?;
+                }
+            }
+            Event::Exchanged(exchanged) => {
+                if let Some(mut state) =
+                    stored::<_, CredentialState>(p, Tree::Credentials, &exchanged.id)?
+                {
+                    state.status = Status::Exchanged;
+                    put(p, Tree::Credentials, &exchanged.id, &state)?;
+                }
+            }
+            Event::Revoked(revoked) if revoked.kind == CredentialKind::Client => {
+                if let Some(mut state) = client(p, &revoked.id)? {
+                    state.revoked = true;
+                    put(p, Tree::Clients, &revoked.id, &state)?;
+                }
+            }
+            Event::Revoked(revoked) => {
+                if let Some(mut state) =
+                    stored::<_, CredentialState>(p, Tree::Credentials, &revoked.id)?
+                {
+                    state.status = Status::Revoked;
+                    if revoked.whole_family {
+                        p.insert(Tree::Families, state.family.as_bytes(), Vec::new())?;
+                    }
+                    put(p, Tree::Credentials, &revoked.id, &state)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Key-value trees in memory: the memory backend's store, and what a
+/// replay rebuilds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Trees {
+    trees: BTreeMap<Tree, BTreeMap<Vec<u8>, Vec<u8>>>,
+}
+
+impl Trees {
+    /// Empty trees.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Every entry of a tree, in key order.
+    pub fn entries(&self, tree: Tree) -> impl Iterator<Item = (&[u8], &[u8])> {
+        self.trees
+            .get(&tree)
+            .into_iter()
+            .flat_map(|t| t.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
+    }
+
+    /// Entries of a tree from `start` on.
+    pub fn range_from(&self, tree: Tree, start: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> {
+        let start = start.to_vec();
+        self.trees.get(&tree).into_iter().flat_map(move |t| {
+            t.range(start.clone()..)
+                .map(|(k, v)| (k.as_slice(), v.as_slice()))
+        })
+    }
+
+    /// Removes the nonces with a timestamp below `timestamp`; answers how many.
+    pub fn prune_nonces(&mut self, timestamp: u64) -> u64 {
+        let Some(nonces) = self.trees.get_mut(&Tree::Nonces) else {
+            return 0;
+        };
+        let kept = nonces.split_off(timestamp.to_be_bytes().as_slice());
+        let removed = nonces.len() as u64;
+        *nonces = kept;
+        removed
+    }
+
+    /// Rebuilds the projections from log records, as a replay does: each
+    /// record applied in order, nonces below `nonce_floor` pruned.
+    pub fn replay(
+        records: impl IntoIterator<Item = Result<Record, StoreError>>,
+        nonce_floor: u64,
+    ) -> Result<(Trees, u64), StoreError> {
+        let mut trees = Trees::new();
+        let mut count = 0;
+        for record in records {
+            let record = record?;
+            let expected = count + 1;
+            if record.seq != expected {
+                return Err(StoreError::Corrupt(format!(
+                    "log record {expected} is missing (found {})",
+                    record.seq
+                )));
+            }
+            trees
+                .insert(Tree::Meta, LAST_SEQ, record.seq.to_be_bytes().to_vec())
+                .map_err(unwrap_store)?;
+            apply(&mut trees, &record).map_err(unwrap_store)?;
+            count += 1;
+            // Keep memory bounded while replaying a long log.
+            if count % 65_536 == 0 {
+                trees.prune_nonces(nonce_floor);
+            }
+        }
+        trees.prune_nonces(nonce_floor);
+        if nonce_floor > 0 {
+            raise_nonce_floor(&mut trees, nonce_floor).map_err(unwrap_store)?;
+        }
+        Ok((trees, count))
+    }
+
+    /// Compares these (rebuilt) projections with stored ones, tree by tree;
+    /// one line per difference, at most `limit` lines.
+    pub fn compare<'a>(
+        &self,
+        stored: impl Fn(Tree) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + 'a>,
+        limit: usize,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut mismatches = Vec::new();
+        for tree in Tree::PROJECTIONS {
+            let mut rebuilt = self.entries(tree).peekable();
+            let mut on_disk = stored(tree).peekable();
+            loop {
+                if mismatches.len() >= limit {
+                    return Ok(mismatches);
+                }
+                let disk = match on_disk.peek() {
+                    Some(Err(_)) => {
+                        return Err(on_disk
+                            .next()
+                            .and_then(Result::err)
+                            .unwrap_or_else(|| StoreError::Backend("read failed".into())))
+                    }
+                    Some(Ok((k, v))) => Some((k.as_slice(), v.as_slice())),
+                    None => None,
+                };
+                match (rebuilt.peek().copied(), disk) {
+                    (None, None) => break,
+                    (Some((k, v)), Some((dk, dv))) if k == dk => {
+                        if v != dv {
+                            mismatches.push(format!(
+                                "{}: {} differs",
+                                tree.name(),
+                                show_key(tree, k)
+                            ));
+                        }
+                        rebuilt.next();
+                        on_disk.next();
+                    }
+                    (Some((k, _)), Some((dk, _))) if k < dk => {
+                        mismatches.push(format!(
+                            "{}: {} is in the log but not stored",
+                            tree.name(),
+                            show_key(tree, k)
+                        ));
+                        rebuilt.next();
+                    }
+                    (Some((k, _)), None) => {
+                        mismatches.push(format!(
+                            "{}: {} is in the log but not stored",
+                            tree.name(),
+                            show_key(tree, k)
+                        ));
+                        rebuilt.next();
+                    }
+                    (_, Some((dk, _))) => {
+                        mismatches.push(format!(
+                            "{}: {} is stored but not in the log",
+                            tree.name(),
+                            show_key(tree, dk)
+                        ));
+                        on_disk.next();
+                    }
+                }
+            }
+        }
+        Ok(mismatches)
+    }
+}
+
+fn unwrap_store(error: ProjectionError) -> StoreError {
+    match error {
+        ProjectionError::Store(error) => error,
+        ProjectionError::Conflict => {
+            StoreError::Backend("an in-memory projection cannot conflict".into())
+        }
+    }
+}
+
+/// A key as a person reads it: text where it is text, hex otherwise.
+fn show_key(tree: Tree, key: &[u8]) -> String {
+    match (tree, std::str::from_utf8(key)) {
+        (Tree::Nonces, _) => format!("nonce at timestamp {}", nonce_key_timestamp(key)),
+        (_, Ok(text)) if text.chars().all(|c| !c.is_control()) => format!("{text:?}"),
+        _ => key.iter().map(|b| format!("{b:02x}")).collect(),
+    }
+}
+
+impl Projection for Trees {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        Ok(self.trees.get(&tree).and_then(|t| t.get(key)).cloned())
+    }
+}
+
+impl ProjectionMut for Trees {
+    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError> {
+        self.trees
+            .entry(tree)
+            .or_default()
+            .insert(key.to_vec(), value);
+        Ok(())
+    }
+}
