@@ -87,8 +87,11 @@ fn index(tree: Tree) -> usize {
 
 fn backend(error: sled::Error) -> StoreError {
     match error {
-        sled::Error::Corruption { at, .. } => {
-            StoreError::Corrupt(format!("sled reports corruption at {at:?}"))
+        sled::Error::Corruption { at: Some(at), .. } => {
+            StoreError::Corrupt(format!("sled found damaged data at {at:?}"))
+        }
+        sled::Error::Corruption { at: None, .. } => {
+            StoreError::Corrupt("sled found damaged data".into())
         }
         other => StoreError::Backend(other.to_string()),
     }
@@ -148,6 +151,11 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
                 path: path.display().to_string(),
             })
         }
+        // sled reads a damaged configuration as one from an old version.
+        Ok(Err(sled::Error::Unsupported(reason))) => Err(StoreError::Corrupt(format!(
+            "{} cannot be opened ({reason}); restore it from a backup",
+            path.display()
+        ))),
         Ok(Err(error)) => Err(backend(error)),
         Err(_) => Err(StoreError::Corrupt(format!(
             "{} could not be opened",

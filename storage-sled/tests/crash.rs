@@ -1,0 +1,137 @@
+//! A crash loses nothing a client was told: a child process appends in a
+//! loop and prints each acknowledged sequence number; it is killed with
+//! SIGKILL at a random moment, and every acknowledged record must be
+//! there when the store is reopened, with the check passing.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use credlog_conformance::store_suite::{nonce, NOW};
+use credlog_core::store::{CredentialStore, Event, NonceKey, Precondition};
+use credlog_storage_sled::SledStore;
+
+const CHILD_DIR: &str = "CREDLOG_CRASH_CHILD_DIR";
+const ROUNDS: usize = 3;
+const APPENDERS: usize = 8;
+
+/// The child: appends from several tasks until killed, printing
+/// `acked SEQ` after each append returns.
+#[test]
+#[ignore = "run as a child process by acknowledged_appends_survive_sigkill"]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async move {
+        let store = Arc::new(SledStore::open(&dir).expect("the child opens the store"));
+        let appenders: Vec<_> = (0..APPENDERS)
+            .map(|task| {
+                let store = Arc::clone(&store);
+                tokio::spawn(async move {
+                    for i in 0u64.. {
+                        let used = nonce("crash", None, NOW, &format!("{task}-{i}"));
+                        let precondition = Precondition::NonceUnused(NonceKey::from(&used));
+                        let seq = store
+                            .append(&[precondition], vec![Event::Verified(used)], NOW)
+                            .await
+                            .unwrap();
+                        println!("acked {seq}");
+                    }
+                })
+            })
+            .collect();
+        for appender in appenders {
+            appender.await.unwrap();
+        }
+    });
+}
+
+#[test]
+fn acknowledged_appends_survive_sigkill() {
+    let mut seed = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64
+        | 1;
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("data");
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "crash_child",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(CHILD_DIR, &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let acked = Arc::new(Mutex::new(Vec::<u64>::new()));
+        let reader = {
+            let acked = Arc::clone(&acked);
+            let stdout = child.stdout.take().unwrap();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if let Some(seq) = line.strip_prefix("acked ").and_then(|s| s.parse().ok()) {
+                        acked.lock().unwrap().push(seq);
+                    }
+                }
+            })
+        };
+
+        // Let it get going, then kill it at a random moment.
+        let started = Instant::now();
+        while acked.lock().unwrap().len() < 20 && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(50 + seed % 450));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        reader.join().unwrap();
+
+        let acked = acked.lock().unwrap().clone();
+        assert!(
+            !acked.is_empty(),
+            "round {round}: the child acknowledged nothing"
+        );
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let store = SledStore::open(&path).expect("the store reopens after a crash");
+            let last = store.last_seq().await.unwrap();
+            let highest = *acked.iter().max().unwrap();
+            assert!(
+                last >= highest,
+                "round {round}: acknowledged {highest} but the log ends at {last}"
+            );
+            let log = store.read_log(1, usize::MAX).await.unwrap();
+            assert_eq!(log.len() as u64, last, "round {round}: the log has gaps");
+            for seq in &acked {
+                assert_eq!(log[(*seq - 1) as usize].seq, *seq);
+            }
+            let report = store.check().await.unwrap();
+            assert!(
+                report.is_consistent(),
+                "round {round}: {:?}",
+                report.mismatches
+            );
+            eprintln!(
+                "round {round}: {} acknowledged, {} on disk after SIGKILL, check passed",
+                acked.len(),
+                last
+            );
+        });
+    }
+}

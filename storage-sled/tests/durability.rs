@@ -1,0 +1,264 @@
+//! What the sled backend promises beyond the suite: what is written
+//! survives a reopen, a held directory is refused at once, and damaged
+//! data gives a clear error, never a panic.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use credlog_conformance::store_suite::{self, nonce, NOW};
+use credlog_core::store::codec::CodecError;
+use credlog_core::store::projections::{seq_key, Tree};
+use credlog_core::store::{
+    AppendError, CredentialKind, CredentialStore, Event, Failure, NonceKey, Precondition,
+    RevocationReason, Revoked, Status, StoreError,
+};
+use credlog_storage_sled::SledStore;
+
+fn open(path: &Path) -> SledStore {
+    SledStore::open(path).expect("the store opens")
+}
+
+#[tokio::test]
+async fn a_revoked_credential_and_a_used_nonce_survive_reopening() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let used = nonce("c1", Some("t1"), NOW, "once");
+    {
+        let store = open(&path);
+        store_suite::client_with_temporary(&store).await;
+        let revoked = Revoked {
+            id: "t1".into(),
+            kind: CredentialKind::Temporary,
+            reason: RevocationReason::Denied,
+            whole_family: false,
+        };
+        store
+            .append(&[], vec![Event::Revoked(revoked)], NOW)
+            .await
+            .unwrap();
+        let precondition = Precondition::NonceUnused(NonceKey::from(&used));
+        store
+            .append(&[precondition], vec![Event::Verified(used.clone())], NOW)
+            .await
+            .unwrap();
+    }
+    let store = open(&path);
+    assert_eq!(
+        store.credential("t1").await.unwrap().unwrap().status,
+        Status::Revoked
+    );
+    assert_eq!(store.last_seq().await.unwrap(), 4);
+    let again = store
+        .append(
+            &[Precondition::NonceUnused(NonceKey::from(&used))],
+            vec![Event::Verified(used)],
+            NOW,
+        )
+        .await;
+    assert!(matches!(again, Err(AppendError::Refused(r)) if r.failure == Failure::NonceUsed));
+    let report = store.check().await.unwrap();
+    assert!(report.is_consistent(), "{:?}", report.mismatches);
+    assert_eq!(report.records, 4);
+}
+
+#[test]
+fn a_directory_in_use_is_refused_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let _held = open(&path);
+    let started = Instant::now();
+    let second = SledStore::open(&path);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "opening a held directory must not wait"
+    );
+    match second {
+        Err(StoreError::Locked { path: locked }) => assert!(locked.ends_with("data")),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    let message = StoreError::Locked { path: "x".into() }.to_string();
+    assert!(message.contains("in use by another process"), "{message}");
+}
+
+/// Writes raw bytes under a key of one tree, with the store closed.
+fn poke(path: &Path, tree: Tree, key: &[u8], value: &[u8]) {
+    let db = sled::open(path).unwrap();
+    db.open_tree(tree.name())
+        .unwrap()
+        .insert(key, value)
+        .unwrap();
+    db.flush().unwrap();
+}
+
+#[tokio::test]
+async fn a_damaged_record_is_named_by_its_sequence_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    {
+        let store = open(&path);
+        store_suite::revocation_reaches_family_and_client(&store).await;
+    }
+    poke(&path, Tree::Log, &seq_key(3), &[1, 0xff, 0xff, 0xff]);
+    let store = open(&path);
+    let read = store.read_log(1, 100).await;
+    assert!(
+        matches!(read, Err(StoreError::CorruptRecord { seq: 3, .. })),
+        "{read:?}"
+    );
+    let check = store.check().await;
+    assert!(
+        matches!(check, Err(StoreError::CorruptRecord { seq: 3, .. })),
+        "{check:?}"
+    );
+    let message = check.unwrap_err().to_string();
+    assert!(message.starts_with("log record 3 is damaged"), "{message}");
+    drop(store);
+
+    poke(&path, Tree::Log, &seq_key(2), &[7]);
+    let store = open(&path);
+    assert!(matches!(
+        store.read_log(2, 1).await,
+        Err(StoreError::CorruptRecord {
+            seq: 2,
+            error: CodecError::UnknownVersion(7)
+        })
+    ));
+}
+
+#[tokio::test]
+async fn the_check_finds_a_projection_that_disagrees_with_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    {
+        let store = open(&path);
+        store_suite::revocation_reaches_family_and_client(&store).await;
+        assert!(store.check().await.unwrap().is_consistent());
+    }
+    // Un-revoke the client behind the log's back.
+    let db = sled::open(&path).unwrap();
+    let clients = db.open_tree(Tree::Clients.name()).unwrap();
+    let mut state: credlog_core::store::ClientState =
+        credlog_core::store::codec::decode(&clients.get("c1").unwrap().unwrap()).unwrap();
+    state.revoked = false;
+    clients
+        .insert("c1", credlog_core::store::codec::encode(&state))
+        .unwrap();
+    db.open_tree(Tree::Nonces.name())
+        .unwrap()
+        .insert(vec![0u8; 9], vec![])
+        .unwrap();
+    db.flush().unwrap();
+    drop(clients);
+    drop(db);
+
+    let report = open(&path).check().await.unwrap();
+    assert!(!report.is_consistent());
+    assert!(
+        report
+            .mismatches
+            .iter()
+            .any(|m| m.contains("clients") && m.contains("c1") && m.contains("differs")),
+        "{:?}",
+        report.mismatches
+    );
+    assert!(
+        report
+            .mismatches
+            .iter()
+            .any(|m| m.contains("nonces") && m.contains("stored but not in the log")),
+        "{:?}",
+        report.mismatches
+    );
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files(&path));
+        } else if std::fs::metadata(&path).unwrap().len() > 0 {
+            found.push(path);
+        }
+    }
+    found.sort();
+    found
+}
+
+/// Flips bytes across the files of copies of a data directory: opening,
+/// reading and checking each copy either works or fails with an error,
+/// and never panics.
+#[tokio::test]
+async fn flipped_bytes_on_disk_give_errors_not_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = dir.path().join("data");
+    {
+        let store = open(&original);
+        store_suite::revocation_reaches_family_and_client(&store).await;
+    }
+    let files = files(&original);
+    let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let mut outcomes = std::collections::BTreeMap::<String, usize>::new();
+    for round in 0..24 {
+        let copy = dir.path().join(format!("copy-{round}"));
+        copy_dir(&original, &copy);
+        let relative = files[next() as usize % files.len()]
+            .strip_prefix(&original)
+            .unwrap()
+            .to_path_buf();
+        let file = copy.join(&relative);
+        let mut bytes = std::fs::read(&file).unwrap();
+        for _ in 0..8 {
+            let at = next() as usize % bytes.len();
+            bytes[at] ^= 1 << (next() % 8);
+        }
+        std::fs::write(&file, bytes).unwrap();
+
+        let outcome = match SledStore::open(&copy) {
+            Err(error) => {
+                eprintln!("copy {round}: {error}");
+                format!("open: {}", kind_of(&error))
+            }
+            Ok(store) => match (store.read_log(1, 1000).await, store.check().await) {
+                (Err(error), _) | (_, Err(error)) => format!("read: {}", kind_of(&error)),
+                (Ok(_), Ok(report)) if report.is_consistent() => "unharmed".to_owned(),
+                (Ok(_), Ok(_)) => "check reports mismatches".to_owned(),
+            },
+        };
+        *outcomes.entry(outcome).or_default() += 1;
+    }
+    eprintln!("outcomes of 24 damaged copies: {outcomes:?}");
+    assert!(
+        outcomes.keys().any(|o| o != "unharmed"),
+        "no copy was damaged enough to notice: {outcomes:?}"
+    );
+}
+
+fn kind_of(error: &StoreError) -> &'static str {
+    match error {
+        StoreError::Backend(_) => "backend error",
+        StoreError::Locked { .. } => "locked",
+        StoreError::CorruptRecord { .. } => "damaged record",
+        StoreError::CorruptProjection { .. } => "damaged projection",
+        StoreError::Corrupt(_) => "damaged directory",
+    }
+}
