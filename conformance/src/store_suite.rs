@@ -494,8 +494,104 @@ pub async fn pruned_nonces_are_forgotten_consistently<S: CredentialStore + ?Size
         .nonce_seen(&NonceKey::from(&nonce("c1", None, NOW, "new")))
         .await
         .unwrap());
+    // Below the floor nothing can be vouched for: such a nonce is refused.
+    let forgotten = nonce("c1", None, NOW - 301, "never-seen");
+    let precondition = Precondition::NonceUnused(NonceKey::from(&forgotten));
+    let failure = refused(store, &[precondition], vec![Event::Verified(forgotten)]).await;
+    assert_eq!(failure, Failure::NonceTooOld);
     let report = store.check().await.unwrap();
     assert!(report.is_consistent(), "{:?}", report.mismatches);
+}
+
+/// The OAuth 1 validator over the store: a signed request verifies once,
+/// its nonce use is in the log, and a replay, a foreign or expired token
+/// and a removed client are refused.
+pub async fn oauth1_requests_verify_against_the_store<S: CredentialStore + ?Sized>(store: &S) {
+    use credlog_core::rfc5849::{
+        ClientCredentials, Endpoint, Oauth1Error, Oauth1Server, Signer, TokenCredentials,
+    };
+    use credlog_core::store::StoreSource;
+    use credlog_core::Request;
+
+    ok(
+        store,
+        &[],
+        vec![Event::Issued(Issued::Client(client("c1")))],
+    )
+    .await;
+    ok(
+        store,
+        &[],
+        vec![Event::Issued(Issued::Client(client("c2")))],
+    )
+    .await;
+    let live = token(CredentialKind::TokenCredential, "k1", "c1", None);
+    let expired = TokenRecord {
+        expires_at: Some(NOW),
+        ..token(CredentialKind::TokenCredential, "k2", "c1", None)
+    };
+    let foreign = token(CredentialKind::TokenCredential, "k3", "c2", None);
+    let temporary = token(CredentialKind::Temporary, "t1", "c1", None);
+    let issued = [live, expired, foreign, temporary].map(|t| Event::Issued(Issued::Token(t)));
+    ok(store, &[], issued.to_vec()).await;
+
+    let server = &Oauth1Server::default();
+    let signed = |token: &str, nonce: &str| {
+        Signer::new(ClientCredentials::new("c1", "c1-secret"))
+            .with_token(TokenCredentials::new(token, format!("{token}-secret")))
+            .sign_at(
+                Request::new("GET", "https://api.example/api/me"),
+                &[],
+                NOW,
+                nonce,
+            )
+            .expect("the request signs")
+    };
+    let verify = |request: Request| async move {
+        server
+            .verify(
+                &request,
+                Endpoint::Resource,
+                NOW,
+                &StoreSource::new(store, NOW),
+            )
+            .await
+    };
+
+    let verified = verify(signed("k1", "n1"))
+        .await
+        .expect("a good request verifies");
+    assert_eq!(verified.token.as_deref(), Some("k1"));
+    let last = store
+        .read_log(store.last_seq().await.unwrap(), 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        last[0].events,
+        vec![Event::Verified(nonce("c1", Some("k1"), NOW, "n1"))]
+    );
+    assert_eq!(
+        verify(signed("k1", "n1")).await,
+        Err(Oauth1Error::NonceReused)
+    );
+    for refused_token in ["k2", "k3", "t1", "missing"] {
+        assert_eq!(
+            verify(signed(refused_token, "n2")).await,
+            Err(Oauth1Error::UnknownToken),
+            "{refused_token}"
+        );
+    }
+    let removed = Revoked {
+        id: "c1".into(),
+        kind: CredentialKind::Client,
+        reason: RevocationReason::ClientRemoved,
+        whole_family: false,
+    };
+    ok(store, &[], vec![Event::Revoked(removed)]).await;
+    assert_eq!(
+        verify(signed("k1", "n3")).await,
+        Err(Oauth1Error::UnknownClient)
+    );
 }
 
 /// Runs every check of the store suite as its own test, each on a fresh
@@ -515,6 +611,7 @@ macro_rules! store_suite {
             $crate::store_suite!(@test revocation_reaches_family_and_client, $make);
             $crate::store_suite!(@test replay_reproduces_the_projections, $make);
             $crate::store_suite!(@test pruned_nonces_are_forgotten_consistently, $make);
+            $crate::store_suite!(@test oauth1_requests_verify_against_the_store, $make);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn one_exchange_wins_a_race() {

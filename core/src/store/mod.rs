@@ -136,6 +136,9 @@ pub enum Failure {
     /// The nonce was already used in its window.
     #[error("the nonce was already used")]
     NonceUsed,
+    /// The nonce's timestamp is below what the store still remembers.
+    #[error("the nonce is older than the nonces the store keeps")]
+    NonceTooOld,
     /// No such credential or client.
     #[error("it does not exist")]
     Missing,

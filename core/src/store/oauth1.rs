@@ -95,7 +95,9 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
             .await
         {
             Ok(_) => Ok(true),
-            Err(AppendError::Refused(refused)) if refused.failure == Failure::NonceUsed => {
+            Err(AppendError::Refused(refused))
+                if matches!(refused.failure, Failure::NonceUsed | Failure::NonceTooOld) =>
+            {
                 Ok(false)
             }
             Err(error) => Err(source_error(error)),

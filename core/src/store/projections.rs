@@ -255,6 +255,10 @@ fn check<P: Projection>(
     precondition: &Precondition,
 ) -> Result<Option<Failure>, ProjectionError> {
     Ok(match precondition {
+        // Below the floor, uses were forgotten: the nonce cannot be vouched for.
+        Precondition::NonceUnused(nonce) if nonce.timestamp < nonce_floor(p)? => {
+            Some(Failure::NonceTooOld)
+        }
         Precondition::NonceUnused(nonce) => nonce_seen(p, nonce)?.then_some(Failure::NonceUsed),
         Precondition::Credential {
             id,
@@ -377,6 +381,8 @@ pub fn apply<P: ProjectionMut>(p: &mut P, record: &Record) -> Result<(), Project
                 };
                 put(p, Tree::Credentials, &token.id, &state)?;
             }
+            // A use below the floor is already forgotten, as a prune would.
+            Event::Verified(verified) if verified.timestamp < nonce_floor(p)? => {}
             Event::Verified(verified) => {
                 p.insert(Tree::Nonces, &nonce_key(&verified.into()), Vec::new())?;
             }
