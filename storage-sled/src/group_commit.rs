@@ -4,11 +4,18 @@
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use credlog_core::store::StoreError;
 use tokio::sync::oneshot;
 
 type Waiter = oneshot::Sender<Result<(), StoreError>>;
+
+/// How long the flusher waits for more appends to join a flush, per round.
+const GATHER_PAUSE: Duration = Duration::from_micros(100);
+/// At most this many rounds: an append waits at most about a millisecond
+/// longer than its flush.
+const GATHER_ROUNDS: usize = 10;
 
 #[derive(Default)]
 struct Queue {
@@ -76,6 +83,17 @@ fn run(shared: &Shared, db: &sled::Db) {
             }
             if queue.waiters.is_empty() {
                 return;
+            }
+            // Let appends that are finishing their transactions join this
+            // flush: wait while the queue still grows, a short while at most.
+            for _ in 0..GATHER_ROUNDS {
+                let waiting = queue.waiters.len();
+                drop(queue);
+                thread::sleep(GATHER_PAUSE);
+                queue = shared.lock();
+                if queue.waiters.len() == waiting {
+                    break;
+                }
             }
             std::mem::take(&mut queue.waiters)
         };
