@@ -1,25 +1,34 @@
-//! Group commit: appends that finish their transaction while a flush is
-//! running wait for the next one, so that one fsync makes many appends
-//! durable (DESIGN.md rule 2).
+//! Group commit (DESIGN.md rule 2): one writer thread takes every append
+//! queued while it was busy, checks and writes them in order inside one
+//! sled transaction, flushes once, and answers them all. Both the
+//! transaction and the fsync are paid per batch, not per append.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use credlog_core::store::StoreError;
+use credlog_core::store::projections::{self, ProjectionError};
+use credlog_core::store::{AppendError, Event, Precondition, Seq, StoreError};
 use tokio::sync::oneshot;
 
-type Waiter = oneshot::Sender<Result<(), StoreError>>;
+use crate::SledTrees;
 
-/// How long the flusher waits for more appends to join a flush, per round.
+/// How long the writer waits for more appends to join a batch, per round.
 const GATHER_PAUSE: Duration = Duration::from_micros(100);
-/// At most this many rounds: an append waits at most about a millisecond
-/// longer than its flush.
+/// At most this many rounds.
 const GATHER_ROUNDS: usize = 10;
+
+/// One queued append and where its answer goes.
+struct Pending {
+    preconditions: Vec<Precondition>,
+    events: Vec<Event>,
+    time: u64,
+    answer: oneshot::Sender<Result<Seq, AppendError>>,
+}
 
 #[derive(Default)]
 struct Queue {
-    waiters: Vec<Waiter>,
+    pending: Vec<Pending>,
     stopping: bool,
 }
 
@@ -34,83 +43,125 @@ impl Shared {
     }
 }
 
-/// The flusher: one thread that flushes the database whenever appends wait.
+/// The writer thread; dropping it writes what is queued, then stops it.
 pub struct GroupCommit {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl GroupCommit {
-    /// Starts the flusher for `db`.
-    pub fn start(db: sled::Db) -> std::io::Result<Self> {
+    /// Starts the writer for these trees.
+    pub(crate) fn start(trees: Arc<SledTrees>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
         });
-        let flusher = Arc::clone(&shared);
+        let writer = Arc::clone(&shared);
         let thread = thread::Builder::new()
-            .name("credlog-flusher".into())
-            .spawn(move || run(&flusher, &db))?;
+            .name("credlog-writer".into())
+            .spawn(move || run(&writer, &trees))?;
         Ok(GroupCommit {
             shared,
             thread: Some(thread),
         })
     }
 
-    /// Waits until everything written before this call is on disk.
-    pub async fn durable(&self) -> Result<(), StoreError> {
-        let (sender, receiver) = oneshot::channel();
+    /// Queues an append and waits until it is written and on disk, or refused.
+    pub async fn append(
+        &self,
+        preconditions: &[Precondition],
+        events: Vec<Event>,
+        time: u64,
+    ) -> Result<Seq, AppendError> {
+        let (answer, answered) = oneshot::channel();
         {
             let mut queue = self.shared.lock();
             if queue.stopping {
-                return Err(StoreError::Backend("the store is closing".into()));
+                return Err(StoreError::Backend("the store is closing".into()).into());
             }
-            queue.waiters.push(sender);
+            queue.pending.push(Pending {
+                preconditions: preconditions.to_vec(),
+                events,
+                time,
+                answer,
+            });
         }
         self.shared.wake.notify_one();
-        receiver
+        answered
             .await
-            .unwrap_or_else(|_| Err(StoreError::Backend("the flusher stopped".into())))
+            .unwrap_or_else(|_| Err(StoreError::Backend("the writer stopped".into()).into()))
     }
 }
 
-fn run(shared: &Shared, db: &sled::Db) {
+fn run(shared: &Shared, trees: &SledTrees) {
     loop {
-        let waiters = {
+        let batch = {
             let mut queue = shared.lock();
-            while queue.waiters.is_empty() && !queue.stopping {
+            while queue.pending.is_empty() && !queue.stopping {
                 queue = shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
             }
-            if queue.waiters.is_empty() {
+            if queue.pending.is_empty() {
                 return;
             }
-            // Let appends that are finishing their transactions join this
-            // flush: wait while the queue still grows, a short while at most.
+            // Let appends that are on their way join this batch: wait
+            // while the queue still grows, about a millisecond at most.
             for _ in 0..GATHER_ROUNDS {
-                let waiting = queue.waiters.len();
+                let waiting = queue.pending.len();
                 drop(queue);
                 thread::sleep(GATHER_PAUSE);
                 queue = shared.lock();
-                if queue.waiters.len() == waiting {
+                if queue.pending.len() == waiting {
                     break;
                 }
             }
-            std::mem::take(&mut queue.waiters)
+            std::mem::take(&mut queue.pending)
         };
-        // Every waiter taken here finished its write before it queued, so
-        // this flush covers it; later ones wait for the next round.
-        let result = db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| StoreError::Backend(format!("flush failed: {e}")));
-        for waiter in waiters {
-            let _ = waiter.send(result.clone());
+        let outcomes = write(trees, &batch);
+        for (pending, outcome) in batch.into_iter().zip(outcomes) {
+            let _ = pending.answer.send(outcome);
         }
     }
 }
 
+/// Writes a batch in one transaction and flushes: each append is checked
+/// against what the ones before it wrote, and a refused one writes nothing.
+fn write(trees: &SledTrees, batch: &[Pending]) -> Vec<Result<Seq, AppendError>> {
+    let written = trees.transaction(|view| {
+        let mut transaction = crate::Transaction(view);
+        let mut outcomes = Vec::with_capacity(batch.len());
+        for pending in batch {
+            let outcome = projections::append(
+                &mut transaction,
+                &pending.preconditions,
+                &pending.events,
+                pending.time,
+            )?;
+            outcomes.push(outcome);
+        }
+        Ok::<_, ProjectionError>(outcomes)
+    });
+    let outcomes = match written {
+        Ok(outcomes) => outcomes,
+        Err(error) => {
+            return batch
+                .iter()
+                .map(|_| Err(AppendError::Store(error.clone())))
+                .collect()
+        }
+    };
+    if let Err(error) = trees.flush() {
+        return batch
+            .iter()
+            .map(|_| Err(AppendError::Store(error.clone())))
+            .collect();
+    }
+    outcomes
+        .into_iter()
+        .map(|outcome| outcome.map_err(AppendError::Refused))
+        .collect()
+}
+
 impl Drop for GroupCommit {
-    /// Flushes what is waiting, then stops the thread.
     fn drop(&mut self) {
         self.shared.lock().stopping = true;
         self.shared.wake.notify_one();

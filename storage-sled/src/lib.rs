@@ -1,11 +1,13 @@
 //! credlog's credential store on sled: the event log tree, keyed by
-//! big-endian sequence number, beside the projection trees, all written in
-//! one sled transaction per append (DESIGN.md rules 1 to 3).
+//! big-endian sequence number, beside the projection trees (DESIGN.md
+//! rules 1 to 3).
 //!
-//! An append returns once its record is on disk; appends that finish
-//! together share one flush ([`group_commit`]). Old nonces are pruned by a
-//! background thread, so the nonce tree stays bounded however long the
-//! server runs.
+//! Appends queue for one writer thread ([`group_commit`]), which writes
+//! every append waiting in one sled transaction, each checked against what
+//! the ones before it wrote (a refused append writes nothing), then
+//! flushes once and answers them: an append returns once its record is on
+//! disk. Old nonces are pruned by a background thread, so the nonce tree
+//! stays bounded however long the server runs.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), credlog_core::store::StoreError> {
@@ -117,11 +119,9 @@ impl SledStore {
             .map(|tree| db.open_tree(tree.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;
-        let trees = Arc::new(SledTrees {
-            db: db.clone(),
-            trees,
-        });
-        let commit = GroupCommit::start(db).map_err(|e| StoreError::Backend(e.to_string()))?;
+        let trees = Arc::new(SledTrees { db, trees });
+        let commit = GroupCommit::start(Arc::clone(&trees))
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let pruner = Pruner::start(Arc::clone(&trees), seconds)
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(SledStore {
@@ -165,7 +165,7 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
 }
 
 /// The trees inside one sled transaction.
-struct Transaction<'a>(&'a [TransactionalTree]);
+pub(crate) struct Transaction<'a>(pub(crate) &'a [TransactionalTree]);
 
 fn unabortable(error: UnabortableTransactionError) -> ProjectionError {
     match error {
@@ -218,29 +218,30 @@ impl SledTrees {
         })
     }
 
-    fn append(
+    /// Runs `body` in one sled transaction over every tree; a conflict
+    /// retries it, a store error aborts it.
+    pub(crate) fn transaction<T>(
         &self,
-        preconditions: &[Precondition],
-        events: &[Event],
-        time: u64,
-    ) -> Result<Seq, AppendError> {
+        body: impl Fn(&[TransactionalTree]) -> Result<T, ProjectionError>,
+    ) -> Result<T, StoreError> {
         let trees: Vec<&sled::Tree> = self.trees.iter().collect();
-        let result = trees.as_slice().transaction(|view| {
-            let mut transaction = Transaction(view);
-            match projections::append(&mut transaction, preconditions, events, time) {
-                Ok(outcome) => Ok(outcome),
-                Err(ProjectionError::Conflict) => Err(ConflictableTransactionError::Conflict),
-                Err(ProjectionError::Store(error)) => {
-                    Err(ConflictableTransactionError::Abort(error))
-                }
-            }
+        let result = trees.as_slice().transaction(|view| match body(view) {
+            Ok(value) => Ok(value),
+            Err(ProjectionError::Conflict) => Err(ConflictableTransactionError::Conflict),
+            Err(ProjectionError::Store(error)) => Err(ConflictableTransactionError::Abort(error)),
         });
-        match result {
-            Ok(Ok(seq)) => Ok(seq),
-            Ok(Err(refused)) => Err(AppendError::Refused(refused)),
-            Err(TransactionError::Abort(error)) => Err(AppendError::Store(error)),
-            Err(TransactionError::Storage(error)) => Err(AppendError::Store(backend(error))),
-        }
+        result.map_err(|e| match e {
+            TransactionError::Abort(error) => error,
+            TransactionError::Storage(error) => backend(error),
+        })
+    }
+
+    /// Makes everything written so far durable.
+    pub(crate) fn flush(&self) -> Result<(), StoreError> {
+        self.db
+            .flush()
+            .map(|_| ())
+            .map_err(|e| StoreError::Backend(format!("flush failed: {e}")))
     }
 
     /// Removes nonces below `timestamp` and raises the floor; answers how many went.
@@ -251,39 +252,8 @@ impl SledTrees {
             nonces.remove(key.map_err(backend)?).map_err(backend)?;
             removed += 1;
         }
-        let meta = [self.tree(Tree::Meta)];
-        meta.as_slice()
-            .transaction(|view| {
-                projections::raise_nonce_floor(&mut MetaOnly(&view[0]), timestamp).map_err(|e| {
-                    match e {
-                        ProjectionError::Conflict => ConflictableTransactionError::Conflict,
-                        ProjectionError::Store(error) => ConflictableTransactionError::Abort(error),
-                    }
-                })
-            })
-            .map_err(|e| match e {
-                TransactionError::Abort(error) => error,
-                TransactionError::Storage(error) => backend(error),
-            })?;
+        self.transaction(|view| projections::raise_nonce_floor(&mut Transaction(view), timestamp))?;
         Ok(removed)
-    }
-}
-
-/// The meta tree alone, inside a transaction (for the nonce floor).
-struct MetaOnly<'a>(&'a TransactionalTree);
-
-impl Projection for MetaOnly<'_> {
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
-        debug_assert_eq!(tree, Tree::Meta);
-        Ok(self.0.get(key).map_err(unabortable)?.map(|v| v.to_vec()))
-    }
-}
-
-impl ProjectionMut for MetaOnly<'_> {
-    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError> {
-        debug_assert_eq!(tree, Tree::Meta);
-        self.0.insert(key, value).map_err(unabortable)?;
-        Ok(())
     }
 }
 
@@ -295,9 +265,7 @@ impl CredentialStore for SledStore {
         events: Vec<Event>,
         time: u64,
     ) -> Result<Seq, AppendError> {
-        let seq = self.trees.append(preconditions, &events, time)?;
-        self.commit.durable().await?;
-        Ok(seq)
+        self.commit.append(preconditions, events, time).await
     }
 
     async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError> {
