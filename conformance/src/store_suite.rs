@@ -87,6 +87,16 @@ async fn refused<S: CredentialStore + ?Sized>(
     }
 }
 
+/// The status of a credential that must exist.
+async fn status<S: CredentialStore + ?Sized>(store: &S, id: &str) -> Status {
+    store
+        .credential(id)
+        .await
+        .unwrap()
+        .unwrap_or_else(|| panic!("{id} exists"))
+        .status
+}
+
 /// Registers client `c1` and issues temporary credential `t1` to it.
 pub async fn client_with_temporary<S: CredentialStore + ?Sized>(store: &S) {
     ok(
@@ -286,10 +296,7 @@ pub async fn preconditions_accept_and_refuse<S: CredentialStore + ?Sized>(store:
     );
     let (preconditions, events) = exchange("right", "tc1");
     ok(store, &preconditions, events).await;
-    assert_eq!(
-        store.credential("t1").await.unwrap().unwrap().status,
-        Status::Exchanged
-    );
+    assert_eq!(status(store, "t1").await, Status::Exchanged);
     let issued = store.credential("tc1").await.unwrap().unwrap();
     assert_eq!(
         (issued.status, issued.family.as_str()),
@@ -403,14 +410,8 @@ pub async fn revocation_reaches_family_and_client<S: CredentialStore + ?Sized>(s
         whole_family: false,
     };
     ok(store, &[], vec![Event::Revoked(alone)]).await;
-    assert_eq!(
-        store.credential("tc1").await.unwrap().unwrap().status,
-        Status::Revoked
-    );
-    assert_eq!(
-        store.credential("a1").await.unwrap().unwrap().status,
-        Status::Issued
-    );
+    assert_eq!(status(store, "tc1").await, Status::Revoked);
+    assert_eq!(status(store, "a1").await, Status::Issued);
 
     let family = Revoked {
         id: "a1".into(),
@@ -419,18 +420,9 @@ pub async fn revocation_reaches_family_and_client<S: CredentialStore + ?Sized>(s
         whole_family: true,
     };
     ok(store, &[], vec![Event::Revoked(family)]).await;
-    assert_eq!(
-        store.credential("a1").await.unwrap().unwrap().status,
-        Status::Revoked
-    );
-    assert_eq!(
-        store.credential("t1").await.unwrap().unwrap().status,
-        Status::Revoked
-    );
-    assert_eq!(
-        store.credential("t9").await.unwrap().unwrap().status,
-        Status::Issued
-    );
+    assert_eq!(status(store, "a1").await, Status::Revoked);
+    assert_eq!(status(store, "t1").await, Status::Revoked);
+    assert_eq!(status(store, "t9").await, Status::Issued);
 
     let removed = Revoked {
         id: "c1".into(),
@@ -440,10 +432,7 @@ pub async fn revocation_reaches_family_and_client<S: CredentialStore + ?Sized>(s
     };
     ok(store, &[], vec![Event::Revoked(removed)]).await;
     assert!(store.client("c1").await.unwrap().unwrap().revoked);
-    assert_eq!(
-        store.credential("t9").await.unwrap().unwrap().status,
-        Status::Revoked
-    );
+    assert_eq!(status(store, "t9").await, Status::Revoked);
     assert_eq!(
         refused(
             store,
