@@ -164,6 +164,35 @@ pub async fn the_log_is_ordered_and_complete<S: CredentialStore + ?Sized>(store:
     assert_eq!(tail.iter().map(|r| r.seq).collect::<Vec<_>>(), [2]);
 }
 
+/// A user's clients are listed in the order registered, with their state,
+/// and nobody else's; replay rebuilds the list.
+pub async fn clients_are_listed_by_owner<S: CredentialStore + ?Sized>(store: &S) {
+    assert!(store.clients_owned_by("owner").await.unwrap().is_empty());
+    let mut other = client("c3");
+    other.owner = "someone else".to_owned();
+    for record in [client("c2"), other, client("c1")] {
+        ok(store, &[], vec![Event::Issued(Issued::Client(record))]).await;
+    }
+    let revoke = Revoked {
+        id: "c2".to_owned(),
+        kind: CredentialKind::Client,
+        reason: RevocationReason::ClientRemoved,
+        whole_family: false,
+    };
+    ok(store, &[], vec![Event::Revoked(revoke)]).await;
+    let owned = store.clients_owned_by("owner").await.unwrap();
+    let listed: Vec<(&str, bool)> = owned
+        .iter()
+        .map(|state| (state.record.client_id.as_str(), state.revoked))
+        .collect();
+    assert_eq!(listed, [("c2", true), ("c1", false)]);
+    assert_eq!(
+        store.clients_owned_by("someone else").await.unwrap().len(),
+        1
+    );
+    assert!(store.check().await.unwrap().is_consistent());
+}
+
 /// Each precondition accepts what it should and refuses, with its reason,
 /// what it should not; a refused append writes nothing.
 pub async fn preconditions_accept_and_refuse<S: CredentialStore + ?Sized>(store: &S) {
@@ -596,6 +625,7 @@ macro_rules! store_suite {
 
             $crate::store_suite!(@test the_log_is_ordered_and_complete, $make);
             $crate::store_suite!(@test preconditions_accept_and_refuse, $make);
+            $crate::store_suite!(@test clients_are_listed_by_owner, $make);
             $crate::store_suite!(@test a_nonce_is_used_once, $make);
             $crate::store_suite!(@test revocation_reaches_family_and_client, $make);
             $crate::store_suite!(@test replay_reproduces_the_projections, $make);

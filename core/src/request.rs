@@ -68,6 +68,24 @@ impl Request {
     }
 }
 
+/// Whether `uri` is an absolute URI without a fragment (RFC 3986 4.3): what
+/// RFC 5849 2.1 asks of a callback and RFC 7591 2 of a redirect URI.
+pub fn is_absolute_uri(uri: &str) -> bool {
+    match uri.split_once("://") {
+        Some((scheme, rest)) => {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && !rest.is_empty()
+                && !rest.starts_with('/')
+                && !uri.contains('#')
+                && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
+        }
+        None => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,4 +1,43 @@
-//! credlog's warp adapter: endpoint filters, the resource protector, pages and the `credlog` binary.
+//! credlog's warp adapter: the OAuth 1 endpoints, the resource-protector
+//! filter, the login, consent and client pages, and the `credlog` binary.
 //!
-//! The crate holds its place in the workspace; its content lands with issue #4.
+//! The engines in `credlog-core` decide; this crate only turns HTTP into
+//! their [`credlog_core::Request`] and their [`credlog_core::Response`]
+//! back into HTTP.
+//!
+//! Serving the whole contract over an in-memory store:
+//!
+//! ```no_run
+//! use std::sync::Arc;
+//! use credlog_http::{App, Settings};
+//! use credlog_storage_memory::MemoryStore;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let app = App::new(Arc::new(MemoryStore::new()), Settings::default());
+//! let (listener, addr) = credlog_http::bind("127.0.0.1:0".parse().unwrap()).await?;
+//! println!("listening on http://{addr}");
+//! credlog_http::serve(app, listener, async {
+//!     tokio::signal::ctrl_c().await.ok();
+//! })
+//! .await;
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod accounts;
+pub mod adapter;
+pub mod app;
+pub mod audit;
+pub mod clients;
+pub mod demo;
+pub mod login;
+pub mod oauth1;
+pub mod pages;
+pub mod protector;
+pub mod server;
+pub mod sessions;
+
+pub use app::{App, Clock, Settings};
+pub use server::{bind, routes, serve};

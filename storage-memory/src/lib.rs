@@ -113,6 +113,10 @@ impl CredentialStore for MemoryStore {
         projections::client(&*self.read(), client_id).map_err(store_error)
     }
 
+    async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError> {
+        projections::clients_owned_by(&*self.read(), owner).map_err(store_error)
+    }
+
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         projections::user(&*self.read(), name).map_err(store_error)
     }

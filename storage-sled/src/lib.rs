@@ -272,6 +272,10 @@ impl CredentialStore for SledStore {
         projections::client(&*self.trees, client_id).map_err(store_error)
     }
 
+    async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError> {
+        projections::clients_owned_by(&*self.trees, owner).map_err(store_error)
+    }
+
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         projections::user(&*self.trees, name).map_err(store_error)
     }

@@ -71,6 +71,10 @@ pub enum Oauth1Error {
     /// This nonce was already used with this client, token and timestamp (3.3).
     #[error("oauth_nonce was already used")]
     NonceReused,
+    /// `oauth_verifier` is not the one the resource owner's grant produced
+    /// (2.3), or the temporary credential was not granted yet.
+    #[error("oauth_verifier does not match the resource owner's grant")]
+    InvalidVerifier,
     /// The credential store failed; not the client's fault.
     #[error("the credential store failed: {0}")]
     Store(String),
@@ -93,7 +97,8 @@ impl Oauth1Error {
             | Oauth1Error::UnknownClient
             | Oauth1Error::UnknownToken
             | Oauth1Error::InvalidSignature
-            | Oauth1Error::NonceReused => 401,
+            | Oauth1Error::NonceReused
+            | Oauth1Error::InvalidVerifier => 401,
             Oauth1Error::Store(_) => 500,
         }
     }
@@ -117,6 +122,7 @@ impl Oauth1Error {
             Oauth1Error::UnknownToken => "invalid_token",
             Oauth1Error::InvalidSignature => "invalid_signature",
             Oauth1Error::NonceReused => "invalid_nonce",
+            Oauth1Error::InvalidVerifier => "invalid_verifier",
             Oauth1Error::Store(_) => "server_error",
         }
     }

@@ -11,7 +11,7 @@ use rsa::RsaPublicKey;
 use super::errors::Oauth1Error;
 use super::request::SignedRequest;
 use super::signature::{SignatureMethod, SignatureMethods, VerifyingKey};
-use crate::request::Request;
+use crate::request::{is_absolute_uri, Request};
 
 /// What a deployment sets for OAuth 1 validation.
 #[derive(Debug, Clone)]
@@ -331,22 +331,5 @@ impl Oauth1Server {
             });
         }
         Ok(timestamp)
-    }
-}
-
-/// Whether a callback is an absolute URI without a fragment (RFC 3986 4.3).
-fn is_absolute_uri(uri: &str) -> bool {
-    match uri.split_once("://") {
-        Some((scheme, rest)) => {
-            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-                && !rest.is_empty()
-                && !rest.starts_with('/')
-                && !uri.contains('#')
-                && !uri.chars().any(|c| c.is_whitespace() || c.is_control())
-        }
-        None => false,
     }
 }

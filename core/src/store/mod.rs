@@ -259,6 +259,9 @@ pub trait CredentialStore: Send + Sync {
     /// A client by id.
     async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError>;
 
+    /// The clients a user registered, in the order registered.
+    async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError>;
+
     /// A user by name.
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
 

@@ -35,11 +35,13 @@ pub enum Tree {
     ClientIndex,
     /// Parent id + credential id -> (): what was issued from each credential.
     ParentIndex,
+    /// User name -> the ids of the clients the user registered, in order.
+    OwnerIndex,
 }
 
 impl Tree {
     /// Every tree, the log first.
-    pub const ALL: [Tree; 9] = [
+    pub const ALL: [Tree; 10] = [
         Tree::Log,
         Tree::Meta,
         Tree::Clients,
@@ -49,6 +51,7 @@ impl Tree {
         Tree::Families,
         Tree::ClientIndex,
         Tree::ParentIndex,
+        Tree::OwnerIndex,
     ];
 
     /// The projections: every tree but the log.
@@ -66,6 +69,7 @@ impl Tree {
             Tree::Families => "families",
             Tree::ClientIndex => "client_index",
             Tree::ParentIndex => "parent_index",
+            Tree::OwnerIndex => "owner_index",
         }
     }
 }
@@ -213,6 +217,21 @@ pub fn client<P: Projection>(
     stored(p, Tree::Clients, client_id)
 }
 
+/// The clients a user registered, in the order registered.
+pub fn clients_owned_by<P: Projection>(
+    p: &P,
+    owner: &str,
+) -> Result<Vec<ClientState>, ProjectionError> {
+    let ids: Vec<String> = stored(p, Tree::OwnerIndex, owner)?.unwrap_or_default();
+    let mut clients = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(state) = client(p, &id)? {
+            clients.push(state);
+        }
+    }
+    Ok(clients)
+}
+
 /// A user by name.
 pub fn user<P: Projection>(p: &P, name: &str) -> Result<Option<UserRecord>, ProjectionError> {
     stored(p, Tree::Users, name)
@@ -343,6 +362,10 @@ pub fn apply<P: ProjectionMut>(p: &mut P, record: &Record) -> Result<(), Project
                     issued_seq: record.seq,
                 };
                 put(p, Tree::Clients, &client.client_id, &state)?;
+                let mut owned: Vec<String> =
+                    stored(p, Tree::OwnerIndex, &client.owner)?.unwrap_or_default();
+                owned.push(client.client_id.clone());
+                put(p, Tree::OwnerIndex, &client.owner, &owned)?;
             }
             Event::Issued(Issued::User(user)) => put(p, Tree::Users, &user.name, user)?,
             Event::Issued(Issued::Token(token)) => {

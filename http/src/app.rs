@@ -1,0 +1,146 @@
+//! What every route shares: the store, the OAuth 1 validator, the login
+//! sessions, the clock and the settings a deployment chooses.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use credlog_core::rfc5849::{Oauth1Config, Oauth1Server, SignatureMethods};
+use credlog_core::store::{CredentialStore, StoreError, StoreSource};
+use credlog_core::Response;
+
+use crate::pages;
+use crate::sessions::Sessions;
+
+/// The server's clock: seconds since the Unix epoch. Tests inject their own.
+pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
+
+/// The wall clock.
+pub fn system_clock() -> Clock {
+    Arc::new(|| {
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_secs())
+    })
+}
+
+/// A server-generated secret or identifier: 160 random bits, URL-safe
+/// base64 (27 characters, none of which needs percent-encoding).
+pub fn random_token() -> String {
+    let mut bytes = [0u8; 20];
+    getrandom::getrandom(&mut bytes).expect("the operating system's random source is available");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What a deployment sets.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// OAuth 1 validation: signature methods (all four built-in ones by
+    /// default), timestamp window, realm.
+    pub oauth1: Oauth1Config,
+    /// How long a temporary credential may wait for its grant and
+    /// exchange, in seconds (default 600).
+    pub temporary_lifetime: u64,
+    /// How long a login lasts, in seconds (default 12 hours).
+    pub session_lifetime: u64,
+    /// The largest request body read, in bytes (default 64 KiB); larger
+    /// ones are refused with 413.
+    pub body_limit: u64,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            oauth1: Oauth1Config {
+                signature_methods: SignatureMethods::all_builtin(),
+                ..Oauth1Config::default()
+            },
+            temporary_lifetime: 600,
+            session_lifetime: 12 * 60 * 60,
+            body_limit: 64 * 1024,
+        }
+    }
+}
+
+/// The state every route shares; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn CredentialStore>,
+    oauth1: Oauth1Server,
+    sessions: Sessions,
+    clock: Clock,
+    settings: Settings,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("settings", &self.inner.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// An app over `store` with these settings and the wall clock.
+    pub fn new(store: Arc<dyn CredentialStore>, settings: Settings) -> Self {
+        App::with_clock(store, settings, system_clock())
+    }
+
+    /// An app with its own clock.
+    pub fn with_clock(store: Arc<dyn CredentialStore>, settings: Settings, clock: Clock) -> Self {
+        App {
+            inner: Arc::new(Inner {
+                store,
+                oauth1: Oauth1Server::new(settings.oauth1.clone()),
+                sessions: Sessions::new(settings.session_lifetime),
+                clock,
+                settings,
+            }),
+        }
+    }
+
+    /// The credential store.
+    pub fn store(&self) -> &(dyn CredentialStore + 'static) {
+        self.inner.store.as_ref()
+    }
+
+    /// The OAuth 1 validator.
+    pub fn oauth1(&self) -> &Oauth1Server {
+        &self.inner.oauth1
+    }
+
+    /// The login sessions.
+    pub fn sessions(&self) -> &Sessions {
+        &self.inner.sessions
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Now, by the app's clock.
+    pub fn now(&self) -> u64 {
+        (self.inner.clock)()
+    }
+
+    /// The validator's view of the store at `now`.
+    pub fn source(&self, now: u64) -> StoreSource<'_, dyn CredentialStore> {
+        StoreSource::new(self.store(), now)
+    }
+
+    /// The answer to a failure of the store: logged here, a bare 500 to
+    /// the client (whose fault it is not).
+    pub fn store_failure(&self, error: &StoreError) -> Response {
+        tracing::error!(%error, "the credential store failed");
+        pages::error_page(
+            500,
+            "Server error",
+            "The server could not complete the request. Try again later.",
+        )
+    }
+}

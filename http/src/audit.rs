@@ -1,0 +1,284 @@
+//! The audit trail as `credlog log` prints it: one event a line, as text
+//! or JSON, filtered by client or user. No secret is ever printed: events
+//! hold them only in [`credlog_core::store::Secret`] fields, which are
+//! left out here.
+
+use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued, Record, StoreError};
+use serde_json::{json, Value};
+
+/// Which events to print.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    /// Only events about this client.
+    pub client: Option<String>,
+    /// Only events about this user.
+    pub user: Option<String>,
+}
+
+/// One event as printed: its record's sequence number and time, what
+/// happened, and the fields worth reading (no secrets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    /// The record's sequence number.
+    pub seq: u64,
+    /// The record's time (seconds since the epoch).
+    pub time: u64,
+    /// `issued`, `verified`, `authorized`, `exchanged` or `revoked`.
+    pub event: &'static str,
+    /// The client it concerns, when known.
+    pub client: Option<String>,
+    /// The user it concerns, when known.
+    pub user: Option<String>,
+    /// The rest, as name and value, in a fixed order.
+    pub fields: Vec<(&'static str, String)>,
+}
+
+impl Line {
+    /// `SEQ TIME EVENT name=value ...`, values quoted when they hold spaces.
+    pub fn text(&self) -> String {
+        let mut text = format!(
+            "{} {} {}",
+            self.seq,
+            humantime::format_rfc3339_seconds(
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(self.time)
+            ),
+            self.event
+        );
+        let named = [("client", &self.client), ("user", &self.user)];
+        let known = named
+            .iter()
+            .filter_map(|(name, value)| value.as_ref().map(|value| (*name, value.clone())));
+        for (name, value) in self.fields.iter().cloned().chain(known) {
+            if value.is_empty() || value.contains(|c: char| c.is_whitespace() || c == '"') {
+                text.push_str(&format!(" {name}={value:?}"));
+            } else {
+                text.push_str(&format!(" {name}={value}"));
+            }
+        }
+        text
+    }
+
+    /// One JSON object.
+    pub fn json(&self) -> Value {
+        let mut object = json!({
+            "seq": self.seq,
+            "time": self.time,
+            "event": self.event,
+            "client": self.client,
+            "user": self.user,
+        });
+        for (name, value) in &self.fields {
+            object[*name] = Value::String(value.clone());
+        }
+        object
+    }
+}
+
+fn kind_name(kind: CredentialKind) -> &'static str {
+    match kind {
+        CredentialKind::Client => "client",
+        CredentialKind::User => "user",
+        CredentialKind::Temporary => "temporary_credential",
+        CredentialKind::TokenCredential => "token_credential",
+        CredentialKind::AuthorizationCode => "authorization_code",
+        CredentialKind::AccessToken => "access_token",
+        CredentialKind::RefreshToken => "refresh_token",
+    }
+}
+
+/// The lines of one record. Events that name only a credential id are
+/// attributed to its client and user through the projections.
+pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<Line>, StoreError> {
+    let mut lines = Vec::with_capacity(record.events.len());
+    for event in &record.events {
+        let line = |event, client: Option<String>, user: Option<String>, fields| Line {
+            seq: record.seq,
+            time: record.time,
+            event,
+            client,
+            user,
+            fields,
+        };
+        lines.push(match event {
+            Event::Issued(Issued::Client(client)) => line(
+                "issued",
+                Some(client.client_id.clone()),
+                Some(client.owner.clone()),
+                vec![
+                    ("kind", "client".to_owned()),
+                    ("name", client.name.clone()),
+                    ("redirect_uris", client.redirect_uris.join(" ")),
+                    ("scope", client.scope.clone()),
+                ],
+            ),
+            Event::Issued(Issued::User(user)) => line(
+                "issued",
+                None,
+                Some(user.name.clone()),
+                vec![("kind", "user".to_owned())],
+            ),
+            Event::Issued(Issued::Token(token)) => {
+                let mut fields = vec![
+                    ("kind", kind_name(token.kind).to_owned()),
+                    ("id", token.id.clone()),
+                    ("scope", token.scope.clone()),
+                ];
+                if let Some(parent) = &token.parent {
+                    fields.push(("parent", parent.clone()));
+                }
+                if let Some(expires_at) = token.expires_at {
+                    fields.push(("expires_at", expires_at.to_string()));
+                }
+                line(
+                    "issued",
+                    Some(token.client_id.clone()),
+                    token.user.clone(),
+                    fields,
+                )
+            }
+            Event::Verified(verified) => {
+                let user = match &verified.token {
+                    Some(token) => owner_of(store, token).await?.1,
+                    None => None,
+                };
+                let mut fields = vec![
+                    ("timestamp", verified.timestamp.to_string()),
+                    ("nonce", verified.nonce.clone()),
+                ];
+                if let Some(token) = &verified.token {
+                    fields.insert(0, ("token", token.clone()));
+                }
+                line("verified", Some(verified.client_id.clone()), user, fields)
+            }
+            Event::Authorized(authorized) => {
+                let (client, _) = owner_of(store, &authorized.id).await?;
+                line(
+                    "authorized",
+                    client,
+                    Some(authorized.user.clone()),
+                    vec![("id", authorized.id.clone())],
+                )
+            }
+            Event::Exchanged(exchanged) => {
+                let (client, user) = owner_of(store, &exchanged.id).await?;
+                line(
+                    "exchanged",
+                    client,
+                    user,
+                    vec![("id", exchanged.id.clone())],
+                )
+            }
+            Event::Revoked(revoked) => {
+                let (client, user) = if revoked.kind == CredentialKind::Client {
+                    (Some(revoked.id.clone()), None)
+                } else {
+                    owner_of(store, &revoked.id).await?
+                };
+                let mut fields = vec![
+                    ("kind", kind_name(revoked.kind).to_owned()),
+                    ("id", revoked.id.clone()),
+                    ("reason", format!("{:?}", revoked.reason).to_lowercase()),
+                ];
+                if revoked.whole_family {
+                    fields.push(("whole_family", "true".to_owned()));
+                }
+                line("revoked", client, user, fields)
+            }
+        });
+    }
+    Ok(lines)
+}
+
+async fn owner_of(
+    store: &dyn CredentialStore,
+    id: &str,
+) -> Result<(Option<String>, Option<String>), StoreError> {
+    Ok(match store.credential(id).await? {
+        Some(state) => (Some(state.record.client_id), state.record.user),
+        None => (None, None),
+    })
+}
+
+impl Filter {
+    /// Whether a line passes.
+    pub fn admits(&self, line: &Line) -> bool {
+        let wanted = |filter: &Option<String>, value: &Option<String>| {
+            filter
+                .as_ref()
+                .is_none_or(|filter| value.as_ref() == Some(filter))
+        };
+        wanted(&self.client, &line.client) && wanted(&self.user, &line.user)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use credlog_core::store::{Secret, TokenRecord, Verified};
+    use credlog_storage_memory::MemoryStore;
+
+    #[tokio::test]
+    async fn lines_name_client_and_user_and_never_a_secret() {
+        let store = MemoryStore::new();
+        let token = TokenRecord {
+            kind: CredentialKind::TokenCredential,
+            id: "tok".into(),
+            secret: Secret::Plain("very-secret-value".into()),
+            client_id: "app".into(),
+            user: Some("alice".into()),
+            scope: "profile email".into(),
+            expires_at: None,
+            parent: None,
+            redirect_uri: None,
+            code_challenge: None,
+        };
+        store
+            .append(
+                &[],
+                vec![Event::Issued(Issued::Token(token))],
+                1_700_000_000,
+            )
+            .await
+            .unwrap();
+        let verified = Verified {
+            client_id: "app".into(),
+            token: Some("tok".into()),
+            timestamp: 1_700_000_000,
+            nonce: "n1".into(),
+        };
+        store
+            .append(&[], vec![Event::Verified(verified)], 1_700_000_001)
+            .await
+            .unwrap();
+        let mut printed = Vec::new();
+        for record in store.read_log(1, 10).await.unwrap() {
+            printed.extend(lines(&store, &record).await.unwrap());
+        }
+        assert_eq!(
+            printed[0].text(),
+            "1 2023-11-14T22:13:20Z issued kind=token_credential id=tok scope=\"profile email\" client=app user=alice"
+        );
+        assert_eq!(printed[1].user.as_deref(), Some("alice"));
+        assert_eq!(printed[1].json()["nonce"], "n1");
+        for line in &printed {
+            assert!(!line.text().contains("very-secret-value"));
+            assert!(!line.json().to_string().contains("very-secret-value"));
+        }
+        let alice = Filter {
+            client: None,
+            user: Some("alice".into()),
+        };
+        let bob = Filter {
+            client: None,
+            user: Some("bob".into()),
+        };
+        let other_client = Filter {
+            client: Some("other".into()),
+            user: None,
+        };
+        assert!(printed.iter().all(|line| alice.admits(line)));
+        assert!(!printed
+            .iter()
+            .any(|line| bob.admits(line) || other_client.admits(line)));
+    }
+}

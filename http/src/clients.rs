@@ -1,0 +1,163 @@
+//! `POST /clients` (RFC 7591-shaped registration by the signed-in owner)
+//! and `GET /clients` (the owner's clients, as a page or as JSON).
+
+use credlog_core::store::{ClientState, StoreError};
+use credlog_core::{Request, Response};
+use warp::filters::BoxedFilter;
+use warp::Filter;
+
+use crate::accounts::{register_client, registration_json, AccountError, ClientMetadata};
+use crate::adapter::{incoming, reply};
+use crate::app::App;
+use crate::login::session;
+use crate::pages::{self, escape};
+use crate::sessions::Session;
+
+/// `GET /clients` and `POST /clients`.
+pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    let limit = app.settings().body_limit;
+    let list = {
+        let app = app.clone();
+        warp::path!("clients")
+            .and(warp::get())
+            .and(session(app.clone()))
+            .and(incoming(limit))
+            .then(move |session: Option<Session>, request: Request| {
+                let app = app.clone();
+                async move { reply(list(&app, session, &request).await) }
+            })
+    };
+    let register = warp::path!("clients")
+        .and(warp::post())
+        .and(session(app.clone()))
+        .and(incoming(limit))
+        .then(move |session: Option<Session>, request: Request| {
+            let app = app.clone();
+            async move { reply(register(&app, session, &request).await) }
+        });
+    list.or(register).unify().boxed()
+}
+
+/// A JSON answer.
+pub fn json(status: u16, value: &serde_json::Value) -> Response {
+    Response {
+        status,
+        headers: vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Cache-Control".to_owned(), "no-store".to_owned()),
+        ],
+        body: value.to_string().into_bytes(),
+    }
+}
+
+fn json_error(status: u16, error: &str, description: &str) -> Response {
+    json(
+        status,
+        &serde_json::json!({"error": error, "error_description": description}),
+    )
+}
+
+fn not_signed_in(wants_json: bool) -> Response {
+    if wants_json {
+        json_error(401, "unauthorized", "sign in first (POST /login)")
+    } else {
+        pages::page(
+            401,
+            "Sign in first",
+            "<p>Your clients are shown once you <a href=\"/login?next=/clients\">sign in</a>.</p>",
+        )
+    }
+}
+
+async fn register(app: &App, session: Option<Session>, request: &Request) -> Response {
+    let Some(session) = session else {
+        return not_signed_in(true);
+    };
+    let metadata: ClientMetadata = match serde_json::from_slice(&request.body) {
+        Ok(metadata) => metadata,
+        Err(error) => {
+            return json_error(
+                400,
+                "invalid_client_metadata",
+                &format!("the body is not client metadata in JSON: {error}"),
+            )
+        }
+    };
+    match register_client(app.store(), &session.user, metadata, None, app.now()).await {
+        Ok(registered) => json(
+            201,
+            &registration_json(
+                &registered.record,
+                registered.secret.as_deref(),
+                registered.issued_at,
+            ),
+        ),
+        Err(AccountError::Store(error)) => app.store_failure(&error),
+        Err(error) => json_error(
+            400,
+            error
+                .registration_error()
+                .unwrap_or("invalid_client_metadata"),
+            &error.to_string(),
+        ),
+    }
+}
+
+fn wants_json(request: &Request) -> bool {
+    request
+        .header_values("accept")
+        .any(|accept| accept.contains("application/json"))
+}
+
+async fn list(app: &App, session: Option<Session>, request: &Request) -> Response {
+    let wants_json = wants_json(request);
+    let Some(session) = session else {
+        return not_signed_in(wants_json);
+    };
+    let clients = match app.store().clients_owned_by(&session.user).await {
+        Ok(clients) => clients,
+        Err(error) => return app.store_failure(&error),
+    };
+    let live = clients.iter().filter(|client| !client.revoked);
+    if wants_json {
+        let mut registrations = Vec::new();
+        for client in live {
+            match issued_at(app, client).await {
+                Ok(at) => registrations.push(registration_json(&client.record, None, at)),
+                Err(error) => return app.store_failure(&error),
+            }
+        }
+        return json(200, &serde_json::Value::Array(registrations));
+    }
+    let rows: String = live
+        .map(|client| {
+            format!(
+                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                escape(&client.record.name),
+                escape(&client.record.client_id),
+                escape(&client.record.redirect_uris.join(" ")),
+                escape(&client.record.scope),
+            )
+        })
+        .collect();
+    let body = if rows.is_empty() {
+        "<p>You have registered no clients yet. Register one with a JSON <code>POST /clients</code> \
+         (see the README).</p>"
+            .to_owned()
+    } else {
+        format!(
+            "<table>\n<tr><th>Name</th><th>Client id</th><th>Redirect URIs</th><th>Scope</th></tr>\n{rows}</table>"
+        )
+    };
+    pages::page(
+        200,
+        "Your clients",
+        &format!("{body}\n<p><a href=\"/\">Home</a></p>"),
+    )
+}
+
+/// When a client was registered: the time of the record that issued it.
+async fn issued_at(app: &App, client: &ClientState) -> Result<u64, StoreError> {
+    let records = app.store().read_log(client.issued_seq, 1).await?;
+    Ok(records.first().map_or(0, |record| record.time))
+}

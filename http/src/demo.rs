@@ -1,0 +1,153 @@
+//! `credlog serve --demo`: a ready user and one client of each kind, so a
+//! newcomer can run a flow at once. Created when absent; on later starts
+//! the same credentials are printed again.
+
+use std::path::Path;
+
+use credlog_core::store::{CredentialStore, Secret};
+use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
+
+use crate::accounts::{add_user, register_client, AccountError, ClientMetadata};
+
+/// The demo user's name and password.
+pub const USER: (&str, &str) = ("demo", "demo");
+
+/// The callbacks every demo client registers (plus `oob`, always allowed in OAuth 1).
+pub const REDIRECT_URIS: [&str; 2] = [
+    "http://127.0.0.1:8000/callback",
+    "http://localhost:8000/callback",
+];
+
+/// A demo client as printed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoClient {
+    /// What it shows.
+    pub label: &'static str,
+    /// Its id.
+    pub client_id: String,
+    /// Its secret (none for the public client).
+    pub client_secret: Option<String>,
+    /// The RSA private key file, for the RSA-SHA1 client.
+    pub private_key: Option<String>,
+}
+
+fn metadata(
+    name: &str,
+    auth_method: &str,
+    grant_types: &[&str],
+    response_types: &[&str],
+) -> ClientMetadata {
+    ClientMetadata {
+        redirect_uris: REDIRECT_URIS.iter().map(|uri| uri.to_string()).collect(),
+        scope: "profile email".to_owned(),
+        grant_types: grant_types.iter().map(|g| g.to_string()).collect(),
+        response_types: response_types.iter().map(|r| r.to_string()).collect(),
+        token_endpoint_auth_method: auth_method.to_owned(),
+        ..ClientMetadata::named(name)
+    }
+}
+
+/// Creates what is missing of the demo and returns every demo client.
+/// The RSA-SHA1 client's private key is written to `key_dir`.
+pub async fn ensure(
+    store: &dyn CredentialStore,
+    key_dir: &Path,
+    now: u64,
+) -> Result<Vec<DemoClient>, AccountError> {
+    if store.user(USER.0).await?.is_none() {
+        add_user(store, USER.0, USER.1, now).await?;
+    }
+    let key_file = key_dir.join("demo-rsa-private.pem");
+    let all_grants = [
+        "authorization_code",
+        "implicit",
+        "password",
+        "client_credentials",
+        "refresh_token",
+    ];
+    let mut clients = Vec::new();
+    for (label, client_id) in [
+        (
+            "confidential: OAuth 1 HMAC-SHA1, HMAC-SHA256, PLAINTEXT; OAuth 2 client_secret_basic",
+            "demo-confidential",
+        ),
+        ("RSA-SHA1: OAuth 1 with the private key file", "demo-rsa"),
+        ("public: OAuth 2 with PKCE, no secret", "demo-public"),
+    ] {
+        let state = match store.client(client_id).await? {
+            Some(state) => state.record,
+            None => {
+                let mut wanted = match client_id {
+                    "demo-public" => metadata(
+                        "Demo public app",
+                        "none",
+                        &["authorization_code", "refresh_token", "implicit"],
+                        &["code", "token"],
+                    ),
+                    "demo-rsa" => metadata(
+                        "Demo RSA app",
+                        "client_secret_basic",
+                        &all_grants,
+                        &["code", "token"],
+                    ),
+                    _ => metadata(
+                        "Demo app",
+                        "client_secret_basic",
+                        &all_grants,
+                        &["code", "token"],
+                    ),
+                };
+                if client_id == "demo-rsa" {
+                    wanted.rsa_public_key = Some(write_key_pair(&key_file)?);
+                }
+                register_client(store, USER.0, wanted, Some(client_id.to_owned()), now)
+                    .await?
+                    .record
+            }
+        };
+        clients.push(DemoClient {
+            label,
+            client_id: state.client_id,
+            client_secret: match state.secret {
+                Secret::Plain(secret) => Some(secret),
+                _ => None,
+            },
+            private_key: (client_id == "demo-rsa").then(|| key_file.display().to_string()),
+        });
+    }
+    Ok(clients)
+}
+
+/// Generates a 2048-bit RSA key pair, writes the private key (PKCS#8 PEM,
+/// readable by its owner only) and returns the public key (SPKI PEM).
+fn write_key_pair(path: &Path) -> Result<String, AccountError> {
+    let failed = |what: &str, error: &dyn std::fmt::Display| {
+        AccountError::Store(credlog_core::store::StoreError::Backend(format!(
+            "{what}: {error}"
+        )))
+    };
+    let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+        .map_err(|e| failed("generating the demo RSA key", &e))?;
+    let private_pem = private
+        .to_pkcs8_pem(LineEnding::LF)
+        .map_err(|e| failed("encoding the demo RSA key", &e))?;
+    let public_pem = private
+        .to_public_key()
+        .to_public_key_pem(LineEnding::LF)
+        .map_err(|e| failed("encoding the demo RSA key", &e))?;
+    write_private(path, private_pem.as_bytes())
+        .map_err(|e| failed(&format!("writing {}", path.display()), &e))?;
+    Ok(public_pem)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(bytes)
+}

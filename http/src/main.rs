@@ -1,0 +1,358 @@
+//! `credlog`: the server and its operator commands (CONTRACT.md, "Command line").
+//!
+//! Exit status: 0 on success, 1 on a runtime error, 2 on a usage error,
+//! with one line on stderr saying what failed.
+#![forbid(unsafe_code)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use credlog_core::store::CredentialStore;
+use credlog_http::accounts::{add_user, register_client, registration_json, ClientMetadata};
+use credlog_http::{app::system_clock, audit, demo, App, Settings};
+use credlog_storage_memory::MemoryStore;
+use credlog_storage_sled::SledStore;
+
+#[derive(Parser)]
+#[command(
+    name = "credlog",
+    version,
+    about = "An OAuth provider whose every credential lives in an audited event log"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serves the OAuth endpoints, pages and /api/me until Ctrl-C or SIGTERM.
+    Serve(Serve),
+    /// Manages resource owners.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manages clients.
+    Client {
+        #[command(subcommand)]
+        command: ClientCommand,
+    },
+    /// Prints the audit trail, one event a line (never a secret).
+    Log(Log),
+    /// Replays the log, rebuilds the projections and compares; exits 1 on a mismatch.
+    Check(DataDir),
+}
+
+#[derive(Args)]
+struct DataDir {
+    /// The data directory (embedded sled).
+    #[arg(long, value_name = "DIR", default_value = "./credlog-data")]
+    data: PathBuf,
+}
+
+#[derive(Args)]
+struct Serve {
+    /// The address to listen on; port 0 picks a free one.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    addr: SocketAddr,
+    /// The data directory (embedded sled).
+    #[arg(
+        long,
+        value_name = "DIR",
+        default_value = "./credlog-data",
+        conflicts_with = "memory"
+    )]
+    data: PathBuf,
+    /// Keep nothing on disk.
+    #[arg(long)]
+    memory: bool,
+    /// Create (if absent) user demo/demo and one client of each kind, and print them.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Adds a user.
+    Add {
+        /// The user name.
+        name: String,
+        /// The password.
+        #[arg(long)]
+        password: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Subcommand)]
+enum ClientCommand {
+    /// Registers a client and prints its registration (with the secret, shown once) as JSON.
+    Add {
+        /// The user who owns it.
+        #[arg(long)]
+        owner: String,
+        /// Its name, shown on consent pages.
+        #[arg(long)]
+        name: String,
+        /// A redirect URI (OAuth 2) and callback (OAuth 1); repeat for more.
+        #[arg(long = "redirect-uri", value_name = "URI", required = true)]
+        redirect_uris: Vec<String>,
+        /// Its scope, space-separated.
+        #[arg(long)]
+        scope: Option<String>,
+        /// A grant type; repeat for more.
+        #[arg(long = "grant-type", value_name = "T")]
+        grant_types: Vec<String>,
+        /// client_secret_basic, client_secret_post or none.
+        #[arg(long = "auth-method", value_name = "M")]
+        auth_method: Option<String>,
+        /// An RSA public key (PEM file) for OAuth 1 RSA-SHA1.
+        #[arg(long = "rsa-public-key", value_name = "FILE.pem")]
+        rsa_public_key: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+}
+
+#[derive(Args)]
+struct Log {
+    #[command(flatten)]
+    data: DataDir,
+    /// Start at this sequence number.
+    #[arg(long, value_name = "SEQ", default_value_t = 1)]
+    since: u64,
+    /// Only events about this client.
+    #[arg(long, value_name = "ID")]
+    client: Option<String>,
+    /// Only events about this user.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    /// One JSON object a line.
+    #[arg(long)]
+    json: bool,
+    /// Keep printing events as they are appended.
+    #[arg(long)]
+    follow: bool,
+}
+
+/// A runtime failure: one line for stderr.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(error: E) -> Self {
+        Failure(error.to_string())
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("credlog: cannot start the async runtime: {error}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(Failure(message)) => {
+            eprintln!("credlog: {message}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode, Failure> {
+    match command {
+        Command::Serve(serve) => run_serve(serve).await,
+        Command::User {
+            command:
+                UserCommand::Add {
+                    name,
+                    password,
+                    data,
+                },
+        } => {
+            let store = open(&data.data)?;
+            add_user(&store, &name, &password, now()).await?;
+            eprintln!("added user {name}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Client {
+            command:
+                ClientCommand::Add {
+                    owner,
+                    name,
+                    redirect_uris,
+                    scope,
+                    grant_types,
+                    auth_method,
+                    rsa_public_key,
+                    data,
+                },
+        } => {
+            let mut metadata = ClientMetadata::named(name);
+            metadata.redirect_uris = redirect_uris;
+            if let Some(scope) = scope {
+                metadata.scope = scope;
+            }
+            if !grant_types.is_empty() {
+                metadata.grant_types = grant_types;
+            }
+            if let Some(method) = auth_method {
+                metadata.token_endpoint_auth_method = method;
+            }
+            if let Some(path) = rsa_public_key {
+                let pem = std::fs::read_to_string(&path)
+                    .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
+                metadata.rsa_public_key = Some(pem);
+            }
+            let store = open(&data.data)?;
+            let registered = register_client(&store, &owner, metadata, None, now()).await?;
+            let json = registration_json(
+                &registered.record,
+                registered.secret.as_deref(),
+                registered.issued_at,
+            );
+            println!("{json}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Log(log) => run_log(log).await,
+        Command::Check(data) => {
+            let store = open(&data.data)?;
+            let report = store.check().await?;
+            for mismatch in &report.mismatches {
+                println!("{mismatch}");
+            }
+            if report.is_consistent() {
+                println!("ok: {} records replayed, projections match", report.records);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!(
+                    "credlog: {} mismatches between the log and the projections",
+                    report.mismatches.len()
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+fn now() -> u64 {
+    system_clock()()
+}
+
+fn open(data: &Path) -> Result<SledStore, Failure> {
+    SledStore::open(data).map_err(Failure::from)
+}
+
+async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
+    init_tracing();
+    let (store, key_dir): (Arc<dyn CredentialStore>, PathBuf) = if serve.memory {
+        (Arc::new(MemoryStore::new()), std::env::temp_dir())
+    } else {
+        (Arc::new(open(&serve.data)?), serve.data.clone())
+    };
+    let demo_clients = if serve.demo {
+        Some(demo::ensure(store.as_ref(), &key_dir, now()).await?)
+    } else {
+        None
+    };
+    let (listener, addr) = credlog_http::bind(serve.addr)
+        .await
+        .map_err(|e| Failure(format!("cannot listen on {}: {e}", serve.addr)))?;
+    println!("listening on http://{addr}");
+    if let Some(clients) = demo_clients {
+        println!("demo user: {} / password {}", demo::USER.0, demo::USER.1);
+        for client in clients {
+            let mut line = format!(
+                "demo client ({}): client_id={}",
+                client.label, client.client_id
+            );
+            if let Some(secret) = client.client_secret {
+                line.push_str(&format!(" client_secret={secret}"));
+            }
+            if let Some(key) = client.private_key {
+                line.push_str(&format!(" private_key={key}"));
+            }
+            println!("{line}");
+        }
+        println!(
+            "demo callbacks: {} (and oob)",
+            demo::REDIRECT_URIS.join(", ")
+        );
+    }
+    let app = App::new(store, Settings::default());
+    credlog_http::serve(app, listener, shutdown_signal()).await;
+    // The app, and with it the store, is dropped here: sled flushes.
+    tracing::info!("stopped");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CREDLOG_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+async fn run_log(log: Log) -> Result<ExitCode, Failure> {
+    let store = open(&log.data.data)?;
+    let filter = audit::Filter {
+        client: log.client,
+        user: log.user,
+    };
+    let mut next = log.since.max(1);
+    loop {
+        let records = store.read_log(next, 1024).await?;
+        for record in &records {
+            for line in audit::lines(&store, record).await? {
+                if filter.admits(&line) {
+                    if log.json {
+                        println!("{}", line.json());
+                    } else {
+                        println!("{}", line.text());
+                    }
+                }
+            }
+            next = record.seq + 1;
+        }
+        if records.is_empty() {
+            if !log.follow {
+                return Ok(ExitCode::SUCCESS);
+            }
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}

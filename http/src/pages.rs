@@ -1,0 +1,100 @@
+//! The server-rendered pages: plain HTML that works without JavaScript.
+//! Everything a user or client typed goes through [`escape`].
+
+use std::borrow::Cow;
+
+use credlog_core::Response;
+
+/// HTML-escapes text for an element's content or a quoted attribute.
+pub fn escape(text: &str) -> Cow<'_, str> {
+    html_escape::encode_safe(text)
+}
+
+/// A whole page: `title` (escaped here) and `body`, which must already be
+/// HTML. Pages are never cached and never framed (the consent page must not
+/// be clickjacked).
+pub fn page(status: u16, title: &str, body: &str) -> Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · credlog</title>\n\
+         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         code{{background:#eee;padding:.1rem .3rem}}label{{display:block;margin:.5rem 0}}\
+         button{{margin-right:.5rem}}table{{border-collapse:collapse}}td,th{{padding:.2rem .5rem;border-bottom:1px solid #ccc;text-align:left}}</style>\n\
+         </head>\n<body>\n<h1>{title}</h1>\n{body}\n</body>\n</html>\n",
+        title = escape(title),
+    );
+    Response {
+        status,
+        headers: vec![
+            (
+                "Content-Type".to_owned(),
+                "text/html; charset=utf-8".to_owned(),
+            ),
+            ("Cache-Control".to_owned(), "no-store".to_owned()),
+            ("X-Frame-Options".to_owned(), "DENY".to_owned()),
+            (
+                "Content-Security-Policy".to_owned(),
+                "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'".to_owned(),
+            ),
+        ],
+        body: html.into_bytes(),
+    }
+}
+
+/// A page that says what went wrong in one sentence (escaped here).
+pub fn error_page(status: u16, title: &str, message: &str) -> Response {
+    page(
+        status,
+        title,
+        &format!(
+            "<p id=\"error\">{}</p>\n<p><a href=\"/\">Home</a></p>",
+            escape(message)
+        ),
+    )
+}
+
+/// A redirect (`303 See Other` after a form, `302 Found` to a callback).
+pub fn redirect(status: u16, location: &str) -> Response {
+    Response {
+        status,
+        headers: vec![
+            ("Location".to_owned(), location.to_owned()),
+            ("Cache-Control".to_owned(), "no-store".to_owned()),
+        ],
+        body: Vec::new(),
+    }
+}
+
+/// A hidden form input (name and value escaped here).
+pub fn hidden(name: &str, value: &str) -> String {
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        escape(name),
+        escape(value)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_users_typed_is_escaped() {
+        let response = error_page(400, "<script>", "\"a\" & 'b' <img>");
+        let html = String::from_utf8(response.body).unwrap();
+        assert!(
+            html.contains("<title>&lt;script&gt; · credlog</title>"),
+            "{html}"
+        );
+        assert!(
+            html.contains("&quot;a&quot; &amp; &#x27;b&#x27; &lt;img&gt;"),
+            "{html}"
+        );
+        assert!(!html.contains("<img>"));
+        assert_eq!(
+            hidden("n", "\"><x"),
+            "<input type=\"hidden\" name=\"n\" value=\"&quot;&gt;&lt;x\">"
+        );
+    }
+}
