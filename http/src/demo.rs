@@ -48,16 +48,16 @@ fn metadata(
 }
 
 /// Creates what is missing of the demo and returns every demo client.
-/// The RSA-SHA1 client's private key is written to `key_dir`.
+/// The RSA-SHA1 client's private key is written to `key_file` when the
+/// client is created.
 pub async fn ensure(
     store: &dyn CredentialStore,
-    key_dir: &Path,
+    key_file: &Path,
     now: u64,
 ) -> Result<Vec<DemoClient>, AccountError> {
     if store.user(USER.0).await?.is_none() {
         add_user(store, USER.0, USER.1, now).await?;
     }
-    let key_file = key_dir.join("demo-rsa-private.pem");
     let all_grants = [
         "authorization_code",
         "implicit",
@@ -98,7 +98,7 @@ pub async fn ensure(
                     ),
                 };
                 if client_id == "demo-rsa" {
-                    wanted.rsa_public_key = Some(write_key_pair(&key_file)?);
+                    wanted.rsa_public_key = Some(write_key_pair(key_file)?);
                 }
                 register_client(store, USER.0, wanted, Some(client_id.to_owned()), now)
                     .await?

@@ -254,13 +254,20 @@ fn open(data: &Path) -> Result<SledStore, Failure> {
 
 async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     init_tracing();
-    let (store, key_dir): (Arc<dyn CredentialStore>, PathBuf) = if serve.memory {
-        (Arc::new(MemoryStore::new()), std::env::temp_dir())
+    // With --memory the demo key is new each run, so it is written beside
+    // no data dir: to a file of this process's own in the temporary directory.
+    let (store, key_file): (Arc<dyn CredentialStore>, PathBuf) = if serve.memory {
+        let name = format!("credlog-demo-rsa-private-{}.pem", std::process::id());
+        (
+            Arc::new(MemoryStore::new()),
+            std::env::temp_dir().join(name),
+        )
     } else {
-        (Arc::new(open(&serve.data)?), serve.data.clone())
+        let key_file = serve.data.join("demo-rsa-private.pem");
+        (Arc::new(open(&serve.data)?), key_file)
     };
     let demo_clients = if serve.demo {
-        Some(demo::ensure(store.as_ref(), &key_dir, now()).await?)
+        Some(demo::ensure(store.as_ref(), &key_file, now()).await?)
     } else {
         None
     };

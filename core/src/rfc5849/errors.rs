@@ -16,6 +16,10 @@ pub enum Oauth1Error {
     /// The request URI cannot give a base string URI (3.4.1.2).
     #[error(transparent)]
     Uri(#[from] UriError),
+    /// A protected resource was requested with no OAuth credentials at all
+    /// (no protocol parameter anywhere): the client must authenticate (3).
+    #[error("the request carries no OAuth credentials")]
+    MissingCredentials,
     /// A parameter this endpoint requires is missing (3.1, 2.1, 2.3).
     #[error("missing required parameter {name}")]
     MissingParameter {
@@ -93,7 +97,8 @@ impl Oauth1Error {
             | Oauth1Error::NonNumericTimestamp { .. }
             | Oauth1Error::NonceLength { .. }
             | Oauth1Error::InvalidCallback => 400,
-            Oauth1Error::TimestampOutOfWindow { .. }
+            Oauth1Error::MissingCredentials
+            | Oauth1Error::TimestampOutOfWindow { .. }
             | Oauth1Error::UnknownClient
             | Oauth1Error::UnknownToken
             | Oauth1Error::InvalidSignature
@@ -110,6 +115,7 @@ impl Oauth1Error {
                 "duplicated_oauth_protocol_parameter"
             }
             Oauth1Error::MissingParameter { .. } => "missing_required_parameter",
+            Oauth1Error::MissingCredentials => "missing_credentials",
             Oauth1Error::UnsupportedSignatureMethod { .. } => "unsupported_signature_method",
             Oauth1Error::Parameters(_)
             | Oauth1Error::Uri(_)

@@ -278,6 +278,11 @@ impl<'r> RequestParameters<'r> {
         Ok(())
     }
 
+    /// Whether any protocol parameter (`oauth_*`) was sent at all.
+    pub fn has_protocol_parameters(&self) -> bool {
+        self.parameters.iter().any(|p| p.name.starts_with("oauth_"))
+    }
+
     /// The value of a protocol parameter (names starting `oauth_` are unique).
     pub fn protocol(&self, name: &str) -> Option<&str> {
         debug_assert!(name.starts_with("oauth_"));

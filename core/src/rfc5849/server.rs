@@ -169,6 +169,9 @@ impl Oauth1Server {
         source: &dyn CredentialSource,
     ) -> Result<VerifiedRequest, Oauth1Error> {
         let signed = SignedRequest::parse(request)?;
+        if endpoint == Endpoint::Resource && !signed.parameters().has_protocol_parameters() {
+            return Err(Oauth1Error::MissingCredentials);
+        }
         let (method, verified) = self.check_parameters(&signed, endpoint, now)?;
         let store = |e: SourceError| Oauth1Error::Store(e.0);
 

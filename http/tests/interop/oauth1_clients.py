@@ -1,0 +1,648 @@
+#!/usr/bin/env python3
+"""Third-party OAuth 1 clients against a running credlog server.
+
+Runs the three-legged flow of RFC 5849 (temporary credentials, resource
+owner authorization, token credentials, then a protected resource) with
+two independent client libraries:
+
+* requests-oauthlib (``requests_oauthlib.OAuth1Session``, on oauthlib)
+* Authlib (``authlib.integrations.requests_client.OAuth1Session``)
+
+for each signature method and parameter placement credlog's contract
+promises, plus a few refusals. The resource owner's part (sign in, consent)
+is played by a plain ``requests.Session`` that follows no redirects.
+
+Prints ``ok <library> <method> <placement>`` per case; on the first
+failure prints ``FAIL ...`` with the exchange that went wrong on stderr and
+exits 1.
+
+Usage (each option may also come from the environment variable named):
+
+    oauth1_clients.py --base-url http://127.0.0.1:PORT         CREDLOG_BASE_URL
+                      --client-id demo-confidential            CREDLOG_CLIENT_ID
+                      --client-secret SECRET                   CREDLOG_CLIENT_SECRET
+                      --rsa-client-id demo-rsa                 CREDLOG_RSA_CLIENT_ID
+                      --rsa-key-file /tmp/...pem               CREDLOG_RSA_KEY_FILE
+                      [--username demo --password demo]        CREDLOG_USERNAME / _PASSWORD
+
+This file is run by ``http/tests/interop_python.rs`` with the packages of
+``requirements.txt`` installed.
+"""
+
+import argparse
+import base64
+import hashlib
+import hmac
+import html.parser
+import importlib.metadata
+import os
+import re
+import sys
+import traceback
+import urllib.parse
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.requests_client import OAuth1Session as AuthlibOAuth1Session
+from authlib.oauth1 import ClientAuth
+from authlib.oauth1.rfc5849.signature import generate_signature_base_string
+from authlib.oauth1.rfc5849.util import escape as authlib_escape
+from oauthlib import oauth1 as oauthlib_oauth1
+from requests_oauthlib import OAuth1Session as RequestsOAuth1Session
+from requests_oauthlib.oauth1_session import TokenRequestDenied
+
+CALLBACK = "http://127.0.0.1:8000/callback"
+OOB = "oob"
+FORM = "application/x-www-form-urlencoded"
+
+HMAC_SHA1 = "HMAC-SHA1"
+HMAC_SHA256 = "HMAC-SHA256"
+RSA_SHA1 = "RSA-SHA1"
+PLAINTEXT = "PLAINTEXT"
+
+
+class Failure(Exception):
+    """A case went wrong; the message says what and shows the exchange."""
+
+
+def check(condition, message):
+    if not condition:
+        raise Failure(message)
+
+
+def show(response):
+    """The request and the response, enough to replay the problem."""
+    request = response.request
+    body = request.body
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    request_headers = {
+        name: value
+        for name, value in request.headers.items()
+        if name.lower() in ("authorization", "content-type", "cookie")
+    }
+    response_headers = {
+        name: value
+        for name, value in response.headers.items()
+        if name.lower() in ("content-type", "location", "www-authenticate", "set-cookie")
+    }
+    return (
+        f"\n  request:  {request.method} {request.url}"
+        f"\n            headers {request_headers}"
+        f"\n            body {body!r}"
+        f"\n  response: {response.status_code} {response.reason}"
+        f"\n            headers {response_headers}"
+        f"\n            body {response.text[:1000]!r}"
+    )
+
+
+def expect_status(response, status, what):
+    check(
+        response.status_code == status,
+        f"{what}: expected {status}, got {response.status_code}{show(response)}",
+    )
+
+
+def expect_form(response, what):
+    """A 200 form-encoded answer (RFC 5849 2.1 / 2.3), decoded."""
+    expect_status(response, 200, what)
+    content_type = response.headers.get("Content-Type", "")
+    check(
+        content_type.split(";")[0].strip() == FORM,
+        f"{what}: expected Content-Type {FORM}, got {content_type!r}{show(response)}",
+    )
+    return dict(urllib.parse.parse_qsl(response.text, keep_blank_values=True))
+
+
+def expect_signed(response, method, placement, what):
+    """The library put the protocol parameters where it was asked to, with
+    the signature method asked for (not a silent fallback)."""
+    request = response.request
+    authorization = request.headers.get("Authorization", "")
+    if isinstance(authorization, bytes):
+        authorization = authorization.decode("ascii", "replace")
+    body = request.body or ""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", "replace")
+    header_params = {}
+    if authorization[:6].lower() == "oauth ":
+        for name, value in re.findall(r'([A-Za-z0-9_]+)="([^"]*)"', authorization):
+            header_params[name] = urllib.parse.unquote(value)
+    places = {
+        "header": header_params,
+        "body": dict(urllib.parse.parse_qsl(body)),
+        "query": dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(request.url).query)),
+    }
+    carriers = [place for place, params in places.items() if "oauth_signature" in params]
+    check(
+        carriers == [placement],
+        f"{what}: the library put oauth_signature in {carriers}, asked for {placement}{show(response)}",
+    )
+    check(
+        places[placement].get("oauth_signature_method") == method,
+        f"{what}: oauth_signature_method is {places[placement].get('oauth_signature_method')!r}, "
+        f"asked for {method}{show(response)}",
+    )
+
+
+def expect_oauth_401(response, what):
+    """A 401 with WWW-Authenticate: OAuth and a form-encoded error body."""
+    expect_status(response, 401, what)
+    challenge = response.headers.get("WWW-Authenticate", "")
+    check(
+        challenge.lower().startswith("oauth"),
+        f"{what}: 401 without a WWW-Authenticate: OAuth challenge{show(response)}",
+    )
+    body = dict(urllib.parse.parse_qsl(response.text, keep_blank_values=True))
+    check("error" in body, f"{what}: 401 body holds no form-encoded `error`{show(response)}")
+    return body
+
+
+# --- the resource owner: sign in and consent, in a plain browser-like session
+
+
+class PageParser(html.parser.HTMLParser):
+    """The forms of a page (with their inputs) and the text of id="verifier"."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms = []
+        self._form = None
+        self._verifier_tag = None
+        self._verifier_depth = 0
+        self.verifier = None
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "form":
+            self._form = {
+                "method": (attributes.get("method") or "get").lower(),
+                "action": attributes.get("action") or "",
+                "inputs": [],
+            }
+            self.forms.append(self._form)
+        elif tag in ("input", "button") and self._form is not None:
+            self._form["inputs"].append(
+                (
+                    (attributes.get("type") or ("submit" if tag == "button" else "text")).lower(),
+                    attributes.get("name"),
+                    attributes.get("value") or "",
+                )
+            )
+        if self._verifier_tag is not None and tag == self._verifier_tag:
+            self._verifier_depth += 1
+        elif attributes.get("id") == "verifier":
+            self._verifier_tag = tag
+            self._verifier_depth = 1
+            self.verifier = ""
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._form = None
+        if self._verifier_tag is not None and tag == self._verifier_tag:
+            self._verifier_depth -= 1
+            if self._verifier_depth == 0:
+                self._verifier_tag = None
+
+    def handle_data(self, data):
+        if self._verifier_tag is not None:
+            self.verifier += data
+
+
+def parse_page(response):
+    parser = PageParser()
+    parser.feed(response.text)
+    parser.close()
+    return parser
+
+
+def resource_owner_grants(config, authorize_url, temporary_token, callback):
+    """Signs in as the demo user, opens the consent page and grants.
+
+    Returns the callback URL the browser is sent to (a callback URI) or the
+    verifier shown on the page (oob).
+    """
+    browser = requests.Session()
+    recorded(browser)
+    login = browser.post(
+        config.url("/login"),
+        data={"username": config.username, "password": config.password},
+        allow_redirects=False,
+    )
+    expect_status(login, 303, "POST /login")
+    check(
+        "credlog_session" in browser.cookies,
+        f"POST /login set no credlog_session cookie{show(login)}",
+    )
+
+    page = browser.get(authorize_url, allow_redirects=False)
+    expect_status(page, 200, "GET /oauth1/authorize (consent page)")
+    check(
+        page.headers.get("Content-Type", "").startswith("text/html"),
+        f"consent page is not text/html{show(page)}",
+    )
+    forms = [form for form in parse_page(page).forms if form["method"] == "post"]
+    check(
+        len(forms) == 1,
+        f"consent page: expected one <form method=post>, found {len(forms)}{show(page)}",
+    )
+    form = forms[0]
+    hidden = [(name, value) for kind, name, value in form["inputs"] if kind == "hidden" and name]
+    check(
+        ("oauth_token", temporary_token) in hidden,
+        f"consent form has no hidden oauth_token={temporary_token!r}: {hidden}{show(page)}",
+    )
+    action = urllib.parse.urljoin(page.url, form["action"] or page.url)
+    check(
+        urllib.parse.urlsplit(action).path == "/oauth1/authorize",
+        f"consent form posts to {action!r}, not /oauth1/authorize{show(page)}",
+    )
+
+    granted = browser.post(action, data=hidden + [("confirm", "yes")], allow_redirects=False)
+    if callback == OOB:
+        expect_status(granted, 200, "POST /oauth1/authorize (oob grant)")
+        verifier = (parse_page(granted).verifier or "").strip()
+        check(verifier, f"oob grant page has no id=\"verifier\" element with text{show(granted)}")
+        return verifier
+    expect_status(granted, 302, "POST /oauth1/authorize (grant)")
+    location = granted.headers.get("Location", "")
+    check(
+        location.startswith(callback + "?"),
+        f"grant redirects to {location!r}, not to the callback {callback}{show(granted)}",
+    )
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+    check(
+        query.get("oauth_token") == temporary_token and query.get("oauth_verifier"),
+        f"grant redirect lacks oauth_token={temporary_token!r} and an oauth_verifier{show(granted)}",
+    )
+    return location
+
+
+# --- the two libraries behind one small interface
+
+
+# Every response of the current case, newest last: shown when a library
+# raises on an answer it did not like.
+EXCHANGES = []
+
+
+def recorded(session):
+    """Keeps every response the session receives, newest last."""
+    responses = []
+
+    def keep(response, *args, **kwargs):
+        responses.append(response)
+        EXCHANGES.append(response)
+
+    session.hooks["response"].append(keep)
+    return responses
+
+
+class RequestsOAuthlib:
+    name = "requests-oauthlib"
+    PLACEMENTS = {
+        "header": oauthlib_oauth1.SIGNATURE_TYPE_AUTH_HEADER,
+        "body": oauthlib_oauth1.SIGNATURE_TYPE_BODY,
+        "query": oauthlib_oauth1.SIGNATURE_TYPE_QUERY,
+    }
+    METHODS = {
+        HMAC_SHA1: oauthlib_oauth1.SIGNATURE_HMAC_SHA1,
+        HMAC_SHA256: oauthlib_oauth1.SIGNATURE_HMAC_SHA256,
+        RSA_SHA1: oauthlib_oauth1.SIGNATURE_RSA_SHA1,
+        PLAINTEXT: oauthlib_oauth1.SIGNATURE_PLAINTEXT,
+    }
+    Denied = TokenRequestDenied
+
+    def session(self, client, method, placement, callback=None, token=None, token_secret=None, verifier=None):
+        return RequestsOAuth1Session(
+            client.client_id,
+            client_secret=None if method == RSA_SHA1 else client.client_secret,
+            resource_owner_key=token,
+            resource_owner_secret=token_secret,
+            callback_uri=callback,
+            signature_method=self.METHODS[method],
+            signature_type=self.PLACEMENTS[placement],
+            rsa_key=client.rsa_key if method == RSA_SHA1 else None,
+            verifier=verifier,
+        )
+
+    def fetch_request_token(self, session, url):
+        return session.fetch_request_token(url)
+
+    def authorization_url(self, session, url):
+        return session.authorization_url(url)
+
+    def parse_authorization_response(self, session, location):
+        return session.parse_authorization_response(location)
+
+    def fetch_access_token(self, session, url, verifier=None):
+        return session.fetch_access_token(url, verifier=verifier)
+
+
+def authlib_sign_hmac_sha256(client, request):
+    """HMAC-SHA256: RFC 5849 3.4.2 with SHA-256 (Authlib ships only SHA-1)."""
+    base_string = generate_signature_base_string(request)
+    key = authlib_escape(client.client_secret or "") + "&" + authlib_escape(client.token_secret or "")
+    digest = hmac.new(key.encode("utf-8"), base_string.encode("utf-8"), hashlib.sha256).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+ClientAuth.register_signature_method(HMAC_SHA256, authlib_sign_hmac_sha256)
+
+
+class Authlib:
+    name = "authlib"
+    PLACEMENTS = {"header": "HEADER", "body": "BODY", "query": "QUERY"}
+    Denied = OAuthError
+
+    def session(self, client, method, placement, callback=None, token=None, token_secret=None, verifier=None):
+        return AuthlibOAuth1Session(
+            client.client_id,
+            client_secret=None if method == RSA_SHA1 else client.client_secret,
+            token=token,
+            token_secret=token_secret,
+            redirect_uri=callback,
+            rsa_key=client.rsa_key if method == RSA_SHA1 else None,
+            verifier=verifier,
+            signature_method=method,
+            signature_type=self.PLACEMENTS[placement],
+        )
+
+    def fetch_request_token(self, session, url):
+        return session.fetch_request_token(url)
+
+    def authorization_url(self, session, url):
+        return session.create_authorization_url(url)
+
+    def parse_authorization_response(self, session, location):
+        return session.parse_authorization_response(location)
+
+    def fetch_access_token(self, session, url, verifier=None):
+        return session.fetch_access_token(url, verifier=verifier)
+
+
+# --- the cases
+
+
+class Client:
+    def __init__(self, client_id, client_secret=None, rsa_key=None):
+        self.client_id = client_id
+        self.client_secret = client_secret
+        self.rsa_key = rsa_key
+
+
+class Config:
+    def __init__(self, args):
+        self.base_url = args.base_url.rstrip("/")
+        self.username = args.username
+        self.password = args.password
+        self.confidential = Client(args.client_id, args.client_secret)
+        with open(args.rsa_key_file, encoding="ascii") as key_file:
+            self.rsa = Client(args.rsa_client_id, rsa_key=key_file.read())
+
+    def url(self, path):
+        return self.base_url + path
+
+    def client(self, method):
+        return self.rsa if method == RSA_SHA1 else self.confidential
+
+
+def temporary_credentials(library, config, session, responses, method, placement):
+    """Leg 1: POST /oauth1/initiate through the library."""
+    temporary = library.fetch_request_token(session, config.url("/oauth1/initiate"))
+    answer = expect_form(responses[-1], "POST /oauth1/initiate")
+    expect_signed(responses[-1], method, placement, "POST /oauth1/initiate")
+    check(
+        answer.get("oauth_token") and answer.get("oauth_token_secret"),
+        f"initiate answer lacks oauth_token/oauth_token_secret{show(responses[-1])}",
+    )
+    check(
+        answer.get("oauth_callback_confirmed") == "true",
+        f"initiate answer lacks oauth_callback_confirmed=true{show(responses[-1])}",
+    )
+    check(
+        temporary.get("oauth_token") == answer["oauth_token"],
+        f"{library.name} read oauth_token {temporary.get('oauth_token')!r} from {answer!r}",
+    )
+    return answer
+
+
+def authorize(library, config, session, temporary, callback):
+    """Leg 2: the resource owner grants; the library reads the verifier.
+
+    Returns the verifier; the session is left holding it (callback URI)."""
+    authorize_url = library.authorization_url(session, config.url("/oauth1/authorize"))
+    check(
+        urllib.parse.urlsplit(authorize_url).path == "/oauth1/authorize",
+        f"{library.name} built the authorization URL {authorize_url!r}",
+    )
+    outcome = resource_owner_grants(config, authorize_url, temporary["oauth_token"], callback)
+    if callback == OOB:
+        return outcome
+    params = library.parse_authorization_response(session, outcome)
+    check(
+        params.get("oauth_token") == temporary["oauth_token"],
+        f"{library.name} parsed {params!r} from the callback {outcome!r}",
+    )
+    return params["oauth_verifier"]
+
+
+def token_credentials(library, config, session, responses, temporary, verifier, callback, method, placement):
+    """Leg 3: POST /oauth1/token through the library."""
+    library.fetch_access_token(
+        session, config.url("/oauth1/token"), verifier=verifier if callback == OOB else None
+    )
+    answer = expect_form(responses[-1], "POST /oauth1/token")
+    expect_signed(responses[-1], method, placement, "POST /oauth1/token")
+    check(
+        answer.get("oauth_token") and answer.get("oauth_token_secret"),
+        f"token answer lacks oauth_token/oauth_token_secret{show(responses[-1])}",
+    )
+    check(
+        answer["oauth_token"] != temporary["oauth_token"],
+        f"the token credential is the temporary credential{show(responses[-1])}",
+    )
+    return answer
+
+
+def call_me(library, config, client, method, placement, token):
+    """GET /api/me signed with the token credential."""
+    session = library.session(
+        client, method, placement, token=token["oauth_token"], token_secret=token["oauth_token_secret"]
+    )
+    responses = recorded(session)
+    response = session.get(config.url("/api/me"))
+    expect_status(response, 200, "GET /api/me")
+    expect_signed(response, method, placement, "GET /api/me")
+    try:
+        me = response.json()
+    except ValueError:
+        raise Failure(f"GET /api/me answered no JSON{show(response)}") from None
+    check(
+        me.get("user") == config.username and me.get("client_id") == client.client_id,
+        f"GET /api/me: expected user {config.username!r} and client_id {client.client_id!r}, "
+        f"got {me!r}{show(response)}",
+    )
+    check(
+        me.get("scope") == "profile email",
+        f"GET /api/me: expected the client's scope 'profile email', got {me.get('scope')!r}",
+    )
+    check(len(responses) == 1, f"GET /api/me took {len(responses)} requests")
+
+
+def full_flow(library, config, method, placement, callback=CALLBACK):
+    client = config.client(method)
+    session = library.session(client, method, placement, callback=callback)
+    responses = recorded(session)
+    temporary = temporary_credentials(library, config, session, responses, method, placement)
+    verifier = authorize(library, config, session, temporary, callback)
+    token = token_credentials(
+        library, config, session, responses, temporary, verifier, callback, method, placement
+    )
+    # A GET has no body to carry the parameters (RFC 5849 3.5.2 needs a
+    # form-encoded entity-body), so the body case reads /api/me by query.
+    call_me(library, config, client, method, "query" if placement == "body" else placement, token)
+    return temporary, verifier, token
+
+
+def expect_refused(library, what, call, responses):
+    """The library call fails and the server's answer was a 401."""
+    try:
+        outcome = call()
+    except library.Denied:
+        pass
+    else:
+        raise Failure(f"{what}: {library.name} got {outcome!r}, expected a refusal{show(responses[-1])}")
+    return expect_oauth_401(responses[-1], what)
+
+
+def wrong_client_secret(library, config):
+    client = Client(config.confidential.client_id, config.confidential.client_secret + "x")
+    session = library.session(client, HMAC_SHA1, "header", callback=CALLBACK)
+    responses = recorded(session)
+    expect_refused(
+        library,
+        "POST /oauth1/initiate with a wrong client secret",
+        lambda: library.fetch_request_token(session, config.url("/oauth1/initiate")),
+        responses,
+    )
+
+
+def token_exchange_twice(library, config):
+    temporary, verifier, _ = full_flow(library, config, HMAC_SHA1, "header")
+    again = library.session(
+        config.confidential,
+        HMAC_SHA1,
+        "header",
+        token=temporary["oauth_token"],
+        token_secret=temporary["oauth_token_secret"],
+        verifier=verifier,
+    )
+    responses = recorded(again)
+    expect_refused(
+        library,
+        "second POST /oauth1/token with the same temporary credential and verifier",
+        lambda: library.fetch_access_token(again, config.url("/oauth1/token"), verifier=verifier),
+        responses,
+    )
+
+
+def wrong_verifier(library, config):
+    session = library.session(config.confidential, HMAC_SHA1, "header", callback=CALLBACK)
+    responses = recorded(session)
+    temporary = temporary_credentials(library, config, session, responses, HMAC_SHA1, "header")
+    verifier = authorize(library, config, session, temporary, CALLBACK)
+    expect_refused(
+        library,
+        "POST /oauth1/token with a wrong verifier",
+        lambda: library.fetch_access_token(session, config.url("/oauth1/token"), verifier=verifier + "x"),
+        responses,
+    )
+    # No guessing: the temporary credential is dead, the right verifier too.
+    retry = library.session(
+        config.confidential,
+        HMAC_SHA1,
+        "header",
+        token=temporary["oauth_token"],
+        token_secret=temporary["oauth_token_secret"],
+        verifier=verifier,
+    )
+    retry_responses = recorded(retry)
+    expect_refused(
+        library,
+        "POST /oauth1/token with the right verifier after a wrong one",
+        lambda: library.fetch_access_token(retry, config.url("/oauth1/token"), verifier=verifier),
+        retry_responses,
+    )
+
+
+FLOWS = [
+    (HMAC_SHA1, "header", CALLBACK),
+    (HMAC_SHA1, "body", CALLBACK),
+    (HMAC_SHA1, "query", CALLBACK),
+    (HMAC_SHA256, "header", CALLBACK),
+    (PLAINTEXT, "header", CALLBACK),
+    (RSA_SHA1, "header", CALLBACK),
+    (HMAC_SHA1, "header", OOB),
+]
+
+REFUSALS = [
+    ("wrong client secret -> 401 at initiate", wrong_client_secret),
+    ("token exchange reused -> 401", token_exchange_twice),
+    ("wrong verifier -> 401, then the right one -> 401", wrong_verifier),
+]
+
+
+def cases(config):
+    for library in (RequestsOAuthlib(), Authlib()):
+        for method, placement, callback in FLOWS:
+            label = f"{library.name} {method} {placement}" + (" oob" if callback == OOB else "")
+            yield label, lambda library=library, m=method, p=placement, c=callback: full_flow(
+                library, config, m, p, c
+            )
+        for what, refusal in REFUSALS:
+            label = f"{library.name} HMAC-SHA1 header: {what}"
+            yield label, lambda library=library, refusal=refusal: refusal(library, config)
+
+
+def arguments():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+
+    def option(name, env, default=None):
+        value = os.environ.get(env, default)
+        parser.add_argument(name, default=value, required=value is None, help=f"(or ${env})")
+
+    option("--base-url", "CREDLOG_BASE_URL")
+    option("--client-id", "CREDLOG_CLIENT_ID", "demo-confidential")
+    option("--client-secret", "CREDLOG_CLIENT_SECRET")
+    option("--rsa-client-id", "CREDLOG_RSA_CLIENT_ID", "demo-rsa")
+    option("--rsa-key-file", "CREDLOG_RSA_KEY_FILE")
+    option("--username", "CREDLOG_USERNAME", "demo")
+    option("--password", "CREDLOG_PASSWORD", "demo")
+    return parser.parse_args()
+
+
+def versions():
+    names = ["requests-oauthlib", "oauthlib", "Authlib", "requests", "cryptography", "PyJWT"]
+    return ", ".join(f"{name} {importlib.metadata.version(name)}" for name in names)
+
+
+if __name__ == "__main__":
+    config = Config(arguments())
+    print(f"python {sys.version.split()[0]}; {versions()}; server {config.base_url}", flush=True)
+    passed = 0
+    for label, run in cases(config):
+        EXCHANGES.clear()
+        try:
+            run()
+        except Failure as failure:
+            print(f"FAIL {label}: {failure}", file=sys.stderr, flush=True)
+            sys.exit(1)
+        except Exception:  # a library raised: show where, it names the cause
+            last = show(EXCHANGES[-1]) if EXCHANGES else " (no response yet)"
+            print(f"FAIL {label}: unexpected exception; last exchange:{last}", file=sys.stderr, flush=True)
+            traceback.print_exc()
+            sys.exit(1)
+        print(f"ok {label}", flush=True)
+        passed += 1
+    print(f"all {passed} cases passed", flush=True)

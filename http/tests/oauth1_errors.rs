@@ -1,0 +1,337 @@
+//! Every refusal CONTRACT.md lists for OAuth 1, over real HTTP: status
+//! code, `error`, and the challenge on a 401. Each case runs against both
+//! stores.
+
+mod support;
+
+use credlog_core::rfc5849::Transmission;
+use credlog_core::Request;
+use support::*;
+
+/// A server with alice signed in and two clients registered to her.
+struct World {
+    server: TestServer,
+    client: TestClient,
+    other: TestClient,
+    cookie: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn world(backend: Backend) -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(backend, &dir).await;
+    let client = seed(server.store.as_ref(), "alice", "App").await;
+    let other = seed(server.store.as_ref(), "alice", "Other app").await;
+    let cookie = login(&server, "alice", PASSWORD).await;
+    World {
+        server,
+        client,
+        other,
+        cookie,
+        _dir: dir,
+    }
+}
+
+/// Runs `case` against a fresh world over each store.
+macro_rules! both_stores {
+    ($name:ident) => {
+        mod $name {
+            use super::*;
+            #[tokio::test]
+            async fn memory() {
+                let w = world(Backend::Memory).await;
+                super::$name(&w).await;
+                w.server.stop().await;
+            }
+            #[tokio::test]
+            async fn sled() {
+                let w = world(Backend::Sled).await;
+                super::$name(&w).await;
+                w.server.stop().await;
+            }
+        }
+    };
+}
+
+async fn initiate_with(w: &World, client: &TestClient, extra: &[(&str, &str)]) -> Answer {
+    signed(
+        &w.server,
+        &client.signer(None),
+        "POST",
+        "/oauth1/initiate",
+        extra,
+    )
+    .await
+}
+
+both_stores!(bad_signature);
+async fn bad_signature(w: &World) {
+    let mut wrong = w.client.clone();
+    wrong.secret.push('x');
+    for method in ["HMAC-SHA1", "HMAC-SHA256", "PLAINTEXT"] {
+        initiate_with(
+            w,
+            &wrong.with(method, Transmission::Header),
+            &[("oauth_callback", "oob")],
+        )
+        .await
+        .assert_oauth1_error(401, "invalid_signature");
+    }
+    // RSA-SHA1 signed with a key the client did not register.
+    let mut request = w
+        .client
+        .with("RSA-SHA1", Transmission::Header)
+        .signer(None)
+        .sign(
+            Request::new("POST", w.server.url("/oauth1/initiate")),
+            &[("oauth_callback", "oob")],
+        )
+        .unwrap();
+    let header = request
+        .headers
+        .iter_mut()
+        .find(|(n, _)| n == "Authorization")
+        .unwrap();
+    header.1 = header
+        .1
+        .replacen("oauth_signature=\"", "oauth_signature=\"AAAA", 1);
+    send(&request)
+        .await
+        .assert_oauth1_error(401, "invalid_signature");
+}
+
+both_stores!(unknown_client);
+async fn unknown_client(w: &World) {
+    let mut unknown = w.client.clone();
+    unknown.id = "nobody".to_owned();
+    initiate_with(w, &unknown, &[("oauth_callback", "oob")])
+        .await
+        .assert_oauth1_error(401, "invalid_client");
+}
+
+both_stores!(replayed_nonce);
+async fn replayed_nonce(w: &World) {
+    let request = w
+        .client
+        .signer(None)
+        .sign(
+            Request::new("POST", w.server.url("/oauth1/initiate")),
+            &[("oauth_callback", "oob")],
+        )
+        .unwrap();
+    assert_eq!(send(&request).await.status, 200);
+    send(&request)
+        .await
+        .assert_oauth1_error(401, "invalid_nonce");
+}
+
+both_stores!(stale_and_future_timestamps);
+async fn stale_and_future_timestamps(w: &World) {
+    for offset in [-301i64, 301] {
+        let timestamp = (now() as i64 + offset) as u64;
+        let request = w
+            .client
+            .signer(None)
+            .sign_at(
+                Request::new("POST", w.server.url("/oauth1/initiate")),
+                &[("oauth_callback", "oob")],
+                timestamp,
+                &format!("nonce{offset}"),
+            )
+            .unwrap();
+        send(&request)
+            .await
+            .assert_oauth1_error(401, "invalid_timestamp");
+    }
+    let header = format!(
+        "OAuth oauth_consumer_key=\"{}\", oauth_signature_method=\"HMAC-SHA1\", oauth_signature=\"x\", \
+         oauth_timestamp=\"soon\", oauth_nonce=\"n\", oauth_callback=\"oob\"",
+        w.client.id
+    );
+    let request =
+        Request::new("POST", w.server.url("/oauth1/initiate")).with_header("Authorization", header);
+    send(&request)
+        .await
+        .assert_oauth1_error(400, "invalid_request");
+}
+
+both_stores!(missing_or_unregistered_callback);
+async fn missing_or_unregistered_callback(w: &World) {
+    initiate_with(w, &w.client, &[])
+        .await
+        .assert_oauth1_error(400, "missing_required_parameter");
+    initiate_with(
+        w,
+        &w.client,
+        &[("oauth_callback", "https://evil.example/cb")],
+    )
+    .await
+    .assert_oauth1_error(400, "invalid_request");
+    initiate_with(w, &w.client, &[("oauth_callback", "not a uri")])
+        .await
+        .assert_oauth1_error(400, "invalid_request");
+}
+
+both_stores!(a_verifier_works_once);
+async fn a_verifier_works_once(w: &World) {
+    let (token, secret) = initiate(&w.server, &w.client, CALLBACK).await;
+    let verifier = grant(&w.server, &w.cookie, &token).await;
+    assert_eq!(
+        exchange(&w.server, &w.client, (&token, &secret), &verifier)
+            .await
+            .status,
+        200
+    );
+    exchange(&w.server, &w.client, (&token, &secret), &verifier)
+        .await
+        .assert_oauth1_error(401, "invalid_token");
+}
+
+both_stores!(a_wrong_verifier_ends_the_temporary_credential);
+async fn a_wrong_verifier_ends_the_temporary_credential(w: &World) {
+    let (token, secret) = initiate(&w.server, &w.client, CALLBACK).await;
+    let verifier = grant(&w.server, &w.cookie, &token).await;
+    exchange(&w.server, &w.client, (&token, &secret), "guess")
+        .await
+        .assert_oauth1_error(401, "invalid_verifier");
+    // No second guess, even with the right verifier.
+    exchange(&w.server, &w.client, (&token, &secret), &verifier)
+        .await
+        .assert_oauth1_error(401, "invalid_token");
+}
+
+both_stores!(an_unanswered_request_has_no_verifier);
+async fn an_unanswered_request_has_no_verifier(w: &World) {
+    let (token, secret) = initiate(&w.server, &w.client, CALLBACK).await;
+    exchange(&w.server, &w.client, (&token, &secret), "early")
+        .await
+        .assert_oauth1_error(401, "invalid_verifier");
+    // It can still be granted and exchanged.
+    let verifier = grant(&w.server, &w.cookie, &token).await;
+    assert_eq!(
+        exchange(&w.server, &w.client, (&token, &secret), &verifier)
+            .await
+            .status,
+        200
+    );
+}
+
+both_stores!(duplicated_parameter);
+async fn duplicated_parameter(w: &World) {
+    let request = w.client.signer(None).sign(
+        Request::new("POST", w.server.url("/oauth1/initiate?oauth_nonce=again")),
+        &[("oauth_callback", "oob")],
+    );
+    // The signer refuses to sign it; send the header plus the query by hand.
+    assert!(request.is_err());
+    let signed = w
+        .client
+        .signer(None)
+        .sign(
+            Request::new("POST", w.server.url("/oauth1/initiate")),
+            &[("oauth_callback", "oob")],
+        )
+        .unwrap();
+    let mut duplicated = signed.clone();
+    duplicated.uri.push_str("?oauth_callback=oob");
+    send(&duplicated)
+        .await
+        .assert_oauth1_error(400, "duplicated_oauth_protocol_parameter");
+}
+
+both_stores!(unsupported_signature_method);
+async fn unsupported_signature_method(w: &World) {
+    let header = format!(
+        "OAuth oauth_consumer_key=\"{}\", oauth_signature_method=\"HMAC-MD5\", oauth_signature=\"x\", \
+         oauth_timestamp=\"{}\", oauth_nonce=\"n\", oauth_callback=\"oob\"",
+        w.client.id,
+        now()
+    );
+    let request =
+        Request::new("POST", w.server.url("/oauth1/initiate")).with_header("Authorization", header);
+    send(&request)
+        .await
+        .assert_oauth1_error(400, "unsupported_signature_method");
+}
+
+both_stores!(a_token_is_useless_to_another_client);
+async fn a_token_is_useless_to_another_client(w: &World) {
+    let token = three_legged(&w.server, &w.client, &w.cookie).await;
+    me(&w.server, &w.other, (&token.0, &token.1))
+        .await
+        .assert_oauth1_error(401, "invalid_token");
+    // And a temporary credential is no token credential.
+    let (temporary, secret) = initiate(&w.server, &w.client, CALLBACK).await;
+    me(&w.server, &w.client, (&temporary, &secret))
+        .await
+        .assert_oauth1_error(401, "invalid_token");
+    // Nor can another client exchange it.
+    let verifier = grant(&w.server, &w.cookie, &temporary).await;
+    exchange(&w.server, &w.other, (&temporary, &secret), &verifier)
+        .await
+        .assert_oauth1_error(401, "invalid_token");
+}
+
+both_stores!(malformed_header);
+async fn malformed_header(w: &World) {
+    for header in [
+        "OAuth oauth_consumer_key=\"unterminated",
+        "OAuth oauth_consumer_key=unquoted",
+        "OAuth oauth_consumer_key=\"a\" oauth_nonce=\"missing comma\"",
+        "OAuth oauth_consumer_key=\"%zz\"",
+    ] {
+        let request = Request::new("POST", w.server.url("/oauth1/initiate"))
+            .with_header("Authorization", header);
+        let answer = send(&request).await;
+        assert_eq!(answer.status, 400, "{header}: {}", answer.body);
+        assert_eq!(
+            answer.form("error").as_deref(),
+            Some("invalid_request"),
+            "{header}"
+        );
+    }
+}
+
+both_stores!(resources_need_credentials);
+async fn resources_need_credentials(w: &World) {
+    let answer = get_page(&w.server, "/api/me", None).await;
+    answer.assert_oauth1_error(401, "missing_credentials");
+    let token = three_legged(&w.server, &w.client, &w.cookie).await;
+    let mut wrong = (token.0.clone(), token.1.clone());
+    wrong.1.push('x');
+    me(&w.server, &w.client, (&wrong.0, &wrong.1))
+        .await
+        .assert_oauth1_error(401, "invalid_signature");
+    let request = w
+        .client
+        .signer(Some((&token.0, &token.1)))
+        .sign(Request::new("GET", w.server.url("/api/me")), &[])
+        .unwrap();
+    assert_eq!(send(&request).await.status, 200);
+    send(&request)
+        .await
+        .assert_oauth1_error(401, "invalid_nonce");
+}
+
+both_stores!(http_level_mistakes_get_clear_statuses);
+async fn http_level_mistakes_get_clear_statuses(w: &World) {
+    assert_eq!(get_page(&w.server, "/no/such/page", None).await.status, 404);
+    assert_eq!(get_page(&w.server, "/oauth1/token", None).await.status, 405);
+    let big = vec![("padding".to_owned(), "x".repeat(70 * 1024))];
+    assert_eq!(
+        post_form(&w.server, "/oauth1/initiate", None, &big)
+            .await
+            .status,
+        413
+    );
+    // A body of unknown length is limited too.
+    let chunks = futures::stream::iter((0..100).map(|_| Ok::<_, std::io::Error>(vec![b'a'; 1024])));
+    let answer = http()
+        .post(w.server.url("/oauth1/token"))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status().as_u16(), 413);
+}

@@ -1,0 +1,166 @@
+//! The three-legged OAuth 1 flow over real HTTP, for every signature method
+//! and every transmission, with a callback and `oob`, against both stores.
+
+mod support;
+
+use credlog_core::rfc5849::Transmission;
+use support::*;
+
+async fn every_method_and_transmission(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(backend, &dir).await;
+    let client = seed(server.store.as_ref(), "alice", "Photo printer").await;
+    let cookie = login(&server, "alice", PASSWORD).await;
+    for method in METHODS {
+        for transmission in TRANSMISSIONS {
+            let client = client.with(method, transmission);
+            let token = three_legged(&server, &client, &cookie).await;
+            let answer = me(&server, &client, (&token.0, &token.1)).await;
+            assert_eq!(
+                answer.status, 200,
+                "{method} {transmission:?}: {}",
+                answer.body
+            );
+            assert_eq!(
+                answer.json(),
+                serde_json::json!({"user": "alice", "client_id": client.id, "scope": "profile email"}),
+                "{method} {transmission:?}"
+            );
+        }
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn every_method_and_transmission_over_memory() {
+    every_method_and_transmission(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn every_method_and_transmission_over_sled() {
+    every_method_and_transmission(Backend::Sled).await;
+}
+
+async fn out_of_band(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(backend, &dir).await;
+    let client = seed(server.store.as_ref(), "alice", "Desk app").await;
+    let cookie = login(&server, "alice", PASSWORD).await;
+    let (token, secret) = initiate(&server, &client, "oob").await;
+    let page = consent(&server, &cookie, &token, "yes").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let verifier = element_text(&page.body, "verifier").expect("the verifier on the page");
+    let answer = exchange(&server, &client, (&token, &secret), &verifier).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let token = (
+        answer.form("oauth_token").unwrap(),
+        answer.form("oauth_token_secret").unwrap(),
+    );
+    let me = me(&server, &client, (&token.0, &token.1)).await;
+    assert_eq!(me.json()["user"], "alice");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn out_of_band_over_memory() {
+    out_of_band(Backend::Memory).await;
+}
+
+#[tokio::test]
+async fn out_of_band_over_sled() {
+    out_of_band(Backend::Sled).await;
+}
+
+#[tokio::test]
+async fn the_flow_is_audited_event_by_event() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Backend::Sled, &dir).await;
+    let client = seed(server.store.as_ref(), "alice", "Audited app").await;
+    let before = server.store.last_seq().await.unwrap();
+    let cookie = login(&server, "alice", PASSWORD).await;
+    let token = three_legged(&server, &client, &cookie).await;
+    me(&server, &client, (&token.0, &token.1)).await;
+
+    let records = server.store.read_log(before + 1, 100).await.unwrap();
+    let kinds: Vec<&str> = records
+        .iter()
+        .flat_map(|record| &record.events)
+        .map(|event| match event {
+            credlog_core::store::Event::Issued(_) => "issued",
+            credlog_core::store::Event::Verified(_) => "verified",
+            credlog_core::store::Event::Authorized(_) => "authorized",
+            credlog_core::store::Event::Exchanged(_) => "exchanged",
+            credlog_core::store::Event::Revoked(_) => "revoked",
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "verified",
+            "issued",
+            "authorized",
+            "verified",
+            "exchanged",
+            "issued",
+            "verified"
+        ]
+    );
+    assert!(server.store.check().await.unwrap().is_consistent());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_denied_request_redirects_with_denied_and_is_dead() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Backend::Memory, &dir).await;
+    let client = seed(server.store.as_ref(), "alice", "Nosy app").await;
+    let cookie = login(&server, "alice", PASSWORD).await;
+
+    let (token, secret) = initiate(&server, &client, CALLBACK).await;
+    let answer = consent(&server, &cookie, &token, "no").await;
+    assert_eq!(answer.status, 302);
+    assert_eq!(
+        location_query(&answer),
+        [("denied".to_owned(), token.clone())]
+    );
+    // The temporary credential is dead: no consent page, no exchange.
+    let page = get_page(
+        &server,
+        &format!("/oauth1/authorize?oauth_token={token}"),
+        Some(&cookie),
+    )
+    .await;
+    assert_eq!(page.status, 400);
+    exchange(&server, &client, (&token, &secret), "anything")
+        .await
+        .assert_oauth1_error(401, "invalid_token");
+
+    let (token, _) = initiate(&server, &client, "oob").await;
+    let page = consent(&server, &cookie, &token, "no").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        element_text(&page.body, "denied").is_some(),
+        "{}",
+        page.body
+    );
+    assert!(element_text(&page.body, "verifier").is_none());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn plaintext_may_omit_timestamp_and_nonce() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(Backend::Memory, &dir).await;
+    let client = seed(server.store.as_ref(), "alice", "Plain app").await;
+    let client = client.with("PLAINTEXT", Transmission::Header);
+    let request = credlog_core::Request::new("POST", server.url("/oauth1/initiate"));
+    let header = format!(
+        "OAuth oauth_consumer_key=\"{}\", oauth_signature_method=\"PLAINTEXT\", \
+         oauth_signature=\"{}%26\", oauth_callback=\"oob\"",
+        client.id, client.secret
+    );
+    let answer = send(&request.with_header("Authorization", header)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.form("oauth_token").is_some());
+    server.stop().await;
+}
