@@ -46,6 +46,18 @@ pub struct Settings {
     /// The largest request body read, in bytes (default 64 KiB); larger
     /// ones are refused with 413.
     pub body_limit: u64,
+    /// The token that opens `GET /admin/log` (off when `None`, the default).
+    pub admin_token: Option<AdminToken>,
+}
+
+/// The admin token; its `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AdminToken(pub String);
+
+impl std::fmt::Debug for AdminToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("AdminToken(..)")
+    }
 }
 
 impl Default for Settings {
@@ -58,6 +70,7 @@ impl Default for Settings {
             temporary_lifetime: 600,
             session_lifetime: 12 * 60 * 60,
             body_limit: 64 * 1024,
+            admin_token: None,
         }
     }
 }

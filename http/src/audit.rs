@@ -17,20 +17,20 @@ pub struct Filter {
 
 /// One event as printed: its record's sequence number and time, what
 /// happened, and the fields worth reading (no secrets).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Line {
     /// The record's sequence number.
     pub seq: u64,
     /// The record's time (seconds since the epoch).
     pub time: u64,
     /// `issued`, `verified`, `authorized`, `exchanged` or `revoked`.
-    pub event: &'static str,
+    pub event: String,
     /// The client it concerns, when known.
     pub client: Option<String>,
     /// The user it concerns, when known.
     pub user: Option<String>,
     /// The rest, as name and value, in a fixed order.
-    pub fields: Vec<(&'static str, String)>,
+    pub fields: Vec<(String, String)>,
 }
 
 impl Line {
@@ -48,7 +48,11 @@ impl Line {
         let known = named
             .iter()
             .filter_map(|(name, value)| value.as_ref().map(|value| (*name, value.clone())));
-        for (name, value) in self.fields.iter().cloned().chain(known) {
+        let fields = self
+            .fields
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.clone()));
+        for (name, value) in fields.chain(known) {
             if value.is_empty() || value.contains(|c: char| c.is_whitespace() || c == '"') {
                 text.push_str(&format!(" {name}={value:?}"));
             } else {
@@ -68,7 +72,7 @@ impl Line {
             "user": self.user,
         });
         for (name, value) in &self.fields {
-            object[*name] = Value::String(value.clone());
+            object[name.as_str()] = Value::String(value.clone());
         }
         object
     }
@@ -91,13 +95,19 @@ fn kind_name(kind: CredentialKind) -> &'static str {
 pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<Line>, StoreError> {
     let mut lines = Vec::with_capacity(record.events.len());
     for event in &record.events {
-        let line = |event, client: Option<String>, user: Option<String>, fields| Line {
+        let line = |event: &str,
+                    client: Option<String>,
+                    user: Option<String>,
+                    fields: Vec<(&str, String)>| Line {
             seq: record.seq,
             time: record.time,
-            event,
+            event: event.to_owned(),
             client,
             user,
-            fields,
+            fields: fields
+                .into_iter()
+                .map(|(name, value)| (name.to_owned(), value))
+                .collect(),
         };
         lines.push(match event {
             Event::Issued(Issued::Client(client)) => line(

@@ -28,6 +28,7 @@
 
 pub mod accounts;
 pub mod adapter;
+pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod clients;

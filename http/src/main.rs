@@ -12,8 +12,11 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 use credlog_core::store::CredentialStore;
+use credlog_core::store::StoreError;
 use credlog_http::accounts::{add_user, register_client, registration_json, ClientMetadata};
-use credlog_http::{app::system_clock, audit, demo, App, Settings};
+use credlog_http::admin::{LogPage, ServeFile, MAX_WAIT};
+use credlog_http::app::{system_clock, AdminToken};
+use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_sled::SledStore;
 
@@ -295,9 +298,31 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
             demo::REDIRECT_URIS.join(", ")
         );
     }
-    let app = App::new(store, Settings::default());
+    // While it runs, `credlog log` in another process reads the log
+    // through the server: the data directory is this process's alone.
+    let mut settings = Settings::default();
+    let serve_file = (!serve.memory).then(|| ServeFile {
+        url: format!("http://{addr}"),
+        token: credlog_http::app::random_token(),
+    });
+    if let Some(file) = &serve_file {
+        file.write(&serve.data).map_err(|e| {
+            Failure(format!(
+                "cannot write {}: {e}",
+                ServeFile::path(&serve.data).display()
+            ))
+        })?;
+        settings.admin_token = Some(AdminToken(file.token.clone()));
+    }
+    let app = App::new(store, settings);
     credlog_http::serve(app, listener, shutdown_signal()).await;
     // The app, and with it the store, is dropped here: sled flushes.
+    if serve_file.is_some() {
+        let _ = std::fs::remove_file(ServeFile::path(&serve.data));
+    }
+    if serve.memory && serve.demo {
+        let _ = std::fs::remove_file(&key_file);
+    }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }
@@ -335,23 +360,39 @@ fn init_tracing() {
 }
 
 async fn run_log(log: Log) -> Result<ExitCode, Failure> {
-    let store = open(&log.data.data)?;
     let filter = audit::Filter {
-        client: log.client,
-        user: log.user,
+        client: log.client.clone(),
+        user: log.user.clone(),
+    };
+    let print = |line: &audit::Line| {
+        if filter.admits(line) {
+            if log.json {
+                println!("{}", line.json());
+            } else {
+                println!("{}", line.text());
+            }
+        }
     };
     let mut next = log.since.max(1);
+    let store = match SledStore::open(&log.data.data) {
+        Ok(store) => store,
+        Err(StoreError::Locked { path }) => {
+            // A server holds the directory: ask it.
+            let Some(serve) = ServeFile::read(&log.data.data) else {
+                return Err(Failure(format!(
+                    "the data directory {path} is in use by another process that left no {}; stop it to read the log",
+                    credlog_http::admin::SERVE_FILE
+                )));
+            };
+            return remote_log(&serve, next, log.follow, print).await;
+        }
+        Err(error) => return Err(error.into()),
+    };
     loop {
         let records = store.read_log(next, 1024).await?;
         for record in &records {
             for line in audit::lines(&store, record).await? {
-                if filter.admits(&line) {
-                    if log.json {
-                        println!("{}", line.json());
-                    } else {
-                        println!("{}", line.text());
-                    }
-                }
+                print(&line);
             }
             next = record.seq + 1;
         }
@@ -360,6 +401,46 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
                 return Ok(ExitCode::SUCCESS);
             }
             tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// Reads the log of the server that holds the data directory, through
+/// `GET /admin/log`; with `follow`, waits for new records until it stops.
+async fn remote_log(
+    serve: &ServeFile,
+    mut next: u64,
+    follow: bool,
+    print: impl Fn(&audit::Line),
+) -> Result<ExitCode, Failure> {
+    let client = reqwest::Client::new();
+    loop {
+        let wait = if follow { MAX_WAIT } else { 0 };
+        let url = format!("{}/admin/log?since={next}&wait={wait}", serve.url);
+        let response = client
+            .get(&url)
+            .bearer_auth(&serve.token)
+            .send()
+            .await
+            .map_err(|e| Failure(format!("cannot reach the server at {}: {e}", serve.url)))?;
+        if !response.status().is_success() {
+            return Err(Failure(format!(
+                "the server at {} answered {} to the log request",
+                serve.url,
+                response.status()
+            )));
+        }
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| Failure(format!("the server's log page could not be read: {e}")))?;
+        let page: LogPage = serde_json::from_slice(&body)
+            .map_err(|e| Failure(format!("the server's log page could not be read: {e}")))?;
+        page.lines.iter().for_each(&print);
+        let more = page.next > next;
+        next = page.next;
+        if !more && !follow {
+            return Ok(ExitCode::SUCCESS);
         }
     }
 }

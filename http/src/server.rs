@@ -8,8 +8,9 @@ use std::convert::Infallible;
 use warp::Filter;
 
 use crate::adapter::recover;
-use crate::app::App;
-use crate::{clients, login, oauth1, protector};
+use crate::app::{AdminToken, App};
+use crate::{admin, clients, login, oauth1, protector};
+use warp::filters::BoxedFilter;
 
 /// Every route of CONTRACT.md, with every rejection turned into an answer.
 pub fn routes(
@@ -21,7 +22,9 @@ pub fn routes(
         .unify()
         .or(oauth1::routes(app.clone()))
         .unify()
-        .or(protector::me(app))
+        .or(protector::me(app.clone()))
+        .unify()
+        .or(admin_routes(app))
         .unify()
         .recover(recover)
         .unify()
@@ -35,6 +38,16 @@ pub fn routes(
                 "request"
             );
         }))
+}
+
+/// `GET /admin/log` when the app has an admin token; no route otherwise.
+fn admin_routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    match app.settings().admin_token.clone() {
+        Some(AdminToken(token)) => admin::routes(app, token),
+        None => warp::any()
+            .and_then(|| async { Err::<warp::reply::Response, _>(warp::reject::not_found()) })
+            .boxed(),
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` completes; requests in

@@ -308,15 +308,22 @@ fn python_oauth1_clients_run_the_three_legged_flow() {
     let elapsed = started.elapsed();
     let server_log = server.stop();
     print!("{stdout}");
-    eprint!("{stderr}");
+    let failed = |why: String| -> ! {
+        panic!(
+            "oauth1_clients.py {why}\n--- its stderr\n{stderr}\n--- server stderr\n{}",
+            if server_log.is_empty() {
+                "(empty)"
+            } else {
+                &server_log
+            }
+        )
+    };
     match status {
-        Some(status) if status.success() => println!("oauth1_clients.py: {elapsed:.1?}"),
-        Some(status) => panic!(
-            "oauth1_clients.py failed ({status}); its stderr above says which case and why\n\
-             --- server stderr\n{server_log}"
-        ),
-        None => panic!(
-            "oauth1_clients.py did not finish within {SCRIPT:?}\n--- server stderr\n{server_log}"
-        ),
+        Some(status) if status.success() => {
+            eprint!("{stderr}");
+            println!("oauth1_clients.py: {elapsed:.1?}");
+        }
+        Some(status) => failed(format!("failed ({status}), after the cases above passed")),
+        None => failed(format!("did not finish within {SCRIPT:?}")),
     }
 }

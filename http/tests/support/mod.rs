@@ -51,10 +51,15 @@ impl TestServer {
     }
 
     pub async fn on(store: Arc<dyn CredentialStore>) -> TestServer {
+        TestServer::on_addr(store, "127.0.0.1:0".parse().unwrap()).await
+    }
+
+    pub async fn on_addr(
+        store: Arc<dyn CredentialStore>,
+        addr: std::net::SocketAddr,
+    ) -> TestServer {
         let app = App::new(Arc::clone(&store), Settings::default());
-        let (listener, addr) = credlog_http::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        let (listener, addr) = credlog_http::bind(addr).await.unwrap();
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(credlog_http::serve(app, listener, async {
             let _ = signal.await;
@@ -64,6 +69,17 @@ impl TestServer {
             store,
             shutdown: Some(shutdown),
             task: Some(task),
+        }
+    }
+
+    /// A server in another process (the `credlog` binary), reached at
+    /// `base`; its `store` is an empty stand-in, not the server's.
+    pub fn remote(base: &str) -> TestServer {
+        TestServer {
+            base: base.to_owned(),
+            store: Arc::new(MemoryStore::new()),
+            shutdown: None,
+            task: None,
         }
     }
 

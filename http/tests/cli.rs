@@ -1,0 +1,412 @@
+//! The `credlog` binary as an operator uses it: exit codes, one-line
+//! errors, `user add`, `client add`, `serve` on a data directory, `log`
+//! (also while the server runs, and `--follow`), `check`, and a graceful
+//! stop on SIGTERM.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use credlog_core::rfc5849::Transmission;
+use support::*;
+
+fn credlog(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_credlog"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// A child process killed when dropped, so a failing test leaves none behind.
+struct Running {
+    child: Child,
+    lines: BufReader<ChildStdout>,
+}
+
+impl Running {
+    fn spawn(args: &[&str]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_credlog"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let lines = BufReader::new(child.stdout.take().unwrap());
+        Running { child, lines }
+    }
+
+    fn line(&mut self) -> String {
+        let mut line = String::new();
+        self.lines.read_line(&mut line).unwrap();
+        line.trim_end().to_owned()
+    }
+
+    fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        assert!(Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn data_arg(dir: &Path) -> String {
+    dir.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn usage_errors_exit_2_and_runtime_errors_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    for args in [
+        vec![],
+        vec!["user", "add", "alice"],
+        vec!["serve", "--memory", "--data", "x"],
+        vec!["log", "--since", "first"],
+        vec!["client", "add", "--owner", "alice", "--name", "App"],
+    ] {
+        let output = credlog(&args);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            stderr(&output)
+        );
+    }
+    let added = credlog(&["user", "add", "alice", "--password", "pw", "--data", &data]);
+    assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
+    let again = credlog(&["user", "add", "alice", "--password", "pw", "--data", &data]);
+    assert_eq!(again.status.code(), Some(1));
+    assert_eq!(stderr(&again).lines().count(), 1, "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+
+    let nobody = credlog(&[
+        "client",
+        "add",
+        "--owner",
+        "bob",
+        "--name",
+        "App",
+        "--redirect-uri",
+        "https://a.example/cb",
+        "--data",
+        &data,
+    ]);
+    assert_eq!(nobody.status.code(), Some(1));
+    assert!(
+        stderr(&nobody).contains("does not exist"),
+        "{}",
+        stderr(&nobody)
+    );
+    let bad_uri = credlog(&[
+        "client",
+        "add",
+        "--owner",
+        "alice",
+        "--name",
+        "App",
+        "--redirect-uri",
+        "/relative",
+        "--data",
+        &data,
+    ]);
+    assert_eq!(bad_uri.status.code(), Some(1));
+    assert!(
+        stderr(&bad_uri).contains("/relative"),
+        "{}",
+        stderr(&bad_uri)
+    );
+}
+
+#[test]
+fn client_add_prints_its_registration_as_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    assert!(
+        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
+            .status
+            .success()
+    );
+    let key = dir.path().join("key.pem");
+    std::fs::write(&key, credlog_conformance::TEST_RSA_PUBLIC_KEY_PEM).unwrap();
+    let output = credlog(&[
+        "client",
+        "add",
+        "--owner",
+        "alice",
+        "--name",
+        "Printer",
+        "--redirect-uri",
+        "https://printer.example/ready",
+        "--redirect-uri",
+        "https://printer.example/again",
+        "--scope",
+        "profile email",
+        "--grant-type",
+        "authorization_code",
+        "--grant-type",
+        "refresh_token",
+        "--auth-method",
+        "client_secret_post",
+        "--rsa-public-key",
+        key.to_str().unwrap(),
+        "--data",
+        &data,
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let json: serde_json::Value = serde_json::from_str(stdout(&output).trim()).unwrap();
+    assert_eq!(json["client_name"], "Printer");
+    assert_eq!(json["redirect_uris"].as_array().unwrap().len(), 2);
+    assert_eq!(json["scope"], "profile email");
+    assert_eq!(
+        json["grant_types"],
+        serde_json::json!(["authorization_code", "refresh_token"])
+    );
+    assert_eq!(json["token_endpoint_auth_method"], "client_secret_post");
+    assert!(json["client_secret"]
+        .as_str()
+        .is_some_and(|s| s.len() >= 22));
+    assert!(json["rsa_public_key"]
+        .as_str()
+        .unwrap()
+        .contains("BEGIN PUBLIC KEY"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_log_follow_check_and_stop() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    assert!(credlog(&[
+        "user",
+        "add",
+        "alice",
+        "--password",
+        PASSWORD,
+        "--data",
+        &data
+    ])
+    .status
+    .success());
+    let added = credlog(&[
+        "client",
+        "add",
+        "--owner",
+        "alice",
+        "--name",
+        "App",
+        "--redirect-uri",
+        CALLBACK,
+        "--scope",
+        "profile email",
+        "--data",
+        &data,
+    ]);
+    let registration: serde_json::Value = serde_json::from_str(stdout(&added).trim()).unwrap();
+    let client = TestClient {
+        id: registration["client_id"].as_str().unwrap().to_owned(),
+        secret: registration["client_secret"].as_str().unwrap().to_owned(),
+        method: "HMAC-SHA1",
+        transmission: Transmission::Header,
+    };
+
+    let mut server = Running::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", &data]);
+    let first = server.line();
+    let base = first
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("first line: {first:?}"));
+    assert!(base.starts_with("http://127.0.0.1:"), "{first}");
+
+    // A second process gets a clear error at once, not a hang.
+    let started = Instant::now();
+    let locked = credlog(&["user", "add", "bob", "--password", "pw", "--data", &data]);
+    assert_eq!(locked.status.code(), Some(1));
+    assert!(stderr(&locked).contains("in use"), "{}", stderr(&locked));
+    assert!(started.elapsed() < Duration::from_secs(10));
+
+    let remote = TestServer::remote(base);
+    let cookie = login(&remote, "alice", PASSWORD).await;
+    let token = three_legged(&remote, &client, &cookie).await;
+    assert_eq!(
+        me(&remote, &client, (&token.0, &token.1)).await.json()["user"],
+        "alice"
+    );
+
+    // The log of the running server, through it.
+    let log = credlog(&["log", "--data", &data]);
+    assert!(log.status.success(), "{}", stderr(&log));
+    let text = stdout(&log);
+    for event in [
+        "issued kind=user",
+        "issued kind=client",
+        "verified",
+        "authorized",
+        "exchanged",
+        "issued kind=token_credential",
+    ] {
+        assert!(text.contains(event), "{event} missing from\n{text}");
+    }
+    for secret in [&client.secret, &token.1] {
+        assert!(!text.contains(secret.as_str()), "a secret was printed");
+    }
+    let json = credlog(&["log", "--json", "--client", &client.id, "--data", &data]);
+    let lines: Vec<serde_json::Value> = stdout(&json)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(lines.len() >= 6, "{lines:?}");
+    assert!(lines.iter().all(|l| l["client"] == client.id.as_str()));
+    let since = lines[2]["seq"].as_u64().unwrap();
+    let tail = credlog(&[
+        "log",
+        "--json",
+        "--since",
+        &since.to_string(),
+        "--data",
+        &data,
+    ]);
+    assert!(stdout(&tail)
+        .lines()
+        .all(
+            |l| serde_json::from_str::<serde_json::Value>(l).unwrap()["seq"]
+                .as_u64()
+                .unwrap()
+                >= since
+        ));
+    let nobody = credlog(&["log", "--user", "nobody", "--data", &data]);
+    assert_eq!(stdout(&nobody), "");
+
+    // --follow prints what is appended after it started.
+    let last = lines.last().unwrap()["seq"].as_u64().unwrap();
+    let mut follow = Running::spawn(&[
+        "log",
+        "--follow",
+        "--since",
+        &(last + 1).to_string(),
+        "--data",
+        &data,
+    ]);
+    assert_eq!(me(&remote, &client, (&token.0, &token.1)).await.status, 200);
+    let followed = tokio::task::spawn_blocking(move || {
+        let line = follow.line();
+        drop(follow);
+        line
+    })
+    .await
+    .unwrap();
+    assert!(
+        followed.contains(" verified ") && followed.contains(&client.id),
+        "{followed}"
+    );
+
+    // SIGTERM: a clean stop, the serve file gone, the log checked.
+    let status = server.terminate();
+    assert_eq!(status.code(), Some(0));
+    assert!(!dir.path().join("data").join("serve.json").exists());
+    let check = credlog(&["check", "--data", &data]);
+    assert_eq!(
+        check.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&check),
+        stderr(&check)
+    );
+    assert!(stdout(&check).starts_with("ok:"), "{}", stdout(&check));
+    let offline = credlog(&["log", "--data", &data]);
+    assert!(offline.status.success());
+    assert!(
+        stdout(&offline).lines().count() > text.lines().count(),
+        "the followed event is on disk"
+    );
+}
+
+#[test]
+fn check_exits_1_when_a_projection_disagrees_with_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let data = data_arg(&path);
+    assert!(
+        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
+            .status
+            .success()
+    );
+    assert!(credlog(&["check", "--data", &data]).status.success());
+    {
+        let db = sled::open(&path).unwrap();
+        let users = db.open_tree("users").unwrap();
+        let ghost = credlog_core::store::UserRecord {
+            name: "ghost".to_owned(),
+            password: credlog_core::store::Secret::None,
+        };
+        users
+            .insert("ghost", credlog_core::store::codec::encode(&ghost))
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let check = credlog(&["check", "--data", &data]);
+    assert_eq!(check.status.code(), Some(1), "{}", stdout(&check));
+    assert!(stdout(&check).contains("ghost"), "{}", stdout(&check));
+}
+
+#[test]
+fn serve_demo_prints_the_address_then_the_demo_credentials() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    let mut first_run =
+        Running::spawn(&["serve", "--demo", "--addr", "127.0.0.1:0", "--data", &data]);
+    assert!(first_run
+        .line()
+        .starts_with("listening on http://127.0.0.1:"));
+    let printed: Vec<String> = (0..5).map(|_| first_run.line()).collect();
+    assert!(printed[0].contains("demo / password demo"), "{printed:?}");
+    assert!(
+        printed
+            .iter()
+            .any(|l| l.contains("client_id=demo-confidential client_secret=")),
+        "{printed:?}"
+    );
+    assert!(
+        printed.iter().any(|l| l.contains("client_id=demo-public")),
+        "{printed:?}"
+    );
+    assert_eq!(first_run.terminate().code(), Some(0));
+    // A second start finds the demo and prints the same credentials.
+    let mut second_run =
+        Running::spawn(&["serve", "--demo", "--addr", "127.0.0.1:0", "--data", &data]);
+    second_run.line();
+    let again: Vec<String> = (0..5).map(|_| second_run.line()).collect();
+    assert_eq!(printed, again);
+}
