@@ -4,6 +4,7 @@
 //! mistake).
 
 use std::convert::Infallible;
+use std::future::Future;
 
 use credlog_core::{Request, Response};
 use futures::{Stream, StreamExt};
@@ -13,7 +14,9 @@ use warp::reject::{Reject, Rejection};
 use warp::Buf;
 use warp::Filter;
 
+use crate::app::App;
 use crate::pages;
+use crate::sessions::Session;
 
 /// A refusal decided by a filter (the resource protector, the body limit):
 /// its response is written out as it is by [`recover`].
@@ -213,4 +216,37 @@ pub fn path_and_query(request: &Request) -> &str {
     after_scheme
         .find('/')
         .map_or("/", |start| &after_scheme[start..])
+}
+
+/// A route's answer: reads the request (body limited by the app's
+/// settings) and replies with what `handler` returns.
+pub fn answer<F, Fut>(
+    app: App,
+    handler: F,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
+where
+    F: Fn(App, Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send,
+{
+    incoming(app.settings().body_limit).then(move |request: Request| {
+        let (app, handler) = (app.clone(), handler.clone());
+        async move { reply(handler(app, request).await) }
+    })
+}
+
+/// [`answer`] for a page that needs to know who is signed in.
+pub fn answer_with_session<F, Fut>(
+    app: App,
+    handler: F,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
+where
+    F: Fn(App, Option<Session>, Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send,
+{
+    crate::login::session(app.clone())
+        .and(incoming(app.settings().body_limit))
+        .then(move |session: Option<Session>, request: Request| {
+            let (app, handler) = (app.clone(), handler.clone());
+            async move { reply(handler(app, session, request).await) }
+        })
 }

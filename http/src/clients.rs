@@ -7,34 +7,19 @@ use warp::filters::BoxedFilter;
 use warp::Filter;
 
 use crate::accounts::{register_client, registration_json, AccountError, ClientMetadata};
-use crate::adapter::{incoming, reply};
+use crate::adapter::answer_with_session;
 use crate::app::App;
-use crate::login::session;
 use crate::pages::{self, escape};
 use crate::sessions::Session;
 
 /// `GET /clients` and `POST /clients`.
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    let limit = app.settings().body_limit;
-    let list = {
-        let app = app.clone();
-        warp::path!("clients")
-            .and(warp::get())
-            .and(session(app.clone()))
-            .and(incoming(limit))
-            .then(move |session: Option<Session>, request: Request| {
-                let app = app.clone();
-                async move { reply(list(&app, session, &request).await) }
-            })
-    };
+    let list = warp::path!("clients")
+        .and(warp::get())
+        .and(answer_with_session(app.clone(), list));
     let register = warp::path!("clients")
         .and(warp::post())
-        .and(session(app.clone()))
-        .and(incoming(limit))
-        .then(move |session: Option<Session>, request: Request| {
-            let app = app.clone();
-            async move { reply(register(&app, session, &request).await) }
-        });
+        .and(answer_with_session(app, register));
     list.or(register).unify().boxed()
 }
 
@@ -69,7 +54,8 @@ fn not_signed_in(wants_json: bool) -> Response {
     }
 }
 
-async fn register(app: &App, session: Option<Session>, request: &Request) -> Response {
+async fn register(app: App, session: Option<Session>, request: Request) -> Response {
+    let (app, request) = (&app, &request);
     let Some(session) = session else {
         return not_signed_in(true);
     };
@@ -109,7 +95,8 @@ fn wants_json(request: &Request) -> bool {
         .any(|accept| accept.contains("application/json"))
 }
 
-async fn list(app: &App, session: Option<Session>, request: &Request) -> Response {
+async fn list(app: App, session: Option<Session>, request: Request) -> Response {
+    let (app, request) = (&app, &request);
     let wants_json = wants_json(request);
     let Some(session) = session else {
         return not_signed_in(wants_json);

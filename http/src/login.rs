@@ -6,7 +6,7 @@ use warp::filters::BoxedFilter;
 use warp::Filter;
 
 use crate::accounts::authenticate;
-use crate::adapter::{incoming, path_and_query, Fields};
+use crate::adapter::{answer, incoming, path_and_query, Fields};
 use crate::app::App;
 use crate::pages::{self, escape, hidden};
 use crate::sessions::{self, Session};
@@ -57,16 +57,9 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
             let fields = Fields::query(&request).unwrap_or_default();
             crate::adapter::reply(login_page(200, safe_next(fields.get("next")), None))
         });
-    let submit = {
-        let app = app.clone();
-        warp::path!("login")
-            .and(warp::post())
-            .and(incoming(limit))
-            .then(move |request: Request| {
-                let app = app.clone();
-                async move { crate::adapter::reply(sign_in(&app, &request).await) }
-            })
-    };
+    let submit = warp::path!("login")
+        .and(warp::post())
+        .and(answer(app.clone(), sign_in));
     let logout = warp::path!("logout")
         .and(warp::post())
         .and(session(app.clone()))
@@ -89,7 +82,8 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .boxed()
 }
 
-async fn sign_in(app: &App, request: &Request) -> Response {
+async fn sign_in(app: App, request: Request) -> Response {
+    let (app, request) = (&app, &request);
     let Some(fields) = Fields::parse(&request.body) else {
         return pages::error_page(400, "Bad request", "The form could not be read.");
     };

@@ -14,54 +14,26 @@ use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::{incoming, reply, Fields};
+use crate::adapter::{answer, answer_with_session, Fields};
 use crate::app::{random_token, App};
-use crate::login::{login_redirect, session};
+use crate::login::login_redirect;
 use crate::pages::{self, escape, hidden};
 use crate::sessions::Session;
 
 /// Every OAuth 1 endpoint.
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    let limit = app.settings().body_limit;
-    let initiate = {
-        let app = app.clone();
-        warp::path!("oauth1" / "initiate")
-            .and(warp::post())
-            .and(incoming(limit))
-            .then(move |request: Request| {
-                let app = app.clone();
-                async move { reply(initiate(&app, &request).await) }
-            })
-    };
-    let token = {
-        let app = app.clone();
-        warp::path!("oauth1" / "token")
-            .and(warp::post())
-            .and(incoming(limit))
-            .then(move |request: Request| {
-                let app = app.clone();
-                async move { reply(token(&app, &request).await) }
-            })
-    };
-    let consent = {
-        let app = app.clone();
-        warp::path!("oauth1" / "authorize")
-            .and(warp::get())
-            .and(session(app.clone()))
-            .and(incoming(limit))
-            .then(move |session: Option<Session>, request: Request| {
-                let app = app.clone();
-                async move { reply(consent_page(&app, session, &request).await) }
-            })
-    };
+    let initiate = warp::path!("oauth1" / "initiate")
+        .and(warp::post())
+        .and(answer(app.clone(), initiate));
+    let token = warp::path!("oauth1" / "token")
+        .and(warp::post())
+        .and(answer(app.clone(), token));
+    let consent = warp::path!("oauth1" / "authorize")
+        .and(warp::get())
+        .and(answer_with_session(app.clone(), consent_page));
     let decide = warp::path!("oauth1" / "authorize")
         .and(warp::post())
-        .and(session(app.clone()))
-        .and(incoming(limit))
-        .then(move |session: Option<Session>, request: Request| {
-            let app = app.clone();
-            async move { reply(decide(&app, session, &request).await) }
-        });
+        .and(answer_with_session(app, decide));
     initiate
         .or(token)
         .unify()
@@ -110,7 +82,8 @@ fn store_refusal(app: &App, error: AppendError) -> Response {
 }
 
 /// RFC 5849 2.1: a signed request with `oauth_callback` gets a temporary credential.
-async fn initiate(app: &App, request: &Request) -> Response {
+async fn initiate(app: App, request: Request) -> Response {
+    let (app, request) = (&app, &request);
     let verified = match verify(app, request, Endpoint::Initiate).await {
         Ok(verified) => verified,
         Err(response) => return response,
@@ -162,7 +135,8 @@ async fn initiate(app: &App, request: &Request) -> Response {
 
 /// RFC 5849 2.3: a temporary credential, granted, and its verifier get a
 /// token credential, once. A wrong verifier ends the temporary credential.
-async fn token(app: &App, request: &Request) -> Response {
+async fn token(app: App, request: Request) -> Response {
+    let (app, request) = (&app, &request);
     let verified = match verify(app, request, Endpoint::Token).await {
         Ok(verified) => verified,
         Err(response) => return response,
@@ -276,7 +250,8 @@ async fn pending(app: &App, token: Option<&str>) -> Result<(CredentialState, Str
 }
 
 /// RFC 5849 2.2: the consent page, for the signed-in resource owner.
-async fn consent_page(app: &App, session: Option<Session>, request: &Request) -> Response {
+async fn consent_page(app: App, session: Option<Session>, request: Request) -> Response {
+    let (app, request) = (&app, &request);
     let Some(session) = session else {
         return login_redirect(request);
     };
@@ -324,7 +299,8 @@ fn callback_with(callback: &str, pairs: &[(&str, &str)]) -> String {
 /// RFC 5849 2.2: the owner's decision. Granting records the verifier
 /// (hashed) and sends the owner back with it; denying ends the temporary
 /// credential.
-async fn decide(app: &App, session: Option<Session>, request: &Request) -> Response {
+async fn decide(app: App, session: Option<Session>, request: Request) -> Response {
+    let (app, request) = (&app, &request);
     let Some(fields) = Fields::parse(&request.body) else {
         return pages::error_page(400, "Bad request", "The form could not be read.");
     };
