@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use base64::Engine as _;
 use credlog_core::rfc5849::{Oauth1Config, Oauth1Server, SignatureMethods};
 use credlog_core::store::{CredentialStore, StoreError, StoreSource};
 use credlog_core::Response;
@@ -24,12 +23,13 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// A server-generated secret or identifier: 160 random bits, URL-safe
-/// base64 (27 characters, none of which needs percent-encoding).
+/// A server-generated secret or identifier: 32 letters and digits (190
+/// random bits, from the thread's CSPRNG, seeded by the OS). Letters and
+/// digits only: nothing to percent-encode, and never a leading `-` that a
+/// command line would take for an option.
 pub fn random_token() -> String {
-    let mut bytes = [0u8; 20];
-    getrandom::getrandom(&mut bytes).expect("the operating system's random source is available");
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
 }
 
 /// What a deployment sets.

@@ -283,6 +283,7 @@ async fn serve_log_follow_check_and_stop() {
         assert!(!text.contains(secret.as_str()), "a secret was printed");
     }
     let json = credlog(&["log", "--json", "--client", &client.id, "--data", &data]);
+    assert!(json.status.success(), "{}", stderr(&json));
     let lines: Vec<serde_json::Value> = stdout(&json)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
@@ -332,8 +333,31 @@ async fn serve_log_follow_check_and_stop() {
         "{followed}"
     );
 
-    // SIGTERM: a clean stop, the serve file gone, the log checked.
-    let status = server.terminate();
+    // SIGTERM: a request in flight (a log read waiting 2 s for news) still
+    // gets its answer; then a clean stop, the serve file gone, the log checked.
+    let serve_file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("data").join("serve.json")).unwrap(),
+    )
+    .unwrap();
+    let in_flight = tokio::spawn(
+        http()
+            .get(format!("{base}/admin/log?since=1000000&wait=2"))
+            .bearer_auth(serve_file["token"].as_str().unwrap())
+            .send(),
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let status = tokio::task::spawn_blocking(move || {
+        let status = server.terminate();
+        drop(server);
+        status
+    })
+    .await
+    .unwrap();
+    let answer = in_flight
+        .await
+        .unwrap()
+        .expect("the request in flight was answered");
+    assert_eq!(answer.status().as_u16(), 200);
     assert_eq!(status.code(), Some(0));
     assert!(!dir.path().join("data").join("serve.json").exists());
     let check = credlog(&["check", "--data", &data]);
