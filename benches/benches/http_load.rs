@@ -1,0 +1,575 @@
+//! The HTTP load harness: how many signed OAuth 1 `GET /api/me` requests a
+//! second the real credlog server answers, next to a bare warp route that
+//! does no work, with the same connections, in the same process run.
+//!
+//! Two servers run on one tokio runtime (2 worker threads): credlog's
+//! [`credlog_http::serve`] over a sled store (durable: every accepted
+//! request appends a `Verified` event and waits for its group commit) or a
+//! memory store, and `warp::path!("bare")`, served by warp the same way.
+//! The load generator runs on a second runtime: each of N tasks holds one
+//! keep-alive HTTP/1.1 connection (hyper) and sends requests one after the
+//! other. The bare route gets the same `Host` and `Authorization` headers,
+//! so both routes read the same bytes; only the work behind them differs.
+//!
+//! Every signed request needs its own nonce, so all of them are signed
+//! before any load starts (enough for `LOAD_MAX_RATE` requests a second
+//! for the whole run); signing is never in the measured time. After a
+//! warm-up, requests that complete inside the measured window are counted
+//! and their latencies kept. Any answer other than 200 is an error, and a
+//! run with errors fails.
+//!
+//! Each route prints its rate, p50, p99 and worst latency, and (on Linux,
+//! from `/proc`) the cores each thread group used in the window (`server`,
+//! `load`, sled's `credlog-writer` and `sled-io`), the cores other
+//! processes took from the machine, and the CPU time per request. When
+//! other processes are busy the rates mean little; the CPU per request
+//! still does.
+//!
+//! ```text
+//! cargo bench -p credlog-benches --bench http_load
+//! LOAD_STORE=memory LOAD_SECONDS=5 cargo bench -p credlog-benches --bench http_load
+//! ```
+//!
+//! Settings, from the environment: `LOAD_SECONDS` (measured seconds per
+//! route, default 10), `LOAD_WARMUP` (seconds, default 2),
+//! `LOAD_CONNECTIONS` (default 64), `LOAD_STORE` (`sled` or `memory`,
+//! default `sled`; sled writes under `TMPDIR`), `LOAD_CLIENT_THREADS`
+//! (the load generator's worker threads, default 2) and `LOAD_MAX_RATE`
+//! (signed requests a second to sign for, default 60000).
+#![forbid(unsafe_code)]
+
+use std::collections::BTreeMap;
+use std::error::Error;
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use credlog_core::rfc5849::{ClientCredentials, Signer, TokenCredentials};
+use credlog_core::store::{
+    ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret, TokenRecord, UserRecord,
+};
+use credlog_http::{App, Settings};
+use credlog_storage_memory::MemoryStore;
+use credlog_storage_sled::SledStore;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper::header::{HeaderValue, AUTHORIZATION, HOST};
+use hyper_util::rt::TokioIo;
+use tokio::runtime::Runtime;
+use tokio::sync::oneshot;
+use warp::Filter;
+
+type Failure = Box<dyn Error + Send + Sync>;
+
+const CLIENT_ID: &str = "bench-client";
+const CLIENT_SECRET: &str = "bench-client-secret";
+const TOKEN: &str = "bench-token";
+const TOKEN_SECRET: &str = "bench-token-secret";
+const USER: &str = "bench-user";
+
+/// How many error answers are printed in full.
+const ERRORS_SHOWN: usize = 5;
+
+/// The run's settings, read from the environment.
+struct Config {
+    seconds: u64,
+    warmup: u64,
+    connections: usize,
+    store: String,
+    client_threads: usize,
+    max_rate: u64,
+}
+
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Failure> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={value:?} is not a valid value").into()),
+        Err(_) => Ok(default),
+    }
+}
+
+impl Config {
+    fn from_env() -> Result<Self, Failure> {
+        let config = Config {
+            seconds: setting("LOAD_SECONDS", 10)?,
+            warmup: setting("LOAD_WARMUP", 2)?,
+            connections: setting("LOAD_CONNECTIONS", 64)?,
+            store: setting("LOAD_STORE", "sled".to_owned())?,
+            client_threads: setting("LOAD_CLIENT_THREADS", 2)?,
+            max_rate: setting("LOAD_MAX_RATE", 60_000)?,
+        };
+        if !["sled", "memory"].contains(&config.store.as_str()) {
+            return Err(format!("LOAD_STORE={} is neither sled nor memory", config.store).into());
+        }
+        if config.connections == 0 || config.client_threads == 0 || config.seconds == 0 {
+            return Err(
+                "LOAD_CONNECTIONS, LOAD_CLIENT_THREADS and LOAD_SECONDS must be > 0".into(),
+            );
+        }
+        Ok(config)
+    }
+}
+
+/// The `Authorization` headers the load sends: each signed one once, or
+/// one header again and again.
+enum Headers {
+    Signed {
+        headers: Vec<HeaderValue>,
+        next: AtomicUsize,
+    },
+    Repeat(HeaderValue),
+}
+
+impl Headers {
+    /// The next header, or `None` when every signed one was sent.
+    fn next(&self) -> Option<HeaderValue> {
+        match self {
+            Headers::Signed { headers, next } => {
+                headers.get(next.fetch_add(1, Ordering::Relaxed)).cloned()
+            }
+            Headers::Repeat(header) => Some(header.clone()),
+        }
+    }
+}
+
+/// Signs `count` requests for `GET http://{addr}/api/me`, each with its own
+/// nonce, on every core.
+fn sign_all(addr: SocketAddr, count: usize) -> Result<Vec<HeaderValue>, Failure> {
+    let timestamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let signer = Signer::new(ClientCredentials::new(CLIENT_ID, CLIENT_SECRET))
+        .with_token(TokenCredentials::new(TOKEN, TOKEN_SECRET));
+    let uri = format!("http://{addr}/api/me");
+    let sign = |nonce: usize| -> Result<HeaderValue, Failure> {
+        let signed = signer.sign_at(
+            credlog_core::Request::new("GET", uri.as_str()),
+            &[],
+            timestamp,
+            &format!("n{nonce:x}"),
+        )?;
+        let (_, value) = signed
+            .headers
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+            .ok_or("the signer gave no Authorization header")?;
+        Ok(HeaderValue::from_str(value)?)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let chunk = count.div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = (0..count)
+            .step_by(chunk)
+            .map(|start| {
+                scope.spawn(move || {
+                    (start..count.min(start + chunk))
+                        .map(sign)
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })
+            .collect();
+        let mut all = Vec::with_capacity(count);
+        for part in parts {
+            all.extend(part.join().map_err(|_| "a signing thread panicked")??);
+        }
+        Ok(all)
+    })
+}
+
+/// A client, its user and a token credential, appended as events.
+async fn seed(store: &dyn CredentialStore) -> Result<(), Failure> {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
+    let client = ClientRecord {
+        client_id: CLIENT_ID.into(),
+        secret: Secret::Plain(CLIENT_SECRET.into()),
+        owner: USER.into(),
+        name: "load benchmark".into(),
+        redirect_uris: vec!["http://127.0.0.1/callback".into()],
+        scope: "profile".into(),
+        grant_types: Vec::new(),
+        response_types: Vec::new(),
+        auth_method: "client_secret_basic".into(),
+        rsa_public_key: None,
+    };
+    let user = UserRecord {
+        name: USER.into(),
+        password: Secret::None,
+    };
+    let token = TokenRecord {
+        kind: CredentialKind::TokenCredential,
+        id: TOKEN.into(),
+        secret: Secret::Plain(TOKEN_SECRET.into()),
+        client_id: CLIENT_ID.into(),
+        user: Some(USER.into()),
+        scope: "profile".into(),
+        expires_at: None,
+        parent: None,
+        redirect_uri: None,
+        code_challenge: None,
+    };
+    let events = [
+        Issued::User(user),
+        Issued::Client(client),
+        Issued::Token(token),
+    ];
+    for event in events {
+        store.append(&[], vec![Event::Issued(event)], now).await?;
+    }
+    Ok(())
+}
+
+/// Where the load is: warming up, measured, or over.
+const WARMING: u8 = 0;
+const MEASURING: u8 = 1;
+const STOPPED: u8 = 2;
+
+/// What every connection shares during one route's run.
+struct Shared {
+    addr: SocketAddr,
+    host: HeaderValue,
+    path: &'static str,
+    headers: Headers,
+    phase: AtomicU8,
+    errors: AtomicU64,
+    exhausted: AtomicU64,
+    shown: Mutex<Vec<String>>,
+}
+
+impl Shared {
+    fn error(&self, what: String) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        let mut shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        if shown.len() < ERRORS_SHOWN {
+            shown.push(what);
+        }
+    }
+}
+
+/// One keep-alive connection sending requests one after another until the
+/// run stops; returns the latencies (µs) of the requests measured.
+async fn connection(shared: Arc<Shared>) -> Vec<u32> {
+    let mut latencies = Vec::new();
+    let stream = match tokio::net::TcpStream::connect(shared.addr).await {
+        Ok(stream) => stream,
+        Err(error) => {
+            shared.error(format!("connect: {error}"));
+            return latencies;
+        }
+    };
+    let _ = stream.set_nodelay(true);
+    let (mut sender, conn) = match hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+    {
+        Ok(pair) => pair,
+        Err(error) => {
+            shared.error(format!("handshake: {error}"));
+            return latencies;
+        }
+    };
+    tokio::spawn(conn);
+    while shared.phase.load(Ordering::Relaxed) != STOPPED {
+        let Some(authorization) = shared.headers.next() else {
+            shared.exhausted.fetch_add(1, Ordering::Relaxed);
+            break;
+        };
+        let request = hyper::Request::get(shared.path)
+            .header(HOST, shared.host.clone())
+            .header(AUTHORIZATION, authorization)
+            .body(Empty::<Bytes>::new());
+        let request = match request {
+            Ok(request) => request,
+            Err(error) => {
+                shared.error(format!("request: {error}"));
+                break;
+            }
+        };
+        let started = Instant::now();
+        let answer = match sender.send_request(request).await {
+            Ok(response) => {
+                let status = response.status();
+                response
+                    .into_body()
+                    .collect()
+                    .await
+                    .map(|body| (status, body.to_bytes()))
+            }
+            Err(error) => Err(error),
+        };
+        let elapsed = started.elapsed();
+        match answer {
+            Ok((status, _)) if status == hyper::StatusCode::OK => {
+                if shared.phase.load(Ordering::Relaxed) == MEASURING {
+                    latencies.push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
+                }
+            }
+            Ok((status, body)) => {
+                shared.error(format!("{status}: {}", String::from_utf8_lossy(&body)));
+            }
+            Err(error) => {
+                shared.error(format!("connection: {error}"));
+                break;
+            }
+        }
+    }
+    latencies
+}
+
+/// CPU time in clock ticks (1/100 s on Linux) by thread name, read from
+/// `/proc`: empty where there is none.
+fn thread_cpu() -> BTreeMap<String, u64> {
+    let mut by_name = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        let name = head.split_once('(').map_or("?", |(_, name)| name);
+        // `sled-io-3` and `sled-io-4` count as one.
+        let name = match name.rsplit_once('-') {
+            Some((prefix, n)) if n.bytes().all(|b| b.is_ascii_digit()) => prefix,
+            _ => name,
+        };
+        // utime and stime: fields 14 and 15, the 12th and 13th after the name.
+        let ticks: u64 = rest
+            .split_whitespace()
+            .skip(11)
+            .take(2)
+            .filter_map(|field| field.parse::<u64>().ok())
+            .sum();
+        *by_name.entry(name.to_owned()).or_default() += ticks;
+    }
+    by_name
+}
+
+/// Clock ticks every core of the machine spent busy (not idle, not waiting for I/O).
+fn machine_busy() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .next()?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    let idle = fields.get(3)? + fields.get(4)?;
+    Some(fields.iter().sum::<u64>() - idle)
+}
+
+/// The CPU time used so far, by this process's threads and by the machine.
+struct CpuUse {
+    threads: BTreeMap<String, u64>,
+    machine: Option<u64>,
+}
+
+impl CpuUse {
+    const TICKS_PER_SECOND: f64 = 100.0;
+
+    fn now() -> Self {
+        CpuUse {
+            threads: thread_cpu(),
+            machine: machine_busy(),
+        }
+    }
+
+    /// One line: the cores each thread group and other processes used
+    /// from `self` to `after`, and this process's CPU time per request.
+    fn report(&self, after: &CpuUse, seconds: f64, requests: usize) -> String {
+        let mut line = String::from("cores:");
+        let mut ours = 0;
+        for (name, ticks) in &after.threads {
+            let used = ticks.saturating_sub(self.threads.get(name).copied().unwrap_or(0));
+            ours += used;
+            if used > 0 {
+                let cores = used as f64 / Self::TICKS_PER_SECOND / seconds;
+                line.push_str(&format!(" {name} {cores:.2},"));
+            }
+        }
+        if let (Some(before), Some(after)) = (self.machine, after.machine) {
+            let others = after.saturating_sub(before).saturating_sub(ours);
+            let cores = others as f64 / Self::TICKS_PER_SECOND / seconds;
+            line.push_str(&format!(" other processes {cores:.2},"));
+        }
+        let micros = ours as f64 / Self::TICKS_PER_SECOND * 1e6 / requests.max(1) as f64;
+        line.push_str(&format!(" {micros:.0} µs CPU/request (server and load)"));
+        line
+    }
+}
+
+/// What one route's run measured.
+struct Outcome {
+    rate: f64,
+    latencies: Vec<u32>,
+    errors: u64,
+    cpu: String,
+}
+
+impl Outcome {
+    fn percentile(&self, p: f64) -> f64 {
+        let Some(last) = self.latencies.len().checked_sub(1) else {
+            return f64::NAN;
+        };
+        let at = ((last as f64) * p).round() as usize;
+        f64::from(self.latencies[at.min(last)]) / 1000.0
+    }
+
+    fn print(&self, name: &str) {
+        println!(
+            "{name:<14} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   errors {}",
+            self.rate,
+            self.percentile(0.50),
+            self.percentile(0.99),
+            self.percentile(1.0),
+            self.errors,
+        );
+        println!("{:14} {}", "", self.cpu);
+    }
+}
+
+/// Loads `path` with `config.connections` connections: warm-up, then the
+/// measured window.
+async fn run(
+    config: &Config,
+    addr: SocketAddr,
+    path: &'static str,
+    headers: Headers,
+) -> Result<Outcome, Failure> {
+    let shared = Arc::new(Shared {
+        addr,
+        host: HeaderValue::from_str(&addr.to_string())?,
+        path,
+        headers,
+        phase: AtomicU8::new(WARMING),
+        errors: AtomicU64::new(0),
+        exhausted: AtomicU64::new(0),
+        shown: Mutex::new(Vec::new()),
+    });
+    let tasks: Vec<_> = (0..config.connections)
+        .map(|_| tokio::spawn(connection(Arc::clone(&shared))))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(config.warmup)).await;
+    shared.phase.store(MEASURING, Ordering::Relaxed);
+    let started = Instant::now();
+    let cpu_before = CpuUse::now();
+    tokio::time::sleep(Duration::from_secs(config.seconds)).await;
+    shared.phase.store(STOPPED, Ordering::Relaxed);
+    let measured = started.elapsed();
+    let cpu_after = CpuUse::now();
+    let mut latencies = Vec::new();
+    for task in tasks {
+        latencies.extend(task.await?);
+    }
+    latencies.sort_unstable();
+    for shown in shared
+        .shown
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+    {
+        eprintln!("  error on {path}: {shown}");
+    }
+    if shared.exhausted.load(Ordering::Relaxed) > 0 {
+        return Err(format!("{path}: ran out of signed requests; raise LOAD_MAX_RATE").into());
+    }
+    let seconds = measured.as_secs_f64();
+    Ok(Outcome {
+        rate: latencies.len() as f64 / seconds,
+        cpu: cpu_before.report(&cpu_after, seconds, latencies.len()),
+        latencies,
+        errors: shared.errors.load(Ordering::Relaxed),
+    })
+}
+
+fn runtime(name: &str, workers: usize) -> std::io::Result<Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
+        .thread_name(name)
+        .enable_all()
+        .build()
+}
+
+fn bench(config: &Config) -> Result<bool, Failure> {
+    let servers = runtime("server", 2)?;
+    let load = runtime("load", config.client_threads)?;
+    let dir = tempfile::tempdir()?;
+    let store: Arc<dyn CredentialStore> = if config.store == "sled" {
+        Arc::new(SledStore::open(dir.path().join("data"))?)
+    } else {
+        Arc::new(MemoryStore::new())
+    };
+    servers.block_on(seed(store.as_ref()))?;
+
+    let localhost: SocketAddr = ([127, 0, 0, 1], 0).into();
+    let (stop_credlog, credlog_stopped) = oneshot::channel::<()>();
+    let (stop_bare, bare_stopped) = oneshot::channel::<()>();
+    let (credlog_listener, credlog_addr) = servers.block_on(credlog_http::bind(localhost))?;
+    let (bare_listener, bare_addr) = servers.block_on(credlog_http::bind(localhost))?;
+    let app = App::new(Arc::clone(&store), Settings::default());
+    let credlog = servers.spawn(credlog_http::serve(app, credlog_listener, async {
+        let _ = credlog_stopped.await;
+    }));
+    let bare = warp::path!("bare").map(|| "ok");
+    let bare = servers.spawn(
+        warp::serve(bare)
+            .incoming(bare_listener)
+            .graceful(async {
+                let _ = bare_stopped.await;
+            })
+            .run(),
+    );
+
+    let count = (config.warmup + config.seconds) * config.max_rate;
+    let count = usize::try_from(count)?;
+    let signing = Instant::now();
+    let signed = sign_all(credlog_addr, count)?;
+    let sample = signed.first().cloned().ok_or("nothing was signed")?;
+    println!(
+        "signed {count} requests in {:.1} s; {} connections, {} s warm-up, {} s measured per route, store {}",
+        signing.elapsed().as_secs_f64(),
+        config.connections,
+        config.warmup,
+        config.seconds,
+        config.store,
+    );
+
+    let bare_outcome = load.block_on(run(config, bare_addr, "/bare", Headers::Repeat(sample)))?;
+    bare_outcome.print("bare warp");
+    let headers = Headers::Signed {
+        headers: signed,
+        next: AtomicUsize::new(0),
+    };
+    let signed_outcome = load.block_on(run(config, credlog_addr, "/api/me", headers))?;
+    signed_outcome.print(&format!("signed {}", config.store));
+    println!(
+        "ratio signed/bare: {:.3} (target >= 0.5)",
+        signed_outcome.rate / bare_outcome.rate
+    );
+
+    let _ = stop_credlog.send(());
+    let _ = stop_bare.send(());
+    servers.block_on(async {
+        let _ = credlog.await;
+        let _ = bare.await;
+    });
+    Ok(bare_outcome.errors == 0 && signed_outcome.errors == 0)
+}
+
+fn main() -> ExitCode {
+    let outcome = Config::from_env().and_then(|config| bench(&config));
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => {
+            eprintln!("http_load: the run had errors; its rates do not count");
+            ExitCode::FAILURE
+        }
+        Err(error) => {
+            eprintln!("http_load: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
