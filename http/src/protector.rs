@@ -49,22 +49,21 @@ pub struct Oauth1Credential {
 /// `Verified` event appended on success.
 pub async fn protect(app: &App, request: Request) -> Result<Oauth1Credential, Response> {
     let now = app.now();
+    let source = app.source(now);
     let verified = app
         .oauth1()
-        .verify(&request, Endpoint::Resource, now, &app.source(now))
+        .verify(&request, Endpoint::Resource, now, &source)
         .await
         .map_err(|error| oauth1_error(app, &error))?;
-    let token = verified.token.unwrap_or_default();
-    let state = match app.store().credential(&token).await {
-        Ok(Some(state)) => state,
-        Ok(None) => return Err(oauth1_error(app, &Oauth1Error::UnknownToken)),
-        Err(error) => return Err(oauth1_error(app, &Oauth1Error::Store(error.to_string()))),
+    // The validator read the token to check the signature; it is still live.
+    let Some(state) = source.into_token() else {
+        return Err(oauth1_error(app, &Oauth1Error::UnknownToken));
     };
     Ok(Oauth1Credential {
         client_id: verified.client_key,
         user: state.record.user,
         scope: state.record.scope,
-        token,
+        token: state.record.id,
         request,
     })
 }

@@ -3,24 +3,41 @@
 //! appended as a `Verified` event, so that the nonce check and the audit
 //! record are one atomic write.
 
+use std::sync::Mutex;
+
 use async_trait::async_trait;
 
 use super::events::{CredentialKind, Event, Secret, Verified};
-use super::{AppendError, CredentialStore, Failure, NonceKey, Precondition, Status};
+use super::{
+    AppendError, CredentialState, CredentialStore, Failure, NonceKey, Precondition, Status,
+};
 use crate::rfc5849::signature::rsa_public_key_from_pem;
 use crate::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
 
-/// A [`CredentialSource`] over a store, at one moment.
+/// A [`CredentialSource`] over a store, at one moment. It keeps the token
+/// it looked up, so that the caller can learn the credential's user and
+/// scope without reading it again ([`StoreSource::into_token`]).
 #[derive(Debug)]
 pub struct StoreSource<'a, S: ?Sized> {
     store: &'a S,
     now: u64,
+    token: Mutex<Option<CredentialState>>,
 }
 
 impl<'a, S: CredentialStore + ?Sized> StoreSource<'a, S> {
     /// Answers from `store`, judging expiry and recording at `now`.
     pub fn new(store: &'a S, now: u64) -> Self {
-        StoreSource { store, now }
+        StoreSource {
+            store,
+            now,
+            token: Mutex::new(None),
+        }
+    }
+
+    /// The token credential or temporary credential the validator accepted
+    /// (the last one asked for, if it was live).
+    pub fn into_token(self) -> Option<CredentialState> {
+        self.token.into_inner().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -75,10 +92,15 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
             && state.record.client_id == client_key
             && live.contains(&state.status)
             && !state.is_expired(self.now);
-        Ok(match state.record.secret {
-            Secret::Plain(secret) if usable => Some(secret),
-            _ => None,
-        })
+        let Secret::Plain(secret) = &state.record.secret else {
+            return Ok(None);
+        };
+        if !usable {
+            return Ok(None);
+        }
+        let secret = secret.clone();
+        *self.token.lock().unwrap_or_else(|e| e.into_inner()) = Some(state);
+        Ok(Some(secret))
     }
 
     async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
