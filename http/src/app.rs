@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use credlog_core::rfc5849::{Oauth1Config, Oauth1Server, SignatureMethods};
-use credlog_core::store::{CredentialStore, StoreError, StoreSource};
+use credlog_core::store::{CredentialStore, RsaKeyCache, StoreError, StoreSource};
 use credlog_core::Response;
 
 use crate::pages;
@@ -87,6 +87,7 @@ struct Inner {
     sessions: Sessions,
     clock: Clock,
     settings: Settings,
+    rsa_keys: RsaKeyCache,
 }
 
 impl std::fmt::Debug for App {
@@ -112,6 +113,7 @@ impl App {
                 sessions: Sessions::new(settings.session_lifetime),
                 clock,
                 settings,
+                rsa_keys: RsaKeyCache::default(),
             }),
         }
     }
@@ -143,7 +145,7 @@ impl App {
 
     /// The validator's view of the store at `now`.
     pub fn source(&self, now: u64) -> StoreSource<'_, dyn CredentialStore> {
-        StoreSource::new(self.store(), now)
+        StoreSource::new(self.store(), now).with_key_cache(&self.inner.rsa_keys)
     }
 
     /// The answer to a failure of the store: logged here, a bare 500 to

@@ -16,7 +16,7 @@ pub use events::{
     token_id, Authorized, ClientRecord, CredentialKind, Event, Exchanged, Issued, Record,
     RevocationReason, Revoked, Secret, Seq, TokenRecord, UserRecord, Verified,
 };
-pub use oauth1::StoreSource;
+pub use oauth1::{RsaKeyCache, StoreSource};
 
 /// Where a credential is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -3,9 +3,11 @@
 //! appended as a `Verified` event, so that the nonce check and the audit
 //! record are one atomic write.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+use rsa::RsaPublicKey;
 
 use super::events::{CredentialKind, Event, Secret, Verified};
 use super::{
@@ -13,6 +15,32 @@ use super::{
 };
 use crate::rfc5849::signature::rsa_public_key_from_pem;
 use crate::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
+
+/// Parsed RSA public keys by their PEM text, so that a client's key is not
+/// parsed again on every RSA-SHA1 request. A changed key is a new PEM and
+/// parses afresh; the cache empties itself when it grows past 4,096 keys.
+#[derive(Debug, Default)]
+pub struct RsaKeyCache {
+    keys: Mutex<HashMap<String, RsaPublicKey>>,
+}
+
+impl RsaKeyCache {
+    const LIMIT: usize = 4096;
+
+    /// The key in `pem`, parsed once; `None` if it is not an RSA public key.
+    pub fn get(&self, pem: &str) -> Option<RsaPublicKey> {
+        let mut keys = self.keys.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(key) = keys.get(pem) {
+            return Some(key.clone());
+        }
+        let key = rsa_public_key_from_pem(pem).ok()?;
+        if keys.len() >= Self::LIMIT {
+            keys.clear();
+        }
+        keys.insert(pem.to_owned(), key.clone());
+        Some(key)
+    }
+}
 
 /// A [`CredentialSource`] over a store, at one moment. It keeps the token
 /// it looked up, so that the caller can learn the credential's user and
@@ -22,6 +50,7 @@ pub struct StoreSource<'a, S: ?Sized> {
     store: &'a S,
     now: u64,
     token: Mutex<Option<CredentialState>>,
+    keys: Option<&'a RsaKeyCache>,
 }
 
 impl<'a, S: CredentialStore + ?Sized> StoreSource<'a, S> {
@@ -31,7 +60,14 @@ impl<'a, S: CredentialStore + ?Sized> StoreSource<'a, S> {
             store,
             now,
             token: Mutex::new(None),
+            keys: None,
         }
+    }
+
+    /// Takes clients' RSA keys from `cache` instead of parsing them each time.
+    pub fn with_key_cache(mut self, cache: &'a RsaKeyCache) -> Self {
+        self.keys = Some(cache);
+        self
     }
 
     /// The token credential or temporary credential the validator accepted
@@ -60,11 +96,12 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
         }
         Ok(Some(Client {
             secret,
-            rsa_public_key: state
-                .record
-                .rsa_public_key
-                .as_deref()
-                .and_then(|pem| rsa_public_key_from_pem(pem).ok()),
+            rsa_public_key: state.record.rsa_public_key.as_deref().and_then(|pem| {
+                match self.keys {
+                    Some(cache) => cache.get(pem),
+                    None => rsa_public_key_from_pem(pem).ok(),
+                }
+            }),
             callback_uris: state.record.redirect_uris,
         }))
     }
@@ -124,5 +161,26 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
             }
             Err(error) => Err(source_error(error)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rsa::pkcs8::{EncodePublicKey, LineEnding};
+
+    #[test]
+    fn the_key_cache_parses_each_pem_once_and_refuses_garbage() {
+        let private = rsa::RsaPrivateKey::new(&mut rsa::rand_core::OsRng, 512).unwrap();
+        let pem = private
+            .to_public_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap();
+        let cache = RsaKeyCache::default();
+        assert_eq!(cache.get(&pem), Some(private.to_public_key()));
+        assert_eq!(cache.get(&pem), Some(private.to_public_key()));
+        assert_eq!(cache.keys.lock().unwrap().len(), 1);
+        assert_eq!(cache.get("not a key"), None);
+        assert_eq!(cache.keys.lock().unwrap().len(), 1);
     }
 }
