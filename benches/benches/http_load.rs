@@ -38,6 +38,11 @@
 //! (signed requests a second to sign for, default 60000).
 #![forbid(unsafe_code)]
 
+/// The allocator the `credlog` binary ships with, so the server measured
+/// here allocates as the real one does.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::collections::BTreeMap;
 use std::error::Error;
 use std::net::SocketAddr;
