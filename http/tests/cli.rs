@@ -24,6 +24,20 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Runs a command that must fail at run time (exit 1) with one line on
+/// stderr that says `what`.
+fn assert_fails_saying(args: &[&str], what: &str) {
+    let output = credlog(args);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "{args:?}: {}",
+        stderr(&output)
+    );
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    assert!(stderr(&output).contains(what), "{}", stderr(&output));
+}
+
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
@@ -105,51 +119,24 @@ fn usage_errors_exit_2_and_runtime_errors_exit_1() {
     }
     let added = credlog(&["user", "add", "alice", "--password", "pw", "--data", &data]);
     assert_eq!(added.status.code(), Some(0), "{}", stderr(&added));
-    let again = credlog(&["user", "add", "alice", "--password", "pw", "--data", &data]);
-    assert_eq!(again.status.code(), Some(1));
-    assert_eq!(stderr(&again).lines().count(), 1, "{}", stderr(&again));
-    assert!(
-        stderr(&again).contains("already exists"),
-        "{}",
-        stderr(&again)
-    );
-
-    let nobody = credlog(&[
-        "client",
-        "add",
-        "--owner",
-        "bob",
-        "--name",
-        "App",
-        "--redirect-uri",
-        "https://a.example/cb",
-        "--data",
-        &data,
-    ]);
-    assert_eq!(nobody.status.code(), Some(1));
-    assert!(
-        stderr(&nobody).contains("does not exist"),
-        "{}",
-        stderr(&nobody)
-    );
-    let bad_uri = credlog(&[
-        "client",
-        "add",
-        "--owner",
-        "alice",
-        "--name",
-        "App",
-        "--redirect-uri",
-        "/relative",
-        "--data",
-        &data,
-    ]);
-    assert_eq!(bad_uri.status.code(), Some(1));
-    assert!(
-        stderr(&bad_uri).contains("/relative"),
-        "{}",
-        stderr(&bad_uri)
-    );
+    let again = ["user", "add", "alice", "--password", "pw", "--data", &data];
+    assert_fails_saying(&again, "already exists");
+    let client = |owner, uri| {
+        [
+            "client",
+            "add",
+            "--owner",
+            owner,
+            "--name",
+            "App",
+            "--redirect-uri",
+            uri,
+            "--data",
+            &data,
+        ]
+    };
+    assert_fails_saying(&client("bob", "https://a.example/cb"), "does not exist");
+    assert_fails_saying(&client("alice", "/relative"), "/relative");
 }
 
 #[test]

@@ -3,20 +3,32 @@
 
 mod support;
 
+use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 
-use credlog_core::store::CredentialStore;
+use credlog_core::store::{CredentialStore, NonceKey};
 use credlog_core::Request;
 use credlog_storage_sled::SledStore;
 use support::*;
 
-#[tokio::test]
-async fn tokens_and_used_nonces_survive_a_restart() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
+async fn on_sled(data: &Path, addr: SocketAddr) -> TestServer {
+    let store: Arc<dyn CredentialStore> = Arc::new(SledStore::open(data).unwrap());
+    TestServer::on_addr(store, addr).await
+}
 
-    let store: Arc<dyn CredentialStore> = Arc::new(SledStore::open(&data).unwrap());
-    let server = TestServer::on(store).await;
+/// Before the restart: a token credential, one request signed with it
+/// and answered, and the address the server had. The server is stopped.
+struct Before {
+    client: TestClient,
+    token: (String, String),
+    used: Request,
+    addr: SocketAddr,
+}
+
+async fn before_restart(data: &Path) -> Before {
+    let server = on_sled(data, "127.0.0.1:0".parse().unwrap()).await;
+    let addr = server.base.trim_start_matches("http://").parse().unwrap();
     let client = seed(server.store.as_ref(), "alice", "App").await;
     let cookie = login(&server, "alice", PASSWORD).await;
     let token = three_legged(&server, &client, &cookie).await;
@@ -26,21 +38,34 @@ async fn tokens_and_used_nonces_survive_a_restart() {
         .unwrap();
     assert_eq!(send(&used).await.status, 200);
     server.stop().await;
+    Before {
+        client,
+        token,
+        used,
+        addr,
+    }
+}
+
+#[tokio::test]
+async fn tokens_and_used_nonces_survive_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let before = before_restart(&data).await;
 
     // The same directory, a new server on a new port.
-    let store: Arc<dyn CredentialStore> = Arc::new(SledStore::open(&data).unwrap());
-    let server = TestServer::on(store).await;
-    let fresh = me(&server, &client, (&token.0, &token.1)).await;
+    let server = on_sled(&data, "127.0.0.1:0".parse().unwrap()).await;
+    let (token, secret) = &before.token;
+    let fresh = me(&server, &before.client, (token, secret)).await;
     assert_eq!(fresh.status, 200, "{}", fresh.body);
     assert_eq!(fresh.json()["user"], "alice");
 
     // The request used before the restart is still known as used.
-    let nonce = credlog_core::rfc5849::SignedRequest::parse(&used).unwrap();
-    let key = credlog_core::store::NonceKey {
-        client_id: client.id.clone(),
-        token: Some(token.0.clone()),
-        timestamp: nonce.timestamp().unwrap().parse().unwrap(),
-        nonce: nonce.nonce().unwrap().to_owned(),
+    let used = credlog_core::rfc5849::SignedRequest::parse(&before.used).unwrap();
+    let key = NonceKey {
+        client_id: before.client.id.clone(),
+        token: Some(token.clone()),
+        timestamp: used.timestamp().unwrap().parse().unwrap(),
+        nonce: used.nonce().unwrap().to_owned(),
     };
     assert!(
         server.store.nonce_seen(&key).await.unwrap(),
@@ -54,22 +79,16 @@ async fn tokens_and_used_nonces_survive_a_restart() {
 async fn a_replay_after_restart_on_the_same_address_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
-    let store: Arc<dyn CredentialStore> = Arc::new(SledStore::open(&data).unwrap());
-    let server = TestServer::on(store).await;
-    let addr: std::net::SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
-    let client = seed(server.store.as_ref(), "alice", "App").await;
-    let cookie = login(&server, "alice", PASSWORD).await;
-    let token = three_legged(&server, &client, &cookie).await;
-    let used = client
-        .signer(Some((&token.0, &token.1)))
-        .sign(Request::new("GET", server.url("/api/me")), &[])
-        .unwrap();
-    assert_eq!(send(&used).await.status, 200);
-    server.stop().await;
+    let before = before_restart(&data).await;
 
-    let store: Arc<dyn CredentialStore> = Arc::new(SledStore::open(&data).unwrap());
-    let server = TestServer::on_addr(store, addr).await;
-    send(&used).await.assert_oauth1_error(401, "invalid_nonce");
-    assert_eq!(me(&server, &client, (&token.0, &token.1)).await.status, 200);
+    let server = on_sled(&data, before.addr).await;
+    send(&before.used)
+        .await
+        .assert_oauth1_error(401, "invalid_nonce");
+    let (token, secret) = &before.token;
+    assert_eq!(
+        me(&server, &before.client, (token, secret)).await.status,
+        200
+    );
     server.stop().await;
 }

@@ -164,6 +164,15 @@ pub async fn send(request: &Request) -> Answer {
     Answer::from(builder.body(request.body.clone()).send().await.unwrap()).await
 }
 
+/// Sends a signed request twice: it works once, and the replay is refused.
+pub async fn assert_works_once(request: &Request) {
+    let first = send(request).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    send(request)
+        .await
+        .assert_oauth1_error(401, "invalid_nonce");
+}
+
 /// The signature methods, by name.
 pub const METHODS: [&str; 4] = ["HMAC-SHA1", "HMAC-SHA256", "RSA-SHA1", "PLAINTEXT"];
 pub const TRANSMISSIONS: [Transmission; 3] = [
