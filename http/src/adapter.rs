@@ -131,6 +131,18 @@ fn to_request(
     Ok(request)
 }
 
+/// A JSON answer.
+pub fn json(status: u16, value: &serde_json::Value) -> Response {
+    Response {
+        status,
+        headers: vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Cache-Control".to_owned(), "no-store".to_owned()),
+        ],
+        body: value.to_string().into_bytes(),
+    }
+}
+
 /// The core's response as a warp reply, with the headers every answer carries.
 pub fn reply(response: Response) -> warp::reply::Response {
     let mut reply = warp::reply::Response::new(response.body.into());

@@ -14,10 +14,9 @@ use serde::{Deserialize, Serialize};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::{incoming, reply, Fields};
+use crate::adapter::{incoming, json, reply, Fields};
 use crate::app::App;
 use crate::audit::{self, Line};
-use crate::clients::json;
 
 /// The file `serve` leaves in its data directory.
 pub const SERVE_FILE: &str = "serve.json";

@@ -7,7 +7,7 @@ use warp::filters::BoxedFilter;
 use warp::Filter;
 
 use crate::accounts::{register_client, registration_json, AccountError, ClientMetadata};
-use crate::adapter::answer_with_session;
+use crate::adapter::{answer_with_session, json};
 use crate::app::App;
 use crate::pages::{self, escape};
 use crate::sessions::Session;
@@ -21,18 +21,6 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(warp::post())
         .and(answer_with_session(app, register));
     list.or(register).unify().boxed()
-}
-
-/// A JSON answer.
-pub fn json(status: u16, value: &serde_json::Value) -> Response {
-    Response {
-        status,
-        headers: vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            ("Cache-Control".to_owned(), "no-store".to_owned()),
-        ],
-        body: value.to_string().into_bytes(),
-    }
 }
 
 fn json_error(status: u16, error: &str, description: &str) -> Response {

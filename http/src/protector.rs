@@ -25,9 +25,8 @@ use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::{incoming, refuse, reply};
+use crate::adapter::{incoming, json, refuse, reply};
 use crate::app::App;
-use crate::clients::json;
 use crate::oauth1::oauth1_error;
 
 /// The token credential a protected request was signed with.

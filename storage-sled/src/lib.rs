@@ -58,6 +58,31 @@ pub struct SledStore {
     commit: GroupCommit,
     trees: Arc<SledTrees>,
     path: PathBuf,
+    // Declared last, dropped last: waits until sled has let go of the
+    // directory, so that it can be opened again at once.
+    _released: LockReleased,
+}
+
+/// sled releases a directory's lock from its own background thread, a
+/// little after the database is dropped; until then, opening the
+/// directory again (a restart in the same process) fails as `Locked`.
+/// Dropping this waits, up to two seconds, until the lock can be taken.
+struct LockReleased {
+    db_file: PathBuf,
+}
+
+impl Drop for LockReleased {
+    fn drop(&mut self) {
+        use fs2::FileExt;
+        let Ok(file) = std::fs::File::open(&self.db_file) else {
+            return;
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+        while file.try_lock_exclusive().is_err() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
+        let _ = FileExt::unlock(&file);
+    }
 }
 
 impl std::fmt::Debug for SledStore {
@@ -128,6 +153,9 @@ impl SledStore {
             pruner: Some(pruner),
             commit,
             trees,
+            _released: LockReleased {
+                db_file: path.join("db"),
+            },
             path,
         })
     }
