@@ -53,6 +53,13 @@ macro_rules! both_stores {
     };
 }
 
+/// `POST /oauth1/initiate` with this `Authorization` header, as written.
+async fn initiate_with_header(w: &World, header: &str) -> Answer {
+    let request =
+        Request::new("POST", w.server.url("/oauth1/initiate")).with_header("Authorization", header);
+    send(&request).await
+}
+
 async fn initiate_with(w: &World, client: &TestClient, extra: &[(&str, &str)]) -> Answer {
     signed(
         &w.server,
@@ -145,9 +152,7 @@ async fn stale_and_future_timestamps(w: &World) {
          oauth_timestamp=\"soon\", oauth_nonce=\"n\", oauth_callback=\"oob\"",
         w.client.id
     );
-    let request =
-        Request::new("POST", w.server.url("/oauth1/initiate")).with_header("Authorization", header);
-    send(&request)
+    initiate_with_header(w, &header)
         .await
         .assert_oauth1_error(400, "invalid_request");
 }
@@ -244,9 +249,7 @@ async fn unsupported_signature_method(w: &World) {
         w.client.id,
         now()
     );
-    let request =
-        Request::new("POST", w.server.url("/oauth1/initiate")).with_header("Authorization", header);
-    send(&request)
+    initiate_with_header(w, &header)
         .await
         .assert_oauth1_error(400, "unsupported_signature_method");
 }
@@ -277,9 +280,7 @@ async fn malformed_header(w: &World) {
         "OAuth oauth_consumer_key=\"a\" oauth_nonce=\"missing comma\"",
         "OAuth oauth_consumer_key=\"%zz\"",
     ] {
-        let request = Request::new("POST", w.server.url("/oauth1/initiate"))
-            .with_header("Authorization", header);
-        let answer = send(&request).await;
+        let answer = initiate_with_header(w, header).await;
         assert_eq!(answer.status, 400, "{header}: {}", answer.body);
         assert_eq!(
             answer.form("error").as_deref(),
