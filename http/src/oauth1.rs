@@ -60,16 +60,36 @@ fn no_store(mut response: Response) -> Response {
     response
 }
 
-async fn verify(
+/// A signed request the validator accepted at `now`, with the temporary or
+/// token credential it read to check the signature (so no one reads it again).
+pub struct Accepted {
+    /// What the request carried.
+    pub request: VerifiedRequest,
+    /// The live credential named by `oauth_token`, at endpoints that take one.
+    pub token: Option<CredentialState>,
+    /// When it was judged.
+    pub now: u64,
+}
+
+/// Validates a request for `endpoint` (RFC 5849 3.2) against the app's
+/// store; on success its nonce is used and its `Verified` event appended.
+pub async fn verify(
     app: &App,
     request: &Request,
     endpoint: Endpoint,
-) -> Result<VerifiedRequest, Response> {
+) -> Result<Accepted, Response> {
     let now = app.now();
-    app.oauth1()
-        .verify(request, endpoint, now, &app.source(now))
+    let source = app.source(now);
+    let verified = app
+        .oauth1()
+        .verify(request, endpoint, now, &source)
         .await
-        .map_err(|error| oauth1_error(app, &error))
+        .map_err(|error| oauth1_error(app, &error))?;
+    Ok(Accepted {
+        request: verified,
+        token: source.into_token(),
+        now,
+    })
 }
 
 fn store_refusal(app: &App, error: AppendError) -> Response {
@@ -84,11 +104,10 @@ fn store_refusal(app: &App, error: AppendError) -> Response {
 /// RFC 5849 2.1: a signed request with `oauth_callback` gets a temporary credential.
 async fn initiate(app: App, request: Request) -> Response {
     let (app, request) = (&app, &request);
-    let verified = match verify(app, request, Endpoint::Initiate).await {
-        Ok(verified) => verified,
+    let (verified, now) = match verify(app, request, Endpoint::Initiate).await {
+        Ok(accepted) => (accepted.request, accepted.now),
         Err(response) => return response,
     };
-    let now = app.now();
     let client = match app.store().client(&verified.client_key).await {
         Ok(Some(client)) => client,
         Ok(None) => return oauth1_error(app, &Oauth1Error::UnknownClient),
@@ -137,19 +156,19 @@ async fn initiate(app: App, request: Request) -> Response {
 /// token credential, once. A wrong verifier ends the temporary credential.
 async fn token(app: App, request: Request) -> Response {
     let (app, request) = (&app, &request);
-    let verified = match verify(app, request, Endpoint::Token).await {
-        Ok(verified) => verified,
+    let Accepted {
+        request: verified,
+        token: state,
+        now,
+    } = match verify(app, request, Endpoint::Token).await {
+        Ok(accepted) => accepted,
         Err(response) => return response,
     };
-    let now = app.now();
-    let (Some(temporary), Some(verifier)) = (verified.token, verified.verifier) else {
+    // The validator read the temporary credential to check the signature.
+    let (Some(state), Some(verifier)) = (state, verified.verifier) else {
         return oauth1_error(app, &Oauth1Error::UnknownToken);
     };
-    let state = match app.store().credential(&temporary).await {
-        Ok(Some(state)) => state,
-        Ok(None) => return oauth1_error(app, &Oauth1Error::UnknownToken),
-        Err(error) => return oauth1_error(app, &Oauth1Error::Store(error.to_string())),
-    };
+    let temporary = state.record.id.clone();
     let granted = Precondition::Credential {
         id: temporary.clone(),
         kind: CredentialKind::Temporary,

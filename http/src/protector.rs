@@ -27,7 +27,7 @@ use warp::Filter;
 
 use crate::adapter::{incoming, json, refuse, reply};
 use crate::app::App;
-use crate::oauth1::oauth1_error;
+use crate::oauth1::{oauth1_error, verify};
 
 /// The token credential a protected request was signed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,19 +47,13 @@ pub struct Oauth1Credential {
 /// Checks a request at the resource endpoint; the nonce is used and the
 /// `Verified` event appended on success.
 pub async fn protect(app: &App, request: Request) -> Result<Oauth1Credential, Response> {
-    let now = app.now();
-    let source = app.source(now);
-    let verified = app
-        .oauth1()
-        .verify(&request, Endpoint::Resource, now, &source)
-        .await
-        .map_err(|error| oauth1_error(app, &error))?;
+    let accepted = verify(app, &request, Endpoint::Resource).await?;
     // The validator read the token to check the signature; it is still live.
-    let Some(state) = source.into_token() else {
+    let Some(state) = accepted.token else {
         return Err(oauth1_error(app, &Oauth1Error::UnknownToken));
     };
     Ok(Oauth1Credential {
-        client_id: verified.client_key,
+        client_id: accepted.request.client_key,
         user: state.record.user,
         scope: state.record.scope,
         token: state.record.id,
