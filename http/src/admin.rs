@@ -16,7 +16,7 @@ use warp::Filter;
 
 use crate::adapter::{incoming, json, reply, Fields};
 use crate::app::App;
-use crate::audit::{self, Line};
+use crate::audit;
 
 /// The file `serve` leaves in its data directory.
 pub const SERVE_FILE: &str = "serve.json";
@@ -53,15 +53,6 @@ impl ServeFile {
         let text = std::fs::read_to_string(ServeFile::path(data)).ok()?;
         serde_json::from_str(&text).ok()
     }
-}
-
-/// One page of the log, as `GET /admin/log` answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LogPage {
-    /// The sequence number to ask for next.
-    pub next: u64,
-    /// The events of the records read, in order.
-    pub lines: Vec<Line>,
 }
 
 /// The longest a request may wait for new records, in seconds.
@@ -117,21 +108,11 @@ async fn log_page(app: &App, token: &str, request: &Request) -> Response {
     let since = since.max(1);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait.min(MAX_WAIT));
     loop {
-        let records = match app.store().read_log(since, 1024).await {
-            Ok(records) => records,
+        let page = match audit::page(app.store(), since).await {
+            Ok(page) => page,
             Err(error) => return app.store_failure(&error),
         };
-        if !records.is_empty() || tokio::time::Instant::now() >= deadline {
-            let mut page = LogPage {
-                next: records.last().map_or(since, |record| record.seq + 1),
-                lines: Vec::new(),
-            };
-            for record in &records {
-                match audit::lines(app.store(), record).await {
-                    Ok(lines) => page.lines.extend(lines),
-                    Err(error) => return app.store_failure(&error),
-                }
-            }
+        if page.next > since || tokio::time::Instant::now() >= deadline {
             return json(200, &serde_json::to_value(&page).unwrap_or_default());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

@@ -4,6 +4,7 @@
 //! left out here.
 
 use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued, Record, StoreError};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 /// Which events to print.
@@ -197,6 +198,28 @@ pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<L
         });
     }
     Ok(lines)
+}
+
+/// One page of the log: what `credlog log` prints and `GET /admin/log` answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogPage {
+    /// The sequence number to ask for next.
+    pub next: u64,
+    /// The events of the records read, in order.
+    pub lines: Vec<Line>,
+}
+
+/// The events of up to 1,024 records from `since` on, and where the next page starts.
+pub async fn page(store: &dyn CredentialStore, since: u64) -> Result<LogPage, StoreError> {
+    let records = store.read_log(since, 1024).await?;
+    let mut page = LogPage {
+        next: records.last().map_or(since, |record| record.seq + 1),
+        lines: Vec::new(),
+    };
+    for record in &records {
+        page.lines.extend(lines(store, record).await?);
+    }
+    Ok(page)
 }
 
 async fn owner_of(

@@ -20,8 +20,9 @@ use clap::{Args, Parser, Subcommand};
 use credlog_core::store::CredentialStore;
 use credlog_core::store::StoreError;
 use credlog_http::accounts::{add_user, register_client, registration_json, ClientMetadata};
-use credlog_http::admin::{LogPage, ServeFile, MAX_WAIT};
+use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken};
+use credlog_http::audit::LogPage;
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_sled::SledStore;
@@ -367,21 +368,11 @@ fn init_tracing() {
 
 async fn run_log(log: Log) -> Result<ExitCode, Failure> {
     let filter = audit::Filter {
-        client: log.client.clone(),
-        user: log.user.clone(),
+        client: log.client,
+        user: log.user,
     };
-    let print = |line: &audit::Line| {
-        if filter.admits(line) {
-            if log.json {
-                println!("{}", line.json());
-            } else {
-                println!("{}", line.text());
-            }
-        }
-    };
-    let mut next = log.since.max(1);
-    let store = match SledStore::open(&log.data.data) {
-        Ok(store) => store,
+    let source = match SledStore::open(&log.data.data) {
+        Ok(store) => LogSource::Local(store),
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.
             let Some(serve) = ServeFile::read(&log.data.data) else {
@@ -390,39 +381,49 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
                     credlog_http::admin::SERVE_FILE
                 )));
             };
-            return remote_log(&serve, next, log.follow, print).await;
+            LogSource::Remote(serve, reqwest::Client::new())
         }
         Err(error) => return Err(error.into()),
     };
+    let mut next = log.since.max(1);
     loop {
-        let records = store.read_log(next, 1024).await?;
-        for record in &records {
-            for line in audit::lines(&store, record).await? {
-                print(&line);
+        let page = source.page(next, log.follow).await?;
+        for line in page.lines.iter().filter(|line| filter.admits(line)) {
+            if log.json {
+                println!("{}", line.json());
+            } else {
+                println!("{}", line.text());
             }
-            next = record.seq + 1;
         }
-        if records.is_empty() {
+        let more = page.next > next;
+        next = page.next;
+        if !more {
             if !log.follow {
                 return Ok(ExitCode::SUCCESS);
             }
-            tokio::time::sleep(Duration::from_millis(250)).await;
+            if let LogSource::Local(_) = source {
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
         }
     }
 }
 
-/// Reads the log of the server that holds the data directory, through
-/// `GET /admin/log`; with `follow`, waits for new records until it stops.
-async fn remote_log(
-    serve: &ServeFile,
-    mut next: u64,
-    follow: bool,
-    print: impl Fn(&audit::Line),
-) -> Result<ExitCode, Failure> {
-    let client = reqwest::Client::new();
-    loop {
+/// Where `credlog log` reads: the data directory, or the server holding it.
+enum LogSource {
+    Local(SledStore),
+    Remote(ServeFile, reqwest::Client),
+}
+
+impl LogSource {
+    /// The page from `since` on; from a server, with `follow`, it waits a
+    /// while for new records before answering an empty page.
+    async fn page(&self, since: u64, follow: bool) -> Result<LogPage, Failure> {
+        let (serve, client) = match self {
+            LogSource::Local(store) => return Ok(audit::page(store, since).await?),
+            LogSource::Remote(serve, client) => (serve, client),
+        };
         let wait = if follow { MAX_WAIT } else { 0 };
-        let url = format!("{}/admin/log?since={next}&wait={wait}", serve.url);
+        let url = format!("{}/admin/log?since={since}&wait={wait}", serve.url);
         let response = client
             .get(&url)
             .bearer_auth(&serve.token)
@@ -440,13 +441,7 @@ async fn remote_log(
             .bytes()
             .await
             .map_err(|e| Failure(format!("the server's log page could not be read: {e}")))?;
-        let page: LogPage = serde_json::from_slice(&body)
-            .map_err(|e| Failure(format!("the server's log page could not be read: {e}")))?;
-        page.lines.iter().for_each(&print);
-        let more = page.next > next;
-        next = page.next;
-        if !more && !follow {
-            return Ok(ExitCode::SUCCESS);
-        }
+        serde_json::from_slice(&body)
+            .map_err(|e| Failure(format!("the server's log page could not be read: {e}")))
     }
 }
