@@ -47,6 +47,52 @@ fn metadata(
     }
 }
 
+/// One demo client, as registered and as printed.
+struct Kind {
+    label: &'static str,
+    client_id: &'static str,
+    name: &'static str,
+    auth_method: &'static str,
+    grant_types: &'static [&'static str],
+    rsa: bool,
+}
+
+const ALL_GRANTS: &[&str] = &[
+    "authorization_code",
+    "implicit",
+    "password",
+    "client_credentials",
+    "refresh_token",
+];
+
+const KINDS: [Kind; 3] = [
+    Kind {
+        label:
+            "confidential: OAuth 1 HMAC-SHA1, HMAC-SHA256, PLAINTEXT; OAuth 2 client_secret_basic",
+        client_id: "demo-confidential",
+        name: "Demo app",
+        auth_method: "client_secret_basic",
+        grant_types: ALL_GRANTS,
+        rsa: false,
+    },
+    Kind {
+        label: "RSA-SHA1: OAuth 1 with the private key file",
+        client_id: "demo-rsa",
+        name: "Demo RSA app",
+        auth_method: "client_secret_basic",
+        grant_types: ALL_GRANTS,
+        rsa: true,
+    },
+    Kind {
+        label: "public: OAuth 2 with PKCE, no secret",
+        client_id: "demo-public",
+        name: "Demo public app",
+        auth_method: "none",
+        grant_types: &["authorization_code", "refresh_token", "implicit"],
+        rsa: false,
+    },
+];
+
 /// Creates what is missing of the demo and returns every demo client.
 /// The RSA-SHA1 client's private key is written to `key_file` when the
 /// client is created.
@@ -58,61 +104,33 @@ pub async fn ensure(
     if store.user(USER.0).await?.is_none() {
         add_user(store, USER.0, USER.1, now).await?;
     }
-    let all_grants = [
-        "authorization_code",
-        "implicit",
-        "password",
-        "client_credentials",
-        "refresh_token",
-    ];
     let mut clients = Vec::new();
-    for (label, client_id) in [
-        (
-            "confidential: OAuth 1 HMAC-SHA1, HMAC-SHA256, PLAINTEXT; OAuth 2 client_secret_basic",
-            "demo-confidential",
-        ),
-        ("RSA-SHA1: OAuth 1 with the private key file", "demo-rsa"),
-        ("public: OAuth 2 with PKCE, no secret", "demo-public"),
-    ] {
-        let state = match store.client(client_id).await? {
+    for kind in KINDS {
+        let record = match store.client(kind.client_id).await? {
             Some(state) => state.record,
             None => {
-                let mut wanted = match client_id {
-                    "demo-public" => metadata(
-                        "Demo public app",
-                        "none",
-                        &["authorization_code", "refresh_token", "implicit"],
-                        &["code", "token"],
-                    ),
-                    "demo-rsa" => metadata(
-                        "Demo RSA app",
-                        "client_secret_basic",
-                        &all_grants,
-                        &["code", "token"],
-                    ),
-                    _ => metadata(
-                        "Demo app",
-                        "client_secret_basic",
-                        &all_grants,
-                        &["code", "token"],
-                    ),
-                };
-                if client_id == "demo-rsa" {
+                let mut wanted = metadata(
+                    kind.name,
+                    kind.auth_method,
+                    kind.grant_types,
+                    &["code", "token"],
+                );
+                if kind.rsa {
                     wanted.rsa_public_key = Some(write_key_pair(key_file)?);
                 }
-                register_client(store, USER.0, wanted, Some(client_id.to_owned()), now)
+                register_client(store, USER.0, wanted, Some(kind.client_id.to_owned()), now)
                     .await?
                     .record
             }
         };
         clients.push(DemoClient {
-            label,
-            client_id: state.client_id,
-            client_secret: match state.secret {
+            label: kind.label,
+            client_id: record.client_id,
+            client_secret: match record.secret {
                 Secret::Plain(secret) => Some(secret),
                 _ => None,
             },
-            private_key: (client_id == "demo-rsa").then(|| key_file.display().to_string()),
+            private_key: kind.rsa.then(|| key_file.display().to_string()),
         });
     }
     Ok(clients)
