@@ -207,8 +207,8 @@ impl Fields {
 
     /// The query of a request URI (empty when it has none).
     pub fn query(request: &Request) -> Option<Fields> {
-        match request.uri.split_once('?') {
-            Some((_, query)) => Fields::parse(query.as_bytes()),
+        match credlog_core::rfc5849::parameters::query_of(&request.uri) {
+            Some(query) => Fields::parse(query.as_bytes()),
             None => Some(Fields::default()),
         }
     }
