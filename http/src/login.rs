@@ -21,10 +21,12 @@ pub fn session(
 
 /// Where to send someone who must sign in first: `/login?next=<path and query>`.
 pub fn login_redirect(request: &Request) -> Response {
-    pages::redirect(
-        303,
-        &format!("/login?next={}", percent_encode(path_and_query(request))),
-    )
+    login_then(path_and_query(request))
+}
+
+/// A 303 to the login form, which returns to `next` (a local path and query).
+pub fn login_then(next: &str) -> Response {
+    pages::redirect(303, &format!("/login?next={}", percent_encode(next)))
 }
 
 /// `next` is followed only when it is a path on this server; anything

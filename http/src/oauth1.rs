@@ -16,7 +16,7 @@ use warp::Filter;
 
 use crate::adapter::{answer, answer_with_session, Fields};
 use crate::app::{random_token, App};
-use crate::login::login_redirect;
+use crate::login::{login_redirect, login_then};
 use crate::pages::{self, escape, hidden};
 use crate::sessions::Session;
 
@@ -325,16 +325,10 @@ async fn decide(app: App, session: Option<Session>, request: Request) -> Respons
     };
     let Some(session) = session else {
         let token = fields.get("oauth_token").unwrap_or_default();
-        return pages::redirect(
-            303,
-            &format!(
-                "/login?next={}",
-                percent_encode(&format!(
-                    "/oauth1/authorize?oauth_token={}",
-                    percent_encode(token)
-                ))
-            ),
-        );
+        return login_then(&format!(
+            "/oauth1/authorize?oauth_token={}",
+            percent_encode(token)
+        ));
     };
     if !fields
         .get("csrf_token")
