@@ -33,6 +33,12 @@
 pub mod request;
 pub mod response;
 pub mod rfc5849;
+pub mod rfc6749;
+pub mod rfc6750;
+pub mod rfc7009;
+pub mod rfc7636;
+pub mod rfc7662;
+pub mod rfc8414;
 pub mod store;
 
 pub use request::Request;

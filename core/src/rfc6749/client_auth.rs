@@ -1,0 +1,232 @@
+//! Client authentication at the token, revocation and introspection
+//! endpoints (RFC 6749 2.3): HTTP Basic (`client_secret_basic`), the form
+//! body (`client_secret_post`), or no secret at all (`none`, public clients).
+
+use std::fmt;
+
+use base64::Engine;
+
+use super::errors::Oauth2Error;
+use super::params::Params;
+use crate::rfc5849::encoding::percent_decode;
+use crate::store::{ClientState, CredentialStore};
+use crate::Request;
+
+/// How a client authenticates (RFC 7591 2, `token_endpoint_auth_method`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ClientAuthMethod {
+    /// `Authorization: Basic` with the form-encoded id and secret (RFC 6749 2.3.1).
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body (RFC 6749 2.3.1).
+    ClientSecretPost,
+    /// `client_id` alone: a public client (RFC 6749 2.1).
+    None,
+}
+
+impl ClientAuthMethod {
+    /// Every method, in the order metadata lists them.
+    pub const ALL: [ClientAuthMethod; 3] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::None,
+    ];
+
+    /// Its registered name.
+    pub fn name(self) -> &'static str {
+        match self {
+            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
+            ClientAuthMethod::ClientSecretPost => "client_secret_post",
+            ClientAuthMethod::None => "none",
+        }
+    }
+
+    /// The method of this registered name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|method| method.name() == name)
+    }
+}
+
+impl fmt::Display for ClientAuthMethod {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The credentials a request presented, before they are checked.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Presented {
+    /// How they were sent.
+    pub method: ClientAuthMethod,
+    /// The client id.
+    pub client_id: String,
+    /// The secret, for the two secret methods.
+    pub secret: Option<String>,
+}
+
+impl fmt::Debug for Presented {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Presented")
+            .field("method", &self.method)
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Parses an `Authorization: Basic` value into the client id and secret,
+/// each form-decoded (RFC 6749 2.3.1). `None` when the scheme is not Basic.
+pub fn parse_basic(value: &str) -> Option<Result<(String, String), Oauth2Error>> {
+    let value = value.trim_start();
+    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    Some(decode_basic(rest.trim()))
+}
+
+fn decode_basic(encoded: &str) -> Result<(String, String), Oauth2Error> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(encoded)
+        .map_err(|_| Oauth2Error::MalformedBasicAuth)?;
+    let text = String::from_utf8(bytes).map_err(|_| Oauth2Error::MalformedBasicAuth)?;
+    let (id, secret) = text
+        .split_once(':')
+        .ok_or(Oauth2Error::MalformedBasicAuth)?;
+    let decode = |part: &str| {
+        percent_decode(part, true)
+            .map(|decoded| decoded.into_owned())
+            .map_err(|_| Oauth2Error::MalformedBasicAuth)
+    };
+    let id = decode(id)?;
+    if id.is_empty() {
+        return Err(Oauth2Error::MalformedBasicAuth);
+    }
+    Ok((id, decode(secret)?))
+}
+
+/// What the request presents to authenticate its client: exactly one of
+/// Basic, a secret in the body, or a bare `client_id` (RFC 6749 2.3).
+pub fn presented(request: &Request, params: &Params) -> Result<Presented, Oauth2Error> {
+    let mut basic = None;
+    for value in request.header_values("authorization") {
+        if let Some(parsed) = parse_basic(value) {
+            if basic.is_some() {
+                return Err(Oauth2Error::MultipleClientAuthentications);
+            }
+            basic = Some(parsed?);
+        }
+    }
+    if let Some((client_id, secret)) = basic {
+        // A client_id in the body beside Basic is tolerated when it agrees.
+        if params.get("client_secret").is_some()
+            || params.get("client_id").is_some_and(|id| id != client_id)
+        {
+            return Err(Oauth2Error::MultipleClientAuthentications);
+        }
+        return Ok(Presented {
+            method: ClientAuthMethod::ClientSecretBasic,
+            client_id,
+            secret: Some(secret),
+        });
+    }
+    let client_id = params
+        .get("client_id")
+        .ok_or(Oauth2Error::MissingClient)?
+        .to_owned();
+    Ok(match params.get("client_secret") {
+        Some(secret) => Presented {
+            method: ClientAuthMethod::ClientSecretPost,
+            client_id,
+            secret: Some(secret.to_owned()),
+        },
+        None => Presented {
+            method: ClientAuthMethod::None,
+            client_id,
+            secret: None,
+        },
+    })
+}
+
+/// Checks presented credentials: the client exists and is live, the method
+/// is one `allowed` here and the one the client registered, and the
+/// secret (compared in constant time) is right.
+pub async fn authenticate(
+    store: &dyn CredentialStore,
+    presented: &Presented,
+    allowed: &[ClientAuthMethod],
+) -> Result<ClientState, Oauth2Error> {
+    let client = match store.client(&presented.client_id).await {
+        Ok(Some(client)) if !client.revoked => client,
+        Ok(_) => return Err(Oauth2Error::UnknownClient),
+        Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+    };
+    let registered = ClientAuthMethod::from_name(&client.record.auth_method);
+    if !allowed.contains(&presented.method) || registered != Some(presented.method) {
+        return Err(Oauth2Error::AuthMethodNotAllowed(presented.method.name()));
+    }
+    match &presented.secret {
+        Some(secret) if client.record.secret.matches(secret) => Ok(client),
+        Some(_) => Err(Oauth2Error::BadClientSecret),
+        None => Ok(client),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}"))
+        )
+    }
+
+    #[test]
+    fn basic_credentials_are_form_decoded() {
+        assert_eq!(
+            parse_basic(&basic("my%20app", "s%3Ac+r")),
+            Some(Ok(("my app".into(), "s:c r".into())))
+        );
+        assert_eq!(parse_basic("Bearer abc"), None);
+        assert_eq!(
+            parse_basic("Basic !!!"),
+            Some(Err(Oauth2Error::MalformedBasicAuth))
+        );
+        assert_eq!(
+            parse_basic(&format!(
+                "basic {}",
+                base64::engine::general_purpose::STANDARD.encode("nocolon")
+            )),
+            Some(Err(Oauth2Error::MalformedBasicAuth))
+        );
+    }
+
+    #[test]
+    fn exactly_one_way_to_authenticate() {
+        let request = Request::new("POST", "http://as.example/token")
+            .with_header("Authorization", basic("a", "s"));
+        let both = Params::from_pairs([("client_id", "a"), ("client_secret", "s")]);
+        assert_eq!(
+            presented(&request, &both),
+            Err(Oauth2Error::MultipleClientAuthentications)
+        );
+        let agreeing = Params::from_pairs([("client_id", "a")]);
+        assert_eq!(
+            presented(&request, &agreeing).unwrap().method,
+            ClientAuthMethod::ClientSecretBasic
+        );
+        let bare = Request::new("POST", "http://as.example/token");
+        assert_eq!(
+            presented(&bare, &Params::default()),
+            Err(Oauth2Error::MissingClient)
+        );
+        assert_eq!(
+            presented(&bare, &agreeing).unwrap().method,
+            ClientAuthMethod::None
+        );
+        assert_eq!(
+            presented(&bare, &both).unwrap().method,
+            ClientAuthMethod::ClientSecretPost
+        );
+    }
+}

@@ -1,0 +1,204 @@
+//! What a deployment sets for its OAuth 2 server: lifetimes, token
+//! generators, refresh tokens, client authentication, scopes, error URIs.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::sync::Arc;
+
+use base64::Engine;
+
+use super::client_auth::ClientAuthMethod;
+use super::params::Scope;
+use crate::store::CredentialKind;
+
+/// Makes the value of an access or refresh token.
+pub trait TokenGenerator: Send + Sync {
+    /// A new token value of `kind` for `client_id` under `grant_type`. It
+    /// must hold at least 128 random bits: the store keeps only its SHA-256.
+    fn generate(&self, kind: CredentialKind, client_id: &str, grant_type: &str) -> String;
+}
+
+/// The default generator: 192 random bits from the OS, base64url (32 characters).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RandomTokens;
+
+impl TokenGenerator for RandomTokens {
+    fn generate(&self, _: CredentialKind, _: &str, _: &str) -> String {
+        random_value()
+    }
+}
+
+/// 192 random bits from the OS, base64url without padding (32 characters).
+pub fn random_value() -> String {
+    let mut bytes = [0u8; 24];
+    // getrandom fails only when the OS has no entropy source at all; a
+    // server cannot run safely then.
+    getrandom::getrandom(&mut bytes).expect("the operating system's random source failed");
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// What a deployment changes about one grant; `None` keeps the grant's default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantSettings {
+    /// Seconds an access token from this grant lives.
+    pub access_token_lifetime: Option<u64>,
+    /// Whether this grant issues refresh tokens.
+    pub issue_refresh_token: Option<bool>,
+    /// The client authentication methods accepted; only narrows the
+    /// grant's own list.
+    pub auth_methods: Option<Vec<ClientAuthMethod>>,
+}
+
+/// The OAuth 2 server's settings.
+#[derive(Clone)]
+pub struct Oauth2Config {
+    /// The realm of `WWW-Authenticate` challenges.
+    pub realm: String,
+    /// Seconds an authorization code lives (at most 600: RFC 6749 4.1.2).
+    pub code_lifetime: u64,
+    /// Seconds an access token lives unless its grant says otherwise.
+    pub access_token_lifetime: u64,
+    /// Seconds a refresh token lives (`None`: until used or revoked).
+    pub refresh_token_lifetime: Option<u64>,
+    /// Per grant type: lifetime, refresh tokens, client authentication.
+    pub grants: BTreeMap<String, GrantSettings>,
+    /// `error_uri` to add to error responses, by error code.
+    pub error_uris: BTreeMap<String, String>,
+    /// The scopes this server grants at all (`None`: whatever clients registered).
+    pub allowed_scopes: Option<Scope>,
+    /// Whether PKCE's `plain` method is accepted (RFC 7636 4.2; `S256` always is).
+    pub allow_plain_pkce: bool,
+    /// Client authentication at the revocation endpoint (RFC 7009 2.1).
+    pub revocation_auth_methods: Vec<ClientAuthMethod>,
+    /// Client authentication at the introspection endpoint (RFC 7662 2.1).
+    pub introspection_auth_methods: Vec<ClientAuthMethod>,
+    /// Makes access tokens.
+    pub access_tokens: Arc<dyn TokenGenerator>,
+    /// Makes refresh tokens.
+    pub refresh_tokens: Arc<dyn TokenGenerator>,
+}
+
+impl fmt::Debug for Oauth2Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Oauth2Config")
+            .field("realm", &self.realm)
+            .field("code_lifetime", &self.code_lifetime)
+            .field("access_token_lifetime", &self.access_token_lifetime)
+            .field("refresh_token_lifetime", &self.refresh_token_lifetime)
+            .field("grants", &self.grants)
+            .field("error_uris", &self.error_uris)
+            .field("allowed_scopes", &self.allowed_scopes)
+            .field("allow_plain_pkce", &self.allow_plain_pkce)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Oauth2Config {
+    fn default() -> Self {
+        Oauth2Config {
+            realm: "credlog".to_owned(),
+            code_lifetime: 600,
+            access_token_lifetime: 3600,
+            refresh_token_lifetime: None,
+            grants: BTreeMap::new(),
+            error_uris: BTreeMap::new(),
+            allowed_scopes: None,
+            allow_plain_pkce: true,
+            revocation_auth_methods: ClientAuthMethod::ALL.to_vec(),
+            introspection_auth_methods: vec![
+                ClientAuthMethod::ClientSecretBasic,
+                ClientAuthMethod::ClientSecretPost,
+            ],
+            access_tokens: Arc::new(RandomTokens),
+            refresh_tokens: Arc::new(RandomTokens),
+        }
+    }
+}
+
+impl Oauth2Config {
+    /// The authorization code lifetime, capped at RFC 6749 4.1.2's ten minutes.
+    pub fn code_lifetime(&self) -> u64 {
+        self.code_lifetime.min(600)
+    }
+
+    /// The methods a grant accepts: its own, narrowed by the deployment.
+    pub fn auth_methods(
+        &self,
+        grant_type: &str,
+        declared: &[ClientAuthMethod],
+    ) -> Vec<ClientAuthMethod> {
+        let narrowed: Option<BTreeSet<ClientAuthMethod>> = self
+            .grants
+            .get(grant_type)
+            .and_then(|settings| settings.auth_methods.as_ref())
+            .map(|methods| methods.iter().copied().collect());
+        declared
+            .iter()
+            .copied()
+            .filter(|method| narrowed.as_ref().is_none_or(|set| set.contains(method)))
+            .collect()
+    }
+
+    /// Seconds an access token from `grant_type` lives.
+    pub fn access_token_lifetime(&self, grant_type: &str) -> u64 {
+        self.grants
+            .get(grant_type)
+            .and_then(|settings| settings.access_token_lifetime)
+            .unwrap_or(self.access_token_lifetime)
+    }
+
+    /// Whether `grant_type` issues refresh tokens (`default`: the grant's own choice).
+    pub fn issues_refresh_token(&self, grant_type: &str, default: bool) -> bool {
+        self.grants
+            .get(grant_type)
+            .and_then(|settings| settings.issue_refresh_token)
+            .unwrap_or(default)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deployments_only_narrow_a_grants_methods() {
+        let mut config = Oauth2Config::default();
+        config.grants.insert(
+            "password".into(),
+            GrantSettings {
+                auth_methods: Some(vec![
+                    ClientAuthMethod::ClientSecretBasic,
+                    ClientAuthMethod::None,
+                ]),
+                ..GrantSettings::default()
+            },
+        );
+        let declared = [
+            ClientAuthMethod::ClientSecretBasic,
+            ClientAuthMethod::ClientSecretPost,
+        ];
+        assert_eq!(
+            config.auth_methods("password", &declared),
+            vec![ClientAuthMethod::ClientSecretBasic]
+        );
+        assert_eq!(
+            config.auth_methods("client_credentials", &declared),
+            declared.to_vec()
+        );
+    }
+
+    #[test]
+    fn random_values_are_long_and_distinct() {
+        let (a, b) = (random_value(), random_value());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+        assert_eq!(
+            Oauth2Config {
+                code_lifetime: 3600,
+                ..Oauth2Config::default()
+            }
+            .code_lifetime(),
+            600
+        );
+    }
+}

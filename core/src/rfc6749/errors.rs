@@ -1,0 +1,234 @@
+//! Every way an OAuth 2 request can fail. Each variant says which rule was
+//! broken; [`Oauth2Error::code`] is the RFC 6749 5.2 (or 4.1.2.1, 6750 3.1)
+//! error code it is reported as, and [`Oauth2Error::status`] its status.
+
+use std::collections::BTreeMap;
+
+use crate::response::Response;
+
+/// Why an OAuth 2 request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Oauth2Error {
+    /// The body or query is not `application/x-www-form-urlencoded` text.
+    #[error("the request parameters could not be read as a form")]
+    MalformedForm,
+    /// A parameter the request needs is missing (RFC 6749 4.1.3, 4.3.2 ...).
+    #[error("missing required parameter {0}")]
+    MissingParameter(&'static str),
+    /// A parameter was sent more than once (RFC 6749 3.1, 3.2).
+    #[error("parameter {0} must not be sent more than once")]
+    DuplicateParameter(String),
+    /// A parameter's value is not well-formed.
+    #[error("parameter {name} is malformed: {why}")]
+    MalformedParameter {
+        /// The parameter.
+        name: &'static str,
+        /// What is wrong with it.
+        why: &'static str,
+    },
+    /// The client authenticated in more than one way (RFC 6749 2.3).
+    #[error("the client must authenticate in exactly one way")]
+    MultipleClientAuthentications,
+    /// The `Authorization: Basic` header is not base64 of `id:secret` (RFC 6749 2.3.1).
+    #[error("the Basic authorization header is malformed")]
+    MalformedBasicAuth,
+    /// No client was named.
+    #[error("the client did not identify itself")]
+    MissingClient,
+    /// No client has this id, or it was removed.
+    #[error("unknown client")]
+    UnknownClient,
+    /// The client secret is wrong.
+    #[error("client authentication failed")]
+    BadClientSecret,
+    /// The client authenticated with a method this endpoint or the client
+    /// itself does not allow.
+    #[error("client authentication method {0} is not allowed here")]
+    AuthMethodNotAllowed(&'static str),
+    /// The client may not use this grant type or response type.
+    #[error("the client is not registered for {0}")]
+    UnauthorizedClient(String),
+    /// No grant of this type is registered (RFC 6749 5.2).
+    #[error("grant type {0:?} is not supported")]
+    UnsupportedGrantType(String),
+    /// No response type of this name is registered (RFC 6749 4.1.2.1).
+    #[error("response type {0:?} is not supported")]
+    UnsupportedResponseType(String),
+    /// The scope is malformed, unknown, or wider than allowed (RFC 6749 3.3).
+    #[error("{0}")]
+    InvalidScope(String),
+    /// The redirect URI is not one the client registered (RFC 6749 3.1.2.3).
+    #[error("redirect_uri is not registered for this client")]
+    UnregisteredRedirectUri,
+    /// No redirect URI was given and the client registered several, or none.
+    #[error("redirect_uri is required: the client has not registered exactly one")]
+    RedirectUriRequired,
+    /// The code, refresh token or password is unknown, expired or spent.
+    #[error("{0}")]
+    InvalidGrant(&'static str),
+    /// A code was presented a second time: every token issued from it was
+    /// revoked (RFC 6749 4.1.2, 10.5).
+    #[error("the authorization code was already used; the tokens issued from it are revoked")]
+    CodeReplayed,
+    /// A retired refresh token was presented again: its family was revoked.
+    #[error("the refresh token was already used; every token of this grant is revoked")]
+    RefreshTokenReused,
+    /// The `redirect_uri` at the token endpoint is not the one the code was
+    /// issued for (RFC 6749 4.1.3).
+    #[error("redirect_uri does not match the authorization request")]
+    RedirectUriMismatch,
+    /// A public client did not send a code challenge (RFC 7636 4.4.1).
+    #[error("public clients must use PKCE: code_challenge is required")]
+    PkceRequired,
+    /// The code verifier does not match the challenge (RFC 7636 4.6).
+    #[error("code_verifier does not match the code challenge")]
+    PkceMismatch,
+    /// The code was issued with a challenge, but no verifier came (RFC 7636 4.5).
+    #[error("missing required parameter code_verifier")]
+    PkceVerifierMissing,
+    /// `code_challenge_method` is not one this server accepts (RFC 7636 4.4.1).
+    #[error("code_challenge_method {0:?} is not supported")]
+    UnsupportedChallengeMethod(String),
+    /// The resource owner said no (RFC 6749 4.1.2.1).
+    #[error("the resource owner denied the request")]
+    AccessDenied,
+    /// The token was issued to another client (RFC 7009 2.1).
+    #[error("the token was issued to another client")]
+    TokenOfAnotherClient,
+    /// The store failed: never the client's fault; the detail is logged,
+    /// never sent.
+    #[error("the server could not complete the request")]
+    Store(String),
+}
+
+impl Oauth2Error {
+    /// The error code sent as `error`.
+    pub fn code(&self) -> &'static str {
+        use Oauth2Error::*;
+        match self {
+            MalformedForm
+            | MissingParameter(_)
+            | DuplicateParameter(_)
+            | MalformedParameter { .. }
+            | MultipleClientAuthentications
+            | MalformedBasicAuth
+            | UnregisteredRedirectUri
+            | RedirectUriRequired
+            | PkceRequired
+            | PkceVerifierMissing
+            | UnsupportedChallengeMethod(_) => "invalid_request",
+            MissingClient | UnknownClient | BadClientSecret | AuthMethodNotAllowed(_) => {
+                "invalid_client"
+            }
+            UnauthorizedClient(_) => "unauthorized_client",
+            UnsupportedGrantType(_) => "unsupported_grant_type",
+            UnsupportedResponseType(_) => "unsupported_response_type",
+            InvalidScope(_) => "invalid_scope",
+            InvalidGrant(_) | CodeReplayed | RefreshTokenReused | RedirectUriMismatch
+            | PkceMismatch | TokenOfAnotherClient => "invalid_grant",
+            AccessDenied => "access_denied",
+            Store(_) => "server_error",
+        }
+    }
+
+    /// The status of the error response (RFC 6749 5.2): 401 for a client
+    /// that failed to authenticate, 500 for a store failure, else 400.
+    pub fn status(&self) -> u16 {
+        match self.code() {
+            "invalid_client" => 401,
+            "server_error" => 500,
+            _ => 400,
+        }
+    }
+
+    /// What `error_description` says: the variant's message, or for a
+    /// store failure a sentence without its detail.
+    pub fn description(&self) -> String {
+        self.to_string()
+    }
+
+    /// The RFC 6749 5.2 JSON error response, `no-store`, with `error_uri`
+    /// when the deployment set one for this code, and on a 401 a `Basic`
+    /// challenge (RFC 6749 5.2: the client tried, or must try, HTTP auth).
+    pub fn to_response(&self, realm: &str, error_uris: &BTreeMap<String, String>) -> Response {
+        let mut body = serde_json::json!({
+            "error": self.code(),
+            "error_description": self.description(),
+        });
+        if let Some(uri) = error_uris.get(self.code()) {
+            body["error_uri"] = serde_json::Value::String(uri.clone());
+        }
+        let mut response = json_response(self.status(), &body);
+        if self.status() == 401 {
+            response.headers.push((
+                "WWW-Authenticate".to_owned(),
+                format!("Basic realm=\"{}\"", quoted(realm)),
+            ));
+        }
+        response
+    }
+}
+
+/// A realm or description made safe for a quoted-string: no `"` or `\`.
+pub(crate) fn quoted(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect()
+}
+
+/// A JSON response that no cache may keep (RFC 6749 5.1: `Cache-Control:
+/// no-store` and `Pragma: no-cache` on anything holding a token).
+pub fn json_response(status: u16, body: &serde_json::Value) -> Response {
+    Response {
+        status,
+        headers: vec![
+            ("Content-Type".to_owned(), "application/json".to_owned()),
+            ("Cache-Control".to_owned(), "no-store".to_owned()),
+            ("Pragma".to_owned(), "no-cache".to_owned()),
+        ],
+        body: body.to_string().into_bytes(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invalid_client_is_401_with_a_basic_challenge_and_error_uri() {
+        let uris = BTreeMap::from([(
+            "invalid_client".to_owned(),
+            "https://docs.example/errors#client".to_owned(),
+        )]);
+        let response = Oauth2Error::BadClientSecret.to_response("cred\"log", &uris);
+        assert_eq!(response.status, 401);
+        assert_eq!(
+            response.header("www-authenticate"),
+            Some("Basic realm=\"credlog\"")
+        );
+        assert_eq!(response.header("cache-control"), Some("no-store"));
+        let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(body["error"], "invalid_client");
+        assert_eq!(body["error_uri"], "https://docs.example/errors#client");
+    }
+
+    #[test]
+    fn store_failures_are_500_and_hide_their_detail() {
+        let response = Oauth2Error::Store("sled: /secret/path".into())
+            .to_response("credlog", &BTreeMap::new());
+        assert_eq!(response.status, 500);
+        assert!(!String::from_utf8(response.body).unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn grant_errors_are_400() {
+        for error in [
+            Oauth2Error::CodeReplayed,
+            Oauth2Error::UnsupportedGrantType("x".into()),
+            Oauth2Error::InvalidScope("too wide".into()),
+            Oauth2Error::MissingParameter("code"),
+        ] {
+            assert_eq!(error.status(), 400, "{error:?}");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! The authorization code grant (RFC 6749 4.1) with PKCE (RFC 7636).
+//! Codes live at most ten minutes and work once; a second use revokes
+//! every token issued from the code (RFC 6749 4.1.2, 10.5).
+
+use async_trait::async_trait;
+
+use super::{AuthorizeContext, Grant, GrantExtras, Issue, IssueError, TokenContext};
+use crate::rfc6749::authorization::AuthorizationRequest;
+use crate::rfc6749::client_auth::ClientAuthMethod;
+use crate::rfc6749::config::random_value;
+use crate::rfc6749::params::{Params, Scope};
+use crate::rfc6749::redirect;
+use crate::rfc6749::server::Oauth2Server;
+use crate::rfc6749::Oauth2Error;
+use crate::rfc7636::{self, ChallengeMethod};
+use crate::store::{
+    token_id, Authorized, CredentialKind, Event, Exchanged, Failure, Issued, Precondition,
+    RevocationReason, Revoked, Secret, Status, TokenRecord,
+};
+use crate::Response;
+
+/// `response_type=code`, `grant_type=authorization_code`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AuthorizationCodeGrant;
+
+#[async_trait]
+impl Grant for AuthorizationCodeGrant {
+    fn grant_type(&self) -> &str {
+        "authorization_code"
+    }
+
+    fn response_type(&self) -> Option<&str> {
+        Some("code")
+    }
+
+    /// Public clients redeem their codes with PKCE and no secret.
+    fn auth_methods(&self) -> &[ClientAuthMethod] {
+        &ClientAuthMethod::ALL
+    }
+
+    fn issues_refresh_token(&self) -> bool {
+        true
+    }
+
+    /// RFC 7636 4.3: the challenge, required of public clients (4.4.1).
+    fn validate_authorization(
+        &self,
+        request: &AuthorizationRequest,
+        params: &Params,
+        server: &Oauth2Server,
+    ) -> Result<GrantExtras, Oauth2Error> {
+        let challenge = rfc7636::challenge(
+            params.get("code_challenge"),
+            params.get("code_challenge_method"),
+            server.config().allow_plain_pkce,
+        )?;
+        if challenge.is_none() && request.client.record.auth_method == "none" {
+            return Err(Oauth2Error::PkceRequired);
+        }
+        Ok(GrantExtras {
+            code_challenge: challenge.map(|(c, method)| (c, method.name().to_owned())),
+        })
+    }
+
+    /// RFC 6749 4.1.2: a code bound to the client, the owner, the scope,
+    /// the redirect URI if one was named, and the PKCE challenge.
+    async fn authorize(
+        &self,
+        ctx: &AuthorizeContext<'_>,
+    ) -> Result<Vec<(String, String)>, Oauth2Error> {
+        let request = ctx.request;
+        let code = random_value();
+        let id = token_id(&code);
+        let record = TokenRecord {
+            kind: CredentialKind::AuthorizationCode,
+            id: id.clone(),
+            secret: Secret::None,
+            client_id: request.client.record.client_id.clone(),
+            user: Some(ctx.user.to_owned()),
+            scope: request.scope.to_string(),
+            expires_at: Some(ctx.now.saturating_add(ctx.server.config().code_lifetime())),
+            parent: None,
+            redirect_uri: request
+                .redirect_uri_given
+                .then(|| request.redirect_uri.clone()),
+            code_challenge: request.extras.code_challenge.clone(),
+        };
+        let events = vec![
+            Event::Issued(Issued::Token(record)),
+            Event::Authorized(Authorized {
+                id,
+                user: ctx.user.to_owned(),
+                verifier: None,
+            }),
+        ];
+        let live = Precondition::ClientLive {
+            client_id: request.client.record.client_id.clone(),
+        };
+        ctx.store
+            .append(&[live], events, ctx.now)
+            .await
+            .map_err(|error| match error {
+                crate::store::AppendError::Refused(_) => Oauth2Error::UnknownClient,
+                crate::store::AppendError::Store(error) => Oauth2Error::Store(error.to_string()),
+            })?;
+        Ok(vec![("code".to_owned(), code)])
+    }
+
+    /// RFC 6749 4.1.3: the code, its redirect URI and (RFC 7636 4.5) its verifier.
+    async fn token(&self, ctx: &TokenContext<'_>) -> Result<Response, Oauth2Error> {
+        let code = ctx.params.require("code")?;
+        let id = token_id(code);
+        let client_id = &ctx.client.record.client_id;
+        let state = match ctx.store.credential(&id).await {
+            Ok(Some(state)) if state.record.kind == CredentialKind::AuthorizationCode => state,
+            Ok(_) => {
+                return Err(Oauth2Error::InvalidGrant(
+                    "the authorization code is unknown",
+                ))
+            }
+            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+        };
+        if &state.record.client_id != client_id {
+            return Err(Oauth2Error::TokenOfAnotherClient);
+        }
+        match state.status {
+            Status::Authorized => {}
+            Status::Exchanged => return Err(replayed(ctx, &id).await),
+            Status::Revoked => {
+                return Err(Oauth2Error::InvalidGrant(
+                    "the authorization code was revoked",
+                ))
+            }
+            Status::Issued => {
+                return Err(Oauth2Error::InvalidGrant(
+                    "the authorization code is unknown",
+                ))
+            }
+        }
+        if state.is_expired(ctx.now) {
+            return Err(Oauth2Error::InvalidGrant(
+                "the authorization code has expired",
+            ));
+        }
+        let expected_redirect = match &state.record.redirect_uri {
+            Some(uri) => Some(uri.as_str()),
+            None => ctx.params.get("redirect_uri").map(|_| {
+                redirect::resolve(None, &ctx.client.record.redirect_uris).unwrap_or_default()
+            }),
+        };
+        if let Some(expected) = expected_redirect {
+            if ctx.params.get("redirect_uri") != Some(expected) {
+                return Err(Oauth2Error::RedirectUriMismatch);
+            }
+        }
+        if let Some((challenge, method)) = &state.record.code_challenge {
+            let verifier = ctx
+                .params
+                .get("code_verifier")
+                .ok_or(Oauth2Error::PkceVerifierMissing)?;
+            let method = ChallengeMethod::from_name(method).unwrap_or(ChallengeMethod::S256);
+            if !rfc7636::verify(verifier, challenge, method) {
+                return Err(Oauth2Error::PkceMismatch);
+            }
+        }
+        let issue = Issue {
+            parent: Some(id.clone()),
+            preconditions: vec![Precondition::Credential {
+                id: id.clone(),
+                kind: CredentialKind::AuthorizationCode,
+                client_id: client_id.clone(),
+                status: Status::Authorized,
+                now: ctx.now,
+            }],
+            events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
+            refresh_token: true,
+            ..Issue::new(
+                state.record.user.clone(),
+                Scope::stored(&state.record.scope),
+            )
+        };
+        match ctx.issue(issue).await {
+            Ok(response) => Ok(response),
+            // Another request exchanged it first: this is its second use.
+            Err(IssueError::Refused(refused))
+                if refused.failure
+                    == (Failure::WrongStatus {
+                        actual: Status::Exchanged,
+                    }) =>
+            {
+                Err(replayed(ctx, &id).await)
+            }
+            Err(IssueError::Refused(refused)) if refused.failure == Failure::Expired => Err(
+                Oauth2Error::InvalidGrant("the authorization code has expired"),
+            ),
+            Err(IssueError::Refused(refused)) if refused.failure == Failure::ClientRevoked => {
+                Err(Oauth2Error::UnknownClient)
+            }
+            Err(IssueError::Refused(_)) => Err(Oauth2Error::InvalidGrant(
+                "the authorization code is no longer valid",
+            )),
+            Err(IssueError::Failed(error)) => Err(error),
+        }
+    }
+}
+
+/// RFC 6749 4.1.2: a code used twice revokes every token issued from it
+/// (its whole family, so also the tokens later refreshed from those).
+async fn replayed(ctx: &TokenContext<'_>, id: &str) -> Oauth2Error {
+    let revoke = Event::Revoked(Revoked {
+        id: id.to_owned(),
+        kind: CredentialKind::AuthorizationCode,
+        reason: RevocationReason::CodeReplay,
+        whole_family: true,
+    });
+    match ctx.store.append(&[], vec![revoke], ctx.now).await {
+        Ok(_) => Oauth2Error::CodeReplayed,
+        Err(error) => Oauth2Error::Store(error.to_string()),
+    }
+}

@@ -1,0 +1,28 @@
+//! The client credentials grant (RFC 6749 4.4): confidential clients only,
+//! tokens that speak for the client itself, no refresh token (4.4.3).
+
+use async_trait::async_trait;
+
+use super::password::refused_as_client;
+use super::{Grant, Issue, TokenContext};
+use crate::rfc6749::Oauth2Error;
+use crate::Response;
+
+/// `grant_type=client_credentials`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClientCredentialsGrant;
+
+#[async_trait]
+impl Grant for ClientCredentialsGrant {
+    fn grant_type(&self) -> &str {
+        "client_credentials"
+    }
+
+    /// RFC 6749 4.4.2: optional `scope`.
+    async fn token(&self, ctx: &TokenContext<'_>) -> Result<Response, Oauth2Error> {
+        let scope = ctx.requested_scope(&ctx.client_scope())?;
+        ctx.issue(Issue::new(None, scope))
+            .await
+            .map_err(refused_as_client)
+    }
+}

@@ -1,0 +1,244 @@
+//! Grants (RFC 6749 4, 6): the built-in five, and the [`Grant`] trait
+//! through which a deployment adds its own (RFC 6749 4.5, 8.3).
+//!
+//! A grant answers at the token endpoint, at the authorization endpoint,
+//! or both. The server does what every grant shares (client
+//! authentication, the client's registration, scope rules, making and
+//! storing tokens); a grant decides who the tokens speak for and what must
+//! hold in the store for them to be issued.
+
+pub mod authorization_code;
+pub mod client_credentials;
+pub mod implicit;
+pub mod password;
+pub mod refresh;
+
+use async_trait::async_trait;
+
+use super::authorization::AuthorizationRequest;
+use super::client_auth::ClientAuthMethod;
+use super::errors::Oauth2Error;
+use super::params::{Params, Scope};
+use super::redirect::ResponseMode;
+use super::server::Oauth2Server;
+use crate::store::{
+    ClientState, CredentialStore, Event, Precondition, PreconditionFailed, StoreError,
+};
+use crate::{Request, Response};
+
+pub use authorization_code::AuthorizationCodeGrant;
+pub use client_credentials::ClientCredentialsGrant;
+pub use implicit::ImplicitGrant;
+pub use password::PasswordGrant;
+pub use refresh::RefreshTokenGrant;
+
+/// Checks resource owners' passwords, for the password grant (RFC 6749
+/// 4.3). The adapter implements it with its password hashing.
+#[async_trait]
+pub trait ResourceOwners: Send + Sync {
+    /// Whether `password` is `username`'s.
+    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, StoreError>;
+}
+
+/// No resource owners: every password is wrong.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoOwners;
+
+#[async_trait]
+impl ResourceOwners for NoOwners {
+    async fn authenticate(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+        Ok(false)
+    }
+}
+
+/// A grant type, built in or a deployment's own.
+#[async_trait]
+pub trait Grant: Send + Sync {
+    /// Its name in `grant_type` and in a client's registered `grant_types`.
+    fn grant_type(&self) -> &str;
+
+    /// Whether it answers `grant_type` requests at the token endpoint.
+    fn at_token_endpoint(&self) -> bool {
+        true
+    }
+
+    /// The `response_type` it answers at the authorization endpoint, if any.
+    fn response_type(&self) -> Option<&str> {
+        None
+    }
+
+    /// Where its authorization response goes in the redirect URI.
+    fn response_mode(&self) -> ResponseMode {
+        ResponseMode::Query
+    }
+
+    /// The client authentication methods it accepts at the token endpoint
+    /// unless the deployment narrows them.
+    fn auth_methods(&self) -> &[ClientAuthMethod] {
+        &[
+            ClientAuthMethod::ClientSecretBasic,
+            ClientAuthMethod::ClientSecretPost,
+        ]
+    }
+
+    /// Whether it issues refresh tokens unless the deployment says otherwise.
+    fn issues_refresh_token(&self) -> bool {
+        false
+    }
+
+    /// A token request (RFC 6749 4.x.3): checks what the grant needs and
+    /// issues through [`TokenContext::issue`].
+    async fn token(&self, ctx: &TokenContext<'_>) -> Result<Response, Oauth2Error> {
+        Err(Oauth2Error::UnsupportedGrantType(ctx.grant_type.to_owned()))
+    }
+
+    /// Checks what this grant needs of an authorization request beyond
+    /// what every one needs (client, redirect URI, scope), before the
+    /// resource owner is asked.
+    fn validate_authorization(
+        &self,
+        _request: &AuthorizationRequest,
+        _params: &Params,
+        _server: &Oauth2Server,
+    ) -> Result<GrantExtras, Oauth2Error> {
+        Ok(GrantExtras::default())
+    }
+
+    /// The resource owner granted an authorization request: issue what it
+    /// asked for and answer the parameters for the redirect (the server
+    /// adds `state`).
+    async fn authorize(
+        &self,
+        _ctx: &AuthorizeContext<'_>,
+    ) -> Result<Vec<(String, String)>, Oauth2Error> {
+        Err(Oauth2Error::UnsupportedResponseType(
+            self.response_type().unwrap_or_default().to_owned(),
+        ))
+    }
+}
+
+/// What a grant reads from an authorization request for itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GrantExtras {
+    /// The PKCE challenge and its method's name (RFC 7636 4.3).
+    pub code_challenge: Option<(String, String)>,
+}
+
+/// A token request, its client authenticated and registered for the grant.
+pub struct TokenContext<'a> {
+    /// The server (its settings, and the issuing every grant shares).
+    pub server: &'a Oauth2Server,
+    /// The store.
+    pub store: &'a dyn CredentialStore,
+    /// The resource owners, for the password grant.
+    pub owners: &'a dyn ResourceOwners,
+    /// The request.
+    pub request: &'a Request,
+    /// Its form parameters.
+    pub params: &'a Params,
+    /// The authenticated client.
+    pub client: &'a ClientState,
+    /// The `grant_type`.
+    pub grant_type: &'a str,
+    /// Now, in seconds since the epoch.
+    pub now: u64,
+}
+
+impl TokenContext<'_> {
+    /// The scope asked for (RFC 6749 3.3): the `scope` parameter, which must
+    /// lie within `within`, or `within` itself when absent.
+    pub fn requested_scope(&self, within: &Scope) -> Result<Scope, Oauth2Error> {
+        match self.params.get("scope") {
+            None => Ok(within.clone()),
+            Some(text) => {
+                let scope = Scope::parse(text)?;
+                if scope.is_subset_of(within) {
+                    Ok(scope)
+                } else {
+                    Err(Oauth2Error::InvalidScope(format!(
+                        "scope {scope} is wider than the {within} allowed here"
+                    )))
+                }
+            }
+        }
+    }
+
+    /// The scope the client may ask for: its registered scope, within the
+    /// server's allowed scopes.
+    pub fn client_scope(&self) -> Scope {
+        self.server.client_scope(self.client)
+    }
+
+    /// Issues an access token (and a refresh token when the grant, the
+    /// deployment and the client's registration all allow) in one append
+    /// with `issue`'s preconditions and events, and answers the RFC 6749
+    /// 5.1 token response.
+    pub async fn issue(&self, issue: Issue) -> Result<Response, IssueError> {
+        self.server.issue(self, issue).await
+    }
+}
+
+/// What a grant asks the server to issue.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    /// The resource owner the tokens speak for (`None`: the client itself).
+    pub user: Option<String>,
+    /// The access token's scope.
+    pub scope: Scope,
+    /// The refresh token's scope, when it differs (RFC 6749 6: a rotated
+    /// refresh token keeps the old one's scope).
+    pub refresh_scope: Option<Scope>,
+    /// The credential these are issued from (a code, a refresh token), so
+    /// that revoking its family reaches them.
+    pub parent: Option<String>,
+    /// What must hold for them to be issued.
+    pub preconditions: Vec<Precondition>,
+    /// Events written in the same record, before the issued tokens.
+    pub events: Vec<Event>,
+    /// Whether the grant wants a refresh token issued.
+    pub refresh_token: bool,
+}
+
+impl Issue {
+    /// Tokens for `user` with `scope`, from nothing, with no refresh token.
+    pub fn new(user: Option<String>, scope: Scope) -> Self {
+        Issue {
+            user,
+            scope,
+            refresh_scope: None,
+            parent: None,
+            preconditions: Vec::new(),
+            events: Vec::new(),
+            refresh_token: false,
+        }
+    }
+}
+
+/// Why issuing did not happen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IssueError {
+    /// A precondition failed (another request won, the code was used ...).
+    Refused(PreconditionFailed),
+    /// Anything else.
+    Failed(Oauth2Error),
+}
+
+impl From<Oauth2Error> for IssueError {
+    fn from(error: Oauth2Error) -> Self {
+        IssueError::Failed(error)
+    }
+}
+
+/// An authorization request the resource owner granted.
+pub struct AuthorizeContext<'a> {
+    /// The server.
+    pub server: &'a Oauth2Server,
+    /// The store.
+    pub store: &'a dyn CredentialStore,
+    /// The request, validated.
+    pub request: &'a AuthorizationRequest,
+    /// Who granted it.
+    pub user: &'a str,
+    /// Now, in seconds since the epoch.
+    pub now: u64,
+}

@@ -1,0 +1,52 @@
+//! The resource owner password credentials grant (RFC 6749 4.3).
+
+use async_trait::async_trait;
+
+use super::{Grant, Issue, IssueError, TokenContext};
+use crate::rfc6749::Oauth2Error;
+use crate::Response;
+
+/// `grant_type=password`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PasswordGrant;
+
+#[async_trait]
+impl Grant for PasswordGrant {
+    fn grant_type(&self) -> &str {
+        "password"
+    }
+
+    fn issues_refresh_token(&self) -> bool {
+        true
+    }
+
+    /// RFC 6749 4.3.2: `username`, `password`, optional `scope`.
+    async fn token(&self, ctx: &TokenContext<'_>) -> Result<Response, Oauth2Error> {
+        let username = ctx.params.require("username")?;
+        let password = ctx.params.require("password")?;
+        let scope = ctx.requested_scope(&ctx.client_scope())?;
+        let good = ctx
+            .owners
+            .authenticate(username, password)
+            .await
+            .map_err(|error| Oauth2Error::Store(error.to_string()))?;
+        if !good {
+            return Err(Oauth2Error::InvalidGrant(
+                "the username or password is wrong",
+            ));
+        }
+        let issue = Issue {
+            refresh_token: true,
+            ..Issue::new(Some(username.to_owned()), scope)
+        };
+        ctx.issue(issue).await.map_err(refused_as_client)
+    }
+}
+
+/// The only precondition a fresh issue has is a live client.
+pub(super) fn refused_as_client(error: IssueError) -> Oauth2Error {
+    match error {
+        IssueError::Refused(_) => Oauth2Error::UnknownClient,
+        IssueError::Failed(error) => error,
+    }
+}

@@ -1,0 +1,28 @@
+//! OAuth 2.0 (RFC 6749): the authorization server's rules, sans-IO.
+//!
+//! - [`params`]: request parameters and scopes (3.1, 3.3);
+//! - [`client_auth`]: client authentication (2.3);
+//! - [`redirect`]: redirection URIs (3.1.2);
+//! - [`authorization`]: the authorization endpoint (3.1, 4.1.1, 4.2.1);
+//! - [`grants`]: the five grants and the [`Grant`] trait for more;
+//! - [`server`]: the token endpoint (3.2) and issuing (5.1);
+//! - [`config`]: what a deployment sets;
+//! - [`errors`]: every refusal, as RFC 6749 5.2 reports it.
+
+pub mod authorization;
+pub mod client_auth;
+pub mod config;
+pub mod errors;
+pub mod grants;
+pub mod params;
+pub mod redirect;
+pub mod server;
+
+pub use authorization::{AuthorizationError, AuthorizationRequest};
+pub use client_auth::ClientAuthMethod;
+pub use config::{GrantSettings, Oauth2Config, RandomTokens, TokenGenerator};
+pub use errors::Oauth2Error;
+pub use grants::{Grant, Issue, IssueError, ResourceOwners, TokenContext};
+pub use params::{Params, Scope};
+pub use redirect::ResponseMode;
+pub use server::Oauth2Server;

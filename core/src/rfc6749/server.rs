@@ -1,0 +1,273 @@
+//! The OAuth 2 authorization server: its grants, its settings, the token
+//! endpoint (RFC 6749 3.2) and the issuing every grant shares (5.1).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::client_auth::{self, ClientAuthMethod};
+use super::config::Oauth2Config;
+use super::errors::{json_response, Oauth2Error};
+use super::grants::{
+    AuthorizationCodeGrant, ClientCredentialsGrant, Grant, ImplicitGrant, Issue, IssueError,
+    PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
+};
+use super::params::{Params, Scope};
+use crate::store::{
+    token_id, AppendError, ClientState, CredentialKind, CredentialStore, Event, Issued,
+    Precondition, Secret, TokenRecord,
+};
+use crate::{Request, Response};
+
+/// The OAuth 2 server: sans-IO like the OAuth 1 one. Each endpoint takes
+/// the store, the request and the time, and answers a [`Response`].
+#[derive(Clone)]
+pub struct Oauth2Server {
+    config: Oauth2Config,
+    grants: BTreeMap<String, Arc<dyn Grant>>,
+}
+
+impl std::fmt::Debug for Oauth2Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Oauth2Server")
+            .field("config", &self.config)
+            .field("grants", &self.grants.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Default for Oauth2Server {
+    fn default() -> Self {
+        Oauth2Server::new(Oauth2Config::default())
+    }
+}
+
+impl Oauth2Server {
+    /// A server with the five RFC 6749 grants.
+    pub fn new(config: Oauth2Config) -> Self {
+        let mut server = Oauth2Server {
+            config,
+            grants: BTreeMap::new(),
+        };
+        server.register(AuthorizationCodeGrant);
+        server.register(ImplicitGrant);
+        server.register(PasswordGrant);
+        server.register(ClientCredentialsGrant);
+        server.register(RefreshTokenGrant);
+        server
+    }
+
+    /// A server with no grant at all, to register exactly the ones wanted.
+    pub fn without_grants(config: Oauth2Config) -> Self {
+        Oauth2Server {
+            config,
+            grants: BTreeMap::new(),
+        }
+    }
+
+    /// Adds a grant, replacing any of the same `grant_type`.
+    pub fn register(&mut self, grant: impl Grant + 'static) -> &mut Self {
+        self.grants
+            .insert(grant.grant_type().to_owned(), Arc::new(grant));
+        self
+    }
+
+    /// Removes the grant of this type (a deployment that allows no implicit
+    /// flow, say).
+    pub fn unregister(&mut self, grant_type: &str) -> &mut Self {
+        self.grants.remove(grant_type);
+        self
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Oauth2Config {
+        &self.config
+    }
+
+    /// Every grant, by grant type.
+    pub fn grants(&self) -> impl Iterator<Item = &dyn Grant> {
+        self.grants.values().map(|grant| grant.as_ref())
+    }
+
+    /// The grant that answers `response_type` at the authorization endpoint.
+    pub fn response_grant(&self, response_type: &str) -> Option<&dyn Grant> {
+        self.grants()
+            .find(|grant| grant.response_type() == Some(response_type))
+    }
+
+    /// The client authentication methods a grant accepts here.
+    pub fn auth_methods(&self, grant: &dyn Grant) -> Vec<ClientAuthMethod> {
+        self.config
+            .auth_methods(grant.grant_type(), grant.auth_methods())
+    }
+
+    /// The scope a client may ask for: what it registered, within the
+    /// server's allowed scopes.
+    pub fn client_scope(&self, client: &ClientState) -> Scope {
+        let registered = Scope::stored(&client.record.scope);
+        match &self.config.allowed_scopes {
+            Some(allowed) => registered.intersection(allowed),
+            None => registered,
+        }
+    }
+
+    /// An error answer, with the deployment's `error_uri`.
+    pub fn error_response(&self, error: &Oauth2Error) -> Response {
+        error.to_response(&self.config.realm, &self.config.error_uris)
+    }
+
+    /// Reads the form parameters of a POST to one of the server's endpoints.
+    pub fn form(request: &Request) -> Result<Params, Oauth2Error> {
+        if !request.body.is_empty() && !request.has_form_body() {
+            return Err(Oauth2Error::MalformedForm);
+        }
+        Params::parse(&request.body)
+    }
+
+    /// Authenticates the client of a request to an endpoint that accepts `allowed`.
+    pub async fn authenticate_client(
+        &self,
+        store: &dyn CredentialStore,
+        request: &Request,
+        params: &Params,
+        allowed: &[ClientAuthMethod],
+    ) -> Result<ClientState, Oauth2Error> {
+        let presented = client_auth::presented(request, params)?;
+        client_auth::authenticate(store, &presented, allowed).await
+    }
+
+    /// The token endpoint (RFC 6749 3.2): the grant named by `grant_type`
+    /// answers, once its client has authenticated as the grant allows and
+    /// is registered for it.
+    pub async fn token(
+        &self,
+        store: &dyn CredentialStore,
+        owners: &dyn ResourceOwners,
+        request: &Request,
+        now: u64,
+    ) -> Response {
+        match self.token_response(store, owners, request, now).await {
+            Ok(response) => response,
+            Err(error) => self.error_response(&error),
+        }
+    }
+
+    async fn token_response(
+        &self,
+        store: &dyn CredentialStore,
+        owners: &dyn ResourceOwners,
+        request: &Request,
+        now: u64,
+    ) -> Result<Response, Oauth2Error> {
+        let params = Self::form(request)?;
+        let grant_type = params.require("grant_type")?;
+        let grant = self
+            .grants
+            .get(grant_type)
+            .filter(|grant| grant.at_token_endpoint())
+            .ok_or_else(|| Oauth2Error::UnsupportedGrantType(grant_type.to_owned()))?;
+        let client = self
+            .authenticate_client(store, request, &params, &self.auth_methods(grant.as_ref()))
+            .await?;
+        if !client.record.grant_types.iter().any(|g| g == grant_type) {
+            return Err(Oauth2Error::UnauthorizedClient(format!(
+                "grant type {grant_type}"
+            )));
+        }
+        let ctx = TokenContext {
+            server: self,
+            store,
+            owners,
+            request,
+            params: &params,
+            client: &client,
+            grant_type,
+            now,
+        };
+        grant.token(&ctx).await
+    }
+
+    /// Makes the tokens `issue` asks for, appends them with its
+    /// preconditions and events, and answers the token response (RFC 6749 5.1).
+    pub(crate) async fn issue(
+        &self,
+        ctx: &TokenContext<'_>,
+        issue: Issue,
+    ) -> Result<Response, IssueError> {
+        let config = &self.config;
+        let client = &ctx.client.record;
+        let lifetime = config.access_token_lifetime(ctx.grant_type);
+        // Authlib's rule: a refresh token only for a client that may use one.
+        let wants_refresh = config.issues_refresh_token(ctx.grant_type, issue.refresh_token)
+            && client.grant_types.iter().any(|g| g == "refresh_token");
+        let access = config.access_tokens.generate(
+            CredentialKind::AccessToken,
+            &client.client_id,
+            ctx.grant_type,
+        );
+        let refresh = wants_refresh.then(|| {
+            config.refresh_tokens.generate(
+                CredentialKind::RefreshToken,
+                &client.client_id,
+                ctx.grant_type,
+            )
+        });
+        let record = |kind, value: &str, scope: &Scope, expires_at, parent| TokenRecord {
+            kind,
+            id: token_id(value),
+            secret: Secret::None,
+            client_id: client.client_id.clone(),
+            user: issue.user.clone(),
+            scope: scope.to_string(),
+            expires_at,
+            parent,
+            redirect_uri: None,
+            code_challenge: None,
+        };
+        let mut events = issue.events;
+        let mut access_parent = issue.parent.clone();
+        if let Some(refresh) = &refresh {
+            let scope = issue.refresh_scope.as_ref().unwrap_or(&issue.scope);
+            let expires_at = config
+                .refresh_token_lifetime
+                .map(|lifetime| ctx.now.saturating_add(lifetime));
+            let refresh = record(
+                CredentialKind::RefreshToken,
+                refresh,
+                scope,
+                expires_at,
+                issue.parent.clone(),
+            );
+            // Without a parent, the refresh token starts the family.
+            access_parent.get_or_insert_with(|| refresh.id.clone());
+            events.push(Event::Issued(Issued::Token(refresh)));
+        }
+        events.push(Event::Issued(Issued::Token(record(
+            CredentialKind::AccessToken,
+            &access,
+            &issue.scope,
+            Some(ctx.now.saturating_add(lifetime)),
+            access_parent,
+        ))));
+        let mut preconditions = issue.preconditions;
+        preconditions.push(Precondition::ClientLive {
+            client_id: client.client_id.clone(),
+        });
+        match ctx.store.append(&preconditions, events, ctx.now).await {
+            Ok(_) => {}
+            Err(AppendError::Refused(refused)) => return Err(IssueError::Refused(refused)),
+            Err(AppendError::Store(error)) => {
+                return Err(IssueError::Failed(Oauth2Error::Store(error.to_string())))
+            }
+        }
+        let mut body = serde_json::json!({
+            "access_token": access,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "scope": issue.scope.to_string(),
+        });
+        if let Some(refresh) = refresh {
+            body["refresh_token"] = serde_json::Value::String(refresh);
+        }
+        Ok(json_response(200, &body))
+    }
+}

@@ -1,0 +1,74 @@
+//! Token introspection (RFC 7662): an authenticated client asks whether one
+//! of its own tokens is active. Another client's token, like an unknown,
+//! expired or revoked one, is `{"active": false}` (2.2).
+
+use crate::rfc6749::errors::json_response;
+use crate::rfc6749::{Oauth2Error, Oauth2Server};
+use crate::store::{token_id, CredentialKind, CredentialStore, Status};
+use crate::{Request, Response};
+
+impl Oauth2Server {
+    /// `POST /introspect` (RFC 7662 2.1).
+    pub async fn introspect(
+        &self,
+        store: &dyn CredentialStore,
+        request: &Request,
+        now: u64,
+    ) -> Response {
+        match self.introspection(store, request, now).await {
+            Ok(body) => json_response(200, &body),
+            Err(error) => self.error_response(&error),
+        }
+    }
+
+    async fn introspection(
+        &self,
+        store: &dyn CredentialStore,
+        request: &Request,
+        now: u64,
+    ) -> Result<serde_json::Value, Oauth2Error> {
+        let params = Self::form(request)?;
+        let client = self
+            .authenticate_client(
+                store,
+                request,
+                &params,
+                &self.config().introspection_auth_methods,
+            )
+            .await?;
+        let token = params.require("token")?;
+        let state = match store.credential(&token_id(token)).await {
+            Ok(state) => state,
+            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+        };
+        let inactive = serde_json::json!({"active": false});
+        let Some(state) = state else {
+            return Ok(inactive);
+        };
+        let token_type = match state.record.kind {
+            CredentialKind::AccessToken => "Bearer",
+            CredentialKind::RefreshToken => "refresh_token",
+            _ => return Ok(inactive),
+        };
+        if state.record.client_id != client.record.client_id
+            || state.status != Status::Issued
+            || state.is_expired(now)
+        {
+            return Ok(inactive);
+        }
+        let mut body = serde_json::json!({
+            "active": true,
+            "scope": state.record.scope,
+            "client_id": state.record.client_id,
+            "token_type": token_type,
+        });
+        if let Some(user) = &state.record.user {
+            body["username"] = user.clone().into();
+            body["sub"] = user.clone().into();
+        }
+        if let Some(exp) = state.record.expires_at {
+            body["exp"] = exp.into();
+        }
+        Ok(body)
+    }
+}

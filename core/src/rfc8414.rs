@@ -1,0 +1,109 @@
+//! Authorization server metadata (RFC 8414): what this server supports,
+//! derived from its grants and settings, so that it lists exactly that.
+
+use std::collections::BTreeSet;
+
+use crate::rfc6749::{ClientAuthMethod, Oauth2Server};
+
+/// The endpoint paths, relative to the issuer.
+pub const AUTHORIZATION_PATH: &str = "/oauth2/authorize";
+/// The token endpoint.
+pub const TOKEN_PATH: &str = "/oauth2/token";
+/// The revocation endpoint (RFC 7009).
+pub const REVOCATION_PATH: &str = "/oauth2/revoke";
+/// The introspection endpoint (RFC 7662).
+pub const INTROSPECTION_PATH: &str = "/oauth2/introspect";
+/// Where the metadata is served (RFC 8414 3).
+pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
+
+fn names(methods: &[ClientAuthMethod]) -> Vec<&'static str> {
+    let set: BTreeSet<ClientAuthMethod> = methods.iter().copied().collect();
+    set.into_iter().map(ClientAuthMethod::name).collect()
+}
+
+impl Oauth2Server {
+    /// The RFC 8414 2 metadata document for `issuer` (a URL with no query
+    /// or fragment, without a trailing slash).
+    pub fn metadata(&self, issuer: &str) -> serde_json::Value {
+        let issuer = issuer.trim_end_matches('/');
+        let grants: Vec<_> = self.grants().collect();
+        let token_methods: Vec<ClientAuthMethod> = grants
+            .iter()
+            .filter(|grant| grant.at_token_endpoint())
+            .flat_map(|grant| self.auth_methods(*grant))
+            .collect();
+        let response_types: Vec<&str> = grants.iter().filter_map(|g| g.response_type()).collect();
+        let response_modes: BTreeSet<&str> = grants
+            .iter()
+            .filter(|g| g.response_type().is_some())
+            .map(|g| g.response_mode().name())
+            .collect();
+        let mut pkce = vec!["S256"];
+        if self.config().allow_plain_pkce {
+            pkce.push("plain");
+        }
+        let mut metadata = serde_json::json!({
+            "issuer": issuer,
+            "authorization_endpoint": format!("{issuer}{AUTHORIZATION_PATH}"),
+            "token_endpoint": format!("{issuer}{TOKEN_PATH}"),
+            "revocation_endpoint": format!("{issuer}{REVOCATION_PATH}"),
+            "introspection_endpoint": format!("{issuer}{INTROSPECTION_PATH}"),
+            "response_types_supported": response_types,
+            "response_modes_supported": response_modes,
+            "grant_types_supported": grants.iter().map(|g| g.grant_type()).collect::<Vec<_>>(),
+            "token_endpoint_auth_methods_supported": names(&token_methods),
+            "revocation_endpoint_auth_methods_supported": names(&self.config().revocation_auth_methods),
+            "introspection_endpoint_auth_methods_supported": names(&self.config().introspection_auth_methods),
+            "code_challenge_methods_supported": pkce,
+        });
+        if let Some(scopes) = &self.config().allowed_scopes {
+            metadata["scopes_supported"] = scopes.tokens().collect::<Vec<_>>().into();
+        }
+        metadata
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rfc6749::{Oauth2Config, Scope};
+
+    #[test]
+    fn metadata_lists_what_the_server_supports() {
+        let mut server = Oauth2Server::new(Oauth2Config {
+            allow_plain_pkce: false,
+            allowed_scopes: Some(Scope::parse("profile email").unwrap()),
+            ..Oauth2Config::default()
+        });
+        server.unregister("implicit");
+        let metadata = server.metadata("http://127.0.0.1:8080/");
+        assert_eq!(metadata["issuer"], "http://127.0.0.1:8080");
+        assert_eq!(
+            metadata["token_endpoint"],
+            "http://127.0.0.1:8080/oauth2/token"
+        );
+        assert_eq!(
+            metadata["response_types_supported"],
+            serde_json::json!(["code"])
+        );
+        assert_eq!(
+            metadata["response_modes_supported"],
+            serde_json::json!(["query"])
+        );
+        assert_eq!(
+            metadata["code_challenge_methods_supported"],
+            serde_json::json!(["S256"])
+        );
+        assert_eq!(
+            metadata["scopes_supported"],
+            serde_json::json!(["profile", "email"])
+        );
+        let grants = metadata["grant_types_supported"].as_array().unwrap();
+        assert!(!grants.contains(&"implicit".into()));
+        assert!(grants.contains(&"refresh_token".into()));
+        assert_eq!(
+            metadata["token_endpoint_auth_methods_supported"],
+            serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+        );
+    }
+}
