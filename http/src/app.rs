@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use credlog_core::rfc5849::{Oauth1Config, Oauth1Server, SignatureMethods};
+use credlog_core::rfc6749::{Oauth2Config, Oauth2Server};
 use credlog_core::store::{CredentialStore, RsaKeyCache, StoreError, StoreSource};
 use credlog_core::Response;
 
@@ -48,6 +49,12 @@ pub struct Settings {
     pub body_limit: u64,
     /// The token that opens `GET /admin/log` (off when `None`, the default).
     pub admin_token: Option<AdminToken>,
+    /// OAuth 2: lifetimes, token generators, refresh tokens, client
+    /// authentication per grant, allowed scopes, error URIs.
+    pub oauth2: Oauth2Config,
+    /// The issuer URL of the OAuth 2 metadata (RFC 8414 2), e.g.
+    /// `http://127.0.0.1:8080`; `None` takes `http://` and the request's `Host`.
+    pub issuer: Option<String>,
 }
 
 /// The admin token; its `Debug` never shows it.
@@ -71,6 +78,8 @@ impl Default for Settings {
             session_lifetime: 12 * 60 * 60,
             body_limit: 64 * 1024,
             admin_token: None,
+            oauth2: Oauth2Config::default(),
+            issuer: None,
         }
     }
 }
@@ -84,6 +93,7 @@ pub struct App {
 struct Inner {
     store: Arc<dyn CredentialStore>,
     oauth1: Oauth1Server,
+    oauth2: Oauth2Server,
     sessions: Sessions,
     clock: Clock,
     settings: Settings,
@@ -106,10 +116,23 @@ impl App {
 
     /// An app with its own clock.
     pub fn with_clock(store: Arc<dyn CredentialStore>, settings: Settings, clock: Clock) -> Self {
+        let oauth2 = Oauth2Server::new(settings.oauth2.clone());
+        App::with_oauth2(store, settings, clock, oauth2)
+    }
+
+    /// An app whose OAuth 2 server the deployment built itself (to register
+    /// its own grants, or drop some); `settings.oauth2` is then unused.
+    pub fn with_oauth2(
+        store: Arc<dyn CredentialStore>,
+        settings: Settings,
+        clock: Clock,
+        oauth2: Oauth2Server,
+    ) -> Self {
         App {
             inner: Arc::new(Inner {
                 store,
                 oauth1: Oauth1Server::new(settings.oauth1.clone()),
+                oauth2,
                 sessions: Sessions::new(settings.session_lifetime),
                 clock,
                 settings,
@@ -126,6 +149,11 @@ impl App {
     /// The OAuth 1 validator.
     pub fn oauth1(&self) -> &Oauth1Server {
         &self.inner.oauth1
+    }
+
+    /// The OAuth 2 server.
+    pub fn oauth2(&self) -> &Oauth2Server {
+        &self.inner.oauth2
     }
 
     /// The login sessions.

@@ -1,4 +1,4 @@
-//! credlog's warp adapter: the OAuth 1 endpoints, the resource-protector
+//! credlog's warp adapter: the OAuth 1 and OAuth 2 endpoints, the resource-protector
 //! filter, the login, consent and client pages, and the `credlog` binary.
 //!
 //! The engines in `credlog-core` decide; this crate only turns HTTP into
@@ -32,9 +32,11 @@ pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod clients;
+pub mod consent;
 pub mod demo;
 pub mod login;
 pub mod oauth1;
+pub mod oauth2;
 pub mod pages;
 pub mod protector;
 pub mod server;

@@ -307,7 +307,10 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     }
     // While it runs, `credlog log` in another process reads the log
     // through the server: the data directory is this process's alone.
-    let mut settings = Settings::default();
+    let mut settings = Settings {
+        issuer: Some(format!("http://{addr}")),
+        ..Settings::default()
+    };
     let serve_file = (!serve.memory).then(|| ServeFile {
         url: format!("http://{addr}"),
         token: credlog_http::app::random_token(),

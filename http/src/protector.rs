@@ -1,7 +1,9 @@
-//! The resource protector: a warp filter any route can wrap so that it
-//! runs only for a valid OAuth 1 signed request (RFC 5849 3), and learns
-//! whose credential it was (the counterpart of Authlib's
-//! `require_oauth()` and `current_credential`).
+//! The resource protectors: warp filters any route can wrap so that it
+//! runs only for a valid OAuth 1 signed request (RFC 5849 3,
+//! [`require_oauth1`]), a bearer token with the scopes it needs (RFC 6750,
+//! [`require_bearer`]), or either ([`require_oauth`]); the route learns
+//! whose credential it was (the counterparts of Authlib's
+//! `require_oauth('profile')`, `current_credential` and `current_token`).
 //!
 //! ```no_run
 //! use credlog_http::{protector::require_oauth1, App};
@@ -20,7 +22,9 @@
 //! A refusal rejects with the OAuth 1 error response; install
 //! [`crate::adapter::recover`] (as [`crate::routes`] does) to send it.
 
-use credlog_core::rfc5849::{Endpoint, Oauth1Error};
+use credlog_core::rfc5849::{Endpoint, Oauth1Error, RequestParameters};
+use credlog_core::rfc6749::Scope;
+use credlog_core::rfc6750::{self, BearerError, BearerToken};
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
@@ -72,18 +76,137 @@ pub fn require_oauth1(
     })
 }
 
-/// `GET /api/me`: who the credential speaks for.
+/// A bearer-protected request: its token, and the request itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BearerCredential {
+    /// The live access token: client, user, scope.
+    pub token: BearerToken,
+    /// The request, whose body the filter has read.
+    pub request: Request,
+}
+
+/// The answer to a refused bearer request (RFC 6750 3.1); a store failure
+/// is logged, not shown.
+pub fn bearer_error(app: &App, error: &BearerError) -> Response {
+    if let BearerError::Store(detail) = error {
+        tracing::error!(%detail, "the credential store failed");
+    }
+    error.to_response(&app.settings().oauth2.realm)
+}
+
+/// Checks a bearer request for `required` scopes.
+pub async fn protect_bearer(
+    app: &App,
+    request: Request,
+    required: &Scope,
+) -> Result<BearerCredential, Response> {
+    match rfc6750::protect(app.store(), &request, required, app.now()).await {
+        Ok(token) => Ok(BearerCredential { token, request }),
+        Err(error) => Err(bearer_error(app, &error)),
+    }
+}
+
+fn required_scope(scopes: &str) -> Scope {
+    // A route's own scope list: a malformed one is the route's bug, and
+    // requiring nothing would open it, so it requires the impossible.
+    Scope::parse(scopes).unwrap_or_else(|_| Scope::stored("\u{0}"))
+}
+
+/// The bearer filter: passes the [`BearerCredential`] on when the token is
+/// live and holds every scope in `scopes` (space-separated; `""` for none),
+/// or rejects with 400, 401 or 403 and `WWW-Authenticate: Bearer`.
+pub fn require_bearer(
+    app: App,
+    scopes: &str,
+) -> impl Filter<Extract = (BearerCredential,), Error = warp::Rejection> + Clone {
+    let required = if scopes.is_empty() {
+        Scope::default()
+    } else {
+        required_scope(scopes)
+    };
+    incoming(app.settings().body_limit).and_then(move |request: Request| {
+        let (app, required) = (app.clone(), required.clone());
+        async move {
+            protect_bearer(&app, request, &required)
+                .await
+                .map_err(refuse)
+        }
+    })
+}
+
+/// Either credential a protected route accepts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// An OAuth 1 token credential.
+    Oauth1(Oauth1Credential),
+    /// An OAuth 2 bearer token.
+    Bearer(BearerCredential),
+}
+
+/// A request with no credential of either kind: 401 with both challenges.
+fn missing(app: &App) -> Response {
+    let mut response = oauth1_error(app, &Oauth1Error::MissingCredentials);
+    response.headers.push((
+        "WWW-Authenticate".to_owned(),
+        BearerError::Missing.challenge(&app.settings().oauth2.realm),
+    ));
+    response
+}
+
+/// Checks a request carrying either an OAuth 1 signature or a bearer token
+/// (which must hold `required`).
+pub async fn protect_either(
+    app: &App,
+    request: Request,
+    required: &Scope,
+) -> Result<Credential, Response> {
+    if rfc6750::is_bearer(&request) {
+        return protect_bearer(app, request, required)
+            .await
+            .map(Credential::Bearer);
+    }
+    let signed = RequestParameters::collect(&request).map_or(true, |p| p.has_protocol_parameters());
+    if !signed {
+        return Err(missing(app));
+    }
+    protect(app, request).await.map(Credential::Oauth1)
+}
+
+/// The filter for either credential; bearer tokens must hold `scopes`.
+pub fn require_oauth(
+    app: App,
+    scopes: &str,
+) -> impl Filter<Extract = (Credential,), Error = warp::Rejection> + Clone {
+    let required = required_scope(scopes);
+    incoming(app.settings().body_limit).and_then(move |request: Request| {
+        let (app, required) = (app.clone(), required.clone());
+        async move {
+            protect_either(&app, request, &required)
+                .await
+                .map_err(refuse)
+        }
+    })
+}
+
+/// `GET /api/me`: who the credential speaks for. An OAuth 1 signature or a
+/// bearer token with scope `profile`.
 pub fn me(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     warp::path!("api" / "me")
         .and(warp::get())
-        .and(require_oauth1(app))
-        .map(|credential: Oauth1Credential| {
+        .and(require_oauth(app, "profile"))
+        .map(|credential: Credential| {
+            let (user, client_id, scope) = match credential {
+                Credential::Oauth1(c) => (c.user, c.client_id, c.scope),
+                Credential::Bearer(c) => {
+                    (c.token.user, c.token.client_id, c.token.scope.to_string())
+                }
+            };
             reply(json(
                 200,
                 &serde_json::json!({
-                    "user": credential.user,
-                    "client_id": credential.client_id,
-                    "scope": credential.scope,
+                    "user": user,
+                    "client_id": client_id,
+                    "scope": scope,
                 }),
             ))
         })

@@ -9,7 +9,7 @@ use warp::Filter;
 
 use crate::adapter::recover;
 use crate::app::{AdminToken, App};
-use crate::{admin, clients, login, oauth1, protector};
+use crate::{admin, clients, consent, login, oauth1, oauth2, protector};
 use warp::filters::BoxedFilter;
 
 /// Every route of CONTRACT.md, with every rejection turned into an answer.
@@ -21,6 +21,10 @@ pub fn routes(
         .or(clients::routes(app.clone()))
         .unify()
         .or(oauth1::routes(app.clone()))
+        .unify()
+        .or(oauth2::routes(app.clone()))
+        .unify()
+        .or(consent::routes(app.clone()))
         .unify()
         .or(protector::me(app.clone()))
         .unify()

@@ -112,6 +112,9 @@ impl Oauth2Server {
 
     /// An error answer, with the deployment's `error_uri`.
     pub fn error_response(&self, error: &Oauth2Error) -> Response {
+        if let Oauth2Error::Store(detail) = error {
+            tracing::error!(%detail, "the credential store failed");
+        }
         error.to_response(&self.config.realm, &self.config.error_uris)
     }
 

@@ -1,0 +1,88 @@
+//! The OAuth 2.0 endpoints: token (RFC 6749 3.2), revocation (RFC 7009),
+//! introspection (RFC 7662) and metadata (RFC 8414). The engine in
+//! `credlog_core::rfc6749` decides; this module routes and supplies the
+//! resource owners' passwords. The authorization endpoint, which has a
+//! page, is in [`crate::consent`].
+
+use async_trait::async_trait;
+use credlog_core::rfc6749::ResourceOwners;
+use credlog_core::rfc8414::{INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH};
+use credlog_core::store::{CredentialStore, StoreError};
+use credlog_core::{Request, Response};
+use warp::filters::BoxedFilter;
+use warp::Filter;
+
+use crate::accounts::authenticate;
+use crate::adapter::{answer, json};
+use crate::app::App;
+
+/// Resource owners are the store's users; their passwords are argon2-checked.
+pub struct StoreOwners<'a>(pub &'a dyn CredentialStore);
+
+#[async_trait]
+impl ResourceOwners for StoreOwners<'_> {
+    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, StoreError> {
+        Ok(authenticate(self.0, username, password).await?.is_some())
+    }
+}
+
+async fn token(app: App, request: Request) -> Response {
+    let owners = StoreOwners(app.store());
+    app.oauth2()
+        .token(app.store(), &owners, &request, app.now())
+        .await
+}
+
+async fn revoke(app: App, request: Request) -> Response {
+    app.oauth2().revoke(app.store(), &request, app.now()).await
+}
+
+async fn introspect(app: App, request: Request) -> Response {
+    app.oauth2()
+        .introspect(app.store(), &request, app.now())
+        .await
+}
+
+/// The issuer: the configured base URL, or `http://` and the request's host.
+pub fn issuer(app: &App, request: &Request) -> String {
+    if let Some(issuer) = &app.settings().issuer {
+        return issuer.clone();
+    }
+    let after_scheme = request.uri.split_once("://").map_or("", |(_, rest)| rest);
+    let host = after_scheme.split('/').next().unwrap_or_default();
+    format!("http://{host}")
+}
+
+async fn metadata(app: App, request: Request) -> Response {
+    json(200, &app.oauth2().metadata(&issuer(&app, &request)))
+}
+
+fn post_at(path: &'static str) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone {
+    let segments: Vec<&'static str> = path.trim_start_matches('/').split('/').collect();
+    warp::path(segments[0])
+        .and(warp::path(segments[1]))
+        .and(warp::path::end())
+        .and(warp::post())
+}
+
+/// `POST /oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect` and
+/// `GET /.well-known/oauth-authorization-server`.
+pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    let token = post_at(TOKEN_PATH).and(answer(app.clone(), token));
+    let revoke = post_at(REVOCATION_PATH).and(answer(app.clone(), revoke));
+    let introspect = post_at(INTROSPECTION_PATH).and(answer(app.clone(), introspect));
+    let segments: Vec<&'static str> = METADATA_PATH.trim_start_matches('/').split('/').collect();
+    let metadata = warp::path(segments[0])
+        .and(warp::path(segments[1]))
+        .and(warp::path::end())
+        .and(warp::get())
+        .and(answer(app, metadata));
+    token
+        .or(revoke)
+        .unify()
+        .or(introspect)
+        .unify()
+        .or(metadata)
+        .unify()
+        .boxed()
+}
