@@ -140,6 +140,23 @@ const GRANT_TYPES: [&str; 5] = [
     "client_credentials",
     "refresh_token",
 ];
+/// An extension grant type (RFC 6749 4.5): an absolute URI, such as
+/// `urn:ietf:params:oauth:grant-type:device_code`, for a deployment's own
+/// grant registered on its server.
+fn is_extension_grant(grant_type: &str) -> bool {
+    match grant_type.split_once(':') {
+        Some((scheme, rest)) => {
+            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+                && !rest.is_empty()
+                && rest.chars().all(|c| c.is_ascii_graphic())
+        }
+        None => false,
+    }
+}
+
 const RESPONSE_TYPES: [&str; 2] = ["code", "token"];
 const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
@@ -220,7 +237,7 @@ impl ClientMetadata {
         if let Some(grant) = self
             .grant_types
             .iter()
-            .find(|g| !GRANT_TYPES.contains(&g.as_str()))
+            .find(|g| !GRANT_TYPES.contains(&g.as_str()) && !is_extension_grant(g))
         {
             return invalid(format!("grant type {grant:?} is not supported"));
         }
@@ -384,6 +401,9 @@ mod tests {
             bad_grant.validate().unwrap_err().registration_error(),
             Some("invalid_client_metadata")
         );
+        let mut extension = metadata.clone();
+        extension.grant_types = vec!["urn:ietf:params:oauth:grant-type:device_code".into()];
+        assert!(extension.validate().is_ok());
         let mut bad_key = metadata.clone();
         bad_key.rsa_public_key = Some("not a key".into());
         assert!(bad_key.validate().is_err());
