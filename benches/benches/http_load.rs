@@ -1,41 +1,62 @@
-//! The HTTP load harness: how many signed OAuth 1 `GET /api/me` requests a
-//! second the real credlog server answers, next to a bare warp route that
-//! does no work, with the same connections, in the same process run.
+//! The HTTP load harness: how many requests a second the real credlog
+//! server answers on its OAuth routes, next to a bare warp route that does
+//! no work, with the same connections, in the same process run. The routes,
+//! in the order they run:
+//!
+//! - `bare`: `GET /bare` on a bare warp server, the yardstick;
+//! - `oauth1`: signed OAuth 1 `GET /api/me` (HMAC-SHA1; on sled every
+//!   request appends a `Verified` event, its nonce, and waits for its
+//!   group commit);
+//! - `bearer`: `GET /api/me` with `Authorization: Bearer`, scope `profile`
+//!   (a read: no append). One access token per connection is seeded in the
+//!   store (stored hashed, as the token endpoint stores them);
+//! - `token`: `POST /oauth2/token` with `grant_type=client_credentials`
+//!   and `client_secret_basic`: each request issues a new access token (on
+//!   sled, a durable append). A 200 must carry `access_token`.
 //!
 //! Two servers run on one tokio runtime (2 worker threads): credlog's
-//! [`credlog_http::serve`] over a sled store (durable: every accepted
-//! request appends a `Verified` event and waits for its group commit) or a
-//! memory store, and `warp::path!("bare")`, served by warp the same way.
-//! The load generator runs on a second runtime: each of N tasks holds one
+//! [`credlog_http::serve`] over a sled store (durable) or a memory store,
+//! and `warp::path!("bare")`, served by warp the same way. The load
+//! generator runs on a second runtime: each of N tasks holds one
 //! keep-alive HTTP/1.1 connection (hyper) and sends requests one after the
-//! other. The bare route gets the same `Host` and `Authorization` headers,
-//! so both routes read the same bytes; only the work behind them differs.
+//! other; a route is its method, path, headers and body. The bare route
+//! gets the same `Host` and `Authorization` headers as a signed request,
+//! so both read the same bytes; only the work behind them differs.
 //!
 //! Every signed request needs its own nonce, so all of them are signed
 //! before any load starts (enough for `LOAD_MAX_RATE` requests a second
-//! for the whole run); signing is never in the measured time. After a
-//! warm-up, requests that complete inside the measured window are counted
-//! and their latencies kept. Any answer other than 200 is an error, and a
+//! for the whole run; only when `oauth1` runs); signing is never in the
+//! measured time. After a warm-up, requests that complete inside the
+//! measured window are counted and their latencies kept. Any answer other
+//! than 200 (or a 200 without the text the route expects: the user for
+//! `/api/me`, `access_token` for the token endpoint) is an error, and a
 //! run with errors fails.
 //!
 //! Each route prints its rate, p50, p99 and worst latency, and (on Linux,
 //! from `/proc`) the cores each thread group used in the window (`server`,
 //! `load`, sled's `credlog-writer` and `sled-io`), the cores other
-//! processes took from the machine, and the CPU time per request. When
+//! processes took from the machine, and the CPU time per request. A
+//! summary then gives each rate, its ratio to the bare route and the
+//! targets: signed OAuth 1 >= 0.5 of bare, bearer >= 0.70 of bare,
+//! client credentials issuance >= 10,000 durable tokens a second. When
 //! other processes are busy the rates mean little; the CPU per request
 //! still does.
 //!
 //! ```text
 //! cargo bench -p credlog-benches --bench http_load
 //! LOAD_STORE=memory LOAD_SECONDS=5 cargo bench -p credlog-benches --bench http_load
+//! LOAD_ROUTES=bare,token cargo bench -p credlog-benches --bench http_load
 //! ```
 //!
 //! Settings, from the environment: `LOAD_SECONDS` (measured seconds per
 //! route, default 10), `LOAD_WARMUP` (seconds, default 2),
 //! `LOAD_CONNECTIONS` (default 64), `LOAD_STORE` (`sled` or `memory`,
-//! default `sled`; sled writes under `TMPDIR`), `LOAD_CLIENT_THREADS`
-//! (the load generator's worker threads, default 2) and `LOAD_MAX_RATE`
-//! (signed requests a second to sign for, default 60000).
+//! default `sled`; sled writes under `TMPDIR`), `LOAD_ROUTES` (which
+//! routes run, comma-separated, from `bare,oauth1,bearer,token`, the
+//! default; they always run in that order, and the ratios need `bare`),
+//! `LOAD_CLIENT_THREADS` (the load generator's worker threads, default 2)
+//! and `LOAD_MAX_RATE` (signed requests a second to sign for, default
+//! 60000).
 #![forbid(unsafe_code)]
 
 /// The allocator the `credlog` binary ships with, so the server measured
@@ -52,15 +73,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use credlog_core::rfc5849::{ClientCredentials, Signer, TokenCredentials};
+use credlog_core::rfc6749::client_auth::parse_basic;
 use credlog_core::store::{
-    ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret, TokenRecord, UserRecord,
+    token_id, ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret, TokenRecord,
+    UserRecord,
 };
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_sled::SledStore;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
-use hyper::header::{HeaderValue, AUTHORIZATION, HOST};
+use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
+use hyper::Method;
 use hyper_util::rt::TokioIo;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
@@ -77,12 +101,21 @@ const USER: &str = "bench-user";
 /// How many error answers are printed in full.
 const ERRORS_SHOWN: usize = 5;
 
+/// How long the seeded access tokens live, in seconds: longer than any run.
+const BEARER_LIFETIME: u64 = 7 * 24 * 60 * 60;
+
+/// Every route the harness loads, in the order they run: the bare route
+/// first (the others' ratios are to it), the token endpoint last (it grows
+/// the store).
+const ROUTES: [&str; 4] = ["bare", "oauth1", "bearer", "token"];
+
 /// The run's settings, read from the environment.
 struct Config {
     seconds: u64,
     warmup: u64,
     connections: usize,
     store: String,
+    routes: Vec<&'static str>,
     client_threads: usize,
     max_rate: u64,
 }
@@ -104,6 +137,7 @@ impl Config {
             warmup: setting("LOAD_WARMUP", 2)?,
             connections: setting("LOAD_CONNECTIONS", 64)?,
             store: setting("LOAD_STORE", "sled".to_owned())?,
+            routes: routes(&setting("LOAD_ROUTES", ROUTES.join(","))?)?,
             client_threads: setting("LOAD_CLIENT_THREADS", 2)?,
             max_rate: setting("LOAD_MAX_RATE", 60_000)?,
         };
@@ -117,27 +151,117 @@ impl Config {
         }
         Ok(config)
     }
+
+    fn runs(&self, route: &str) -> bool {
+        self.routes.contains(&route)
+    }
+}
+
+/// The routes `LOAD_ROUTES` lists, in the order they run.
+fn routes(listed: &str) -> Result<Vec<&'static str>, Failure> {
+    let listed: Vec<&str> = listed
+        .split(',')
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .collect();
+    if let Some(unknown) = listed.iter().find(|name| !ROUTES.contains(name)) {
+        return Err(format!(
+            "LOAD_ROUTES: no route {unknown:?}; the routes are {}",
+            ROUTES.join(",")
+        )
+        .into());
+    }
+    let routes: Vec<_> = ROUTES
+        .into_iter()
+        .filter(|route| listed.contains(route))
+        .collect();
+    if routes.is_empty() {
+        return Err(format!(
+            "LOAD_ROUTES names no route; the routes are {}",
+            ROUTES.join(",")
+        )
+        .into());
+    }
+    Ok(routes)
 }
 
 /// The `Authorization` headers the load sends: each signed one once, or
-/// one header again and again.
+/// each connection one header of its own again and again (connection `i`
+/// sends the `i % len`th).
 enum Headers {
     Signed {
         headers: Vec<HeaderValue>,
         next: AtomicUsize,
     },
-    Repeat(HeaderValue),
+    PerConnection(Vec<HeaderValue>),
 }
 
 impl Headers {
-    /// The next header, or `None` when every signed one was sent.
-    fn next(&self) -> Option<HeaderValue> {
+    /// The next header for `connection`, or `None` when every signed one
+    /// was sent.
+    fn next(&self, connection: usize) -> Option<HeaderValue> {
         match self {
             Headers::Signed { headers, next } => {
                 headers.get(next.fetch_add(1, Ordering::Relaxed)).cloned()
             }
-            Headers::Repeat(header) => Some(header.clone()),
+            Headers::PerConnection(headers) => headers.get(connection % headers.len()).cloned(),
         }
+    }
+}
+
+/// One route's requests: the method, path, other headers and body are the
+/// same for all of them; the `Authorization` header comes from `authorization`.
+struct Requests {
+    method: Method,
+    path: &'static str,
+    authorization: Headers,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    body: Bytes,
+    /// Text a 200 answer must contain.
+    expect: Option<&'static str>,
+}
+
+impl Requests {
+    /// `GET path` with these `Authorization` headers.
+    fn get(path: &'static str, authorization: Headers, expect: Option<&'static str>) -> Self {
+        Requests {
+            method: Method::GET,
+            path,
+            authorization,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            expect,
+        }
+    }
+
+    /// What the error messages call it: `GET /api/me`.
+    fn name(&self) -> String {
+        format!("{} {}", self.method, self.path)
+    }
+}
+
+/// `Basic base64(id:secret)` (RFC 6749 2.3.1; neither needs form-encoding
+/// here), checked against the engine's own parser.
+fn basic_authorization(id: &str, secret: &str) -> Result<HeaderValue, Failure> {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut value = String::from("Basic ");
+    for chunk in format!("{id}:{secret}").as_bytes().chunks(3) {
+        let bits = chunk.iter().enumerate().fold(0u32, |bits, (i, &byte)| {
+            bits | u32::from(byte) << (16 - 8 * i)
+        });
+        for i in 0..4 {
+            value.push(if i <= chunk.len() {
+                char::from(ALPHABET[(bits >> (18 - 6 * i)) as usize & 63])
+            } else {
+                '='
+            });
+        }
+    }
+    match parse_basic(&value) {
+        Some(Ok((parsed_id, parsed_secret))) if parsed_id == id && parsed_secret == secret => {
+            Ok(HeaderValue::from_str(&value)?)
+        }
+        _ => Err(format!("{value:?} does not decode to the client's credentials").into()),
     }
 }
 
@@ -183,8 +307,10 @@ fn sign_all(addr: SocketAddr, count: usize) -> Result<Vec<HeaderValue>, Failure>
     })
 }
 
-/// A client, its user and a token credential, appended as events.
-async fn seed(store: &dyn CredentialStore) -> Result<(), Failure> {
+/// A client (OAuth 1 consumer and OAuth 2 client credentials client), its
+/// user, a token credential and the access tokens `bearer` (stored as the
+/// token endpoint stores them: by their hash, no secret), appended as events.
+async fn seed(store: &dyn CredentialStore, bearer: &[String]) -> Result<(), Failure> {
     let now = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
     let client = ClientRecord {
         client_id: CLIENT_ID.into(),
@@ -193,7 +319,7 @@ async fn seed(store: &dyn CredentialStore) -> Result<(), Failure> {
         name: "load benchmark".into(),
         redirect_uris: vec!["http://127.0.0.1/callback".into()],
         scope: "profile".into(),
-        grant_types: Vec::new(),
+        grant_types: vec!["client_credentials".into()],
         response_types: Vec::new(),
         auth_method: "client_secret_basic".into(),
         rsa_public_key: None,
@@ -222,6 +348,26 @@ async fn seed(store: &dyn CredentialStore) -> Result<(), Failure> {
     for event in events {
         store.append(&[], vec![Event::Issued(event)], now).await?;
     }
+    let access_tokens = bearer
+        .iter()
+        .map(|value| {
+            Event::Issued(Issued::Token(TokenRecord {
+                kind: CredentialKind::AccessToken,
+                id: token_id(value),
+                secret: Secret::None,
+                client_id: CLIENT_ID.into(),
+                user: Some(USER.into()),
+                scope: "profile".into(),
+                expires_at: Some(now + BEARER_LIFETIME),
+                parent: None,
+                redirect_uri: None,
+                code_challenge: None,
+            }))
+        })
+        .collect::<Vec<_>>();
+    if !access_tokens.is_empty() {
+        store.append(&[], access_tokens, now).await?;
+    }
     Ok(())
 }
 
@@ -234,8 +380,7 @@ const STOPPED: u8 = 2;
 struct Shared {
     addr: SocketAddr,
     host: HeaderValue,
-    path: &'static str,
-    headers: Headers,
+    requests: Requests,
     phase: AtomicU8,
     errors: AtomicU64,
     exhausted: AtomicU64,
@@ -252,9 +397,10 @@ impl Shared {
     }
 }
 
-/// One keep-alive connection sending requests one after another until the
-/// run stops; returns the latencies (µs) of the requests measured.
-async fn connection(shared: Arc<Shared>) -> Vec<u32> {
+/// Connection `index`: one keep-alive connection sending requests one after
+/// another until the run stops; returns the latencies (µs) of the requests
+/// measured.
+async fn connection(shared: Arc<Shared>, index: usize) -> Vec<u32> {
     let mut latencies = Vec::new();
     let stream = match tokio::net::TcpStream::connect(shared.addr).await {
         Ok(stream) => stream,
@@ -274,14 +420,21 @@ async fn connection(shared: Arc<Shared>) -> Vec<u32> {
     };
     tokio::spawn(conn);
     while shared.phase.load(Ordering::Relaxed) != STOPPED {
-        let Some(authorization) = shared.headers.next() else {
+        let requests = &shared.requests;
+        let Some(authorization) = requests.authorization.next(index) else {
             shared.exhausted.fetch_add(1, Ordering::Relaxed);
             break;
         };
-        let request = hyper::Request::get(shared.path)
+        let mut request = hyper::Request::builder()
+            .method(requests.method.clone())
+            .uri(requests.path)
             .header(HOST, shared.host.clone())
-            .header(AUTHORIZATION, authorization)
-            .body(Empty::<Bytes>::new());
+            .header(AUTHORIZATION, authorization);
+        for (name, value) in &requests.headers {
+            request = request.header(name, value);
+        }
+        // An empty body is no body: a GET goes out as it would with `Empty`.
+        let request = request.body(Full::new(requests.body.clone()));
         let request = match request {
             Ok(request) => request,
             Err(error) => {
@@ -303,6 +456,16 @@ async fn connection(shared: Arc<Shared>) -> Vec<u32> {
         };
         let elapsed = started.elapsed();
         match answer {
+            Ok((status, body))
+                if status == hyper::StatusCode::OK
+                    && !requests.expect.is_none_or(|text| contains(&body, text)) =>
+            {
+                shared.error(format!(
+                    "{status} without {:?}: {}",
+                    requests.expect.unwrap_or_default(),
+                    String::from_utf8_lossy(&body)
+                ));
+            }
             Ok((status, _)) if status == hyper::StatusCode::OK => {
                 if shared.phase.load(Ordering::Relaxed) == MEASURING {
                     latencies.push(u32::try_from(elapsed.as_micros()).unwrap_or(u32::MAX));
@@ -318,6 +481,11 @@ async fn connection(shared: Arc<Shared>) -> Vec<u32> {
         }
     }
     latencies
+}
+
+fn contains(body: &[u8], text: &str) -> bool {
+    body.windows(text.len())
+        .any(|window| window == text.as_bytes())
 }
 
 /// CPU time in clock ticks (1/100 s on Linux) by thread name, read from
@@ -436,26 +604,21 @@ impl Outcome {
     }
 }
 
-/// Loads `path` with `config.connections` connections: warm-up, then the
-/// measured window.
-async fn run(
-    config: &Config,
-    addr: SocketAddr,
-    path: &'static str,
-    headers: Headers,
-) -> Result<Outcome, Failure> {
+/// Sends `requests` to `addr` over `config.connections` connections:
+/// warm-up, then the measured window.
+async fn run(config: &Config, addr: SocketAddr, requests: Requests) -> Result<Outcome, Failure> {
+    let name = requests.name();
     let shared = Arc::new(Shared {
         addr,
         host: HeaderValue::from_str(&addr.to_string())?,
-        path,
-        headers,
+        requests,
         phase: AtomicU8::new(WARMING),
         errors: AtomicU64::new(0),
         exhausted: AtomicU64::new(0),
         shown: Mutex::new(Vec::new()),
     });
     let tasks: Vec<_> = (0..config.connections)
-        .map(|_| tokio::spawn(connection(Arc::clone(&shared))))
+        .map(|index| tokio::spawn(connection(Arc::clone(&shared), index)))
         .collect();
     tokio::time::sleep(Duration::from_secs(config.warmup)).await;
     shared.phase.store(MEASURING, Ordering::Relaxed);
@@ -476,10 +639,10 @@ async fn run(
         .unwrap_or_else(|e| e.into_inner())
         .iter()
     {
-        eprintln!("  error on {path}: {shown}");
+        eprintln!("  error on {name}: {shown}");
     }
     if shared.exhausted.load(Ordering::Relaxed) > 0 {
-        return Err(format!("{path}: ran out of signed requests; raise LOAD_MAX_RATE").into());
+        return Err(format!("{name}: ran out of signed requests; raise LOAD_MAX_RATE").into());
     }
     let seconds = measured.as_secs_f64();
     Ok(Outcome {
@@ -507,7 +670,15 @@ fn bench(config: &Config) -> Result<bool, Failure> {
     } else {
         Arc::new(MemoryStore::new())
     };
-    servers.block_on(seed(store.as_ref()))?;
+    // One access token per connection, for the bearer route.
+    let bearer: Vec<String> = if config.runs("bearer") {
+        (0..config.connections)
+            .map(|i| format!("bench-bearer-{i:04}"))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    servers.block_on(seed(store.as_ref(), &bearer))?;
 
     let localhost: SocketAddr = ([127, 0, 0, 1], 0).into();
     let (stop_credlog, credlog_stopped) = oneshot::channel::<()>();
@@ -528,32 +699,106 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             .run(),
     );
 
-    let count = (config.warmup + config.seconds) * config.max_rate;
-    let count = usize::try_from(count)?;
+    // Without the OAuth 1 route, one signed header is enough for the bare one.
+    let count = if config.runs("oauth1") {
+        usize::try_from((config.warmup + config.seconds) * config.max_rate)?
+    } else {
+        1
+    };
     let signing = Instant::now();
-    let signed = sign_all(credlog_addr, count)?;
+    let mut signed = sign_all(credlog_addr, count)?;
     let sample = signed.first().cloned().ok_or("nothing was signed")?;
     println!(
-        "signed {count} requests in {:.1} s; {} connections, {} s warm-up, {} s measured per route, store {}",
+        "signed {count} requests in {:.1} s; {} connections, {} s warm-up, {} s measured per route, store {}, routes {}",
         signing.elapsed().as_secs_f64(),
         config.connections,
         config.warmup,
         config.seconds,
         config.store,
+        config.routes.join(","),
     );
 
-    let bare_outcome = load.block_on(run(config, bare_addr, "/bare", Headers::Repeat(sample)))?;
-    bare_outcome.print("bare warp");
-    let headers = Headers::Signed {
-        headers: signed,
-        next: AtomicUsize::new(0),
+    let mut outcomes = Vec::new();
+    for &route in &config.routes {
+        let (label, addr, requests) = match route {
+            "bare" => (
+                "bare warp".to_owned(),
+                bare_addr,
+                Requests::get("/bare", Headers::PerConnection(vec![sample.clone()]), None),
+            ),
+            "oauth1" => {
+                let headers = Headers::Signed {
+                    headers: std::mem::take(&mut signed),
+                    next: AtomicUsize::new(0),
+                };
+                let requests = Requests::get("/api/me", headers, Some(USER));
+                (format!("signed {}", config.store), credlog_addr, requests)
+            }
+            "bearer" => {
+                let headers = bearer
+                    .iter()
+                    .map(|token| HeaderValue::from_str(&format!("Bearer {token}")))
+                    .collect::<Result<Vec<_>, _>>()?;
+                let requests =
+                    Requests::get("/api/me", Headers::PerConnection(headers), Some(USER));
+                (format!("bearer {}", config.store), credlog_addr, requests)
+            }
+            "token" => {
+                let requests = Requests {
+                    method: Method::POST,
+                    path: "/oauth2/token",
+                    authorization: Headers::PerConnection(vec![basic_authorization(
+                        CLIENT_ID,
+                        CLIENT_SECRET,
+                    )?]),
+                    headers: vec![(
+                        CONTENT_TYPE,
+                        HeaderValue::from_static("application/x-www-form-urlencoded"),
+                    )],
+                    body: Bytes::from_static(b"grant_type=client_credentials"),
+                    expect: Some("access_token"),
+                };
+                (format!("token {}", config.store), credlog_addr, requests)
+            }
+            other => return Err(format!("no route {other}").into()),
+        };
+        let outcome = load.block_on(run(config, addr, requests))?;
+        outcome.print(&label);
+        outcomes.push((route, outcome));
+    }
+
+    println!("summary, store {}:", config.store);
+    let bare_rate = outcomes
+        .iter()
+        .find(|(route, _)| *route == "bare")
+        .map(|(_, outcome)| outcome.rate);
+    let of_bare = |rate: f64| match bare_rate {
+        Some(bare) => format!("{:.3} of bare", rate / bare),
+        None => "? of bare (LOAD_ROUTES has no bare)".to_owned(),
     };
-    let signed_outcome = load.block_on(run(config, credlog_addr, "/api/me", headers))?;
-    signed_outcome.print(&format!("signed {}", config.store));
-    println!(
-        "ratio signed/bare: {:.3} (target >= 0.5)",
-        signed_outcome.rate / bare_outcome.rate
-    );
+    for (route, outcome) in &outcomes {
+        let rate = outcome.rate;
+        match *route {
+            "bare" => println!("  bare warp: {rate:.0}/s"),
+            "oauth1" => println!(
+                "  signed OAuth 1 /api/me: {rate:.0}/s = {} (target >= 0.5)",
+                of_bare(rate)
+            ),
+            "bearer" => println!(
+                "  bearer /api/me: {rate:.0}/s = {} (target >= 0.70)",
+                of_bare(rate)
+            ),
+            "token" if config.store == "sled" => println!(
+                "  client_credentials issuance: {rate:.0}/s durable (target >= 10,000/s); {}",
+                of_bare(rate)
+            ),
+            "token" => println!(
+                "  client_credentials issuance: {rate:.0}/s in memory, not durable (target >= 10,000/s is for sled); {}",
+                of_bare(rate)
+            ),
+            other => println!("  {other}: {rate:.0}/s = {}", of_bare(rate)),
+        }
+    }
 
     let _ = stop_credlog.send(());
     let _ = stop_bare.send(());
@@ -561,7 +806,7 @@ fn bench(config: &Config) -> Result<bool, Failure> {
         let _ = credlog.await;
         let _ = bare.await;
     });
-    Ok(bare_outcome.errors == 0 && signed_outcome.errors == 0)
+    Ok(outcomes.iter().all(|(_, outcome)| outcome.errors == 0))
 }
 
 fn main() -> ExitCode {

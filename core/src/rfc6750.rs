@@ -181,7 +181,18 @@ pub async fn protect(
     now: u64,
 ) -> Result<BearerToken, BearerError> {
     let token = token_of(request)?;
-    let state = match store.credential(&token_id(&token)).await {
+    protect_token(store, &token, required, now).await
+}
+
+/// Checks an access token already read from its request (RFC 6750 2.1:
+/// an adapter that reads the `Authorization` header itself).
+pub async fn protect_token(
+    store: &dyn CredentialStore,
+    token: &str,
+    required: &Scope,
+    now: u64,
+) -> Result<BearerToken, BearerError> {
+    let state = match store.credential(&token_id(token)).await {
         Ok(Some(state)) if state.record.kind == CredentialKind::AccessToken => state,
         Ok(_) => return Err(BearerError::InvalidToken("the access token is unknown")),
         Err(error) => return Err(BearerError::Store(error.to_string())),

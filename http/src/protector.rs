@@ -188,27 +188,52 @@ pub fn require_oauth(
     })
 }
 
+fn me_json(user: Option<String>, client_id: String, scope: String) -> warp::reply::Response {
+    reply(json(
+        200,
+        &serde_json::json!({"user": user, "client_id": client_id, "scope": scope}),
+    ))
+}
+
 /// `GET /api/me`: who the credential speaks for. An OAuth 1 signature or a
 /// bearer token with scope `profile`.
+///
+/// A GET with a `Bearer` header is answered from the header alone, without
+/// collecting the request (the hot path of a resource server); everything
+/// else goes through [`require_oauth`].
 pub fn me(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    warp::path!("api" / "me")
+    let profile = required_scope("profile");
+    let bearer_get = {
+        let app = app.clone();
+        warp::path!("api" / "me")
+            .and(warp::get())
+            .and(warp::header::<String>("authorization"))
+            .and_then(move |value: String| {
+                let (app, profile) = (app.clone(), profile.clone());
+                async move {
+                    let token = match rfc6750::parse_authorization(&value) {
+                        Some(Ok(token)) => token,
+                        Some(Err(error)) => return Ok(reply(bearer_error(&app, &error))),
+                        None => return Err(warp::reject::not_found()),
+                    };
+                    Ok(
+                        match rfc6750::protect_token(app.store(), token, &profile, app.now()).await
+                        {
+                            Ok(t) => me_json(t.user, t.client_id, t.scope.to_string()),
+                            Err(error) => reply(bearer_error(&app, &error)),
+                        },
+                    )
+                }
+            })
+    };
+    let any = warp::path!("api" / "me")
         .and(warp::get())
         .and(require_oauth(app, "profile"))
-        .map(|credential: Credential| {
-            let (user, client_id, scope) = match credential {
-                Credential::Oauth1(c) => (c.user, c.client_id, c.scope),
-                Credential::Bearer(c) => {
-                    (c.token.user, c.token.client_id, c.token.scope.to_string())
-                }
-            };
-            reply(json(
-                200,
-                &serde_json::json!({
-                    "user": user,
-                    "client_id": client_id,
-                    "scope": scope,
-                }),
-            ))
-        })
-        .boxed()
+        .map(|credential: Credential| match credential {
+            Credential::Oauth1(c) => me_json(c.user, c.client_id, c.scope),
+            Credential::Bearer(c) => {
+                me_json(c.token.user, c.token.client_id, c.token.scope.to_string())
+            }
+        });
+    bearer_get.or(any).unify().boxed()
 }

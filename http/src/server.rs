@@ -17,16 +17,17 @@ pub fn routes(
     app: App,
 ) -> impl Filter<Extract = (impl warp::Reply,), Error = Infallible> + Clone + Send + Sync + 'static
 {
-    login::routes(app.clone())
+    // The resource and the token endpoint first: the routes under load.
+    protector::me(app.clone())
+        .or(oauth2::routes(app.clone()))
+        .unify()
+        .or(login::routes(app.clone()))
+        .unify()
         .or(clients::routes(app.clone()))
         .unify()
         .or(oauth1::routes(app.clone()))
         .unify()
-        .or(oauth2::routes(app.clone()))
-        .unify()
         .or(consent::routes(app.clone()))
-        .unify()
-        .or(protector::me(app.clone()))
         .unify()
         .or(admin_routes(app))
         .unify()

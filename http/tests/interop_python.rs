@@ -1,14 +1,20 @@
-//! Third-party Python OAuth 1 clients against a real `credlog` server.
+//! Third-party Python OAuth clients against a real `credlog` server.
 //!
-//! requests-oauthlib and Authlib each run the three-legged flow (every
-//! signature method and placement the contract promises, `oob`, and a few
-//! refusals) against `credlog serve --memory --demo`; the cases live in
-//! `tests/interop/oauth1_clients.py`.
+//! Each test starts `credlog serve --memory --demo` and runs one script of
+//! `tests/interop/` against it, with requests-oauthlib and Authlib:
+//!
+//! - `oauth1_clients.py`: the OAuth 1 three-legged flow (every signature
+//!   method and placement the contract promises, `oob`, and a few refusals);
+//! - `oauth2_clients.py`: every OAuth 2 grant and client authentication
+//!   method, PKCE, refresh rotation, revocation, introspection, metadata,
+//!   bearer use of `/api/me`, and the refusals the libraries surface.
+//!
+//! (`interop_support.py` holds what the two scripts share.)
 //!
 //! Needs `python3` with `venv` (or the interpreter named by
-//! `CREDLOG_INTEROP_PYTHON`) and, the first time, access to PyPI: the test
-//! creates `target/interop-venv` and installs `tests/interop/requirements.txt`
-//! into it, again whenever that file changes. It fails (never skips) when
+//! `CREDLOG_INTEROP_PYTHON`) and, the first time, access to PyPI: the tests
+//! create `target/interop-venv` and install `tests/interop/requirements.txt`
+//! into it, again whenever that file changes. They fail (never skip) when
 //! that is impossible.
 
 use std::collections::HashMap;
@@ -16,13 +22,13 @@ use std::fs;
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc;
+use std::sync::{mpsc, OnceLock};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 /// How long the server may take to print its address and demo clients.
 const STARTUP: Duration = Duration::from_secs(60);
-/// How long the whole script may take (it needs a few seconds).
+/// How long a whole script may take (each needs a few seconds).
 const SCRIPT: Duration = Duration::from_secs(300);
 
 fn interop_dir() -> PathBuf {
@@ -71,8 +77,14 @@ fn run_setup(command: &mut Command, what: &str, hint: &str) {
 
 /// The venv's python, with requirements.txt installed. The venv is made
 /// once; a stamp (a copy of the requirements installed) tells whether pip
-/// has to run again.
+/// has to run again. The tests run in parallel: one of them sets the venv
+/// up while the others wait.
 fn python_env() -> PathBuf {
+    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
+    PYTHON.get_or_init(set_up_python_env).clone()
+}
+
+fn set_up_python_env() -> PathBuf {
     let venv = target_dir().join("interop-venv");
     let requirements_file = interop_dir().join("requirements.txt");
     let requirements = fs::read_to_string(&requirements_file)
@@ -235,6 +247,15 @@ impl Server {
             .unwrap_or_else(|| panic!("no demo client labelled {kind:?}: {:#?}", self.clients))
     }
 
+    /// One field (`client_id`, `client_secret`, ...) of a demo client.
+    fn field(&self, kind: &str, name: &str) -> String {
+        let fields = self.client(kind);
+        fields
+            .get(name)
+            .unwrap_or_else(|| panic!("demo client {kind:?} without {name}: {fields:?}"))
+            .clone()
+    }
+
     /// Stops the server and returns what it wrote on stderr.
     fn stop(mut self) -> String {
         let _ = self.process.child.kill();
@@ -280,29 +301,17 @@ fn run_with_deadline(
     )
 }
 
-#[test]
-fn python_oauth1_clients_run_the_three_legged_flow() {
-    let python = python_env();
-    let server = Server::start();
-    let confidential = server.client("confidential").clone();
-    let rsa = server.client("RSA-SHA1").clone();
-    let field = |fields: &HashMap<String, String>, name: &str| -> String {
-        fields
-            .get(name)
-            .unwrap_or_else(|| panic!("demo client without {name}: {fields:?}"))
-            .clone()
-    };
-
+/// Runs `tests/interop/<script> --base-url <server> <args>` against the
+/// server, then stops the server. Passes the script's output through and
+/// panics, with the script's and the server's stderr, unless the script
+/// exits 0 after `all N cases passed` with N (at least one) `ok` lines.
+fn run_script(python: &Path, server: Server, script: &str, args: &[String]) {
     let started = Instant::now();
     let (status, stdout, stderr) = run_with_deadline(
-        Command::new(&python)
-            .arg(interop_dir().join("oauth1_clients.py"))
+        Command::new(python)
+            .arg(interop_dir().join(script))
             .args(["--base-url", &server.base_url])
-            .args(["--client-id", &field(&confidential, "client_id")])
-            .args(["--client-secret", &field(&confidential, "client_secret")])
-            .args(["--rsa-client-id", &field(&rsa, "client_id")])
-            .args(["--rsa-key-file", &field(&rsa, "private_key")])
-            .args(["--username", "demo", "--password", "demo"]),
+            .args(args),
         SCRIPT,
     );
     let elapsed = started.elapsed();
@@ -310,7 +319,7 @@ fn python_oauth1_clients_run_the_three_legged_flow() {
     print!("{stdout}");
     let failed = |why: String| -> ! {
         panic!(
-            "oauth1_clients.py {why}\n--- its stderr\n{stderr}\n--- server stderr\n{}",
+            "{script} {why}\n--- its stderr\n{stderr}\n--- server stderr\n{}",
             if server_log.is_empty() {
                 "(empty)"
             } else {
@@ -319,11 +328,58 @@ fn python_oauth1_clients_run_the_three_legged_flow() {
         )
     };
     match status {
-        Some(status) if status.success() => {
-            eprint!("{stderr}");
-            println!("oauth1_clients.py: {elapsed:.1?}");
-        }
+        Some(status) if status.success() => {}
         Some(status) => failed(format!("failed ({status}), after the cases above passed")),
         None => failed(format!("did not finish within {SCRIPT:?}")),
     }
+    let passed = stdout
+        .lines()
+        .filter(|line| line.starts_with("ok "))
+        .count();
+    let summary = format!("all {passed} cases passed");
+    if passed == 0 || !stdout.lines().any(|line| line == summary) {
+        failed(format!("exited 0 without `{summary}` (or ran no case)"));
+    }
+    eprint!("{stderr}");
+    println!("{script}: {passed} cases passed in {elapsed:.1?}");
+}
+
+#[test]
+fn python_oauth1_clients_run_the_three_legged_flow() {
+    let python = python_env();
+    let server = Server::start();
+    let args = [
+        "--client-id".into(),
+        server.field("confidential", "client_id"),
+        "--client-secret".into(),
+        server.field("confidential", "client_secret"),
+        "--rsa-client-id".into(),
+        server.field("RSA-SHA1", "client_id"),
+        "--rsa-key-file".into(),
+        server.field("RSA-SHA1", "private_key"),
+        "--username".into(),
+        "demo".into(),
+        "--password".into(),
+        "demo".into(),
+    ];
+    run_script(&python, server, "oauth1_clients.py", &args);
+}
+
+#[test]
+fn python_oauth2_clients_run_every_grant() {
+    let python = python_env();
+    let server = Server::start();
+    let args = [
+        "--client-id".into(),
+        server.field("confidential", "client_id"),
+        "--client-secret".into(),
+        server.field("confidential", "client_secret"),
+        "--public-client-id".into(),
+        server.field("public", "client_id"),
+        "--username".into(),
+        "demo".into(),
+        "--password".into(),
+        "demo".into(),
+    ];
+    run_script(&python, server, "oauth2_clients.py", &args);
 }

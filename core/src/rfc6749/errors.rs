@@ -86,6 +86,10 @@ pub enum Oauth2Error {
     /// The code was issued with a challenge, but no verifier came (RFC 7636 4.5).
     #[error("missing required parameter code_verifier")]
     PkceVerifierMissing,
+    /// A code verifier came for a code issued without a challenge: a PKCE
+    /// downgrade (RFC 9700 2.1.1).
+    #[error("code_verifier was sent, but the authorization request had no code_challenge")]
+    PkceUnexpectedVerifier,
     /// `code_challenge_method` is not one this server accepts (RFC 7636 4.4.1).
     #[error("code_challenge_method {0:?} is not supported")]
     UnsupportedChallengeMethod(String),
@@ -124,8 +128,13 @@ impl Oauth2Error {
             UnsupportedGrantType(_) => "unsupported_grant_type",
             UnsupportedResponseType(_) => "unsupported_response_type",
             InvalidScope(_) => "invalid_scope",
-            InvalidGrant(_) | CodeReplayed | RefreshTokenReused | RedirectUriMismatch
-            | PkceMismatch | TokenOfAnotherClient => "invalid_grant",
+            InvalidGrant(_)
+            | CodeReplayed
+            | RefreshTokenReused
+            | RedirectUriMismatch
+            | PkceMismatch
+            | PkceUnexpectedVerifier
+            | TokenOfAnotherClient => "invalid_grant",
             AccessDenied => "access_denied",
             Store(_) => "server_error",
         }

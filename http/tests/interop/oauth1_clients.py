@@ -26,22 +26,18 @@ Usage (each option may also come from the environment variable named):
                       [--username demo --password demo]        CREDLOG_USERNAME / _PASSWORD
 
 This file is run by ``http/tests/interop_python.rs`` with the packages of
-``requirements.txt`` installed.
+``requirements.txt`` installed; ``interop_support.py`` (beside it) holds
+what it shares with ``oauth2_clients.py``.
 """
 
 import argparse
 import base64
 import hashlib
 import hmac
-import html.parser
-import importlib.metadata
-import os
 import re
 import sys
-import traceback
 import urllib.parse
 
-import requests
 from authlib.integrations.base_client import OAuthError
 from authlib.integrations.requests_client import OAuth1Session as AuthlibOAuth1Session
 from authlib.oauth1 import ClientAuth
@@ -51,6 +47,22 @@ from oauthlib import oauth1 as oauthlib_oauth1
 from requests_oauthlib import OAuth1Session as RequestsOAuth1Session
 from requests_oauthlib.oauth1_session import TokenRequestDenied
 
+# interop_support.py sits beside this script: no __pycache__ in the source tree.
+sys.dont_write_bytecode = True
+from interop_support import (  # noqa: E402
+    Failure,
+    add_option,
+    check,
+    consent_form,
+    expect_status,
+    parse_page,
+    recorded,
+    run,
+    show,
+    sign_in,
+    versions,
+)
+
 CALLBACK = "http://127.0.0.1:8000/callback"
 OOB = "oob"
 FORM = "application/x-www-form-urlencoded"
@@ -59,48 +71,6 @@ HMAC_SHA1 = "HMAC-SHA1"
 HMAC_SHA256 = "HMAC-SHA256"
 RSA_SHA1 = "RSA-SHA1"
 PLAINTEXT = "PLAINTEXT"
-
-
-class Failure(Exception):
-    """A case went wrong; the message says what and shows the exchange."""
-
-
-def check(condition, message):
-    if not condition:
-        raise Failure(message)
-
-
-def show(response):
-    """The request and the response, enough to replay the problem."""
-    request = response.request
-    body = request.body
-    if isinstance(body, bytes):
-        body = body.decode("utf-8", "replace")
-    request_headers = {
-        name: value
-        for name, value in request.headers.items()
-        if name.lower() in ("authorization", "content-type", "cookie")
-    }
-    response_headers = {
-        name: value
-        for name, value in response.headers.items()
-        if name.lower() in ("content-type", "location", "www-authenticate", "set-cookie")
-    }
-    return (
-        f"\n  request:  {request.method} {request.url}"
-        f"\n            headers {request_headers}"
-        f"\n            body {body!r}"
-        f"\n  response: {response.status_code} {response.reason}"
-        f"\n            headers {response_headers}"
-        f"\n            body {response.text[:1000]!r}"
-    )
-
-
-def expect_status(response, status, what):
-    check(
-        response.status_code == status,
-        f"{what}: expected {status}, got {response.status_code}{show(response)}",
-    )
 
 
 def expect_form(response, what):
@@ -161,107 +131,24 @@ def expect_oauth_401(response, what):
 # --- the resource owner: sign in and consent, in a plain browser-like session
 
 
-class PageParser(html.parser.HTMLParser):
-    """The forms of a page (with their inputs) and the text of id="verifier"."""
-
-    def __init__(self):
-        super().__init__(convert_charrefs=True)
-        self.forms = []
-        self._form = None
-        self._verifier_tag = None
-        self._verifier_depth = 0
-        self.verifier = None
-
-    def handle_starttag(self, tag, attrs):
-        attributes = dict(attrs)
-        if tag == "form":
-            self._form = {
-                "method": (attributes.get("method") or "get").lower(),
-                "action": attributes.get("action") or "",
-                "inputs": [],
-            }
-            self.forms.append(self._form)
-        elif tag in ("input", "button") and self._form is not None:
-            self._form["inputs"].append(
-                (
-                    (attributes.get("type") or ("submit" if tag == "button" else "text")).lower(),
-                    attributes.get("name"),
-                    attributes.get("value") or "",
-                )
-            )
-        if self._verifier_tag is not None and tag == self._verifier_tag:
-            self._verifier_depth += 1
-        elif attributes.get("id") == "verifier":
-            self._verifier_tag = tag
-            self._verifier_depth = 1
-            self.verifier = ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._form = None
-        if self._verifier_tag is not None and tag == self._verifier_tag:
-            self._verifier_depth -= 1
-            if self._verifier_depth == 0:
-                self._verifier_tag = None
-
-    def handle_data(self, data):
-        if self._verifier_tag is not None:
-            self.verifier += data
-
-
-def parse_page(response):
-    parser = PageParser()
-    parser.feed(response.text)
-    parser.close()
-    return parser
-
-
 def resource_owner_grants(config, authorize_url, temporary_token, callback):
     """Signs in as the demo user, opens the consent page and grants.
 
     Returns the callback URL the browser is sent to (a callback URI) or the
     verifier shown on the page (oob).
     """
-    browser = requests.Session()
-    recorded(browser)
-    login = browser.post(
-        config.url("/login"),
-        data={"username": config.username, "password": config.password},
-        allow_redirects=False,
-    )
-    expect_status(login, 303, "POST /login")
-    check(
-        "credlog_session" in browser.cookies,
-        f"POST /login set no credlog_session cookie{show(login)}",
-    )
-
+    browser = sign_in(config.base_url, config.username, config.password)
     page = browser.get(authorize_url, allow_redirects=False)
-    expect_status(page, 200, "GET /oauth1/authorize (consent page)")
-    check(
-        page.headers.get("Content-Type", "").startswith("text/html"),
-        f"consent page is not text/html{show(page)}",
-    )
-    forms = [form for form in parse_page(page).forms if form["method"] == "post"]
-    check(
-        len(forms) == 1,
-        f"consent page: expected one <form method=post>, found {len(forms)}{show(page)}",
-    )
-    form = forms[0]
-    hidden = [(name, value) for kind, name, value in form["inputs"] if kind == "hidden" and name]
+    action, hidden = consent_form(page, "/oauth1/authorize", "GET /oauth1/authorize (consent page)")
     check(
         ("oauth_token", temporary_token) in hidden,
         f"consent form has no hidden oauth_token={temporary_token!r}: {hidden}{show(page)}",
-    )
-    action = urllib.parse.urljoin(page.url, form["action"] or page.url)
-    check(
-        urllib.parse.urlsplit(action).path == "/oauth1/authorize",
-        f"consent form posts to {action!r}, not /oauth1/authorize{show(page)}",
     )
 
     granted = browser.post(action, data=hidden + [("confirm", "yes")], allow_redirects=False)
     if callback == OOB:
         expect_status(granted, 200, "POST /oauth1/authorize (oob grant)")
-        verifier = (parse_page(granted).verifier or "").strip()
+        verifier = parse_page(granted).texts.get("verifier", "").strip()
         check(verifier, f"oob grant page has no id=\"verifier\" element with text{show(granted)}")
         return verifier
     expect_status(granted, 302, "POST /oauth1/authorize (grant)")
@@ -279,23 +166,6 @@ def resource_owner_grants(config, authorize_url, temporary_token, callback):
 
 
 # --- the two libraries behind one small interface
-
-
-# Every response of the current case, newest last: shown when a library
-# raises on an answer it did not like.
-EXCHANGES = []
-
-
-def recorded(session):
-    """Keeps every response the session receives, newest last."""
-    responses = []
-
-    def keep(response, *args, **kwargs):
-        responses.append(response)
-        EXCHANGES.append(response)
-
-    session.hooks["response"].append(keep)
-    return responses
 
 
 class RequestsOAuthlib:
@@ -607,42 +477,17 @@ def cases(config):
 
 def arguments():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-
-    def option(name, env, default=None):
-        value = os.environ.get(env, default)
-        parser.add_argument(name, default=value, required=value is None, help=f"(or ${env})")
-
-    option("--base-url", "CREDLOG_BASE_URL")
-    option("--client-id", "CREDLOG_CLIENT_ID", "demo-confidential")
-    option("--client-secret", "CREDLOG_CLIENT_SECRET")
-    option("--rsa-client-id", "CREDLOG_RSA_CLIENT_ID", "demo-rsa")
-    option("--rsa-key-file", "CREDLOG_RSA_KEY_FILE")
-    option("--username", "CREDLOG_USERNAME", "demo")
-    option("--password", "CREDLOG_PASSWORD", "demo")
+    add_option(parser, "--base-url", "CREDLOG_BASE_URL")
+    add_option(parser, "--client-id", "CREDLOG_CLIENT_ID", "demo-confidential")
+    add_option(parser, "--client-secret", "CREDLOG_CLIENT_SECRET")
+    add_option(parser, "--rsa-client-id", "CREDLOG_RSA_CLIENT_ID", "demo-rsa")
+    add_option(parser, "--rsa-key-file", "CREDLOG_RSA_KEY_FILE")
+    add_option(parser, "--username", "CREDLOG_USERNAME", "demo")
+    add_option(parser, "--password", "CREDLOG_PASSWORD", "demo")
     return parser.parse_args()
-
-
-def versions():
-    names = ["requests-oauthlib", "oauthlib", "Authlib", "requests", "cryptography", "PyJWT"]
-    return ", ".join(f"{name} {importlib.metadata.version(name)}" for name in names)
 
 
 if __name__ == "__main__":
     config = Config(arguments())
-    print(f"python {sys.version.split()[0]}; {versions()}; server {config.base_url}", flush=True)
-    passed = 0
-    for label, run in cases(config):
-        EXCHANGES.clear()
-        try:
-            run()
-        except Failure as failure:
-            print(f"FAIL {label}: {failure}", file=sys.stderr, flush=True)
-            sys.exit(1)
-        except Exception:  # a library raised: show where, it names the cause
-            last = show(EXCHANGES[-1]) if EXCHANGES else " (no response yet)"
-            print(f"FAIL {label}: unexpected exception; last exchange:{last}", file=sys.stderr, flush=True)
-            traceback.print_exc()
-            sys.exit(1)
-        print(f"ok {label}", flush=True)
-        passed += 1
-    print(f"all {passed} cases passed", flush=True)
+    packages = versions(["requests-oauthlib", "oauthlib", "Authlib", "requests", "cryptography", "PyJWT"])
+    run(f"python {sys.version.split()[0]}; {packages}; server {config.base_url}", cases(config))

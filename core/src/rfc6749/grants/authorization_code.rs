@@ -153,15 +153,21 @@ impl Grant for AuthorizationCodeGrant {
                 return Err(Oauth2Error::RedirectUriMismatch);
             }
         }
-        if let Some((challenge, method)) = &state.record.code_challenge {
-            let verifier = ctx
-                .params
-                .get("code_verifier")
-                .ok_or(Oauth2Error::PkceVerifierMissing)?;
-            let method = ChallengeMethod::from_name(method).unwrap_or(ChallengeMethod::S256);
-            if !rfc7636::verify(verifier, challenge, method) {
-                return Err(Oauth2Error::PkceMismatch);
+        match (
+            &state.record.code_challenge,
+            ctx.params.get("code_verifier"),
+        ) {
+            (Some((challenge, method)), Some(verifier)) => {
+                let method = ChallengeMethod::from_name(method).unwrap_or(ChallengeMethod::S256);
+                if !rfc7636::verify(verifier, challenge, method) {
+                    return Err(Oauth2Error::PkceMismatch);
+                }
             }
+            (Some(_), None) => return Err(Oauth2Error::PkceVerifierMissing),
+            // RFC 9700 2.1.1: a verifier for a code issued without a
+            // challenge is a downgrade attempt (or a client's bug).
+            (None, Some(_)) => return Err(Oauth2Error::PkceUnexpectedVerifier),
+            (None, None) => {}
         }
         let issue = Issue {
             parent: Some(id.clone()),
