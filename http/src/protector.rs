@@ -91,7 +91,7 @@ pub fn bearer_error(app: &App, error: &BearerError) -> Response {
     if let BearerError::Store(detail) = error {
         tracing::error!(%detail, "the credential store failed");
     }
-    error.to_response(&app.settings().oauth2.realm)
+    error.to_response(&app.oauth2().config().realm)
 }
 
 /// Checks a bearer request for `required` scopes.
@@ -148,7 +148,7 @@ fn missing(app: &App) -> Response {
     let mut response = oauth1_error(app, &Oauth1Error::MissingCredentials);
     response.headers.push((
         "WWW-Authenticate".to_owned(),
-        BearerError::Missing.challenge(&app.settings().oauth2.realm),
+        BearerError::Missing.challenge(&app.oauth2().config().realm),
     ));
     response
 }

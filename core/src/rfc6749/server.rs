@@ -183,6 +183,7 @@ impl Oauth2Server {
             request,
             params: &params,
             client: &client,
+            grant: grant.as_ref(),
             grant_type,
             now,
         };
@@ -200,7 +201,8 @@ impl Oauth2Server {
         let client = &ctx.client.record;
         let lifetime = config.access_token_lifetime(ctx.grant_type);
         // Authlib's rule: a refresh token only for a client that may use one.
-        let wants_refresh = config.issues_refresh_token(ctx.grant_type, issue.refresh_token)
+        let wants_refresh = config
+            .issues_refresh_token(ctx.grant_type, ctx.grant.issues_refresh_token())
             && client.grant_types.iter().any(|g| g == "refresh_token");
         let access = config.access_tokens.generate(
             CredentialKind::AccessToken,

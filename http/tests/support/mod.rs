@@ -21,6 +21,8 @@ use credlog_storage_sled::SledStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod oauth2;
+
 /// The stores every flow runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -60,6 +62,33 @@ impl TestServer {
     ) -> TestServer {
         let app = App::new(Arc::clone(&store), Settings::default());
         let (listener, addr) = credlog_http::bind(addr).await.unwrap();
+        let (shutdown, signal) = oneshot::channel::<()>();
+        let task = tokio::spawn(credlog_http::serve(app, listener, async {
+            let _ = signal.await;
+        }));
+        TestServer {
+            base: format!("http://{addr}"),
+            store,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    /// A server over `backend` running the app `build` makes from the
+    /// store (to inject a clock, or an OAuth 2 server with grants of its own).
+    pub async fn start_with(
+        backend: Backend,
+        dir: &tempfile::TempDir,
+        build: impl FnOnce(Arc<dyn CredentialStore>) -> App,
+    ) -> TestServer {
+        let store: Arc<dyn CredentialStore> = match backend {
+            Backend::Memory => Arc::new(MemoryStore::new()),
+            Backend::Sled => Arc::new(SledStore::open(dir.path().join("data")).unwrap()),
+        };
+        let app = build(Arc::clone(&store));
+        let (listener, addr) = credlog_http::bind("127.0.0.1:0".parse().unwrap())
+            .await
+            .unwrap();
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(credlog_http::serve(app, listener, async {
             let _ = signal.await;

@@ -179,7 +179,6 @@ impl Grant for AuthorizationCodeGrant {
                 now: ctx.now,
             }],
             events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
-            refresh_token: true,
             ..Issue::new(
                 state.record.user.clone(),
                 Scope::stored(&state.record.scope),

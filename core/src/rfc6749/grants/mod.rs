@@ -138,6 +138,8 @@ pub struct TokenContext<'a> {
     pub params: &'a Params,
     /// The authenticated client.
     pub client: &'a ClientState,
+    /// The grant answering.
+    pub grant: &'a dyn Grant,
     /// The `grant_type`.
     pub grant_type: &'a str,
     /// Now, in seconds since the epoch.
@@ -169,8 +171,9 @@ impl TokenContext<'_> {
         self.server.client_scope(self.client)
     }
 
-    /// Issues an access token (and a refresh token when the grant, the
-    /// deployment and the client's registration all allow) in one append
+    /// Issues an access token (and a refresh token when the grant's
+    /// [`Grant::issues_refresh_token`], the deployment's settings and the
+    /// client's registration all allow) in one append
     /// with `issue`'s preconditions and events, and answers the RFC 6749
     /// 5.1 token response.
     pub async fn issue(&self, issue: Issue) -> Result<Response, IssueError> {
@@ -195,12 +198,10 @@ pub struct Issue {
     pub preconditions: Vec<Precondition>,
     /// Events written in the same record, before the issued tokens.
     pub events: Vec<Event>,
-    /// Whether the grant wants a refresh token issued.
-    pub refresh_token: bool,
 }
 
 impl Issue {
-    /// Tokens for `user` with `scope`, from nothing, with no refresh token.
+    /// Tokens for `user` with `scope`, from nothing.
     pub fn new(user: Option<String>, scope: Scope) -> Self {
         Issue {
             user,
@@ -209,7 +210,6 @@ impl Issue {
             parent: None,
             preconditions: Vec::new(),
             events: Vec::new(),
-            refresh_token: false,
         }
     }
 }

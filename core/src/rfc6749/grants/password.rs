@@ -35,11 +35,9 @@ impl Grant for PasswordGrant {
                 "the username or password is wrong",
             ));
         }
-        let issue = Issue {
-            refresh_token: true,
-            ..Issue::new(Some(username.to_owned()), scope)
-        };
-        ctx.issue(issue).await.map_err(refused_as_client)
+        ctx.issue(Issue::new(Some(username.to_owned()), scope))
+            .await
+            .map_err(refused_as_client)
     }
 }
 

@@ -71,7 +71,6 @@ impl Grant for RefreshTokenGrant {
                 now: ctx.now,
             }],
             events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
-            refresh_token: true,
             ..Issue::new(state.record.user.clone(), scope)
         };
         match ctx.issue(issue).await {
