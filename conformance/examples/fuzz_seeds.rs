@@ -1,4 +1,5 @@
-//! Writes the fuzz targets' seed corpora from the RFC vectors:
+//! Writes the fuzz targets' seed corpora from the RFC vectors, and for the
+//! OAuth 2 targets from RFC 6749 and RFC 6750's examples:
 //! `cargo run -p credlog-conformance --example fuzz_seeds -- fuzz/seeds`.
 
 use std::path::Path;
@@ -13,7 +14,14 @@ fn main() -> io::Result<()> {
         .nth(1)
         .unwrap_or_else(|| "fuzz/seeds".to_owned());
     let root = Path::new(&root);
-    for target in ["header_parser", "form_parser", "base_string", "verify"] {
+    for target in [
+        "header_parser",
+        "form_parser",
+        "base_string",
+        "verify",
+        "token_request",
+        "bearer_header",
+    ] {
         fs::create_dir_all(root.join(target))?;
     }
     let write = |target: &str, index: usize, content: &str| {
@@ -49,6 +57,12 @@ fn main() -> io::Result<()> {
         http.push_str(vector.form_body.unwrap_or(""));
         write("verify", i, &http)?;
     }
+    for (i, seed) in token_requests().iter().enumerate() {
+        write("token_request", i, seed)?;
+    }
+    for (i, seed) in BEARER_HEADERS.iter().enumerate() {
+        write("bearer_header", i, seed)?;
+    }
     println!(
         "wrote the seeds of {} vectors under {}",
         vectors::all().len(),
@@ -56,3 +70,59 @@ fn main() -> io::Result<()> {
     );
     Ok(())
 }
+
+/// `Basic` credentials of the client the `token_request` target registers
+/// (`app`, secret `s3cret`: RFC 6749 2.3.1).
+const APP_BASIC: &str = "Basic YXBwOnMzY3JldA==";
+
+/// `token_request` inputs: the `Authorization` line, then the form body
+/// (RFC 6749 4.1.3, 4.3.2, 4.4.2, 6), for the client, code and refresh
+/// token of that target's store, and a few refusals.
+fn token_requests() -> Vec<String> {
+    let form = |pairs: &[(&str, &str)]| form_encode(pairs.iter().copied());
+    let code = form(&[
+        ("grant_type", "authorization_code"),
+        ("code", "code-1"),
+        ("redirect_uri", "https://app.example/cb"),
+        (
+            "code_verifier",
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+        ),
+    ]);
+    let refresh = form(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", "refresh-1"),
+        ("scope", "profile"),
+    ]);
+    let password = form(&[
+        ("grant_type", "password"),
+        ("username", "alice"),
+        ("password", "secret"),
+    ]);
+    let in_body = form(&[
+        ("grant_type", "client_credentials"),
+        ("client_id", "app"),
+        ("client_secret", "s3cret"),
+    ]);
+    vec![
+        format!("{APP_BASIC}\n{code}"),
+        format!("{APP_BASIC}\n{refresh}"),
+        format!("{APP_BASIC}\n{password}"),
+        format!("{APP_BASIC}\ngrant_type=client_credentials&scope=profile+email"),
+        format!("{APP_BASIC}\ngrant_type=client_credentials&grant_type=password"),
+        format!("\n{in_body}"),
+        "Basic !!!\ngrant_type=client_credentials".to_owned(),
+    ]
+}
+
+/// `bearer_header` inputs: RFC 6750 2.1's example and near misses, and a
+/// 2.2 form body.
+const BEARER_HEADERS: &[&str] = &[
+    "Bearer mF_9.B5f-4.1JqM",
+    "bearer abc==",
+    "Bearer a b",
+    "Bearer =abc",
+    "Bearer",
+    "Basic YXBwOnMzY3JldA==",
+    "access_token=mF_9.B5f-4.1JqM",
+];
