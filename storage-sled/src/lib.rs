@@ -170,7 +170,9 @@ impl SledStore {
 /// error. A damaged directory can make sled 0.34 panic on open; that is
 /// caught and reported too.
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
-    let config = sled::Config::new().path(path);
+    let config = sled::Config::new()
+        .path(path)
+        .mode(sled::Mode::HighThroughput);
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
     match opened {
         Ok(Ok(db)) => Ok(db),
