@@ -73,10 +73,7 @@ impl Request {
 pub fn is_absolute_uri(uri: &str) -> bool {
     match uri.split_once("://") {
         Some((scheme, rest)) => {
-            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            is_scheme(scheme)
                 && !rest.is_empty()
                 && !rest.starts_with('/')
                 && !uri.contains('#')
@@ -84,6 +81,15 @@ pub fn is_absolute_uri(uri: &str) -> bool {
         }
         None => false,
     }
+}
+
+/// Whether `scheme` is a URI scheme (RFC 3986 3.1): a letter, then
+/// letters, digits, `+`, `-` or `.`.
+pub fn is_scheme(scheme: &str) -> bool {
+    scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
 }
 
 #[cfg(test)]

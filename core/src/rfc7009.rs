@@ -4,8 +4,7 @@
 
 use crate::rfc6749::{Oauth2Error, Oauth2Server};
 use crate::store::{
-    token_id, AppendError, CredentialKind, CredentialStore, Event, RevocationReason, Revoked,
-    Status,
+    AppendError, CredentialKind, CredentialStore, Event, RevocationReason, Revoked, Status,
 };
 use crate::{Request, Response};
 
@@ -29,22 +28,11 @@ impl Oauth2Server {
         request: &Request,
         now: u64,
     ) -> Result<(), Oauth2Error> {
-        let params = Self::form(request)?;
-        let client = self
-            .authenticate_client(
-                store,
-                request,
-                &params,
-                &self.config().revocation_auth_methods,
-            )
+        let (client, state) = self
+            .token_in_question(store, request, &self.config().revocation_auth_methods)
             .await?;
-        // `token_type_hint` only speeds a search; ids are unique across kinds.
-        let token = params.require("token")?;
-        let id = token_id(token);
-        let state = match store.credential(&id).await {
-            Ok(Some(state)) => state,
-            Ok(None) => return Ok(()),
-            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+        let Some(state) = state else {
+            return Ok(());
         };
         let kind = state.record.kind;
         if !matches!(
@@ -60,7 +48,7 @@ impl Oauth2Server {
             return Ok(());
         }
         let revoke = Event::Revoked(Revoked {
-            id,
+            id: state.record.id,
             kind,
             reason: RevocationReason::Requested,
             whole_family: kind == CredentialKind::RefreshToken,

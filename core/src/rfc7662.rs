@@ -4,7 +4,7 @@
 
 use crate::rfc6749::errors::json_response;
 use crate::rfc6749::{Oauth2Error, Oauth2Server};
-use crate::store::{token_id, CredentialKind, CredentialStore, Status};
+use crate::store::{CredentialKind, CredentialStore, Status};
 use crate::{Request, Response};
 
 impl Oauth2Server {
@@ -27,20 +27,9 @@ impl Oauth2Server {
         request: &Request,
         now: u64,
     ) -> Result<serde_json::Value, Oauth2Error> {
-        let params = Self::form(request)?;
-        let client = self
-            .authenticate_client(
-                store,
-                request,
-                &params,
-                &self.config().introspection_auth_methods,
-            )
+        let (client, state) = self
+            .token_in_question(store, request, &self.config().introspection_auth_methods)
             .await?;
-        let token = params.require("token")?;
-        let state = match store.credential(&token_id(token)).await {
-            Ok(state) => state,
-            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
-        };
         let inactive = serde_json::json!({"active": false});
         let Some(state) = state else {
             return Ok(inactive);

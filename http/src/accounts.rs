@@ -5,7 +5,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use credlog_core::request::is_absolute_uri;
+use credlog_core::request::{is_absolute_uri, is_scheme};
 use credlog_core::rfc5849::signature::rsa_public_key_from_pem;
 use credlog_core::store::{
     AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
@@ -146,12 +146,7 @@ const GRANT_TYPES: [&str; 5] = [
 fn is_extension_grant(grant_type: &str) -> bool {
     match grant_type.split_once(':') {
         Some((scheme, rest)) => {
-            scheme.starts_with(|c: char| c.is_ascii_alphabetic())
-                && scheme
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
-                && !rest.is_empty()
-                && rest.chars().all(|c| c.is_ascii_graphic())
+            is_scheme(scheme) && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_graphic())
         }
         None => false,
     }

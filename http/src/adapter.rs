@@ -131,16 +131,9 @@ fn to_request(
     Ok(request)
 }
 
-/// A JSON answer.
+/// A JSON answer no cache keeps.
 pub fn json(status: u16, value: &serde_json::Value) -> Response {
-    Response {
-        status,
-        headers: vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            ("Cache-Control".to_owned(), "no-store".to_owned()),
-        ],
-        body: value.to_string().into_bytes(),
-    }
+    credlog_core::rfc6749::errors::json_response(status, value)
 }
 
 /// The core's response as a warp reply, with the headers every answer carries.

@@ -120,20 +120,9 @@ async fn decide(app: App, session: Option<Session>, request: Request) -> Respons
     let Some(session) = session else {
         return login_then(&format!("{PATH}?{}", form_encode(params.iter())));
     };
-    if !form
-        .get("csrf_token")
-        .is_some_and(|token| session.csrf_matches(token))
-    {
-        return pages::error_page(
-            403,
-            "Forbidden",
-            "The form did not come from this session. Reload the authorization page and try again.",
-        );
-    }
-    let grant = match form.get("confirm") {
-        Some("yes") => true,
-        Some("no") => false,
-        _ => return pages::error_page(400, "Bad request", "confirm must be \"yes\" or \"no\"."),
+    let grant = match pages::decision(&session, form.get("csrf_token"), form.get("confirm")) {
+        Ok(grant) => grant,
+        Err(response) => return response,
     };
     let authorization = match checked(&app, Ok(params)).await {
         Ok(authorization) => authorization,

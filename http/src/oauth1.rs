@@ -330,20 +330,9 @@ async fn decide(app: App, session: Option<Session>, request: Request) -> Respons
             percent_encode(token)
         ));
     };
-    if !fields
-        .get("csrf_token")
-        .is_some_and(|token| session.csrf_matches(token))
-    {
-        return pages::error_page(
-            403,
-            "Forbidden",
-            "The form did not come from this session. Reload the authorization page and try again.",
-        );
-    }
-    let grant = match fields.get("confirm") {
-        Some("yes") => true,
-        Some("no") => false,
-        _ => return pages::error_page(400, "Bad request", "confirm must be \"yes\" or \"no\"."),
+    let grant = match pages::decision(&session, fields.get("csrf_token"), fields.get("confirm")) {
+        Ok(grant) => grant,
+        Err(response) => return response,
     };
     let (state, client_name) = match pending(app, fields.get("oauth_token")).await {
         Ok(pending) => pending,

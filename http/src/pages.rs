@@ -3,6 +3,7 @@
 
 use std::borrow::Cow;
 
+use crate::sessions::Session;
 use credlog_core::Response;
 
 /// HTML-escapes text for an element's content or a quoted attribute.
@@ -63,6 +64,32 @@ pub fn redirect(status: u16, location: &str) -> Response {
             ("Cache-Control".to_owned(), "no-store".to_owned()),
         ],
         body: Vec::new(),
+    }
+}
+
+/// The resource owner's answer on a consent form (OAuth 1 or 2): `Ok(true)`
+/// to grant, `Ok(false)` to deny; 403 when the form's CSRF token is not
+/// this session's, 400 when `confirm` is neither `yes` nor `no`.
+pub fn decision(
+    session: &Session,
+    csrf_token: Option<&str>,
+    confirm: Option<&str>,
+) -> Result<bool, Response> {
+    if !csrf_token.is_some_and(|token| session.csrf_matches(token)) {
+        return Err(error_page(
+            403,
+            "Forbidden",
+            "The form did not come from this session. Reload the authorization page and try again.",
+        ));
+    }
+    match confirm {
+        Some("yes") => Ok(true),
+        Some("no") => Ok(false),
+        _ => Err(error_page(
+            400,
+            "Bad request",
+            "confirm must be \"yes\" or \"no\".",
+        )),
     }
 }
 

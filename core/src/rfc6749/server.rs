@@ -13,8 +13,8 @@ use super::grants::{
 };
 use super::params::{Params, Scope};
 use crate::store::{
-    token_id, AppendError, ClientState, CredentialKind, CredentialStore, Event, Issued,
-    Precondition, Secret, TokenRecord,
+    token_id, AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event,
+    Issued, Precondition, Secret, TokenRecord,
 };
 use crate::{Request, Response};
 
@@ -136,6 +136,27 @@ impl Oauth2Server {
     ) -> Result<ClientState, Oauth2Error> {
         let presented = client_auth::presented(request, params)?;
         client_auth::authenticate(store, &presented, allowed).await
+    }
+
+    /// A request about a token (RFC 7009 2.1, RFC 7662 2.1): its client,
+    /// authenticated by one of `allowed`, and the token named by `token`
+    /// as the store holds it, if it does. `token_type_hint` is not needed:
+    /// ids are unique across kinds.
+    pub async fn token_in_question(
+        &self,
+        store: &dyn CredentialStore,
+        request: &Request,
+        allowed: &[ClientAuthMethod],
+    ) -> Result<(ClientState, Option<CredentialState>), Oauth2Error> {
+        let params = Self::form(request)?;
+        let client = self
+            .authenticate_client(store, request, &params, allowed)
+            .await?;
+        let token = params.require("token")?;
+        match store.credential(&token_id(token)).await {
+            Ok(state) => Ok((client, state)),
+            Err(error) => Err(Oauth2Error::Store(error.to_string())),
+        }
     }
 
     /// The token endpoint (RFC 6749 3.2): the grant named by `grant_type`

@@ -35,6 +35,14 @@ pub const BACKENDS: [Backend; 2] = [Backend::Memory, Backend::Sled];
 pub const CALLBACK: &str = "http://127.0.0.1:8000/callback";
 pub const PASSWORD: &str = "alice's password";
 
+/// A fresh store of this kind (sled in `dir`).
+fn open(backend: Backend, dir: &tempfile::TempDir) -> Arc<dyn CredentialStore> {
+    match backend {
+        Backend::Memory => Arc::new(MemoryStore::new()),
+        Backend::Sled => Arc::new(SledStore::open(dir.path().join("data")).unwrap()),
+    }
+}
+
 /// A credlog server on a free port, stopped (gracefully) on `stop`.
 pub struct TestServer {
     pub base: String,
@@ -45,11 +53,7 @@ pub struct TestServer {
 
 impl TestServer {
     pub async fn start(backend: Backend, dir: &tempfile::TempDir) -> TestServer {
-        let store: Arc<dyn CredentialStore> = match backend {
-            Backend::Memory => Arc::new(MemoryStore::new()),
-            Backend::Sled => Arc::new(SledStore::open(dir.path().join("data")).unwrap()),
-        };
-        TestServer::on(store).await
+        TestServer::on(open(backend, dir)).await
     }
 
     pub async fn on(store: Arc<dyn CredentialStore>) -> TestServer {
@@ -61,17 +65,7 @@ impl TestServer {
         addr: std::net::SocketAddr,
     ) -> TestServer {
         let app = App::new(Arc::clone(&store), Settings::default());
-        let (listener, addr) = credlog_http::bind(addr).await.unwrap();
-        let (shutdown, signal) = oneshot::channel::<()>();
-        let task = tokio::spawn(credlog_http::serve(app, listener, async {
-            let _ = signal.await;
-        }));
-        TestServer {
-            base: format!("http://{addr}"),
-            store,
-            shutdown: Some(shutdown),
-            task: Some(task),
-        }
+        TestServer::serving(app, store, addr).await
     }
 
     /// A server over `backend` running the app `build` makes from the
@@ -81,14 +75,17 @@ impl TestServer {
         dir: &tempfile::TempDir,
         build: impl FnOnce(Arc<dyn CredentialStore>) -> App,
     ) -> TestServer {
-        let store: Arc<dyn CredentialStore> = match backend {
-            Backend::Memory => Arc::new(MemoryStore::new()),
-            Backend::Sled => Arc::new(SledStore::open(dir.path().join("data")).unwrap()),
-        };
+        let store = open(backend, dir);
         let app = build(Arc::clone(&store));
-        let (listener, addr) = credlog_http::bind("127.0.0.1:0".parse().unwrap())
-            .await
-            .unwrap();
+        TestServer::serving(app, store, "127.0.0.1:0".parse().unwrap()).await
+    }
+
+    async fn serving(
+        app: App,
+        store: Arc<dyn CredentialStore>,
+        addr: std::net::SocketAddr,
+    ) -> TestServer {
+        let (listener, addr) = credlog_http::bind(addr).await.unwrap();
         let (shutdown, signal) = oneshot::channel::<()>();
         let task = tokio::spawn(credlog_http::serve(app, listener, async {
             let _ = signal.await;

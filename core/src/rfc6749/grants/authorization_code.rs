@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use super::{AuthorizeContext, Grant, GrantExtras, Issue, IssueError, TokenContext};
+use super::{second_use, trade, AuthorizeContext, Grant, GrantExtras, Issue, TokenContext, Traded};
 use crate::rfc6749::authorization::AuthorizationRequest;
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::config::random_value;
@@ -14,8 +14,8 @@ use crate::rfc6749::server::Oauth2Server;
 use crate::rfc6749::Oauth2Error;
 use crate::rfc7636::{self, ChallengeMethod};
 use crate::store::{
-    token_id, Authorized, CredentialKind, Event, Exchanged, Failure, Issued, Precondition,
-    RevocationReason, Revoked, Secret, Status, TokenRecord,
+    token_id, Authorized, CredentialKind, Event, Exchanged, Issued, Precondition, RevocationReason,
+    Secret, Status, TokenRecord,
 };
 use crate::Response;
 
@@ -125,7 +125,7 @@ impl Grant for AuthorizationCodeGrant {
         }
         match state.status {
             Status::Authorized => {}
-            Status::Exchanged => return Err(replayed(ctx, &id).await),
+            Status::Exchanged => return Err(second_use(ctx, traded(&id)).await),
             Status::Revoked => {
                 return Err(Oauth2Error::InvalidGrant(
                     "the authorization code was revoked",
@@ -184,42 +184,19 @@ impl Grant for AuthorizationCodeGrant {
                 Scope::stored(&state.record.scope),
             )
         };
-        match ctx.issue(issue).await {
-            Ok(response) => Ok(response),
-            // Another request exchanged it first: this is its second use.
-            Err(IssueError::Refused(refused))
-                if refused.failure
-                    == (Failure::WrongStatus {
-                        actual: Status::Exchanged,
-                    }) =>
-            {
-                Err(replayed(ctx, &id).await)
-            }
-            Err(IssueError::Refused(refused)) if refused.failure == Failure::Expired => Err(
-                Oauth2Error::InvalidGrant("the authorization code has expired"),
-            ),
-            Err(IssueError::Refused(refused)) if refused.failure == Failure::ClientRevoked => {
-                Err(Oauth2Error::UnknownClient)
-            }
-            Err(IssueError::Refused(_)) => Err(Oauth2Error::InvalidGrant(
-                "the authorization code is no longer valid",
-            )),
-            Err(IssueError::Failed(error)) => Err(error),
-        }
+        trade(ctx, issue, traded(&id)).await
     }
 }
 
 /// RFC 6749 4.1.2: a code used twice revokes every token issued from it
 /// (its whole family, so also the tokens later refreshed from those).
-async fn replayed(ctx: &TokenContext<'_>, id: &str) -> Oauth2Error {
-    let revoke = Event::Revoked(Revoked {
-        id: id.to_owned(),
+fn traded(id: &str) -> Traded<'_> {
+    Traded {
+        id,
         kind: CredentialKind::AuthorizationCode,
         reason: RevocationReason::CodeReplay,
-        whole_family: true,
-    });
-    match ctx.store.append(&[], vec![revoke], ctx.now).await {
-        Ok(_) => Oauth2Error::CodeReplayed,
-        Err(error) => Oauth2Error::Store(error.to_string()),
+        second_use: Oauth2Error::CodeReplayed,
+        expired: "the authorization code has expired",
+        no_longer_valid: "the authorization code is no longer valid",
     }
 }

@@ -22,7 +22,8 @@ use super::params::{Params, Scope};
 use super::redirect::ResponseMode;
 use super::server::Oauth2Server;
 use crate::store::{
-    ClientState, CredentialStore, Event, Precondition, PreconditionFailed, StoreError,
+    ClientState, CredentialKind, CredentialStore, Event, Failure, Precondition, PreconditionFailed,
+    RevocationReason, Revoked, Status, StoreError,
 };
 use crate::{Request, Response};
 
@@ -226,6 +227,60 @@ pub enum IssueError {
 impl From<Oauth2Error> for IssueError {
     fn from(error: Oauth2Error) -> Self {
         IssueError::Failed(error)
+    }
+}
+
+/// A credential a grant trades for tokens (a code, a refresh token), and
+/// what its second use means.
+pub(crate) struct Traded<'a> {
+    /// Its id.
+    pub id: &'a str,
+    /// Its kind.
+    pub kind: CredentialKind,
+    /// Why its family ends when it comes back.
+    pub reason: RevocationReason,
+    /// The error a second use gets, once the family is revoked.
+    pub second_use: Oauth2Error,
+    /// The error once it has expired.
+    pub expired: &'static str,
+    /// The error when it changed otherwise before it could be traded.
+    pub no_longer_valid: &'static str,
+}
+
+/// Issues `issue` in exchange for `traded`. Losing the race to another
+/// request that traded it first is its second use.
+pub(crate) async fn trade(
+    ctx: &TokenContext<'_>,
+    issue: Issue,
+    traded: Traded<'_>,
+) -> Result<Response, Oauth2Error> {
+    match ctx.issue(issue).await {
+        Ok(response) => Ok(response),
+        Err(IssueError::Refused(refused)) => Err(match refused.failure {
+            Failure::WrongStatus {
+                actual: Status::Exchanged,
+            } => second_use(ctx, traded).await,
+            Failure::Expired => Oauth2Error::InvalidGrant(traded.expired),
+            Failure::ClientRevoked => Oauth2Error::UnknownClient,
+            _ => Oauth2Error::InvalidGrant(traded.no_longer_valid),
+        }),
+        Err(IssueError::Failed(error)) => Err(error),
+    }
+}
+
+/// A traded credential came back: someone holds a copy, so every token
+/// of its grant ends (RFC 6749 4.1.2 for codes; refresh token rotation,
+/// RFC 9700 4.14.2).
+pub(crate) async fn second_use(ctx: &TokenContext<'_>, traded: Traded<'_>) -> Oauth2Error {
+    let revoke = Event::Revoked(Revoked {
+        id: traded.id.to_owned(),
+        kind: traded.kind,
+        reason: traded.reason,
+        whole_family: true,
+    });
+    match ctx.store.append(&[], vec![revoke], ctx.now).await {
+        Ok(_) => traded.second_use,
+        Err(error) => Oauth2Error::Store(error.to_string()),
     }
 }
 

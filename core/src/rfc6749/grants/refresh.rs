@@ -4,13 +4,12 @@
 
 use async_trait::async_trait;
 
-use super::{Grant, Issue, IssueError, TokenContext};
+use super::{second_use, trade, Grant, Issue, TokenContext, Traded};
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::params::Scope;
 use crate::rfc6749::Oauth2Error;
 use crate::store::{
-    token_id, CredentialKind, Event, Exchanged, Failure, Precondition, RevocationReason, Revoked,
-    Status,
+    token_id, CredentialKind, Event, Exchanged, Precondition, RevocationReason, Status,
 };
 use crate::Response;
 
@@ -49,7 +48,7 @@ impl Grant for RefreshTokenGrant {
         }
         match state.status {
             Status::Issued => {}
-            Status::Exchanged => return Err(reused(ctx, &id).await),
+            Status::Exchanged => return Err(second_use(ctx, traded(&id)).await),
             Status::Revoked => {
                 return Err(Oauth2Error::InvalidGrant("the refresh token was revoked"))
             }
@@ -73,38 +72,18 @@ impl Grant for RefreshTokenGrant {
             events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
             ..Issue::new(state.record.user.clone(), scope)
         };
-        match ctx.issue(issue).await {
-            Ok(response) => Ok(response),
-            Err(IssueError::Refused(refused))
-                if refused.failure
-                    == (Failure::WrongStatus {
-                        actual: Status::Exchanged,
-                    }) =>
-            {
-                Err(reused(ctx, &id).await)
-            }
-            Err(IssueError::Refused(refused)) if refused.failure == Failure::ClientRevoked => {
-                Err(Oauth2Error::UnknownClient)
-            }
-            Err(IssueError::Refused(_)) => Err(Oauth2Error::InvalidGrant(
-                "the refresh token is no longer valid",
-            )),
-            Err(IssueError::Failed(error)) => Err(error),
-        }
+        trade(ctx, issue, traded(&id)).await
     }
 }
 
-/// A retired refresh token came back: someone holds a copy. Every token
-/// of its grant ends.
-async fn reused(ctx: &TokenContext<'_>, id: &str) -> Oauth2Error {
-    let revoke = Event::Revoked(Revoked {
-        id: id.to_owned(),
+/// A retired refresh token came back: every token of its grant ends.
+fn traded(id: &str) -> Traded<'_> {
+    Traded {
+        id,
         kind: CredentialKind::RefreshToken,
         reason: RevocationReason::RefreshReuse,
-        whole_family: true,
-    });
-    match ctx.store.append(&[], vec![revoke], ctx.now).await {
-        Ok(_) => Oauth2Error::RefreshTokenReused,
-        Err(error) => Oauth2Error::Store(error.to_string()),
+        second_use: Oauth2Error::RefreshTokenReused,
+        expired: "the refresh token has expired",
+        no_longer_valid: "the refresh token is no longer valid",
     }
 }
