@@ -29,7 +29,7 @@ use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::{incoming, json, refuse, reply};
+use crate::adapter::{incoming, refuse, reply};
 use crate::app::App;
 use crate::oauth1::{oauth1_error, verify};
 
@@ -188,11 +188,36 @@ pub fn require_oauth(
     })
 }
 
+/// What `/api/me` answers.
+#[derive(serde::Serialize)]
+struct Me {
+    user: Option<String>,
+    client_id: String,
+    scope: String,
+}
+
 fn me_json(user: Option<String>, client_id: String, scope: String) -> warp::reply::Response {
-    reply(json(
-        200,
-        &serde_json::json!({"user": user, "client_id": client_id, "scope": scope}),
-    ))
+    let me = Me {
+        user,
+        client_id,
+        scope,
+    };
+    let mut response =
+        warp::reply::Response::new(serde_json::to_vec(&me).unwrap_or_default().into());
+    let headers = response.headers_mut();
+    headers.insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
+        warp::http::header::CACHE_CONTROL,
+        warp::http::HeaderValue::from_static("no-store"),
+    );
+    headers.insert(
+        "x-content-type-options",
+        warp::http::HeaderValue::from_static("nosniff"),
+    );
+    response
 }
 
 /// `GET /api/me`: who the credential speaks for. An OAuth 1 signature or a

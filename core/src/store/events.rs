@@ -155,10 +155,14 @@ pub struct TokenRecord {
 /// The lookup id of an OAuth 2 token or code: the hex SHA-256 of its value,
 /// so that the store never holds the value itself.
 pub fn token_id(value: &str) -> String {
-    Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let digest = Sha256::digest(value.as_bytes());
+    let mut id = String::with_capacity(2 * digest.len());
+    for byte in digest {
+        id.push(HEX[usize::from(byte >> 4)] as char);
+        id.push(HEX[usize::from(byte & 0x0f)] as char);
+    }
+    id
 }
 
 /// What an `Issued` event creates.
@@ -261,4 +265,19 @@ pub struct Record {
     pub time: u64,
     /// What happened.
     pub events: Vec<Event>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_ids_are_the_hex_sha256_of_the_value() {
+        // FIPS 180-2 B.1.
+        assert_eq!(
+            token_id("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(token_id("abc"), token_id("abd"));
+    }
 }
