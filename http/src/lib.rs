@@ -1,4 +1,5 @@
-//! credlog's warp adapter: the OAuth 1 and OAuth 2 endpoints, the resource-protector
+//! credlog's warp adapter: the OAuth 1 and OAuth 2 endpoints, the OAuth 1
+//! client ([`client`]), the resource-protector
 //! filter, the login, consent and client pages, and the `credlog` binary.
 //!
 //! The engines in `credlog-core` decide; this crate only turns HTTP into
@@ -31,6 +32,7 @@ pub mod adapter;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod client;
 pub mod clients;
 pub mod consent;
 pub mod demo;
