@@ -368,7 +368,7 @@ impl Provider {
     async fn send(&self, request: Request) -> Result<ApiResponse, ClientError> {
         let network = |error: reqwest::Error| ClientError::Network {
             url: request.uri.clone(),
-            why: error.to_string(),
+            why: causes(&error),
         };
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             ClientError::Signing(format!("{:?} is not an HTTP method", request.method))
@@ -659,6 +659,19 @@ impl Provider {
     ) -> Result<ApiResponse, ClientError> {
         self.request("DELETE", path, &[], token).await
     }
+}
+
+/// An error and its causes, outermost first (reqwest's own message rarely
+/// says what failed: refused connection, certificate, timeout).
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }
 
 /// The fields of a form-encoded text; nothing when it is not one.
