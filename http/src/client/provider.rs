@@ -310,6 +310,11 @@ impl Provider {
         &self.name
     }
 
+    /// The client identifier it signs as (`oauth_consumer_key`).
+    pub fn client_id(&self) -> &str {
+        &self.client.key
+    }
+
     /// The signature method's name.
     pub fn signature_method(&self) -> &str {
         self.method.name()
@@ -362,13 +367,15 @@ impl Provider {
             .signer(method, token)
             .sign(request, oauth)
             .map_err(|error| ClientError::Signing(error.to_string()))?;
-        self.send(signed).await
+        self.send(url, signed).await
     }
 
-    async fn send(&self, request: Request) -> Result<ApiResponse, ClientError> {
+    /// Sends a signed request; errors name `url`, the URL as it was before
+    /// signing (a signed query can hold a PLAINTEXT signature: the secrets).
+    async fn send(&self, url: &str, request: Request) -> Result<ApiResponse, ClientError> {
         let network = |error: reqwest::Error| ClientError::Network {
-            url: request.uri.clone(),
-            why: causes(&error),
+            url: url.to_owned(),
+            why: causes(&error.without_url()),
         };
         let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|_| {
             ClientError::Signing(format!("{:?} is not an HTTP method", request.method))
@@ -403,7 +410,7 @@ impl Provider {
                     .map(|(_, v)| v.clone())
             };
             return Err(ClientError::Provider {
-                url: request.uri,
+                url: url.to_owned(),
                 status,
                 error: field("error"),
                 description: field("error_description"),
@@ -568,11 +575,13 @@ impl Provider {
         Ok(Self::credential_form(url, &response)?.0)
     }
 
-    /// The absolute URL of `path`: itself when absolute, else joined to the
-    /// API base URL (one `/` between them).
+    /// The absolute URL of `path`, resolved against the API base URL as
+    /// RFC 3986 5.2 resolves a reference (as Authlib's `urljoin` does): with
+    /// a base of `https://api.example/v1/`, `me` is `https://api.example/v1/me`
+    /// and `/me` is `https://api.example/me`; end the base with `/`.
     pub fn api_url(&self, path: &str) -> Result<String, ClientError> {
-        if reqwest::Url::parse(path).is_ok() {
-            return Ok(path.to_owned());
+        if let Ok(absolute) = reqwest::Url::parse(path) {
+            return Ok(absolute.into());
         }
         let base = self
             .api_base_url
@@ -582,11 +591,13 @@ impl Provider {
                 setting: "api_base_url",
                 variable: variable(&self.name, "API_BASE_URL"),
             })?;
-        Ok(format!(
-            "{}/{}",
-            base.trim_end_matches('/'),
-            path.trim_start_matches('/')
-        ))
+        reqwest::Url::parse(base)
+            .and_then(|base| base.join(path))
+            .map(String::from)
+            .map_err(|error| ClientError::InvalidConfig {
+                provider: self.name.clone(),
+                why: format!("{path:?} cannot be resolved against {base:?}: {error}"),
+            })
     }
 
     /// A signed API call: `form` goes in the query of a GET or DELETE and

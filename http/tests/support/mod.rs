@@ -21,6 +21,7 @@ use credlog_storage_sled::SledStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub mod client;
 pub mod oauth2;
 
 /// The stores every flow runs against.

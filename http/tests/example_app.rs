@@ -1,0 +1,232 @@
+//! The `oauth1_login` example against the real `credlog` binary: a browser
+//! played with reqwest signs in through it and sees its `/api/me`.
+//!
+//! The example is built (or found fresh) by cargo in this test's target
+//! directory and profile; the demo callback's port 8000 may be taken, so
+//! the test registers a client of its own for a free port.
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{mpsc, OnceLock};
+use std::time::Duration;
+
+use support::*;
+
+/// How long a process may take to print its address.
+const STARTUP: Duration = Duration::from_secs(60);
+
+/// A child process killed when dropped, so a failing test leaves none behind.
+struct Running {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Running {
+    fn spawn(command: &mut Command) -> Running {
+        let mut child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        let (send, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in stdout.lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Running { child, lines }
+    }
+
+    /// The base URL of its first line, `listening on http://ADDR`.
+    fn base(&self) -> String {
+        let first = self
+            .lines
+            .recv_timeout(STARTUP)
+            .expect("no `listening on` line in time");
+        first
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_owned()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The example's binary, built by cargo beside the `credlog` binary (a
+/// no-op when `cargo test` built it already), once for all the tests.
+fn example_binary() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(build_example).clone()
+}
+
+fn build_example() -> PathBuf {
+    let profile_dir = Path::new(env!("CARGO_BIN_EXE_credlog")).parent().unwrap();
+    let profile = match profile_dir.file_name().and_then(|name| name.to_str()) {
+        Some("debug") => "dev",
+        Some(name) => name,
+        None => panic!("no profile directory in {}", profile_dir.display()),
+    };
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "-p", "credlog-http", "--example", "oauth1_login"])
+        .arg("--profile")
+        .arg(profile)
+        .arg("--target-dir")
+        .arg(profile_dir.parent().unwrap())
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "cannot build the example: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    profile_dir
+        .join("examples")
+        .join(format!("oauth1_login{}", std::env::consts::EXE_SUFFIX))
+}
+
+/// A port free now (the example binds it a moment later).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The `credlog_client_session=...` cookie a reply set.
+fn app_cookie(answer: &Answer) -> String {
+    let cookie = answer.header("set-cookie").expect("a session cookie");
+    assert!(
+        cookie.starts_with("credlog_client_session=") && cookie.contains("HttpOnly"),
+        "{cookie}"
+    );
+    cookie.split(';').next().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_signs_in_through_the_example_and_sees_api_me() {
+    let example = tokio::task::spawn_blocking(example_binary).await.unwrap();
+
+    let server = Running::spawn(Command::new(env!("CARGO_BIN_EXE_credlog")).args([
+        "serve",
+        "--memory",
+        "--demo",
+        "--addr",
+        "127.0.0.1:0",
+    ]));
+    let credlog = TestServer::remote(&server.base());
+    let credlog_cookie = login(&credlog, "demo", "demo").await;
+
+    // A client whose callback is the app's, on a free port.
+    let app_addr = format!("127.0.0.1:{}", free_port());
+    let callback = format!("http://{app_addr}/callback");
+    let registered = Answer::from(
+        http()
+            .post(credlog.url("/clients"))
+            .header("Cookie", &credlog_cookie)
+            .header("Content-Type", "application/json")
+            .body(
+                serde_json::json!({"client_name": "Example app", "redirect_uris": [callback]})
+                    .to_string(),
+            )
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    let client_id = registered.json()["client_id"].as_str().unwrap().to_owned();
+    let client_secret = registered.json()["client_secret"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let app_process = Running::spawn(
+        Command::new(&example)
+            .env_clear()
+            .env("APP_ADDR", &app_addr)
+            .env("CREDLOG_URL", &credlog.base)
+            .env("CREDLOG_CLIENT_ID", &client_id)
+            .env("CREDLOG_CLIENT_SECRET", &client_secret),
+    );
+    let app = TestServer::remote(&app_process.base());
+    assert_eq!(app.base, format!("http://{app_addr}"));
+
+    // Signed out: a sign-in link, and a browser session.
+    let home = get_page(&app, "/", None).await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    assert!(home.body.contains("Sign in with credlog"), "{}", home.body);
+    let cookie = app_cookie(&home);
+
+    // Out to credlog, which asks the signed-in owner.
+    let out = get_page(&app, "/login", Some(&cookie)).await;
+    assert_eq!(out.status, 302, "{}", out.body);
+    let authorize = out.header("location").unwrap();
+    let temporary = authorize
+        .strip_prefix(&format!("{}/oauth1/authorize?oauth_token=", credlog.base))
+        .unwrap_or_else(|| panic!("{authorize}"));
+    let allowed = consent(&credlog, &credlog_cookie, temporary, "yes").await;
+    assert_eq!(allowed.status, 302, "{}", allowed.body);
+    let back = allowed.header("location").unwrap().to_owned();
+    let path = back
+        .strip_prefix(&app.base)
+        .filter(|path| path.starts_with("/callback?"))
+        .unwrap_or_else(|| panic!("{back}"));
+
+    // A callback from another browser is refused and does not spoil this one's.
+    let elsewhere = get_page(&app, path, None).await;
+    assert_eq!(elsewhere.status, 400, "{}", elsewhere.body);
+    assert_eq!(
+        element_text(&elsewhere.body, "error").as_deref(),
+        Some(
+            "no login is waiting for this session (it expired, was finished, or started elsewhere)"
+        )
+    );
+
+    // Back in the app: the token credential, then /api/me on the home page.
+    let landed = get_page(&app, path, Some(&cookie)).await;
+    assert_eq!(landed.status, 302, "{}", landed.body);
+    assert_eq!(landed.header("location"), Some("/"));
+    let home = get_page(&app, "/", Some(&cookie)).await;
+    assert_eq!(home.status, 200, "{}", home.body);
+    let me: serde_json::Value =
+        serde_json::from_str(&element_text(&home.body, "me").expect("the /api/me block")).unwrap();
+    assert_eq!(me["user"], "demo");
+    assert_eq!(me["client_id"], client_id.as_str());
+
+    // The callback works once.
+    assert_eq!(get_page(&app, path, Some(&cookie)).await.status, 400);
+
+    // Signing out forgets the token.
+    let out = post_form(&app, "/logout", Some(&cookie), &[]).await;
+    assert_eq!(out.status, 302, "{}", out.body);
+    let home = get_page(&app, "/", Some(&cookie)).await;
+    assert!(home.body.contains("Sign in with credlog"), "{}", home.body);
+}
+
+#[test]
+fn a_missing_secret_is_one_line_and_exit_2() {
+    let output = Command::new(example_binary())
+        .env_clear()
+        .env("APP_ADDR", "127.0.0.1:0")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("CREDLOG_CLIENT_SECRET"), "{stderr}");
+}
