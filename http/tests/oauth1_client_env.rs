@@ -119,6 +119,42 @@ async fn explicit_settings_win_over_the_environment() {
     server.stop().await;
 }
 
+/// A variable the code already sets is never read, so a malformed one
+/// cannot fail the registration.
+#[tokio::test]
+async fn a_malformed_variable_the_code_covers_is_not_read() {
+    let variables = vec![
+        ("CREDLOG_CLIENT_ID".to_owned(), "id".to_owned()),
+        ("CREDLOG_CLIENT_SECRET".to_owned(), "secret".to_owned()),
+        (
+            "CREDLOG_REQUEST_TOKEN_URL".to_owned(),
+            "http://provider.test/r".to_owned(),
+        ),
+        (
+            "CREDLOG_ACCESS_TOKEN_URL".to_owned(),
+            "http://provider.test/a".to_owned(),
+        ),
+        (
+            "CREDLOG_AUTHORIZE_URL".to_owned(),
+            "http://provider.test/z".to_owned(),
+        ),
+        (
+            "CREDLOG_REQUEST_TOKEN_PARAMS".to_owned(),
+            "scope=%zz".to_owned(),
+        ),
+    ];
+    let registry = Registry::new().with_env(as_env(&variables));
+    assert!(matches!(
+        registry.register("credlog", ProviderConfig::default()),
+        Err(ClientError::InvalidConfig { .. })
+    ));
+    let covered = ProviderConfig {
+        request_token_params: vec![("scope".into(), "photos".into())],
+        ..ProviderConfig::default()
+    };
+    assert!(registry.register("credlog", covered).is_ok());
+}
+
 #[tokio::test]
 async fn malformed_environment_settings_are_invalid_config() {
     let base = [

@@ -205,6 +205,35 @@ impl ProviderConfig {
         })
     }
 
+    /// The environment keys (`CLIENT_ID` ...) this config sets itself.
+    pub fn explicit_keys(&self) -> Vec<&'static str> {
+        let options = &self.client_options;
+        let all_options = options.signature_method.is_some()
+            && options.placement.is_some()
+            && options.rsa_private_key.is_some()
+            && options.realm.is_some()
+            && options.timeout.is_some()
+            && options.user_agent.is_some();
+        [
+            ("CLIENT_ID", self.client_id.is_some()),
+            ("CLIENT_SECRET", self.client_secret.is_some()),
+            ("REQUEST_TOKEN_URL", self.request_token_url.is_some()),
+            (
+                "REQUEST_TOKEN_PARAMS",
+                !self.request_token_params.is_empty(),
+            ),
+            ("ACCESS_TOKEN_URL", self.access_token_url.is_some()),
+            ("ACCESS_TOKEN_PARAMS", !self.access_token_params.is_empty()),
+            ("AUTHORIZE_URL", self.authorize_url.is_some()),
+            ("AUTHORIZE_PARAMS", !self.authorize_params.is_empty()),
+            ("API_BASE_URL", self.api_base_url.is_some()),
+            ("CLIENT_KWARGS", all_options),
+        ]
+        .into_iter()
+        .filter_map(|(key, set)| set.then_some(key))
+        .collect()
+    }
+
     /// This config, each unset setting taken from `fallback` (explicit
     /// settings win over the environment).
     pub fn or(self, fallback: ProviderConfig) -> ProviderConfig {

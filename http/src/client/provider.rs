@@ -126,8 +126,22 @@ impl Registry {
         name: &str,
         config: ProviderConfig,
     ) -> Result<Arc<Provider>, ClientError> {
+        // A variable the explicit config already covers is not read at all,
+        // so a stale or malformed one cannot fail the registration.
         let env = Arc::clone(&self.env);
-        let config = config.or(ProviderConfig::from_env(name, &move |key| env(key))?);
+        let covered: Vec<String> = config
+            .explicit_keys()
+            .into_iter()
+            .map(|key| variable(name, key))
+            .collect();
+        let unread = move |key: &str| {
+            if covered.iter().any(|c| c == key) {
+                None
+            } else {
+                env(key)
+            }
+        };
+        let config = config.or(ProviderConfig::from_env(name, &unread)?);
         let provider = Arc::new(Provider::new(
             name,
             config,
