@@ -7,7 +7,6 @@ mod support;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use credlog_conformance::TEST_RSA_PRIVATE_KEY_PEM;
 use credlog_core::rfc5849::{SignedRequest, Source, TokenCredentials, Transmission};
 use credlog_http::client::{
     ClientError, ClientOptions, FetchToken, Method, ProviderConfig, Registry,
@@ -95,21 +94,13 @@ async fn every_verb_is_signed_and_sent_to_the_resolved_path() {
             let provider = registry
                 .register(
                     "recorded",
-                    ProviderConfig {
-                        client_id: Some("printer".into()),
-                        client_secret: (!rsa).then(|| "printer secret".into()),
-                        request_token_url: Some(recorder.url("/initiate")),
-                        access_token_url: Some(recorder.url("/token")),
-                        authorize_url: Some(recorder.url("/authorize")),
-                        api_base_url: Some(recorder.url("/api/")),
-                        client_options: ClientOptions {
-                            signature_method: Some(method),
-                            placement: Some(placement),
-                            rsa_private_key: rsa.then(|| TEST_RSA_PRIVATE_KEY_PEM.to_owned()),
-                            ..ClientOptions::default()
-                        },
-                        ..ProviderConfig::default()
-                    },
+                    config_at(
+                        &recorder.url(""),
+                        "printer",
+                        "printer secret",
+                        method,
+                        placement,
+                    ),
                 )
                 .unwrap();
             let got = provider.get("photos", Some(&token)).await.unwrap();

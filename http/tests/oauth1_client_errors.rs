@@ -27,12 +27,7 @@ async fn a_denial_is_a_clear_error() {
         alice,
         ..
     } = started().await;
-    let config = config(&server, &client, Method::HmacSha1, Transmission::Header);
-    let provider = registry().register("credlog", config).unwrap();
-    let redirect = provider
-        .authorize_redirect(&alice.session, CALLBACK)
-        .await
-        .unwrap();
+    let (provider, redirect) = login_started(&server, &client, &alice).await;
     let query = alice.answer(&server, &redirect, "no").await;
     let temporary = redirect.split("oauth_token=").nth(1).unwrap();
     assert_eq!(field(&query, "denied").as_deref(), Some(temporary));
@@ -137,12 +132,7 @@ async fn a_callback_works_once() {
         alice,
         ..
     } = started().await;
-    let config = config(&server, &client, Method::HmacSha1, Transmission::Header);
-    let provider = registry().register("credlog", config).unwrap();
-    let redirect = provider
-        .authorize_redirect(&alice.session, CALLBACK)
-        .await
-        .unwrap();
+    let (provider, redirect) = login_started(&server, &client, &alice).await;
     let query = alice.answer(&server, &redirect, "yes").await;
     // The query as a framework hands it over, with its `?`.
     let token = provider
@@ -236,12 +226,7 @@ async fn a_temporary_credential_expired_at_the_provider_is_its_error() {
     .await;
     let client = seed(server.store.as_ref(), "alice", "Photo printer").await;
     let alice = Browser::sign_in(&server, "alice").await;
-    let config = config(&server, &client, Method::HmacSha1, Transmission::Header);
-    let provider = registry().register("credlog", config).unwrap();
-    let redirect = provider
-        .authorize_redirect(&alice.session, CALLBACK)
-        .await
-        .unwrap();
+    let (provider, redirect) = login_started(&server, &client, &alice).await;
     let query = alice.answer(&server, &redirect, "yes").await;
     skew.store(601, Ordering::SeqCst);
     match provider

@@ -62,14 +62,33 @@ pub fn config(
     method: Method,
     placement: Transmission,
 ) -> ProviderConfig {
+    config_at(
+        &server.url(""),
+        &client.id,
+        &client.secret,
+        method,
+        placement,
+    )
+}
+
+/// A provider at `base` (credlog's paths: `/oauth1/initiate` ..., API
+/// under `/api/`) for this client, signing with `method` in `placement`
+/// (RSA-SHA1 with the test key and no secret).
+pub fn config_at(
+    base: &str,
+    id: &str,
+    secret: &str,
+    method: Method,
+    placement: Transmission,
+) -> ProviderConfig {
     let rsa = method == Method::RsaSha1;
     ProviderConfig {
-        client_id: Some(client.id.clone()),
-        client_secret: (!rsa).then(|| client.secret.clone()),
-        request_token_url: Some(server.url("/oauth1/initiate")),
-        access_token_url: Some(server.url("/oauth1/token")),
-        authorize_url: Some(server.url("/oauth1/authorize")),
-        api_base_url: Some(server.url("/api/")),
+        client_id: Some(id.to_owned()),
+        client_secret: (!rsa).then(|| secret.to_owned()),
+        request_token_url: Some(format!("{base}/oauth1/initiate")),
+        access_token_url: Some(format!("{base}/oauth1/token")),
+        authorize_url: Some(format!("{base}/oauth1/authorize")),
+        api_base_url: Some(format!("{base}/api/")),
         client_options: ClientOptions {
             signature_method: Some(method),
             placement: Some(placement),
@@ -78,6 +97,22 @@ pub fn config(
         },
         ..ProviderConfig::default()
     }
+}
+
+/// A provider for `server` signing HMAC-SHA1 in the header, and the URL
+/// `browser` was sent to authorize a fresh temporary credential.
+pub async fn login_started(
+    server: &TestServer,
+    client: &TestClient,
+    browser: &Browser,
+) -> (Arc<Provider>, String) {
+    let config = config(server, client, Method::HmacSha1, Transmission::Header);
+    let provider = registry().register("credlog", config).unwrap();
+    let redirect = provider
+        .authorize_redirect(&browser.session, CALLBACK)
+        .await
+        .unwrap();
+    (provider, redirect)
 }
 
 /// One user's browser: signed in to the provider (its cookie) and holding
