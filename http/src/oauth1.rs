@@ -6,6 +6,7 @@
 
 use credlog_core::rfc5849::encoding::percent_encode;
 use credlog_core::rfc5849::{Endpoint, Oauth1Error, VerifiedRequest};
+use credlog_core::rfc6749::redirect::{self, ResponseMode};
 use credlog_core::store::{
     AppendError, Authorized, CredentialKind, CredentialState, Event, Exchanged, Failure, Issued,
     Precondition, RevocationReason, Revoked, Secret, Status, TokenRecord,
@@ -303,16 +304,10 @@ async fn consent_page(app: App, session: Option<Session>, request: Request) -> R
     pages::page(200, "Authorize access", &body)
 }
 
-/// Where the owner's decision goes: the callback with these parameters added.
+/// Where the owner's decision goes: the callback with these parameters
+/// added to its query (RFC 5849 2.2).
 fn callback_with(callback: &str, pairs: &[(&str, &str)]) -> String {
-    let mut uri = callback.to_owned();
-    for (name, value) in pairs {
-        uri.push(if uri.contains('?') { '&' } else { '?' });
-        uri.push_str(&percent_encode(name));
-        uri.push('=');
-        uri.push_str(&percent_encode(value));
-    }
-    uri
+    redirect::with_parameters(callback, ResponseMode::Query, pairs)
 }
 
 /// RFC 5849 2.2: the owner's decision. Granting records the verifier

@@ -6,12 +6,15 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use credlog_core::rfc5849::encoding::{form_decode, form_encode};
+use credlog_core::rfc5849::encoding::form_encode;
 use credlog_core::rfc5849::signature::{
     rsa_private_key_from_pem, HmacSha1, HmacSha256, Plaintext, RsaSha1, SignatureMethod,
 };
 use credlog_core::rfc5849::{ClientCredentials, Signer, TokenCredentials, Transmission};
+use credlog_core::rfc6749::redirect::{self, ResponseMode};
 use credlog_core::Request;
+
+use crate::adapter::Fields;
 use subtle::ConstantTimeEq;
 
 use super::cache::{MemoryCache, TemporaryCache};
@@ -369,10 +372,8 @@ impl Provider {
         let pairs = form.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         let mut request = Request::new(method, url);
         if method == "GET" || method == "DELETE" {
-            if !form.is_empty() {
-                let separator = if url.contains('?') { '&' } else { '?' };
-                request.uri = format!("{url}{separator}{}", form_encode(pairs));
-            }
+            let pairs: Vec<(&str, &str)> = pairs.collect();
+            request.uri = redirect::with_parameters(url, ResponseMode::Query, &pairs);
         } else if !form.is_empty() || self.placement_for(method) == Transmission::Body {
             let pairs: Vec<(&str, &str)> = pairs.collect();
             request = request.with_form(&pairs);
@@ -417,17 +418,11 @@ impl Provider {
         if !(200..300).contains(&status) {
             let text = String::from_utf8_lossy(&body).into_owned();
             let fields = form_fields(&text);
-            let field = |name: &str| {
-                fields
-                    .iter()
-                    .find(|(n, _)| n == name)
-                    .map(|(_, v)| v.clone())
-            };
             return Err(ClientError::Provider {
                 url: url.to_owned(),
                 status,
-                error: field("error"),
-                description: field("error_description"),
+                error: fields.get("error").map(str::to_owned),
+                description: fields.get("error_description").map(str::to_owned),
                 body: text,
             });
         }
@@ -443,7 +438,7 @@ impl Provider {
     fn credential_form(
         url: &str,
         response: &ApiResponse,
-    ) -> Result<(TokenCredentials, Vec<(String, String)>), ClientError> {
+    ) -> Result<(TokenCredentials, Fields), ClientError> {
         let not_form = || ClientError::NotForm {
             url: url.to_owned(),
             content_type: response.content_type.clone(),
@@ -457,13 +452,7 @@ impl Provider {
             return Err(not_form());
         }
         let fields = form_fields(&response.text());
-        let get = |name: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-        };
-        match (get("oauth_token"), get("oauth_token_secret")) {
+        match (fields.get("oauth_token"), fields.get("oauth_token_secret")) {
             (Some(token), Some(secret)) => Ok((TokenCredentials::new(token, secret), fields)),
             _ => Err(not_form()),
         }
@@ -489,10 +478,7 @@ impl Provider {
             )
             .await?;
         let (temporary, fields) = Self::credential_form(url, &response)?;
-        if !fields
-            .iter()
-            .any(|(n, v)| n == "oauth_callback_confirmed" && v == "true")
-        {
+        if fields.get("oauth_callback_confirmed") != Some("true") {
             return Err(ClientError::CallbackNotConfirmed { url: url.clone() });
         }
         Ok(temporary)
@@ -520,15 +506,10 @@ impl Provider {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         pairs.push(("oauth_token", &temporary.token));
-        let separator = if self.authorize_url.contains('?') {
-            '&'
-        } else {
-            '?'
-        };
-        Ok(format!(
-            "{}{separator}{}",
-            self.authorize_url,
-            form_encode(pairs)
+        Ok(redirect::with_parameters(
+            &self.authorize_url,
+            ResponseMode::Query,
+            &pairs,
         ))
     }
 
@@ -543,17 +524,8 @@ impl Provider {
         callback_query: &str,
     ) -> Result<TokenCredentials, ClientError> {
         let query = callback_query.strip_prefix('?').unwrap_or(callback_query);
-        let fields: Vec<(String, String)> = form_decode(query)
-            .map_err(|_| ClientError::MalformedCallback)?
-            .into_iter()
-            .map(|(n, v)| (n.into_owned(), v.into_owned()))
-            .collect();
-        let get = |name: &str| {
-            fields
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let fields = Fields::parse(query.as_bytes()).ok_or(ClientError::MalformedCallback)?;
+        let get = |name: &str| fields.get(name);
         let key = self.cache_key(session);
         let kept = self.cache.get(&key).await;
         self.cache.delete(&key).await;
@@ -562,9 +534,7 @@ impl Provider {
         }
         let kept = kept.ok_or(ClientError::NoTemporaryCredential)?;
         let kept = form_fields(&kept);
-        let kept_field = |name: &str| kept.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-        let (Some(token), Some(secret)) =
-            (kept_field("oauth_token"), kept_field("oauth_token_secret"))
+        let (Some(token), Some(secret)) = (kept.get("oauth_token"), kept.get("oauth_token_secret"))
         else {
             return Err(ClientError::NoTemporaryCredential);
         };
@@ -699,14 +669,8 @@ fn causes(error: &dyn std::error::Error) -> String {
     text
 }
 
-/// The fields of a form-encoded text; nothing when it is not one.
-fn form_fields(text: &str) -> Vec<(String, String)> {
-    form_decode(text.trim())
-        .map(|pairs| {
-            pairs
-                .into_iter()
-                .map(|(n, v)| (n.into_owned(), v.into_owned()))
-                .collect()
-        })
-        .unwrap_or_default()
+/// The fields of a form-encoded answer (surrounding whitespace ignored);
+/// none when it is not one.
+fn form_fields(text: &str) -> Fields {
+    Fields::parse(text.trim().as_bytes()).unwrap_or_default()
 }
