@@ -79,13 +79,21 @@ pub async fn verify(
     request: &Request,
     endpoint: Endpoint,
 ) -> Result<Accepted, Response> {
+    accept(app, request, endpoint)
+        .await
+        .map_err(|error| oauth1_error(app, &error))
+}
+
+/// [`verify`], refusing with the engine's error rather than its response,
+/// for a caller that answers some refusals its own way.
+pub async fn accept(
+    app: &App,
+    request: &Request,
+    endpoint: Endpoint,
+) -> Result<Accepted, Oauth1Error> {
     let now = app.now();
     let source = app.source(now);
-    let verified = app
-        .oauth1()
-        .verify(request, endpoint, now, &source)
-        .await
-        .map_err(|error| oauth1_error(app, &error))?;
+    let verified = app.oauth1().verify(request, endpoint, now, &source).await?;
     Ok(Accepted {
         request: verified,
         token: source.into_token(),

@@ -22,7 +22,7 @@
 //! A refusal rejects with the OAuth 1 error response; install
 //! [`crate::adapter::recover`] (as [`crate::routes`] does) to send it.
 
-use credlog_core::rfc5849::{Endpoint, Oauth1Error, RequestParameters};
+use credlog_core::rfc5849::{Endpoint, Oauth1Error};
 use credlog_core::rfc6749::Scope;
 use credlog_core::rfc6750::{self, BearerError, BearerToken};
 use credlog_core::{Request, Response};
@@ -31,7 +31,7 @@ use warp::Filter;
 
 use crate::adapter::{incoming, refuse, reply};
 use crate::app::App;
-use crate::oauth1::{oauth1_error, verify};
+use crate::oauth1::{accept, oauth1_error};
 
 /// The token credential a protected request was signed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,10 +51,21 @@ pub struct Oauth1Credential {
 /// Checks a request at the resource endpoint; the nonce is used and the
 /// `Verified` event appended on success.
 pub async fn protect(app: &App, request: Request) -> Result<Oauth1Credential, Response> {
-    let accepted = verify(app, &request, Endpoint::Resource).await?;
+    protect_with(app, request, |error| oauth1_error(app, error)).await
+}
+
+/// [`protect`], answering a refusal with `refusal`.
+async fn protect_with(
+    app: &App,
+    request: Request,
+    refusal: impl Fn(&Oauth1Error) -> Response,
+) -> Result<Oauth1Credential, Response> {
+    let accepted = accept(app, &request, Endpoint::Resource)
+        .await
+        .map_err(|error| refusal(&error))?;
     // The validator read the token to check the signature; it is still live.
     let Some(state) = accepted.token else {
-        return Err(oauth1_error(app, &Oauth1Error::UnknownToken));
+        return Err(refusal(&Oauth1Error::UnknownToken));
     };
     Ok(Oauth1Credential {
         client_id: accepted.request.client_key,
@@ -165,11 +176,13 @@ pub async fn protect_either(
             .await
             .map(Credential::Bearer);
     }
-    let signed = RequestParameters::collect(&request).map_or(true, |p| p.has_protocol_parameters());
-    if !signed {
-        return Err(missing(app));
-    }
-    protect(app, request).await.map(Credential::Oauth1)
+    // A request with no OAuth 1 parameters either is told of both schemes.
+    protect_with(app, request, |error| match error {
+        Oauth1Error::MissingCredentials => missing(app),
+        other => oauth1_error(app, other),
+    })
+    .await
+    .map(Credential::Oauth1)
 }
 
 /// The filter for either credential; bearer tokens must hold `scopes`.
