@@ -57,24 +57,30 @@ async fn metadata(app: App, request: Request) -> Response {
     json(200, &app.oauth2().metadata(&issuer(&app, &request)))
 }
 
-fn post_at(path: &'static str) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone {
-    let segments: Vec<&'static str> = path.trim_start_matches('/').split('/').collect();
-    warp::path(segments[0])
-        .and(warp::path(segments[1]))
+/// Exactly `path`, one of rfc8414's two-segment endpoint paths.
+fn at(path: &'static str) -> impl Filter<Extract = (), Error = warp::Rejection> + Clone {
+    let (first, second) = path
+        .trim_start_matches('/')
+        .split_once('/')
+        .unwrap_or((path, ""));
+    warp::path(first)
+        .and(warp::path(second))
         .and(warp::path::end())
-        .and(warp::post())
 }
 
 /// `POST /oauth2/token`, `/oauth2/revoke`, `/oauth2/introspect` and
 /// `GET /.well-known/oauth-authorization-server`.
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    let token = post_at(TOKEN_PATH).and(answer(app.clone(), token));
-    let revoke = post_at(REVOCATION_PATH).and(answer(app.clone(), revoke));
-    let introspect = post_at(INTROSPECTION_PATH).and(answer(app.clone(), introspect));
-    let segments: Vec<&'static str> = METADATA_PATH.trim_start_matches('/').split('/').collect();
-    let metadata = warp::path(segments[0])
-        .and(warp::path(segments[1]))
-        .and(warp::path::end())
+    let token = at(TOKEN_PATH)
+        .and(warp::post())
+        .and(answer(app.clone(), token));
+    let revoke = at(REVOCATION_PATH)
+        .and(warp::post())
+        .and(answer(app.clone(), revoke));
+    let introspect = at(INTROSPECTION_PATH)
+        .and(warp::post())
+        .and(answer(app.clone(), introspect));
+    let metadata = at(METADATA_PATH)
         .and(warp::get())
         .and(answer(app, metadata));
     token
