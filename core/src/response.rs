@@ -32,3 +32,11 @@ impl Response {
             .map(|(_, v)| v.as_str())
     }
 }
+
+/// A realm or description made safe for a quoted-string (RFC 7230 3.2.6):
+/// no `"`, `\` or control character, which no header value may hold.
+pub(crate) fn quoted(text: &str) -> String {
+    text.chars()
+        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
+        .collect()
+}

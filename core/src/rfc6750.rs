@@ -3,7 +3,7 @@
 //! the store and the scope a resource needs, and the `WWW-Authenticate`
 //! answers of 3.1.
 
-use crate::rfc6749::errors::quoted;
+use crate::response::quoted;
 use crate::rfc6749::{Params, Scope};
 use crate::store::{token_id, CredentialKind, CredentialStore, Status};
 use crate::{Request, Response};

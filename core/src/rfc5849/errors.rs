@@ -3,7 +3,7 @@
 
 use super::base_string::UriError;
 use super::parameters::ParameterError;
-use crate::response::Response;
+use crate::response::{quoted, Response};
 
 /// Why an OAuth 1 request was refused. Each variant names the parameter
 /// and the rule; [`Oauth1Error::status`] is its HTTP status.
@@ -149,10 +149,9 @@ impl Oauth1Error {
             ],
         );
         if self.status() == 401 {
-            let realm = realm.replace(['\\', '"'], "");
             response.headers.push((
                 "WWW-Authenticate".to_owned(),
-                format!("OAuth realm=\"{realm}\""),
+                format!("OAuth realm=\"{}\"", quoted(realm)),
             ));
         }
         response

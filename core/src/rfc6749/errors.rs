@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::response::Response;
+use crate::response::{quoted, Response};
 
 /// Why an OAuth 2 request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -176,13 +176,6 @@ impl Oauth2Error {
         }
         response
     }
-}
-
-/// A realm or description made safe for a quoted-string: no `"` or `\`.
-pub(crate) fn quoted(text: &str) -> String {
-    text.chars()
-        .filter(|c| *c != '"' && *c != '\\' && !c.is_control())
-        .collect()
 }
 
 /// A JSON response that no cache may keep (RFC 6749 5.1: `Cache-Control:
