@@ -93,16 +93,7 @@ impl Grant for AuthorizationCodeGrant {
                 verifier: None,
             }),
         ];
-        let live = Precondition::ClientLive {
-            client_id: request.client.record.client_id.clone(),
-        };
-        ctx.store
-            .append(&[live], events, ctx.now)
-            .await
-            .map_err(|error| match error {
-                crate::store::AppendError::Refused(_) => Oauth2Error::UnknownClient,
-                crate::store::AppendError::Store(error) => Oauth2Error::Store(error.to_string()),
-            })?;
+        ctx.append(events).await?;
         Ok(vec![("code".to_owned(), code)])
     }
 

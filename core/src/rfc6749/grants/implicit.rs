@@ -6,9 +6,7 @@ use async_trait::async_trait;
 use super::{AuthorizeContext, Grant};
 use crate::rfc6749::redirect::ResponseMode;
 use crate::rfc6749::Oauth2Error;
-use crate::store::{
-    token_id, AppendError, CredentialKind, Event, Issued, Precondition, Secret, TokenRecord,
-};
+use crate::store::{token_id, CredentialKind, Event, Issued, Secret, TokenRecord};
 
 /// `response_type=token`; registered as grant type `implicit`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -57,16 +55,8 @@ impl Grant for ImplicitGrant {
             redirect_uri: None,
             code_challenge: None,
         };
-        let live = Precondition::ClientLive {
-            client_id: client_id.clone(),
-        };
-        ctx.store
-            .append(&[live], vec![Event::Issued(Issued::Token(record))], ctx.now)
-            .await
-            .map_err(|error| match error {
-                AppendError::Refused(_) => Oauth2Error::UnknownClient,
-                AppendError::Store(error) => Oauth2Error::Store(error.to_string()),
-            })?;
+        ctx.append(vec![Event::Issued(Issued::Token(record))])
+            .await?;
         Ok(vec![
             ("access_token".to_owned(), value),
             ("token_type".to_owned(), "Bearer".to_owned()),

@@ -22,8 +22,8 @@ use super::params::{Params, Scope};
 use super::redirect::ResponseMode;
 use super::server::Oauth2Server;
 use crate::store::{
-    ClientState, CredentialKind, CredentialStore, Event, Failure, Precondition, PreconditionFailed,
-    RevocationReason, Revoked, Status, StoreError,
+    AppendError, ClientState, CredentialKind, CredentialStore, Event, Failure, Precondition,
+    PreconditionFailed, RevocationReason, Revoked, Status, StoreError,
 };
 use crate::{Request, Response};
 
@@ -296,4 +296,19 @@ pub struct AuthorizeContext<'a> {
     pub user: &'a str,
     /// Now, in seconds since the epoch.
     pub now: u64,
+}
+
+impl AuthorizeContext<'_> {
+    /// Appends what the owner's grant issues, while the request's client
+    /// is still live.
+    pub async fn append(&self, events: Vec<Event>) -> Result<(), Oauth2Error> {
+        let live = Precondition::ClientLive {
+            client_id: self.request.client.record.client_id.clone(),
+        };
+        match self.store.append(&[live], events, self.now).await {
+            Ok(_) => Ok(()),
+            Err(AppendError::Refused(_)) => Err(Oauth2Error::UnknownClient),
+            Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error.to_string())),
+        }
+    }
 }
