@@ -14,7 +14,8 @@ use std::task::{Context, Poll, Waker};
 
 use async_trait::async_trait;
 use credlog_conformance::vectors::Vector;
-use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
+use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, TokenKind};
+use credlog_core::store::StoreError;
 
 /// One client and, optionally, one token; every nonce is new.
 #[derive(Debug, Clone)]
@@ -47,7 +48,7 @@ impl AcceptingSource {
 
 #[async_trait]
 impl CredentialSource for AcceptingSource {
-    async fn client(&self, client_key: &str) -> Result<Option<Client>, SourceError> {
+    async fn client(&self, client_key: &str) -> Result<Option<Client>, StoreError> {
         Ok((client_key == self.client_key).then(|| self.client.clone()))
     }
 
@@ -56,7 +57,7 @@ impl CredentialSource for AcceptingSource {
         client_key: &str,
         token: &str,
         kind: TokenKind,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<Option<String>, StoreError> {
         Ok(match &self.token {
             Some((t, k, secret)) if client_key == self.client_key && t == token && *k == kind => {
                 Some(secret.clone())
@@ -65,7 +66,7 @@ impl CredentialSource for AcceptingSource {
         })
     }
 
-    async fn use_nonce(&self, _nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
+    async fn use_nonce(&self, _nonce: &NonceUse<'_>) -> Result<bool, StoreError> {
         Ok(true)
     }
 }

@@ -4,7 +4,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
+use credlog_core::rfc5849::{Client, CredentialSource, NonceUse, TokenKind};
+use credlog_core::store::StoreError;
 
 /// A recorded nonce use: client, token, timestamp, nonce.
 type NonceRecord = (String, Option<String>, u64, String);
@@ -76,7 +77,7 @@ impl FixedCredentials {
 
 #[async_trait]
 impl CredentialSource for FixedCredentials {
-    async fn client(&self, client_key: &str) -> Result<Option<Client>, SourceError> {
+    async fn client(&self, client_key: &str) -> Result<Option<Client>, StoreError> {
         Ok(self.clients.get(client_key).cloned())
     }
 
@@ -85,14 +86,14 @@ impl CredentialSource for FixedCredentials {
         client_key: &str,
         token: &str,
         kind: TokenKind,
-    ) -> Result<Option<String>, SourceError> {
+    ) -> Result<Option<String>, StoreError> {
         Ok(self
             .tokens
             .get(&(client_key.to_owned(), token.to_owned(), kind))
             .cloned())
     }
 
-    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
+    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, StoreError> {
         let record: NonceRecord = (
             nonce.client_key.to_owned(),
             nonce.token.map(str::to_owned),

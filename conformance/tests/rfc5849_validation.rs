@@ -7,9 +7,10 @@ use credlog_core::rfc5849::parameters::{HeaderError, ParameterError, Source};
 use credlog_core::rfc5849::signature::{rsa_private_key_from_pem, rsa_public_key_from_pem};
 use credlog_core::rfc5849::{
     Client, ClientCredentials, CredentialSource, Endpoint, NonceUse, Oauth1Config, Oauth1Error,
-    Oauth1Server, Plaintext, RsaSha1, SignatureMethods, Signer, SourceError, TokenCredentials,
-    TokenKind, Transmission, VerifiedRequest,
+    Oauth1Server, Plaintext, RsaSha1, SignatureMethods, Signer, TokenCredentials, TokenKind,
+    Transmission, VerifiedRequest,
 };
+use credlog_core::store::StoreError;
 use credlog_core::Request;
 use futures::executor::block_on;
 
@@ -423,19 +424,19 @@ struct FailingStore;
 
 #[async_trait]
 impl CredentialSource for FailingStore {
-    async fn client(&self, _: &str) -> Result<Option<Client>, SourceError> {
-        Err(SourceError("disk on fire".into()))
+    async fn client(&self, _: &str) -> Result<Option<Client>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
     }
     async fn token_secret(
         &self,
         _: &str,
         _: &str,
         _: TokenKind,
-    ) -> Result<Option<String>, SourceError> {
-        Err(SourceError("disk on fire".into()))
+    ) -> Result<Option<String>, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
     }
-    async fn use_nonce(&self, _: &NonceUse<'_>) -> Result<bool, SourceError> {
-        Err(SourceError("disk on fire".into()))
+    async fn use_nonce(&self, _: &NonceUse<'_>) -> Result<bool, StoreError> {
+        Err(StoreError::Backend("disk on fire".into()))
     }
 }
 
@@ -444,7 +445,10 @@ fn a_store_failure_is_a_500_not_the_clients_fault() {
     let request = signed_resource("client-a", "secret-a", "token-a", "token-secret-a");
     let error = block_on(all_methods().verify(&request, Endpoint::Resource, NOW, &FailingStore))
         .unwrap_err();
-    assert_eq!(error, Oauth1Error::Store("disk on fire".into()));
+    assert_eq!(
+        error,
+        Oauth1Error::Store(StoreError::Backend("disk on fire".into()))
+    );
     assert_eq!(error.status(), 500);
 }
 

@@ -30,6 +30,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod consent;
+pub mod form;
 pub mod request;
 pub mod response;
 pub mod rfc5849;

@@ -24,6 +24,19 @@ impl Response {
         }
     }
 
+    /// A redirect to `location`, never cached (a 302 back to a client, a
+    /// 303 after a form).
+    pub fn redirect(status: u16, location: &str) -> Self {
+        Response {
+            status,
+            headers: vec![
+                ("Location".to_owned(), location.to_owned()),
+                ("Cache-Control".to_owned(), "no-store".to_owned()),
+            ],
+            body: Vec::new(),
+        }
+    }
+
     /// The first value of a header field (names compare case-insensitively).
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers

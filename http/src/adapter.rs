@@ -180,47 +180,11 @@ pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Infa
     Ok(reply(response))
 }
 
-/// Fields of a submitted form (an HTML form's body, or a query string):
-/// the first value of each name. `None` when the text is not form-encoded.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Fields(Vec<(String, String)>);
-
-impl Fields {
-    /// Decodes `application/x-www-form-urlencoded` text.
-    pub fn parse(text: &[u8]) -> Option<Fields> {
-        let text = std::str::from_utf8(text).ok()?;
-        let pairs = credlog_core::rfc5849::encoding::form_decode(text).ok()?;
-        Some(Fields(
-            pairs
-                .into_iter()
-                .map(|(name, value)| (name.into_owned(), value.into_owned()))
-                .collect(),
-        ))
-    }
-
-    /// The query of a request URI (empty when it has none).
-    pub fn query(request: &Request) -> Option<Fields> {
-        match credlog_core::rfc5849::parameters::query_of(&request.uri) {
-            Some(query) => Fields::parse(query.as_bytes()),
-            None => Some(Fields::default()),
-        }
-    }
-
-    /// The first value of `name`.
-    pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-}
+pub use credlog_core::form::Fields;
 
 /// The path and query of a request URI (what `next=` carries back after login).
 pub fn path_and_query(request: &Request) -> &str {
-    let after_scheme = request.uri.split_once("://").map_or("", |(_, rest)| rest);
-    after_scheme
-        .find('/')
-        .map_or("/", |start| &after_scheme[start..])
+    credlog_core::consent::path_and_query(&request.uri)
 }
 
 /// A route's answer: reads the request (body limited by the app's

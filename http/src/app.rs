@@ -1,12 +1,13 @@
-//! What every route shares: the store, the OAuth 1 validator, the login
-//! sessions, the clock and the settings a deployment chooses.
+//! What every route shares: the store, the OAuth 1 provider, the OAuth 2
+//! server, the login sessions, the clock and the settings a deployment
+//! chooses.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use credlog_core::rfc5849::{Oauth1Config, Oauth1Server, SignatureMethods};
+use credlog_core::rfc5849::{Oauth1Config, Oauth1Provider, SignatureMethods};
 use credlog_core::rfc6749::{Oauth2Config, Oauth2Server};
-use credlog_core::store::{CredentialStore, RsaKeyCache, StoreError, StoreSource};
+use credlog_core::store::{CredentialStore, StoreError};
 use credlog_core::Response;
 
 use crate::pages;
@@ -24,14 +25,7 @@ pub fn system_clock() -> Clock {
     })
 }
 
-/// A server-generated secret or identifier: 32 letters and digits (190
-/// random bits, from the thread's CSPRNG, seeded by the OS). Letters and
-/// digits only: nothing to percent-encode, and never a leading `-` that a
-/// command line would take for an option.
-pub fn random_token() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
-}
+pub use credlog_core::rfc5849::provider::random_token;
 
 /// What a deployment sets.
 #[derive(Debug, Clone)]
@@ -92,12 +86,11 @@ pub struct App {
 
 struct Inner {
     store: Arc<dyn CredentialStore>,
-    oauth1: Oauth1Server,
+    oauth1: Oauth1Provider,
     oauth2: Oauth2Server,
     sessions: Sessions,
     clock: Clock,
     settings: Settings,
-    rsa_keys: RsaKeyCache,
 }
 
 impl std::fmt::Debug for App {
@@ -131,12 +124,11 @@ impl App {
         App {
             inner: Arc::new(Inner {
                 store,
-                oauth1: Oauth1Server::new(settings.oauth1.clone()),
+                oauth1: Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime),
                 oauth2,
                 sessions: Sessions::new(settings.session_lifetime),
                 clock,
                 settings,
-                rsa_keys: RsaKeyCache::default(),
             }),
         }
     }
@@ -146,8 +138,8 @@ impl App {
         self.inner.store.as_ref()
     }
 
-    /// The OAuth 1 validator.
-    pub fn oauth1(&self) -> &Oauth1Server {
+    /// The OAuth 1 provider.
+    pub fn oauth1(&self) -> &Oauth1Provider {
         &self.inner.oauth1
     }
 
@@ -169,11 +161,6 @@ impl App {
     /// Now, by the app's clock.
     pub fn now(&self) -> u64 {
         (self.inner.clock)()
-    }
-
-    /// The validator's view of the store at `now`.
-    pub fn source(&self, now: u64) -> StoreSource<'_, dyn CredentialStore> {
-        StoreSource::new(self.store(), now).with_key_cache(&self.inner.rsa_keys)
     }
 
     /// The answer to a failure of the store: logged here, a bare 500 to

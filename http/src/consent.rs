@@ -1,142 +1,161 @@
-//! The OAuth 2 authorization endpoint (RFC 6749 3.1): `GET
-//! /oauth2/authorize` checks the request and shows the signed-in resource
-//! owner a consent page; `POST /oauth2/authorize` takes the decision. The
-//! form carries the request's own parameters, which are checked again on
-//! submit, so no state waits on the server between the two.
+//! credlog's own accounts as the embedding seam ([`Consent`]): the session
+//! cookie says who is signed in, the login page signs them in, the consent
+//! page asks, and the session's CSRF token proves the form. Also the OAuth
+//! 2 authorization endpoint's routes (`GET` and `POST /oauth2/authorize`);
+//! the engines in `credlog-core` decide, these only translate.
 
-use credlog_core::rfc5849::encoding::form_encode;
-use credlog_core::rfc6749::{AuthorizationError, AuthorizationRequest, Oauth2Error, Params};
+use async_trait::async_trait;
+use credlog_core::consent::{Consent, Page, Prompt, ReturnsTo};
+use credlog_core::form::Fields;
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::answer_with_session;
+use crate::adapter::answer;
 use crate::app::App;
-use crate::login::{login_redirect, login_then};
+use crate::login::login_then;
 use crate::pages::{self, escape, hidden};
-use crate::sessions::Session;
+use crate::sessions::{self, Session};
 
-const PATH: &str = "/oauth2/authorize";
+/// The host side of the authorization endpoints, with credlog's accounts.
+#[derive(Debug, Clone, Copy)]
+pub struct Accounts<'a> {
+    app: &'a App,
+}
+
+impl<'a> Accounts<'a> {
+    /// The app's sessions and pages.
+    pub fn new(app: &'a App) -> Self {
+        Accounts { app }
+    }
+}
+
+/// The value of the session cookie among a request's `Cookie` headers.
+fn session_cookie(request: &Request) -> Option<&str> {
+    request
+        .header_values("cookie")
+        .flat_map(|cookies| cookies.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == sessions::COOKIE)
+        .map(|(_, value)| value)
+}
+
+#[async_trait]
+impl Consent for Accounts<'_> {
+    type Owner = Session;
+
+    async fn owner(&self, request: &Request) -> Option<Session> {
+        let id = session_cookie(request)?;
+        self.app.sessions().get(id, self.app.now())
+    }
+
+    fn user<'s>(&self, owner: &'s Session) -> &'s str {
+        &owner.user
+    }
+
+    fn sign_in(&self, return_to: &str) -> Response {
+        login_then(return_to)
+    }
+
+    fn ask(&self, owner: &Session, prompt: &Prompt<'_>) -> Response {
+        let returns_to = match prompt.returns_to {
+            ReturnsTo::OutOfBand => {
+                "You will be shown a verification code to give to the application.".to_owned()
+            }
+            ReturnsTo::Uri(uri) => format!("You will then return to <code>{}</code>.", escape(uri)),
+        };
+        let fields: String = prompt
+            .fields
+            .iter()
+            .map(|(name, value)| hidden(name, value) + "\n")
+            .collect();
+        let body = format!(
+            "<p>Signed in as <strong>{user}</strong>.</p>\n\
+             <p>The application <strong id=\"client\">{client}</strong> asks to act on your behalf \
+             with scope <code id=\"scope\">{scope}</code>.</p>\n<p>{returns_to}</p>\n\
+             <form method=\"post\" action=\"{action}\">\n{fields}{csrf}\n\
+             <button type=\"submit\" name=\"confirm\" value=\"yes\">Allow</button>\n\
+             <button type=\"submit\" name=\"confirm\" value=\"no\">Deny</button>\n</form>",
+            user = escape(&owner.user),
+            client = escape(prompt.client_name),
+            scope = escape(prompt.scope),
+            action = escape(prompt.action),
+            csrf = hidden("csrf_token", &owner.csrf_token),
+        );
+        pages::page(200, "Authorize access", &body)
+    }
+
+    fn answer(&self, owner: &Session, form: &Fields) -> Result<bool, Response> {
+        pages::decision(owner, form.get("csrf_token"), form.get("confirm"))
+    }
+
+    fn own_fields(&self) -> &[&str] {
+        &["csrf_token", "confirm"]
+    }
+
+    fn show(&self, page: &Page<'_>) -> Response {
+        match page {
+            Page::Verifier {
+                client_name,
+                verifier,
+            } => pages::page(
+                200,
+                "Access granted",
+                &format!(
+                    "<p>You allowed <strong>{}</strong>. Give it this verification code:</p>\n\
+                     <p><code id=\"verifier\">{}</code></p>",
+                    escape(client_name),
+                    escape(verifier)
+                ),
+            ),
+            Page::Denied { client_name } => pages::page(
+                200,
+                "Access denied",
+                &format!(
+                    "<p id=\"denied\">You denied <strong>{}</strong>. It gets no access.</p>",
+                    escape(client_name)
+                ),
+            ),
+            Page::Refused {
+                status,
+                title,
+                message,
+            } => pages::error_page(*status, title, message),
+        }
+    }
+}
 
 /// `GET` and `POST /oauth2/authorize`.
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let page = warp::path!("oauth2" / "authorize")
         .and(warp::get())
-        .and(answer_with_session(app.clone(), consent_page));
+        .and(answer(app.clone(), |app: App, request| async move {
+            app.oauth2()
+                .authorize_page(app.store(), &Accounts::new(&app), &request)
+                .await
+        }));
     let decide = warp::path!("oauth2" / "authorize")
         .and(warp::post())
-        .and(answer_with_session(app, decide));
+        .and(answer(app, |app: App, request| async move {
+            let now = app.now();
+            app.oauth2()
+                .authorize_decision(app.store(), &Accounts::new(&app), &request, now)
+                .await
+        }));
     page.or(decide).unify().boxed()
 }
 
-/// An error before the redirect URI is trusted is shown, never redirected
-/// (RFC 6749 4.1.2.1); after, it goes back to the client.
-fn refusal(error: AuthorizationError) -> Response {
-    match error {
-        AuthorizationError::Untrusted(Oauth2Error::Store(detail)) => {
-            tracing::error!(%detail, "the credential store failed");
-            pages::error_page(
-                500,
-                "Server error",
-                "The server could not complete the request. Try again later.",
-            )
-        }
-        AuthorizationError::Untrusted(error) => pages::error_page(
-            400,
-            "Invalid authorization request",
-            &format!(
-                "This request cannot be completed: {} ({}). Return to the application and \
-                 try again, or tell its developers.",
-                error.description(),
-                error.code()
-            ),
-        ),
-        AuthorizationError::Redirect { location, error } => {
-            if let Oauth2Error::Store(detail) = &error {
-                tracing::error!(%detail, "the credential store failed");
-            }
-            pages::redirect(302, &location)
-        }
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-async fn checked(
-    app: &App,
-    params: Result<Params, Oauth2Error>,
-) -> Result<AuthorizationRequest, Response> {
-    let params = params.map_err(|error| refusal(AuthorizationError::Untrusted(error)))?;
-    app.oauth2()
-        .authorization_request(app.store(), params)
-        .await
-        .map_err(refusal)
-}
-
-fn query_params(request: &Request) -> Result<Params, Oauth2Error> {
-    let query = credlog_core::rfc5849::parameters::query_of(&request.uri).unwrap_or("");
-    Params::parse(query.as_bytes())
-}
-
-/// RFC 6749 4.1.1, 4.2.1: the request, checked, put to the resource owner.
-async fn consent_page(app: App, session: Option<Session>, request: Request) -> Response {
-    let Some(session) = session else {
-        return login_redirect(&request);
-    };
-    let authorization = match checked(&app, query_params(&request)).await {
-        Ok(authorization) => authorization,
-        Err(response) => return response,
-    };
-    let fields: String = authorization
-        .params
-        .iter()
-        .map(|(name, value)| hidden(name, value) + "\n")
-        .collect();
-    let body = format!(
-        "<p>Signed in as <strong>{user}</strong>.</p>\n\
-         <p>The application <strong id=\"client\">{client}</strong> asks to act on your behalf \
-         with scope <code id=\"scope\">{scope}</code>.</p>\n\
-         <p>You will then return to <code>{redirect}</code>.</p>\n\
-         <form method=\"post\" action=\"{PATH}\">\n{fields}{csrf}\n\
-         <button type=\"submit\" name=\"confirm\" value=\"yes\">Allow</button>\n\
-         <button type=\"submit\" name=\"confirm\" value=\"no\">Deny</button>\n</form>",
-        user = escape(&session.user),
-        client = escape(&authorization.client.record.name),
-        scope = escape(&authorization.scope.to_string()),
-        redirect = escape(&authorization.redirect_uri),
-        csrf = hidden("csrf_token", &session.csrf_token),
-    );
-    pages::page(200, "Authorize access", &body)
-}
-
-/// RFC 6749 4.1.2, 4.2.2: the owner's decision, on the request checked again.
-async fn decide(app: App, session: Option<Session>, request: Request) -> Response {
-    let form = match Params::parse(&request.body) {
-        Ok(form) => form,
-        Err(_) => return pages::error_page(400, "Bad request", "The form could not be read."),
-    };
-    let params = Params::from_pairs(
-        form.iter()
-            .filter(|(name, _)| !matches!(*name, "csrf_token" | "confirm")),
-    );
-    let Some(session) = session else {
-        return login_then(&format!("{PATH}?{}", form_encode(params.iter())));
-    };
-    let grant = match pages::decision(&session, form.get("csrf_token"), form.get("confirm")) {
-        Ok(grant) => grant,
-        Err(response) => return response,
-    };
-    let authorization = match checked(&app, Ok(params)).await {
-        Ok(authorization) => authorization,
-        Err(response) => return response,
-    };
-    if !grant {
-        return pages::redirect(302, &app.oauth2().deny_authorization(&authorization));
-    }
-    match app
-        .oauth2()
-        .grant_authorization(app.store(), &authorization, &session.user, app.now())
-        .await
-    {
-        Ok(location) => pages::redirect(302, &location),
-        Err(error) => refusal(error),
+    #[test]
+    fn the_session_cookie_is_found_among_others() {
+        let request = Request::new("GET", "http://h/")
+            .with_header("cookie", "a=1; credlog_session=abc ;b=2")
+            .with_header("cookie", "credlog_session=later");
+        assert_eq!(session_cookie(&request), Some("abc"));
+        let none = Request::new("GET", "http://h/").with_header("cookie", "credlog_sessionx=1");
+        assert_eq!(session_cookie(&none), None);
     }
 }

@@ -57,14 +57,7 @@ pub fn error_page(status: u16, title: &str, message: &str) -> Response {
 
 /// A redirect (`303 See Other` after a form, `302 Found` to a callback).
 pub fn redirect(status: u16, location: &str) -> Response {
-    Response {
-        status,
-        headers: vec![
-            ("Location".to_owned(), location.to_owned()),
-            ("Cache-Control".to_owned(), "no-store".to_owned()),
-        ],
-        body: Vec::new(),
-    }
+    Response::redirect(status, location)
 }
 
 /// The resource owner's answer on a consent form (OAuth 1 or 2): `Ok(true)`

@@ -22,7 +22,7 @@
 //! A refusal rejects with the OAuth 1 error response; install
 //! [`crate::adapter::recover`] (as [`crate::routes`] does) to send it.
 
-use credlog_core::rfc5849::{Endpoint, Oauth1Error};
+use credlog_core::rfc5849::Oauth1Error;
 use credlog_core::rfc6749::Scope;
 use credlog_core::rfc6750::{self, BearerError, BearerToken};
 use credlog_core::{Request, Response};
@@ -31,7 +31,7 @@ use warp::Filter;
 
 use crate::adapter::{incoming, refuse, reply};
 use crate::app::App;
-use crate::oauth1::{accept, oauth1_error};
+use crate::oauth1::oauth1_error;
 
 /// The token credential a protected request was signed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,18 +60,16 @@ async fn protect_with(
     request: Request,
     refusal: impl Fn(&Oauth1Error) -> Response,
 ) -> Result<Oauth1Credential, Response> {
-    let accepted = accept(app, &request, Endpoint::Resource)
+    let used = app
+        .oauth1()
+        .resource(app.store(), &request, app.now())
         .await
         .map_err(|error| refusal(&error))?;
-    // The validator read the token to check the signature; it is still live.
-    let Some(state) = accepted.token else {
-        return Err(refusal(&Oauth1Error::UnknownToken));
-    };
     Ok(Oauth1Credential {
-        client_id: accepted.request.client_key,
-        user: state.record.user,
-        scope: state.record.scope,
-        token: state.record.id,
+        client_id: used.client_id,
+        user: used.user,
+        scope: used.scope,
+        token: used.token,
         request,
     })
 }
@@ -117,9 +115,13 @@ pub async fn protect_bearer(
     }
 }
 
+/// A route's own scope list (space-separated; `""` requires none). A
+/// malformed one is the route's bug, and requiring nothing would open it,
+/// so it requires the impossible.
 fn required_scope(scopes: &str) -> Scope {
-    // A route's own scope list: a malformed one is the route's bug, and
-    // requiring nothing would open it, so it requires the impossible.
+    if scopes.is_empty() {
+        return Scope::default();
+    }
     Scope::parse(scopes).unwrap_or_else(|_| Scope::stored("\u{0}"))
 }
 
@@ -130,11 +132,7 @@ pub fn require_bearer(
     app: App,
     scopes: &str,
 ) -> impl Filter<Extract = (BearerCredential,), Error = warp::Rejection> + Clone {
-    let required = if scopes.is_empty() {
-        Scope::default()
-    } else {
-        required_scope(scopes)
-    };
+    let required = required_scope(scopes);
     incoming(app.settings().body_limit).and_then(move |request: Request| {
         let (app, required) = (app.clone(), required.clone());
         async move {
@@ -274,4 +272,72 @@ pub fn me(app: App) -> BoxedFilter<(warp::reply::Response,)> {
             }
         });
     bearer_get.or(any).unify().boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use credlog_core::store::{token_id, CredentialKind, Event, Issued, Secret, TokenRecord};
+    use credlog_storage_memory::MemoryStore;
+
+    use super::*;
+    use crate::app::Settings;
+
+    /// An app whose store holds one live access token, `raw`, of scope `profile`.
+    async fn app_with_token(raw: &str) -> App {
+        let store = Arc::new(MemoryStore::new());
+        let app = App::with_clock(store, Settings::default(), Arc::new(|| 1_000));
+        let token = TokenRecord {
+            kind: CredentialKind::AccessToken,
+            id: token_id(raw),
+            secret: Secret::None,
+            client_id: "client".into(),
+            user: Some("alice".into()),
+            scope: "profile".into(),
+            expires_at: Some(2_000),
+            parent: None,
+            redirect_uri: None,
+            code_challenge: None,
+        };
+        app.store()
+            .append(&[], vec![Event::Issued(Issued::Token(token))], 1_000)
+            .await
+            .unwrap();
+        app
+    }
+
+    async fn status(
+        filter: impl Filter<Extract = (Credential,), Error = warp::Rejection> + Clone + 'static,
+    ) -> u16 {
+        let route = filter
+            .map(|_: Credential| "ok")
+            .recover(crate::adapter::recover);
+        warp::test::request()
+            .path("/")
+            .header("host", "localhost")
+            .header("authorization", "Bearer live-token")
+            .reply(&route)
+            .await
+            .status()
+            .as_u16()
+    }
+
+    #[tokio::test]
+    async fn an_empty_scope_list_requires_no_scope_of_either_filter() {
+        let app = app_with_token("live-token").await;
+        assert_eq!(status(require_oauth(app.clone(), "")).await, 200);
+        assert_eq!(status(require_oauth(app.clone(), "profile")).await, 200);
+        assert_eq!(status(require_oauth(app, "email")).await, 403);
+    }
+
+    #[test]
+    fn a_malformed_scope_list_requires_the_impossible() {
+        assert!(!Scope::parse("profile")
+            .unwrap()
+            .is_subset_of(&Scope::default()));
+        let impossible = required_scope("bad\"scope");
+        assert!(!impossible.is_subset_of(&Scope::parse("profile email").unwrap()));
+        assert!(required_scope("").is_subset_of(&Scope::default()));
+    }
 }

@@ -4,6 +4,7 @@
 use super::base_string::UriError;
 use super::parameters::ParameterError;
 use crate::response::{quoted, Response};
+use crate::store::StoreError;
 
 /// Why an OAuth 1 request was refused. Each variant names the parameter
 /// and the rule; [`Oauth1Error::status`] is its HTTP status.
@@ -81,7 +82,7 @@ pub enum Oauth1Error {
     InvalidVerifier,
     /// The credential store failed; not the client's fault.
     #[error("the credential store failed: {0}")]
-    Store(String),
+    Store(#[from] StoreError),
 }
 
 impl Oauth1Error {
@@ -197,8 +198,10 @@ mod tests {
 
     #[test]
     fn store_failures_hide_their_detail() {
-        let response =
-            Oauth1Error::Store("sled: disk full at /secret/path".into()).to_response("r");
+        let response = Oauth1Error::Store(StoreError::Backend(
+            "sled: disk full at /secret/path".into(),
+        ))
+        .to_response("r");
         assert_eq!(response.status, 500);
         assert!(!String::from_utf8(response.body).unwrap().contains("secret"));
     }

@@ -12,6 +12,7 @@ use super::errors::Oauth1Error;
 use super::request::SignedRequest;
 use super::signature::{SignatureMethod, SignatureMethods, VerifyingKey};
 use crate::request::{is_absolute_uri, Request};
+use crate::store::StoreError;
 
 /// What a deployment sets for OAuth 1 validation.
 #[derive(Debug, Clone)]
@@ -93,18 +94,12 @@ pub struct NonceUse<'a> {
     pub nonce: &'a str,
 }
 
-/// Why the credential source could not answer (a store failure, never the
-/// client's fault).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct SourceError(pub String);
-
-/// What validation asks of storage. The store implements it; tests give
-/// an in-memory one.
+/// What validation asks of storage (a failure is the store's, never the
+/// client's fault). The store implements it; tests give an in-memory one.
 #[async_trait]
 pub trait CredentialSource: Send + Sync {
     /// The client with this key, if any.
-    async fn client(&self, client_key: &str) -> Result<Option<Client>, SourceError>;
+    async fn client(&self, client_key: &str) -> Result<Option<Client>, StoreError>;
 
     /// The shared-secret of a live token of this kind held by this client
     /// (`None` if unknown, of another kind, another client's, or ended).
@@ -113,11 +108,11 @@ pub trait CredentialSource: Send + Sync {
         client_key: &str,
         token: &str,
         kind: TokenKind,
-    ) -> Result<Option<String>, SourceError>;
+    ) -> Result<Option<String>, StoreError>;
 
     /// Records a nonce use; `false` when it was already used. Only asked
     /// for once the signature is good.
-    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, SourceError>;
+    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, StoreError>;
 }
 
 /// A request that passed every check of RFC 5849 3.2.
@@ -173,18 +168,15 @@ impl Oauth1Server {
             return Err(Oauth1Error::MissingCredentials);
         }
         let (method, verified) = self.check_parameters(&signed, endpoint, now)?;
-        let store = |e: SourceError| Oauth1Error::Store(e.0);
 
         let client = source
             .client(&verified.client_key)
-            .await
-            .map_err(store)?
+            .await?
             .ok_or(Oauth1Error::UnknownClient)?;
         let token_secret = match (&verified.token, endpoint.token_kind()) {
             (Some(token), Some(kind)) => source
                 .token_secret(&verified.client_key, token, kind)
-                .await
-                .map_err(store)?
+                .await?
                 .ok_or(Oauth1Error::UnknownToken)?,
             _ => String::new(),
         };
@@ -213,7 +205,7 @@ impl Oauth1Server {
                 timestamp,
                 nonce,
             };
-            if !source.use_nonce(&nonce_use).await.map_err(store)? {
+            if !source.use_nonce(&nonce_use).await? {
                 return Err(Oauth1Error::NonceReused);
             }
         }

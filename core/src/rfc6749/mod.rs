@@ -4,12 +4,14 @@
 //! - [`client_auth`]: client authentication (2.3);
 //! - [`redirect`]: redirection URIs (3.1.2);
 //! - [`authorization`]: the authorization endpoint (3.1, 4.1.1, 4.2.1);
+//! - [`authorize`]: its two requests, with the host's [`crate::consent::Consent`];
 //! - [`grants`]: the five grants and the [`Grant`] trait for more;
 //! - [`server`]: the token endpoint (3.2) and issuing (5.1);
 //! - [`config`]: what a deployment sets;
 //! - [`errors`]: every refusal, as RFC 6749 5.2 reports it.
 
 pub mod authorization;
+pub mod authorize;
 pub mod client_auth;
 pub mod config;
 pub mod errors;

@@ -12,9 +12,10 @@ use rsa::RsaPublicKey;
 use super::events::{CredentialKind, Event, Secret, Verified};
 use super::{
     AppendError, CredentialState, CredentialStore, Failure, NonceKey, Precondition, Status,
+    StoreError,
 };
 use crate::rfc5849::signature::rsa_public_key_from_pem;
-use crate::rfc5849::{Client, CredentialSource, NonceUse, SourceError, TokenKind};
+use crate::rfc5849::{Client, CredentialSource, NonceUse, TokenKind};
 
 /// Parsed RSA public keys by their PEM text, so that a client's key is not
 /// parsed again on every RSA-SHA1 request. A changed key is a new PEM and
@@ -77,14 +78,10 @@ impl<'a, S: CredentialStore + ?Sized> StoreSource<'a, S> {
     }
 }
 
-fn source_error(error: impl std::fmt::Display) -> SourceError {
-    SourceError(error.to_string())
-}
-
 #[async_trait]
 impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
-    async fn client(&self, client_key: &str) -> Result<Option<Client>, SourceError> {
-        let Some(state) = self.store.client(client_key).await.map_err(source_error)? else {
+    async fn client(&self, client_key: &str) -> Result<Option<Client>, StoreError> {
+        let Some(state) = self.store.client(client_key).await? else {
             return Ok(None);
         };
         let Secret::Plain(secret) = state.record.secret else {
@@ -111,8 +108,8 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
         client_key: &str,
         token: &str,
         kind: TokenKind,
-    ) -> Result<Option<String>, SourceError> {
-        let Some(state) = self.store.credential(token).await.map_err(source_error)? else {
+    ) -> Result<Option<String>, StoreError> {
+        let Some(state) = self.store.credential(token).await? else {
             return Ok(None);
         };
         let (wanted, live) = match kind {
@@ -140,7 +137,7 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
         Ok(Some(secret))
     }
 
-    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, SourceError> {
+    async fn use_nonce(&self, nonce: &NonceUse<'_>) -> Result<bool, StoreError> {
         let verified = Verified {
             client_id: nonce.client_key.to_owned(),
             token: nonce.token.map(str::to_owned),
@@ -159,7 +156,10 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
             {
                 Ok(false)
             }
-            Err(error) => Err(source_error(error)),
+            Err(AppendError::Store(error)) => Err(error),
+            Err(AppendError::Refused(refused)) => Err(StoreError::Backend(format!(
+                "a nonce use was refused for a reason of its own: {refused}"
+            ))),
         }
     }
 }

@@ -1,0 +1,142 @@
+//! The authorization endpoint's two requests with the host's [`Consent`]
+//! (RFC 6749 3.1, 4.1.1-4.1.2, 4.2.1-4.2.2): `GET` checks the request and
+//! asks the signed-in resource owner; `POST` takes the decision. The form
+//! carries the request's own parameters, which are checked again on
+//! submit, so no state waits on the server between the two.
+
+use super::authorization::{AuthorizationError, AuthorizationRequest};
+use super::errors::Oauth2Error;
+use super::params::Params;
+use super::server::Oauth2Server;
+use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
+use crate::form::Fields;
+use crate::rfc5849::encoding::form_encode;
+use crate::rfc5849::parameters::query_of;
+use crate::store::CredentialStore;
+use crate::{Request, Response};
+
+impl Oauth2Server {
+    /// An error before the redirect URI is trusted is shown, never
+    /// redirected (RFC 6749 4.1.2.1); after, it goes back to the client.
+    fn refusal<C: Consent>(&self, consent: &C, error: AuthorizationError) -> Response {
+        match error {
+            AuthorizationError::Untrusted(Oauth2Error::Store(detail)) => {
+                tracing::error!(%detail, "the credential store failed");
+                consent.show(&Page::SERVER_ERROR)
+            }
+            AuthorizationError::Untrusted(error) => consent.show(&Page::Refused {
+                status: 400,
+                title: "Invalid authorization request",
+                message: &format!(
+                    "This request cannot be completed: {} ({}). Return to the application and \
+                     try again, or tell its developers.",
+                    error.description(),
+                    error.code()
+                ),
+            }),
+            AuthorizationError::Redirect { location, error } => {
+                if let Oauth2Error::Store(detail) = &error {
+                    tracing::error!(%detail, "the credential store failed");
+                }
+                Response::redirect(302, &location)
+            }
+        }
+    }
+
+    async fn checked<C: Consent>(
+        &self,
+        store: &dyn CredentialStore,
+        consent: &C,
+        params: Result<Params, Oauth2Error>,
+    ) -> Result<AuthorizationRequest, Response> {
+        let params =
+            params.map_err(|error| self.refusal(consent, AuthorizationError::Untrusted(error)))?;
+        self.authorization_request(store, params)
+            .await
+            .map_err(|error| self.refusal(consent, error))
+    }
+
+    /// `GET` at the authorization endpoint (RFC 6749 4.1.1, 4.2.1): the
+    /// request, checked, put to the signed-in resource owner; anyone else is
+    /// sent to sign in first.
+    pub async fn authorize_page<C: Consent>(
+        &self,
+        store: &dyn CredentialStore,
+        consent: &C,
+        request: &Request,
+    ) -> Response {
+        let Some(owner) = consent.owner(request).await else {
+            return consent.sign_in(path_and_query(&request.uri));
+        };
+        let query = query_of(&request.uri).unwrap_or("");
+        let authorization = match self
+            .checked(store, consent, Params::parse(query.as_bytes()))
+            .await
+        {
+            Ok(authorization) => authorization,
+            Err(response) => return response,
+        };
+        let scope = authorization.scope.to_string();
+        let prompt = Prompt {
+            client_name: &authorization.client.record.name,
+            scope: &scope,
+            returns_to: ReturnsTo::Uri(&authorization.redirect_uri),
+            action: path_of(&request.uri),
+            fields: authorization.params.iter().collect(),
+        };
+        consent.ask(&owner, &prompt)
+    }
+
+    /// `POST` at the authorization endpoint (RFC 6749 4.1.2, 4.2.2): the
+    /// owner's decision on the request, checked again, and the redirect
+    /// that carries the answer to the client.
+    pub async fn authorize_decision<C: Consent>(
+        &self,
+        store: &dyn CredentialStore,
+        consent: &C,
+        request: &Request,
+        now: u64,
+    ) -> Response {
+        let bad_form = || {
+            consent.show(&Page::Refused {
+                status: 400,
+                title: "Bad request",
+                message: "The form could not be read.",
+            })
+        };
+        let Ok(form) = Params::parse(&request.body) else {
+            return bad_form();
+        };
+        let own = consent.own_fields();
+        let params = Params::from_pairs(form.iter().filter(|(name, _)| !own.contains(name)));
+        let Some(owner) = consent.owner(request).await else {
+            return consent.sign_in(&format!(
+                "{}?{}",
+                path_of(&request.uri),
+                form_encode(params.iter())
+            ));
+        };
+        // The host reads its own fields as a plain form.
+        let Some(fields) = Fields::parse(&request.body) else {
+            return bad_form();
+        };
+        let grant = match consent.answer(&owner, &fields) {
+            Ok(grant) => grant,
+            Err(response) => return response,
+        };
+        let authorization = match self.checked(store, consent, Ok(params)).await {
+            Ok(authorization) => authorization,
+            Err(response) => return response,
+        };
+        if !grant {
+            return Response::redirect(302, &self.deny_authorization(&authorization));
+        }
+        match self
+            .grant_authorization(store, &authorization, consent.user(&owner), now)
+            .await
+        {
+            Ok(location) => Response::redirect(302, &location),
+            Err(error) => self.refusal(consent, error),
+        }
+    }
+}
