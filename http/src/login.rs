@@ -6,7 +6,7 @@ use warp::filters::BoxedFilter;
 use warp::Filter;
 
 use crate::accounts::authenticate;
-use crate::adapter::{answer, incoming, path_and_query, Fields};
+use crate::adapter::{answer, incoming, Fields};
 use crate::app::App;
 use crate::pages::{self, escape, hidden};
 use crate::sessions::{self, Session};
@@ -17,11 +17,6 @@ pub fn session(
 ) -> impl Filter<Extract = (Option<Session>,), Error = std::convert::Infallible> + Clone {
     warp::cookie::optional::<String>(sessions::COOKIE)
         .map(move |id: Option<String>| id.and_then(|id| app.sessions().get(&id, app.now())))
-}
-
-/// Where to send someone who must sign in first: `/login?next=<path and query>`.
-pub fn login_redirect(request: &Request) -> Response {
-    login_then(path_and_query(request))
 }
 
 /// A 303 to the login form, which returns to `next` (a local path and query).

@@ -189,7 +189,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                     data,
                 },
         } => {
-            let store = open(&data.data)?;
+            let store = open(&data.data, &Settings::default())?;
             add_user(&store, &name, &password, now()).await?;
             eprintln!("added user {name}");
             Ok(ExitCode::SUCCESS)
@@ -223,7 +223,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
                 metadata.rsa_public_key = Some(pem);
             }
-            let store = open(&data.data)?;
+            let store = open(&data.data, &Settings::default())?;
             let registered = register_client(&store, &owner, metadata, None, now()).await?;
             let json = registration_json(
                 &registered.record,
@@ -235,7 +235,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         }
         Command::Log(log) => run_log(log).await,
         Command::Check(data) => {
-            let store = open(&data.data)?;
+            let store = open(&data.data, &Settings::default())?;
             let report = store.check().await?;
             for mismatch in &report.mismatches {
                 println!("{mismatch}");
@@ -258,23 +258,27 @@ fn now() -> u64 {
     system_clock()()
 }
 
-fn open(data: &Path) -> Result<SledStore, Failure> {
-    SledStore::open(data).map_err(Failure::from)
+/// The data directory's store, keeping nonces for the timestamp window the
+/// server validates OAuth 1 requests with (one value for one fact).
+fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
+    SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window).map_err(Failure::from)
 }
 
 async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     init_tracing();
+    let mut settings = Settings::default();
+    let window = settings.oauth1.timestamp_window;
     // With --memory the demo key is new each run, so it is written beside
     // no data dir: to a file of this process's own in the temporary directory.
     let (store, key_file): (Arc<dyn CredentialStore>, PathBuf) = if serve.memory {
         let name = format!("credlog-demo-rsa-private-{}.pem", std::process::id());
         (
-            Arc::new(MemoryStore::new()),
+            Arc::new(MemoryStore::with_nonce_window(window)),
             std::env::temp_dir().join(name),
         )
     } else {
         let key_file = serve.data.join("demo-rsa-private.pem");
-        (Arc::new(open(&serve.data)?), key_file)
+        (Arc::new(open(&serve.data, &settings)?), key_file)
     };
     let demo_clients = if serve.demo {
         Some(demo::ensure(store.as_ref(), &key_file, now()).await?)
@@ -307,10 +311,7 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     }
     // While it runs, `credlog log` in another process reads the log
     // through the server: the data directory is this process's alone.
-    let mut settings = Settings {
-        issuer: Some(format!("http://{addr}")),
-        ..Settings::default()
-    };
+    settings.issuer = Some(format!("http://{addr}"));
     let serve_file = (!serve.memory).then(|| ServeFile {
         url: format!("http://{addr}"),
         token: credlog_http::app::random_token(),

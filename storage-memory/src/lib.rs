@@ -34,10 +34,6 @@ use credlog_core::store::{
     Precondition, Record, Seq, StoreError, UserRecord,
 };
 
-/// How far back nonces are kept, in seconds, unless told otherwise: the
-/// OAuth 1 timestamp window.
-pub const DEFAULT_NONCE_WINDOW: u64 = 300;
-
 /// How many appends pass between two prunings of old nonces.
 const PRUNE_EVERY: u64 = 1024;
 
@@ -55,12 +51,13 @@ impl Default for MemoryStore {
 }
 
 impl MemoryStore {
-    /// An empty store keeping nonces for the default window.
+    /// An empty store keeping nonces for the default OAuth 1 timestamp window.
     pub fn new() -> Self {
-        MemoryStore::with_nonce_window(DEFAULT_NONCE_WINDOW)
+        MemoryStore::with_nonce_window(credlog_core::rfc5849::DEFAULT_TIMESTAMP_WINDOW)
     }
 
-    /// An empty store keeping nonces `seconds` behind the newest record.
+    /// An empty store keeping nonces `seconds` behind the newest record:
+    /// the OAuth 1 timestamp window the server validates with.
     pub fn with_nonce_window(seconds: u64) -> Self {
         MemoryStore {
             trees: RwLock::new(Trees::new()),

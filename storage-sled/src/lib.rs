@@ -46,10 +46,6 @@ use sled::Transactional;
 use group_commit::GroupCommit;
 use pruner::Pruner;
 
-/// How far back nonces are kept, in seconds, unless told otherwise: the
-/// OAuth 1 timestamp window.
-pub const DEFAULT_NONCE_WINDOW: u64 = 300;
-
 /// The credential store on sled.
 pub struct SledStore {
     // Declared first, dropped first: the pruner and the flusher stop and
@@ -125,14 +121,16 @@ fn backend(error: sled::Error) -> StoreError {
 }
 
 impl SledStore {
-    /// Opens (or creates) the store in `path`, keeping nonces for the default window.
+    /// Opens (or creates) the store in `path`, keeping nonces for the default
+    /// OAuth 1 timestamp window.
     ///
     /// Fails at once with [`StoreError::Locked`] when another process holds it.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        SledStore::open_with_nonce_window(path, DEFAULT_NONCE_WINDOW)
+        SledStore::open_with_nonce_window(path, credlog_core::rfc5849::DEFAULT_TIMESTAMP_WINDOW)
     }
 
-    /// Opens the store, keeping nonces `seconds` behind the newest record.
+    /// Opens the store, keeping nonces `seconds` behind the newest record:
+    /// the OAuth 1 timestamp window the server validates with.
     pub fn open_with_nonce_window(
         path: impl AsRef<Path>,
         seconds: u64,

@@ -21,7 +21,7 @@ pub use provider::{
 pub use request::SignedRequest;
 pub use server::{
     Client, CredentialSource, Endpoint, NonceUse, Oauth1Config, Oauth1Server, TokenKind,
-    VerifiedRequest,
+    VerifiedRequest, DEFAULT_TIMESTAMP_WINDOW,
 };
 pub use signature::{
     HmacSha1, HmacSha256, Plaintext, RsaSha1, SignatureMethod, SignatureMethods, SigningKey,

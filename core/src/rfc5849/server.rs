@@ -14,13 +14,20 @@ use super::signature::{SignatureMethod, SignatureMethods, VerifyingKey};
 use crate::request::{is_absolute_uri, Request};
 use crate::store::StoreError;
 
+/// How far, in seconds, `oauth_timestamp` may be from the server's clock
+/// unless a deployment sets otherwise (RFC 5849 3.3). A store keeps used
+/// nonces for exactly this long: a shorter memory would take a replay
+/// inside the window for a new request.
+pub const DEFAULT_TIMESTAMP_WINDOW: u64 = 300;
+
 /// What a deployment sets for OAuth 1 validation.
 #[derive(Debug, Clone)]
 pub struct Oauth1Config {
     /// The signature methods accepted (default: HMAC-SHA1 only).
     pub signature_methods: SignatureMethods,
     /// How far, in seconds, `oauth_timestamp` may be from the server's
-    /// clock, either way (default 300).
+    /// clock, either way (default [`DEFAULT_TIMESTAMP_WINDOW`]); the store
+    /// must keep nonces for the same window.
     pub timestamp_window: u64,
     /// The lengths of `oauth_nonce` accepted (default 1 to 128 characters).
     pub nonce_length: RangeInclusive<usize>,
@@ -32,7 +39,7 @@ impl Default for Oauth1Config {
     fn default() -> Self {
         Oauth1Config {
             signature_methods: SignatureMethods::default(),
-            timestamp_window: 300,
+            timestamp_window: DEFAULT_TIMESTAMP_WINDOW,
             nonce_length: 1..=128,
             realm: "credlog".to_owned(),
         }
