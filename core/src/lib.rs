@@ -33,6 +33,7 @@
 pub mod consent;
 pub mod form;
 pub mod request;
+pub mod resource;
 pub mod response;
 pub mod rfc5849;
 pub mod rfc6749;

@@ -22,7 +22,8 @@
 //! A refusal rejects with the OAuth 1 error response; install
 //! [`crate::adapter::recover`] (as [`crate::routes`] does) to send it.
 
-use credlog_core::rfc5849::Oauth1Error;
+use credlog_core::resource::ResourceCredential;
+use credlog_core::rfc5849::TokenCredentialUse;
 use credlog_core::rfc6749::Scope;
 use credlog_core::rfc6750::{self, BearerError, BearerToken};
 use credlog_core::{Request, Response};
@@ -48,30 +49,27 @@ pub struct Oauth1Credential {
     pub request: Request,
 }
 
+impl Oauth1Credential {
+    fn new(used: TokenCredentialUse, request: Request) -> Self {
+        Oauth1Credential {
+            client_id: used.client_id,
+            user: used.user,
+            scope: used.scope,
+            token: used.token,
+            request,
+        }
+    }
+}
+
 /// Checks a request at the resource endpoint; the nonce is used and the
 /// `Verified` event appended on success.
 pub async fn protect(app: &App, request: Request) -> Result<Oauth1Credential, Response> {
-    protect_with(app, request, |error| oauth1_error(app, error)).await
-}
-
-/// [`protect`], answering a refusal with `refusal`.
-async fn protect_with(
-    app: &App,
-    request: Request,
-    refusal: impl Fn(&Oauth1Error) -> Response,
-) -> Result<Oauth1Credential, Response> {
     let used = app
         .oauth1()
         .resource(app.store(), &request, app.now())
         .await
-        .map_err(|error| refusal(&error))?;
-    Ok(Oauth1Credential {
-        client_id: used.client_id,
-        user: used.user,
-        scope: used.scope,
-        token: used.token,
-        request,
-    })
+        .map_err(|error| oauth1_error(app, &error))?;
+    Ok(Oauth1Credential::new(used, request))
 }
 
 /// The filter: passes the [`Oauth1Credential`] on, or rejects with the
@@ -97,10 +95,7 @@ pub struct BearerCredential {
 /// The answer to a refused bearer request (RFC 6750 3.1); a store failure
 /// is logged, not shown.
 pub fn bearer_error(app: &App, error: &BearerError) -> Response {
-    if let BearerError::Store(detail) = error {
-        tracing::error!(%detail, "the credential store failed");
-    }
-    error.to_response(&app.oauth2().config().realm)
+    credlog_core::resource::bearer_refusal(app.oauth2(), error)
 }
 
 /// Checks a bearer request for `required` scopes.
@@ -152,16 +147,6 @@ pub enum Credential {
     Bearer(BearerCredential),
 }
 
-/// A request with no credential of either kind: 401 with both challenges.
-fn missing(app: &App) -> Response {
-    let mut response = oauth1_error(app, &Oauth1Error::MissingCredentials);
-    response.headers.push((
-        "WWW-Authenticate".to_owned(),
-        BearerError::Missing.challenge(&app.oauth2().config().realm),
-    ));
-    response
-}
-
 /// Checks a request carrying either an OAuth 1 signature or a bearer token
 /// (which must hold `required`).
 pub async fn protect_either(
@@ -169,18 +154,23 @@ pub async fn protect_either(
     request: Request,
     required: &Scope,
 ) -> Result<Credential, Response> {
-    if rfc6750::is_bearer(&request) {
-        return protect_bearer(app, request, required)
-            .await
-            .map(Credential::Bearer);
-    }
-    // A request with no OAuth 1 parameters either is told of both schemes.
-    protect_with(app, request, |error| match error {
-        Oauth1Error::MissingCredentials => missing(app),
-        other => oauth1_error(app, other),
+    let credential = credlog_core::resource::protect_either(
+        app.oauth1(),
+        app.oauth2(),
+        app.store(),
+        &request,
+        required,
+        app.now(),
+    )
+    .await?;
+    Ok(match credential {
+        ResourceCredential::Oauth1(used) => {
+            Credential::Oauth1(Oauth1Credential::new(used, request))
+        }
+        ResourceCredential::Bearer(token) => {
+            Credential::Bearer(BearerCredential { token, request })
+        }
     })
-    .await
-    .map(Credential::Oauth1)
 }
 
 /// The filter for either credential; bearer tokens must hold `scopes`.

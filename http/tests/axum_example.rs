@@ -587,3 +587,24 @@ async fn bodies_over_the_limit_are_refused() {
         .unwrap();
     assert_eq!(answer.status(), 413);
 }
+
+#[tokio::test]
+async fn the_api_without_a_credential_names_both_schemes() {
+    let example = Example::start().await;
+    let answer = get(&example, "/api/me", None).await;
+    assert_eq!(answer.status, 401);
+    let challenges: Vec<&str> = answer
+        .headers
+        .get_all("www-authenticate")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .collect();
+    assert!(
+        challenges.iter().any(|c| c.starts_with("OAuth realm=")),
+        "{challenges:?}"
+    );
+    assert!(
+        challenges.iter().any(|c| c.starts_with("Bearer realm=")),
+        "{challenges:?}"
+    );
+}

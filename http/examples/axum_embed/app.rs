@@ -11,10 +11,10 @@ use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use credlog_core::consent::path_and_query;
+use credlog_core::resource::protect_either;
 use credlog_core::rfc5849::provider::random_token;
 use credlog_core::rfc5849::{Oauth1Config, Oauth1Provider};
 use credlog_core::rfc6749::{Oauth2Config, Oauth2Server, Scope};
-use credlog_core::rfc6750::{self, is_bearer};
 use credlog_core::rfc8414::{
     AUTHORIZATION_PATH, INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH,
 };
@@ -228,20 +228,21 @@ async fn metadata(State(app): Shared, Core(request): Core) -> Json<serde_json::V
 /// Who the credential speaks for: an OAuth 1 signed request, or a bearer
 /// token with scope `profile`.
 async fn me(State(app): Shared, Core(request): Core) -> Result<impl IntoResponse, Reply> {
-    let (user, client_id, scope) = if is_bearer(&request) {
-        let profile = Scope::stored("profile");
-        let token = rfc6750::protect(&app.store, &request, &profile, now())
-            .await
-            .map_err(|error| Reply(error.to_response(&app.oauth2.config().realm)))?;
-        (token.user, token.client_id, token.scope.to_string())
-    } else {
-        let used = app
-            .oauth1
-            .resource(&app.store, &request, now())
-            .await
-            .map_err(|error| Reply(app.oauth1.error_response(&error)))?;
-        (used.user, used.client_id, used.scope)
-    };
-    let me = serde_json::json!({"user": user, "client_id": client_id, "scope": scope});
+    let profile = Scope::stored("profile");
+    let credential = protect_either(
+        &app.oauth1,
+        &app.oauth2,
+        &app.store,
+        &request,
+        &profile,
+        now(),
+    )
+    .await
+    .map_err(Reply)?;
+    let me = serde_json::json!({
+        "user": credential.user(),
+        "client_id": credential.client_id(),
+        "scope": credential.scope(),
+    });
     Ok(([(header::CACHE_CONTROL, "no-store")], Json(me)))
 }
