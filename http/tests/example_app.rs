@@ -1,5 +1,6 @@
-//! The `oauth1_login` example against the real `credlog` binary: a browser
-//! played with reqwest signs in through it and sees its `/api/me`.
+//! The `oauth1_login` example of `credlog-client` against the real
+//! `credlog` binary: a browser played with reqwest signs in through it and
+//! sees its `/api/me`.
 //!
 //! The example is built (or found fresh) by cargo in this test's target
 //! directory and profile; the demo callback's port 8000 may be taken, so
@@ -80,7 +81,8 @@ fn build_example() -> PathBuf {
     };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let output = Command::new(cargo)
-        .args(["build", "-p", "credlog-http", "--example", "oauth1_login"])
+        .args(["build", "-p", "credlog-client", "--features", "warp"])
+        .args(["--example", "oauth1_login"])
         .arg("--profile")
         .arg(profile)
         .arg("--target-dir")
