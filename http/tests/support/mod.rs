@@ -23,6 +23,7 @@ use tokio::task::JoinHandle;
 
 pub mod client;
 pub mod oauth2;
+pub mod process;
 
 /// The stores every flow runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
