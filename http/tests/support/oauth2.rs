@@ -37,39 +37,6 @@ pub const ALL_GRANTS: [&str; 5] = [
     "refresh_token",
 ];
 
-/// Runs each named case, `async fn case(w: &World)`, on a fresh world over
-/// the memory store and over sled. `oauth2 = f` builds the world's app
-/// with the OAuth 2 server `f()` returns (`f` a function beside the case).
-#[macro_export]
-macro_rules! on_both_stores {
-    (@case $name:ident, $server:expr) => {
-        mod $name {
-            use $crate::support::oauth2::World;
-            use $crate::support::Backend;
-
-            #[tokio::test]
-            async fn memory() {
-                let w = World::start(Backend::Memory, $server).await;
-                super::$name(&w).await;
-                w.stop().await;
-            }
-
-            #[tokio::test]
-            async fn sled() {
-                let w = World::start(Backend::Sled, $server).await;
-                super::$name(&w).await;
-                w.stop().await;
-            }
-        }
-    };
-    ($name:ident, oauth2 = $server:ident) => {
-        $crate::on_both_stores!(@case $name, Some(super::$server()));
-    };
-    ($($name:ident),+ $(,)?) => {
-        $( $crate::on_both_stores!(@case $name, None); )+
-    };
-}
-
 /// The server's clock, which only the test moves.
 #[derive(Clone)]
 pub struct TestClock(Arc<AtomicU64>);
