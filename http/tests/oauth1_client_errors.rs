@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use credlog_client::{ClientError, Method};
@@ -15,6 +13,7 @@ use credlog_core::rfc5849::encoding::form_encode;
 use credlog_core::rfc5849::{Oauth1Config, TokenCredentials, Transmission};
 use credlog_http::{App, Settings};
 use support::client::*;
+use support::clock::TestClock;
 use support::*;
 use warp::Filter;
 
@@ -166,7 +165,8 @@ async fn a_temporary_credential_expires_from_the_cache() {
             registry().with_temporary_lifetime(Duration::from_secs(60)),
         ),
     ] {
-        let (offset, cache) = movable_clock();
+        let clock = TestClock::starting_now();
+        let cache = cache_on(&clock);
         let provider = registry
             .with_cache(cache)
             .register("credlog", config.clone())
@@ -178,7 +178,7 @@ async fn a_temporary_credential_expires_from_the_cache() {
             .await
             .unwrap();
         let query = alice.answer(&server, &redirect, "yes").await;
-        *offset.lock().unwrap() += Duration::from_secs(lifetime - 1);
+        clock.advance(lifetime - 1);
         let token = provider
             .authorize_access_token(&alice.session, &query)
             .await
@@ -191,7 +191,7 @@ async fn a_temporary_credential_expires_from_the_cache() {
             .await
             .unwrap();
         let query = alice.answer(&server, &redirect, "yes").await;
-        *offset.lock().unwrap() += Duration::from_secs(lifetime);
+        clock.advance(lifetime);
         assert_eq!(
             provider
                 .authorize_access_token(&alice.session, &query)
@@ -206,10 +206,8 @@ async fn a_temporary_credential_expires_from_the_cache() {
 #[tokio::test]
 async fn a_temporary_credential_expired_at_the_provider_is_its_error() {
     let dir = tempfile::tempdir().unwrap();
-    let skew = Arc::new(AtomicU64::new(0));
-    let clock_skew = Arc::clone(&skew);
-    let clock: credlog_http::app::Clock =
-        Arc::new(move || now() + clock_skew.load(Ordering::SeqCst));
+    let clock = TestClock::starting_now();
+    let app_clock = clock.clock();
     let server = TestServer::start_with(Backend::Memory, &dir, |store| {
         let defaults = Settings::default();
         assert_eq!(defaults.temporary_lifetime, 600);
@@ -222,14 +220,14 @@ async fn a_temporary_credential_expired_at_the_provider_is_its_error() {
             },
             ..defaults
         };
-        App::with_clock(store, settings, clock)
+        App::with_clock(store, settings, app_clock)
     })
     .await;
     let client = seed(server.store.as_ref(), "alice", "Photo printer").await;
     let alice = Browser::sign_in(&server, "alice").await;
     let (provider, redirect) = login_started(&server, &client, &alice).await;
     let query = alice.answer(&server, &redirect, "yes").await;
-    skew.store(601, Ordering::SeqCst);
+    clock.advance(601);
     match provider
         .authorize_access_token(&alice.session, &query)
         .await

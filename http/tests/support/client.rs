@@ -4,8 +4,7 @@
 //! tests share (`client/tests/support/mod.rs`: environments, stub
 //! providers, a recorder of signed calls).
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use credlog_client::{MemoryCache, Method, Provider, ProviderConfig};
 use credlog_conformance::TEST_RSA_PRIVATE_KEY_PEM;
@@ -13,6 +12,7 @@ use credlog_core::rfc5849::encoding::form_encode;
 use credlog_core::rfc5849::{TokenCredentials, Transmission};
 use serde_json::json;
 
+use super::clock::TestClock;
 use super::{
     hidden_inputs, http, login, post_form, seed, Answer, Backend, TestClient, TestServer, CALLBACK,
 };
@@ -164,13 +164,9 @@ pub async fn started() -> Started {
     }
 }
 
-/// A clock for the cache that the test moves forward.
-pub fn movable_clock() -> (Arc<Mutex<Duration>>, Arc<MemoryCache>) {
-    let start = Instant::now();
-    let offset = Arc::new(Mutex::new(Duration::ZERO));
-    let clock = Arc::clone(&offset);
-    let cache = MemoryCache::with_clock(Arc::new(move || start + *clock.lock().unwrap()));
-    (offset, Arc::new(cache))
+/// A cache of temporary credentials on `clock`.
+pub fn cache_on(clock: &TestClock) -> Arc<MemoryCache> {
+    Arc::new(MemoryCache::with_clock(clock.monotonic()))
 }
 
 /// Every setting of `server`'s provider for `client`, as environment

@@ -22,6 +22,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod client;
+pub mod clock;
 pub mod oauth2;
 pub mod process;
 
