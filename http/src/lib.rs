@@ -1,6 +1,6 @@
-//! credlog's warp adapter: the OAuth 1 and OAuth 2 endpoints, the OAuth 1
-//! client ([`client`]), the resource-protector
-//! filter, the login, consent and client pages, and the `credlog` binary.
+//! credlog's warp adapter: the OAuth 1 and OAuth 2 endpoints, the
+//! resource-protector filter, the login, consent and client pages, and the
+//! `credlog` binary. (The OAuth 1 client is its own crate, `credlog-client`.)
 //!
 //! The engines in `credlog-core` decide; this crate only turns HTTP into
 //! their [`credlog_core::Request`] and their [`credlog_core::Response`]
@@ -32,7 +32,6 @@ pub mod adapter;
 pub mod admin;
 pub mod app;
 pub mod audit;
-pub mod client;
 pub mod clients;
 pub mod consent;
 pub mod demo;

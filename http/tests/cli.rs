@@ -5,12 +5,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, ChildStdout, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use credlog_core::rfc5849::Transmission;
+use support::process::Running;
 use support::*;
 
 fn credlog(args: &[&str]) -> Output {
@@ -42,56 +42,13 @@ fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-/// A child process killed when dropped, so a failing test leaves none behind.
-struct Running {
-    child: Child,
-    lines: BufReader<ChildStdout>,
-}
-
-impl Running {
-    fn spawn(args: &[&str]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_credlog"))
+/// `credlog args` running, its stdout read line by line, its stderr dropped.
+fn running(args: &[&str]) -> Running {
+    Running::spawn(
+        Command::new(env!("CARGO_BIN_EXE_credlog"))
             .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let lines = BufReader::new(child.stdout.take().unwrap());
-        Running { child, lines }
-    }
-
-    fn line(&mut self) -> String {
-        let mut line = String::new();
-        self.lines.read_line(&mut line).unwrap();
-        line.trim_end().to_owned()
-    }
-
-    fn terminate(&mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        assert!(Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the server did not stop on SIGTERM"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+            .stderr(Stdio::null()),
+    )
 }
 
 fn data_arg(dir: &Path) -> String {
@@ -230,7 +187,7 @@ async fn serve_log_follow_check_and_stop() {
         transmission: Transmission::Header,
     };
 
-    let mut server = Running::spawn(&["serve", "--addr", "127.0.0.1:0", "--data", &data]);
+    let mut server = running(&["serve", "--addr", "127.0.0.1:0", "--data", &data]);
     let first = server.line();
     let base = first
         .strip_prefix("listening on ")
@@ -299,7 +256,7 @@ async fn serve_log_follow_check_and_stop() {
 
     // --follow prints what is appended after it started.
     let last = lines.last().unwrap()["seq"].as_u64().unwrap();
-    let mut follow = Running::spawn(&[
+    let follow = running(&[
         "log",
         "--follow",
         "--since",
@@ -396,8 +353,7 @@ fn check_exits_1_when_a_projection_disagrees_with_the_log() {
 fn serve_demo_prints_the_address_then_the_demo_credentials() {
     let dir = tempfile::tempdir().unwrap();
     let data = data_arg(&dir.path().join("data"));
-    let mut first_run =
-        Running::spawn(&["serve", "--demo", "--addr", "127.0.0.1:0", "--data", &data]);
+    let mut first_run = running(&["serve", "--demo", "--addr", "127.0.0.1:0", "--data", &data]);
     assert!(first_run
         .line()
         .starts_with("listening on http://127.0.0.1:"));
@@ -415,8 +371,7 @@ fn serve_demo_prints_the_address_then_the_demo_credentials() {
     );
     assert_eq!(first_run.terminate().code(), Some(0));
     // A second start finds the demo and prints the same credentials.
-    let mut second_run =
-        Running::spawn(&["serve", "--demo", "--addr", "127.0.0.1:0", "--data", &data]);
+    let second_run = running(&["serve", "--demo", "--addr", "127.0.0.1:0", "--data", &data]);
     second_run.line();
     let again: Vec<String> = (0..5).map(|_| second_run.line()).collect();
     assert_eq!(printed, again);

@@ -1,5 +1,6 @@
-//! The `oauth1_login` example against the real `credlog` binary: a browser
-//! played with reqwest signs in through it and sees its `/api/me`.
+//! The `oauth1_login` example of `credlog-client` against the real
+//! `credlog` binary: a browser played with reqwest signs in through it and
+//! sees its `/api/me`.
 //!
 //! The example is built (or found fresh) by cargo in this test's target
 //! directory and profile; the demo callback's port 8000 may be taken, so
@@ -7,62 +8,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, OnceLock};
-use std::time::Duration;
+use std::process::Command;
+use std::sync::OnceLock;
 
+use support::process::Running;
 use support::*;
-
-/// How long a process may take to print its address.
-const STARTUP: Duration = Duration::from_secs(60);
-
-/// A child process killed when dropped, so a failing test leaves none behind.
-struct Running {
-    child: Child,
-    lines: mpsc::Receiver<String>,
-}
-
-impl Running {
-    fn spawn(command: &mut Command) -> Running {
-        let mut child = command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        let (send, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in stdout.lines().map_while(Result::ok) {
-                if send.send(line).is_err() {
-                    break;
-                }
-            }
-        });
-        Running { child, lines }
-    }
-
-    /// The base URL of its first line, `listening on http://ADDR`.
-    fn base(&self) -> String {
-        let first = self
-            .lines
-            .recv_timeout(STARTUP)
-            .expect("no `listening on` line in time");
-        first
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {first:?}"))
-            .to_owned()
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// The example's binary, built by cargo beside the `credlog` binary (a
 /// no-op when `cargo test` built it already), once for all the tests.
@@ -79,8 +30,29 @@ fn build_example() -> PathBuf {
         None => panic!("no profile directory in {}", profile_dir.display()),
     };
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .args(["build", "-p", "credlog-http", "--example", "oauth1_login"])
+    let mut command = Command::new(cargo);
+    // What cargo set for this test: build scripts (ring's) that watch
+    // CARGO_MANIFEST_DIR or CARGO_PKG_* would otherwise see them change
+    // between this build and the test's own, and rebuild for both each time.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if [
+            "CARGO_PKG_",
+            "CARGO_MANIFEST_",
+            "CARGO_CRATE_",
+            "CARGO_BIN_",
+        ]
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+            || name == "CARGO_PRIMARY_PACKAGE"
+            || name == "CARGO_TARGET_TMPDIR"
+        {
+            command.env_remove(&*name);
+        }
+    }
+    let output = command
+        .args(["build", "-p", "credlog-client", "--features", "warp"])
+        .args(["--example", "oauth1_login"])
         .arg("--profile")
         .arg(profile)
         .arg("--target-dir")

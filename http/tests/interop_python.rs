@@ -17,14 +17,17 @@
 //! into it, again whenever that file changes. They fail (never skip) when
 //! that is impossible.
 
+mod support;
+
 use std::collections::HashMap;
 use std::fs;
-use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{mpsc, OnceLock};
-use std::thread::{self, JoinHandle};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use support::process::Running;
 
 /// How long the server may take to print its address and demo clients.
 const STARTUP: Duration = Duration::from_secs(60);
@@ -126,36 +129,9 @@ fn set_up_python_env() -> PathBuf {
     python
 }
 
-/// A child process that is killed when dropped: a failing assertion never
-/// leaves it running.
-struct KillOnDrop {
-    child: Child,
-    /// Files the process left that are ours to remove (the demo RSA key).
-    leftovers: Vec<PathBuf>,
-}
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        for file in &self.leftovers {
-            let _ = fs::remove_file(file);
-        }
-    }
-}
-
-/// Reads a pipe to its end on a thread and hands back everything read.
-fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
-    thread::spawn(move || {
-        let mut bytes = Vec::new();
-        let _ = pipe.read_to_end(&mut bytes);
-        String::from_utf8_lossy(&bytes).into_owned()
-    })
-}
-
 /// The running server and what `--demo` printed.
 struct Server {
-    process: KillOnDrop,
+    process: Running,
     base_url: String,
     /// `client_id`, `client_secret`, `private_key` of each demo client, by label.
     clients: Vec<(String, HashMap<String, String>)>,
@@ -164,33 +140,17 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
-        let child = Command::new(env!("CARGO_BIN_EXE_credlog"))
-            .args(["serve", "--memory", "--demo", "--addr", "127.0.0.1:0"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("starting target/debug/credlog");
-        let mut process = KillOnDrop {
-            child,
-            leftovers: Vec::new(),
-        };
-        let stderr = drain(process.child.stderr.take().expect("piped stderr"));
-        let stdout = process.child.stdout.take().expect("piped stdout");
-        // Lines go through a channel (to wait with a deadline); the thread
-        // keeps draining stdout afterwards so the server never blocks on it.
-        let (lines_tx, lines_rx) = mpsc::channel();
-        thread::spawn(move || {
-            for line in BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let _ = lines_tx.send(line);
-            }
-        });
+        let mut process = Running::spawn(
+            Command::new(env!("CARGO_BIN_EXE_credlog"))
+                .args(["serve", "--memory", "--demo", "--addr", "127.0.0.1:0"])
+                .stderr(Stdio::piped()),
+        );
+        let stderr = process.stderr();
         let deadline = Instant::now() + STARTUP;
         let mut printed = Vec::new();
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
-            match lines_rx.recv_timeout(left) {
+            match process.next_line(left) {
                 Ok(line) => {
                     let done = line.starts_with("demo callbacks:");
                     printed.push(line);
@@ -226,10 +186,11 @@ impl Server {
                 (label.to_owned(), fields)
             })
             .collect::<Vec<_>>();
-        process.leftovers = clients
-            .iter()
-            .filter_map(|(_, fields)| fields.get("private_key").map(PathBuf::from))
-            .collect();
+        process.remove_on_drop(
+            clients
+                .iter()
+                .filter_map(|(_, fields)| fields.get("private_key").map(PathBuf::from)),
+        );
         Server {
             process,
             base_url,
@@ -258,8 +219,7 @@ impl Server {
 
     /// Stops the server and returns what it wrote on stderr.
     fn stop(mut self) -> String {
-        let _ = self.process.child.kill();
-        let _ = self.process.child.wait();
+        self.process.kill();
         self.stderr
             .take()
             .and_then(|stderr| stderr.join().ok())
@@ -273,30 +233,13 @@ fn run_with_deadline(
     command: &mut Command,
     limit: Duration,
 ) -> (Option<ExitStatus>, String, String) {
-    let child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot run {command:?}: {error}"));
-    let mut process = KillOnDrop {
-        child,
-        leftovers: Vec::new(),
-    };
-    let stdout = drain(process.child.stdout.take().expect("piped stdout"));
-    let stderr = drain(process.child.stderr.take().expect("piped stderr"));
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match process.child.try_wait().expect("waiting for the script") {
-            Some(status) => break Some(status),
-            None if Instant::now() >= deadline => break None,
-            None => thread::sleep(Duration::from_millis(50)),
-        }
-    };
-    drop(process);
+    let mut process = Running::spawn(command.stderr(Stdio::piped()));
+    let stderr = process.stderr();
+    let status = process.exit_within(limit);
+    process.kill();
     (
         status,
-        stdout.join().unwrap_or_default(),
+        process.rest_of_stdout(),
         stderr.join().unwrap_or_default(),
     )
 }

@@ -32,25 +32,10 @@ async fn world(backend: Backend) -> World {
     }
 }
 
-/// Runs `case` against a fresh world over each store.
-macro_rules! both_stores {
-    ($name:ident) => {
-        mod $name {
-            use super::*;
-            #[tokio::test]
-            async fn memory() {
-                let w = world(Backend::Memory).await;
-                super::$name(&w).await;
-                w.server.stop().await;
-            }
-            #[tokio::test]
-            async fn sled() {
-                let w = world(Backend::Sled).await;
-                super::$name(&w).await;
-                w.server.stop().await;
-            }
-        }
-    };
+impl World {
+    async fn stop(self) {
+        self.server.stop().await;
+    }
 }
 
 /// `POST /oauth1/initiate` with this `Authorization` header, as written.
@@ -71,7 +56,7 @@ async fn initiate_with(w: &World, client: &TestClient, extra: &[(&str, &str)]) -
     .await
 }
 
-both_stores!(bad_signature);
+on_both_stores!(world = world; bad_signature);
 async fn bad_signature(w: &World) {
     let mut wrong = w.client.clone();
     wrong.secret.push('x');
@@ -107,7 +92,7 @@ async fn bad_signature(w: &World) {
         .assert_oauth1_error(401, "invalid_signature");
 }
 
-both_stores!(unknown_client);
+on_both_stores!(world = world; unknown_client);
 async fn unknown_client(w: &World) {
     let mut unknown = w.client.clone();
     unknown.id = "nobody".to_owned();
@@ -116,7 +101,7 @@ async fn unknown_client(w: &World) {
         .assert_oauth1_error(401, "invalid_client");
 }
 
-both_stores!(replayed_nonce);
+on_both_stores!(world = world; replayed_nonce);
 async fn replayed_nonce(w: &World) {
     let request = w
         .client
@@ -129,7 +114,7 @@ async fn replayed_nonce(w: &World) {
     assert_works_once(&request).await;
 }
 
-both_stores!(stale_and_future_timestamps);
+on_both_stores!(world = world; stale_and_future_timestamps);
 async fn stale_and_future_timestamps(w: &World) {
     for offset in [-301i64, 301] {
         let timestamp = (now() as i64 + offset) as u64;
@@ -157,7 +142,7 @@ async fn stale_and_future_timestamps(w: &World) {
         .assert_oauth1_error(400, "invalid_request");
 }
 
-both_stores!(missing_or_unregistered_callback);
+on_both_stores!(world = world; missing_or_unregistered_callback);
 async fn missing_or_unregistered_callback(w: &World) {
     initiate_with(w, &w.client, &[])
         .await
@@ -174,7 +159,7 @@ async fn missing_or_unregistered_callback(w: &World) {
         .assert_oauth1_error(400, "invalid_request");
 }
 
-both_stores!(a_verifier_works_once);
+on_both_stores!(world = world; a_verifier_works_once);
 async fn a_verifier_works_once(w: &World) {
     let (token, secret) = initiate(&w.server, &w.client, CALLBACK).await;
     let verifier = grant(&w.server, &w.cookie, &token).await;
@@ -189,7 +174,7 @@ async fn a_verifier_works_once(w: &World) {
         .assert_oauth1_error(401, "invalid_token");
 }
 
-both_stores!(a_wrong_verifier_ends_the_temporary_credential);
+on_both_stores!(world = world; a_wrong_verifier_ends_the_temporary_credential);
 async fn a_wrong_verifier_ends_the_temporary_credential(w: &World) {
     let (token, secret) = initiate(&w.server, &w.client, CALLBACK).await;
     let verifier = grant(&w.server, &w.cookie, &token).await;
@@ -202,7 +187,7 @@ async fn a_wrong_verifier_ends_the_temporary_credential(w: &World) {
         .assert_oauth1_error(401, "invalid_token");
 }
 
-both_stores!(an_unanswered_request_has_no_verifier);
+on_both_stores!(world = world; an_unanswered_request_has_no_verifier);
 async fn an_unanswered_request_has_no_verifier(w: &World) {
     let (token, secret) = initiate(&w.server, &w.client, CALLBACK).await;
     exchange(&w.server, &w.client, (&token, &secret), "early")
@@ -218,7 +203,7 @@ async fn an_unanswered_request_has_no_verifier(w: &World) {
     );
 }
 
-both_stores!(duplicated_parameter);
+on_both_stores!(world = world; duplicated_parameter);
 async fn duplicated_parameter(w: &World) {
     let request = w.client.signer(None).sign(
         Request::new("POST", w.server.url("/oauth1/initiate?oauth_nonce=again")),
@@ -241,7 +226,7 @@ async fn duplicated_parameter(w: &World) {
         .assert_oauth1_error(400, "duplicated_oauth_protocol_parameter");
 }
 
-both_stores!(unsupported_signature_method);
+on_both_stores!(world = world; unsupported_signature_method);
 async fn unsupported_signature_method(w: &World) {
     let header = format!(
         "OAuth oauth_consumer_key=\"{}\", oauth_signature_method=\"HMAC-MD5\", oauth_signature=\"x\", \
@@ -254,7 +239,7 @@ async fn unsupported_signature_method(w: &World) {
         .assert_oauth1_error(400, "unsupported_signature_method");
 }
 
-both_stores!(a_token_is_useless_to_another_client);
+on_both_stores!(world = world; a_token_is_useless_to_another_client);
 async fn a_token_is_useless_to_another_client(w: &World) {
     let token = three_legged(&w.server, &w.client, &w.cookie).await;
     me(&w.server, &w.other, (&token.0, &token.1))
@@ -272,7 +257,7 @@ async fn a_token_is_useless_to_another_client(w: &World) {
         .assert_oauth1_error(401, "invalid_token");
 }
 
-both_stores!(malformed_header);
+on_both_stores!(world = world; malformed_header);
 async fn malformed_header(w: &World) {
     for header in [
         "OAuth oauth_consumer_key=\"unterminated",
@@ -290,7 +275,7 @@ async fn malformed_header(w: &World) {
     }
 }
 
-both_stores!(resources_need_credentials);
+on_both_stores!(world = world; resources_need_credentials);
 async fn resources_need_credentials(w: &World) {
     let answer = get_page(&w.server, "/api/me", None).await;
     answer.assert_oauth1_error(401, "missing_credentials");
@@ -308,7 +293,7 @@ async fn resources_need_credentials(w: &World) {
     assert_works_once(&request).await;
 }
 
-both_stores!(http_level_mistakes_get_clear_statuses);
+on_both_stores!(world = world; http_level_mistakes_get_clear_statuses);
 async fn http_level_mistakes_get_clear_statuses(w: &World) {
     assert_eq!(get_page(&w.server, "/no/such/page", None).await.status, 404);
     assert_eq!(get_page(&w.server, "/oauth1/token", None).await.status, 405);

@@ -6,6 +6,7 @@ mod support;
 use credlog_core::rfc5849::Transmission;
 use support::*;
 
+on_both_stores!(backend; every_method_and_transmission);
 async fn every_method_and_transmission(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(backend, &dir).await;
@@ -31,16 +32,7 @@ async fn every_method_and_transmission(backend: Backend) {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn every_method_and_transmission_over_memory() {
-    every_method_and_transmission(Backend::Memory).await;
-}
-
-#[tokio::test]
-async fn every_method_and_transmission_over_sled() {
-    every_method_and_transmission(Backend::Sled).await;
-}
-
+on_both_stores!(backend; out_of_band);
 async fn out_of_band(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let server = TestServer::start(backend, &dir).await;
@@ -59,16 +51,6 @@ async fn out_of_band(backend: Backend) {
     let me = me(&server, &client, (&token.0, &token.1)).await;
     assert_eq!(me.json()["user"], "alice");
     server.stop().await;
-}
-
-#[tokio::test]
-async fn out_of_band_over_memory() {
-    out_of_band(Backend::Memory).await;
-}
-
-#[tokio::test]
-async fn out_of_band_over_sled() {
-    out_of_band(Backend::Sled).await;
 }
 
 #[tokio::test]

@@ -22,7 +22,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub mod client;
+pub mod clock;
 pub mod oauth2;
+pub mod process;
 
 /// The stores every flow runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +37,60 @@ pub const BACKENDS: [Backend; 2] = [Backend::Memory, Backend::Sled];
 
 pub const CALLBACK: &str = "http://127.0.0.1:8000/callback";
 pub const PASSWORD: &str = "alice's password";
+
+/// Runs each case as two tests, `case::memory` and `case::sled`, one over
+/// each store:
+///
+/// - `on_both_stores!(a, b)`: `async fn a(w: &oauth2::World)`, on a fresh
+///   OAuth 2 world; `on_both_stores!(a, oauth2 = f)` builds that world's
+///   app with the OAuth 2 server `f()` returns (`f` a function beside `a`);
+/// - `on_both_stores!(world = start; a, b)`: `async fn a(w: &W)`, on the
+///   world `async fn start(backend: Backend) -> W` makes (beside the
+///   cases), stopped after with its `async fn stop(self)`;
+/// - `on_both_stores!(backend; a, b)`: `async fn a(backend: Backend)`,
+///   which starts what it needs itself.
+#[macro_export]
+macro_rules! on_both_stores {
+    (@tests $name:ident, |$backend:ident| $run:expr) => {
+        mod $name {
+            #[tokio::test]
+            async fn memory() {
+                let $backend = $crate::support::Backend::Memory;
+                $run
+            }
+
+            #[tokio::test]
+            async fn sled() {
+                let $backend = $crate::support::Backend::Sled;
+                $run
+            }
+        }
+    };
+    (backend; $($name:ident),+ $(,)?) => {
+        $( $crate::on_both_stores!(@tests $name, |backend| super::$name(backend).await); )+
+    };
+    (world = $start:ident; $($name:ident),+ $(,)?) => {
+        $( $crate::on_both_stores!(@tests $name, |backend| {
+            let w = super::$start(backend).await;
+            super::$name(&w).await;
+            w.stop().await;
+        }); )+
+    };
+    ($name:ident, oauth2 = $server:ident) => {
+        $crate::on_both_stores!(@tests $name, |backend| {
+            let w = $crate::support::oauth2::World::start(backend, Some(super::$server())).await;
+            super::$name(&w).await;
+            w.stop().await;
+        });
+    };
+    ($($name:ident),+ $(,)?) => {
+        $( $crate::on_both_stores!(@tests $name, |backend| {
+            let w = $crate::support::oauth2::World::start(backend, None).await;
+            super::$name(&w).await;
+            w.stop().await;
+        }); )+
+    };
+}
 
 /// A fresh store of this kind (sled in `dir`).
 fn open(backend: Backend, dir: &tempfile::TempDir) -> Arc<dyn CredentialStore> {

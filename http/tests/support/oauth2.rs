@@ -4,15 +4,13 @@
 //! introspection requests; bearer calls to `/api/me`; and the checks a
 //! client makes of each answer.
 
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
-
 use credlog_core::rfc5849::encoding::{form_decode, form_encode};
 use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::CredentialStore;
 use credlog_http::accounts::{add_user, register_client, ClientMetadata};
-use credlog_http::{App, Clock, Settings};
+use credlog_http::{App, Settings};
 
+use super::clock::TestClock;
 use super::{get_page, hidden_inputs, http, login, now, post_form, Answer, Backend, TestServer};
 use super::{CALLBACK, PASSWORD};
 
@@ -36,66 +34,6 @@ pub const ALL_GRANTS: [&str; 5] = [
     "client_credentials",
     "refresh_token",
 ];
-
-/// Runs each named case, `async fn case(w: &World)`, on a fresh world over
-/// the memory store and over sled. `oauth2 = f` builds the world's app
-/// with the OAuth 2 server `f()` returns (`f` a function beside the case).
-#[macro_export]
-macro_rules! on_both_stores {
-    (@case $name:ident, $server:expr) => {
-        mod $name {
-            use $crate::support::oauth2::World;
-            use $crate::support::Backend;
-
-            #[tokio::test]
-            async fn memory() {
-                let w = World::start(Backend::Memory, $server).await;
-                super::$name(&w).await;
-                w.stop().await;
-            }
-
-            #[tokio::test]
-            async fn sled() {
-                let w = World::start(Backend::Sled, $server).await;
-                super::$name(&w).await;
-                w.stop().await;
-            }
-        }
-    };
-    ($name:ident, oauth2 = $server:ident) => {
-        $crate::on_both_stores!(@case $name, Some(super::$server()));
-    };
-    ($($name:ident),+ $(,)?) => {
-        $( $crate::on_both_stores!(@case $name, None); )+
-    };
-}
-
-/// The server's clock, which only the test moves.
-#[derive(Clone)]
-pub struct TestClock(Arc<AtomicU64>);
-
-impl TestClock {
-    /// A clock stopped at the wall clock's now.
-    pub fn starting_now() -> TestClock {
-        TestClock(Arc::new(AtomicU64::new(now())))
-    }
-
-    /// The clock as the app reads it.
-    pub fn clock(&self) -> Clock {
-        let time = Arc::clone(&self.0);
-        Arc::new(move || time.load(Ordering::SeqCst))
-    }
-
-    /// Now, for the server.
-    pub fn now(&self) -> u64 {
-        self.0.load(Ordering::SeqCst)
-    }
-
-    /// Moves time on by `seconds`.
-    pub fn advance(&self, seconds: u64) {
-        self.0.fetch_add(seconds, Ordering::SeqCst);
-    }
-}
 
 /// How a client authenticates at the token endpoint (RFC 6749 2.3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,7 +9,7 @@
 //! ```sh
 //! cargo run --release -- serve --demo | tee serve.out
 //! SECRET=$(sed -n 's/.*client_id=demo-confidential client_secret=\([^ ]*\).*/\1/p' serve.out)
-//! CREDLOG_CLIENT_SECRET=$SECRET cargo run -p credlog-http --example oauth1_login
+//! CREDLOG_CLIENT_SECRET=$SECRET cargo run -p credlog-client --features warp --example oauth1_login
 //! ```
 //!
 //! Settings, from the environment:
@@ -31,13 +31,12 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use credlog_core::rfc5849::TokenCredentials;
-use credlog_http::adapter::reply;
-use credlog_http::client::warp::{
-    browser_session, callback_query, failure, redirect, BrowserSession,
+use credlog_client::warp::{
+    browser_session, callback_query, failure, page, redirect, BrowserSession,
 };
-use credlog_http::client::{ClientError, Provider, ProviderConfig, Registry};
-use credlog_http::pages::{escape, page};
+use credlog_client::{ClientError, Provider, ProviderConfig, Registry};
+use credlog_core::rfc5849::TokenCredentials;
+use html_escape::encode_safe as escape;
 use warp::reply::Response;
 use warp::Filter;
 
@@ -62,13 +61,13 @@ impl App {
 async fn home(app: App, session: BrowserSession) -> Response {
     let token = app.tokens().get(&session.id).cloned();
     let answer = match token {
-        None => reply(page(
+        None => page(
             200,
             "Example app",
             "<p>You are not signed in.</p>\n<p><a href=\"/login\">Sign in with credlog</a></p>",
-        )),
+        ),
         Some(token) => match app.credlog.get("me", Some(&token)).await {
-            Ok(me) => reply(page(
+            Ok(me) => page(
                 200,
                 "Example app",
                 &format!(
@@ -77,7 +76,7 @@ async fn home(app: App, session: BrowserSession) -> Response {
                      <form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>",
                     escape(&me.text())
                 ),
-            )),
+            ),
             Err(error) => {
                 // A revoked or expired token: forget it, so the user can sign in again.
                 if let ClientError::Provider { status: 401, .. } = error {
@@ -199,7 +198,11 @@ async fn main() -> ExitCode {
         }
     };
 
-    let (listener, local) = match credlog_http::bind(addr).await {
+    let bound = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener.local_addr().map(|local| (listener, local)),
+        Err(error) => Err(error),
+    };
+    let (listener, local) = match bound {
         Ok(bound) => bound,
         Err(error) => {
             eprintln!("oauth1_login: cannot listen on {addr}: {error}");

@@ -14,12 +14,12 @@ use credlog_core::rfc5849::{ClientCredentials, Signer, TokenCredentials, Transmi
 use credlog_core::rfc6749::redirect::{self, ResponseMode};
 use credlog_core::Request;
 
-use crate::adapter::Fields;
 use subtle::ConstantTimeEq;
 
-use super::cache::{MemoryCache, TemporaryCache};
-use super::config::{variable, Method, ProviderConfig};
-use super::error::ClientError;
+use crate::cache::{MemoryCache, TemporaryCache};
+use crate::config::{variable, Method, ProviderConfig};
+use crate::error::ClientError;
+use crate::form::Fields;
 
 /// How long a temporary credential waits for its callback by default.
 pub const TEMPORARY_LIFETIME: Duration = Duration::from_secs(600);
@@ -39,9 +39,9 @@ pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
 /// The providers an app calls, by name.
 ///
 /// ```no_run
-/// use credlog_http::client::{ProviderConfig, Registry};
+/// use credlog_client::{ProviderConfig, Registry};
 ///
-/// # async fn run(session_id: &str, callback_query: &str) -> Result<(), credlog_http::client::ClientError> {
+/// # async fn run(session_id: &str, callback_query: &str) -> Result<(), credlog_client::ClientError> {
 /// let registry = Registry::new();
 /// // Everything else from CREDLOG_CLIENT_ID, CREDLOG_CLIENT_SECRET, ...
 /// let credlog = registry.register("credlog", ProviderConfig {

@@ -4,8 +4,8 @@
 //!
 //! ```no_run
 //! use std::sync::Arc;
-//! use credlog_http::client::warp::{browser_session, callback_query, failure, redirect, BrowserSession};
-//! use credlog_http::client::Provider;
+//! use credlog_client::warp::{browser_session, callback_query, failure, redirect, BrowserSession};
+//! use credlog_client::Provider;
 //! use warp::Filter;
 //!
 //! fn login(provider: Arc<Provider>) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
@@ -24,11 +24,12 @@
 
 use std::convert::Infallible;
 
-use warp::http::{header, HeaderValue, StatusCode};
+use std::borrow::Cow;
+
+use warp::http::{header, HeaderName, HeaderValue, StatusCode};
 use warp::Filter;
 
-use super::error::ClientError;
-use crate::pages::escape;
+use crate::error::ClientError;
 
 /// The cookie that names an app's browser session.
 pub const COOKIE: &str = "credlog_client_session";
@@ -63,7 +64,7 @@ pub fn browser_session() -> impl Filter<Extract = (BrowserSession,), Error = Inf
             BrowserSession { id, is_new: false }
         }
         _ => BrowserSession {
-            id: crate::app::random_token(),
+            id: random_session_id(),
             is_new: true,
         },
     })
@@ -101,12 +102,60 @@ pub fn failure(error: &ClientError) -> warp::reply::Response {
         | ClientError::CallbackNotConfirmed { .. } => 502,
         _ => 500,
     };
-    crate::adapter::reply(crate::pages::page(
+    page(
         status,
         "Sign-in failed",
         &format!(
             "<p id=\"error\">{}</p>\n<p><a href=\"/\">Back</a></p>",
             escape(&error.to_string())
         ),
-    ))
+    )
+}
+
+/// A whole HTML page in credlog's plain style: `title` (escaped here) and
+/// `body`, which must already be HTML (escape what it quotes, with
+/// `html_escape::encode_safe`). Never cached, never framed, sniffed or
+/// allowed to load anything.
+pub fn page(status: u16, title: &str, body: &str) -> warp::reply::Response {
+    let html = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{title} · credlog</title>\n\
+         <style>body{{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;line-height:1.5}}\
+         code{{background:#eee;padding:.1rem .3rem}}label{{display:block;margin:.5rem 0}}\
+         button{{margin-right:.5rem}}table{{border-collapse:collapse}}td,th{{padding:.2rem .5rem;border-bottom:1px solid #ccc;text-align:left}}</style>\n\
+         </head>\n<body>\n<h1>{title}</h1>\n{body}\n</body>\n</html>\n",
+        title = escape(title),
+    );
+    let mut reply = warp::reply::Response::new(html.into());
+    *reply.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let headers = reply.headers_mut();
+    for (name, value) in [
+        ("content-type", "text/html; charset=utf-8"),
+        ("cache-control", "no-store"),
+        ("x-frame-options", "DENY"),
+        (
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'",
+        ),
+        ("x-content-type-options", "nosniff"),
+    ] {
+        headers.append(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
+    }
+    reply
+}
+
+/// `text` safe to put in HTML text or a quoted attribute.
+fn escape(text: &str) -> Cow<'_, str> {
+    html_escape::encode_safe(text)
+}
+
+/// A fresh session id: 32 letters and digits (about 190 random bits, from
+/// the thread's CSPRNG, seeded by the OS).
+fn random_session_id() -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use credlog_core::rfc5849::encoding::form_decode;
 use credlog_core::rfc5849::Transmission;
 
-use super::error::ClientError;
+use crate::error::ClientError;
 
 /// The signature method a provider is called with (RFC 5849 3.4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -1,0 +1,100 @@
+//! The OAuth 1 client's settings from the environment (`{NAME}_CLIENT_ID`
+//! ...): what is malformed, and what the code already covers.
+
+mod support;
+
+use credlog_client::{ClientError, ProviderConfig, Registry};
+use support::*;
+
+/// A variable the code already sets is never read, so a malformed one
+/// cannot fail the registration.
+#[tokio::test]
+async fn a_malformed_variable_the_code_covers_is_not_read() {
+    let variables = vec![
+        ("CREDLOG_CLIENT_ID".to_owned(), "id".to_owned()),
+        ("CREDLOG_CLIENT_SECRET".to_owned(), "secret".to_owned()),
+        (
+            "CREDLOG_REQUEST_TOKEN_URL".to_owned(),
+            "http://provider.test/r".to_owned(),
+        ),
+        (
+            "CREDLOG_ACCESS_TOKEN_URL".to_owned(),
+            "http://provider.test/a".to_owned(),
+        ),
+        (
+            "CREDLOG_AUTHORIZE_URL".to_owned(),
+            "http://provider.test/z".to_owned(),
+        ),
+        (
+            "CREDLOG_REQUEST_TOKEN_PARAMS".to_owned(),
+            "scope=%zz".to_owned(),
+        ),
+    ];
+    let registry = Registry::new().with_env(as_env(&variables));
+    assert!(matches!(
+        registry.register("credlog", ProviderConfig::default()),
+        Err(ClientError::InvalidConfig { .. })
+    ));
+    let covered = ProviderConfig {
+        request_token_params: vec![("scope".into(), "photos".into())],
+        ..ProviderConfig::default()
+    };
+    assert!(registry.register("credlog", covered).is_ok());
+}
+
+#[tokio::test]
+async fn malformed_environment_settings_are_invalid_config() {
+    let base = [
+        ("CREDLOG_CLIENT_ID", "printer"),
+        ("CREDLOG_CLIENT_SECRET", "secret"),
+        ("CREDLOG_REQUEST_TOKEN_URL", "http://provider.test/initiate"),
+        ("CREDLOG_ACCESS_TOKEN_URL", "http://provider.test/token"),
+        ("CREDLOG_AUTHORIZE_URL", "http://provider.test/authorize"),
+    ];
+    let with = |name: &'static str, value: &'static str| {
+        let mut variables = base.to_vec();
+        variables.push((name, value));
+        Registry::new()
+            .with_env(env_of(&variables))
+            .register("credlog", ProviderConfig::default())
+            .map(|_| ())
+    };
+    for kwargs in [
+        "signature_method=RSA-SHA512",
+        "signature_type=COOKIE",
+        "colour=blue",
+        "timeout=soon",
+        "timeout=-1",
+        "rsa_key_file=/nonexistent/credlog/key.pem",
+        "signature_method=%ZZ",
+    ] {
+        match with("CREDLOG_CLIENT_KWARGS", kwargs) {
+            Err(ClientError::InvalidConfig { provider, why }) => {
+                assert_eq!(provider, "credlog");
+                assert!(why.contains("CREDLOG_CLIENT_KWARGS"), "{kwargs}: {why}");
+            }
+            other => panic!("{kwargs}: {other:?}"),
+        }
+    }
+    for name in [
+        "CREDLOG_REQUEST_TOKEN_PARAMS",
+        "CREDLOG_ACCESS_TOKEN_PARAMS",
+        "CREDLOG_AUTHORIZE_PARAMS",
+    ] {
+        match with(name, "a=%zz") {
+            Err(ClientError::InvalidConfig { why, .. }) => {
+                assert!(why.contains(name), "{why}")
+            }
+            other => panic!("{name}: {other:?}"),
+        }
+    }
+    // Every option that is right.
+    assert_eq!(
+        with(
+            "CREDLOG_CLIENT_KWARGS",
+            "signature_method=hmac-sha256&signature_type=body&realm=photos&timeout=2.5&user_agent=app%2F1"
+        ),
+        Ok(())
+    );
+    assert_eq!(with("CREDLOG_CLIENT_KWARGS", ""), Ok(()));
+}
