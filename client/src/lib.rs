@@ -39,7 +39,6 @@
 pub mod cache;
 pub mod config;
 pub mod error;
-mod form;
 pub mod provider;
 #[cfg(feature = "warp")]
 pub mod warp;

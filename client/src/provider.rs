@@ -19,7 +19,7 @@ use subtle::ConstantTimeEq;
 use crate::cache::{MemoryCache, TemporaryCache};
 use crate::config::{variable, Method, ProviderConfig};
 use crate::error::ClientError;
-use crate::form::Fields;
+use credlog_core::form::Fields;
 
 /// How long a temporary credential waits for its callback by default.
 pub const TEMPORARY_LIFETIME: Duration = Duration::from_secs(600);

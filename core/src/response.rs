@@ -20,7 +20,21 @@ impl Response {
                 "Content-Type".to_owned(),
                 crate::request::FORM_CONTENT_TYPE.to_owned(),
             )],
-            body: crate::rfc5849::encoding::form_encode(pairs).into_bytes(),
+            body: crate::form::form_encode(pairs).into_bytes(),
+        }
+    }
+
+    /// A JSON response that no cache may keep (RFC 6749 5.1: `Cache-Control:
+    /// no-store` and `Pragma: no-cache` on anything holding a token).
+    pub fn json(status: u16, body: &serde_json::Value) -> Self {
+        Response {
+            status,
+            headers: vec![
+                ("Content-Type".to_owned(), "application/json".to_owned()),
+                ("Cache-Control".to_owned(), "no-store".to_owned()),
+                ("Pragma".to_owned(), "no-cache".to_owned()),
+            ],
+            body: body.to_string().into_bytes(),
         }
     }
 

@@ -73,7 +73,7 @@ impl BearerError {
             Some(code) => serde_json::json!({"error": code, "error_description": self.to_string()}),
             None => serde_json::json!({"error_description": self.to_string()}),
         };
-        let mut response = crate::rfc6749::errors::json_response(self.status(), &body);
+        let mut response = Response::json(self.status(), &body);
         if self.status() != 500 {
             response
                 .headers

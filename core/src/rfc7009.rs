@@ -17,7 +17,7 @@ impl Oauth2Server {
         now: u64,
     ) -> Response {
         match self.revoke_token(store, request, now).await {
-            Ok(()) => crate::rfc6749::errors::json_response(200, &serde_json::json!({})),
+            Ok(()) => Response::json(200, &serde_json::json!({})),
             Err(error) => self.error_response(&error),
         }
     }

@@ -2,7 +2,6 @@
 //! of its own tokens is active. Another client's token, like an unknown,
 //! expired or revoked one, is `{"active": false}` (2.2).
 
-use crate::rfc6749::errors::json_response;
 use crate::rfc6749::{Oauth2Error, Oauth2Server};
 use crate::store::{CredentialKind, CredentialStore, Status};
 use crate::{Request, Response};
@@ -16,7 +15,7 @@ impl Oauth2Server {
         now: u64,
     ) -> Response {
         match self.introspection(store, request, now).await {
-            Ok(body) => json_response(200, &body),
+            Ok(body) => Response::json(200, &body),
             Err(error) => self.error_response(&error),
         }
     }

@@ -133,7 +133,7 @@ fn to_request(
 
 /// A JSON answer no cache keeps.
 pub fn json(status: u16, value: &serde_json::Value) -> Response {
-    credlog_core::rfc6749::errors::json_response(status, value)
+    Response::json(status, value)
 }
 
 /// The core's response as a warp reply, with the headers every answer carries.

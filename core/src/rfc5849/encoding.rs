@@ -1,8 +1,10 @@
-//! Percent-encoding (RFC 5849 3.6) and the form decoding of query and body
-//! (RFC 5849 3.4.1.3.1, W3C HTML 4.01 17.13.4).
+//! Percent-encoding (RFC 5849 3.6), once and twice, and the order of
+//! encoded strings. Decoding and forms, which every RFC module reads, are
+//! in [`crate::form`] (re-exported here, where RFC 5849 3.4.1.3.1 uses them).
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
+
+pub use crate::form::{form_decode, form_encode, percent_decode, DecodeError, FormPair};
 
 /// RFC 5849 3.6: the unreserved set `ALPHA DIGIT - . _ ~`, kept as it is.
 fn is_unreserved(byte: u8) -> bool {
@@ -20,17 +22,6 @@ static UNRESERVED: [bool; 256] = {
     }
     table
 };
-
-/// Why a percent-encoded or form-encoded string could not be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum DecodeError {
-    /// A `%` not followed by two hex digits.
-    #[error("a '%' is not followed by two hex digits")]
-    BadEscape,
-    /// The decoded bytes are not UTF-8 (RFC 5849 3.6 encodes text as UTF-8).
-    #[error("the decoded bytes are not UTF-8")]
-    NotUtf8,
-}
 
 /// The escape of every byte, `prefix` then two upper-case hex digits;
 /// byte `b`'s escape is at `b * (prefix.len() + 2)`.
@@ -122,92 +113,6 @@ pub fn cmp_encoded(a: &str, b: &str) -> Ordering {
             _ => a[i].cmp(&b[i]),
         },
     }
-}
-
-/// Strict percent-decoding: every `%` must start a `%XX` escape and the
-/// result must be UTF-8. With `plus_is_space`, `+` decodes to a space, as in
-/// form bodies and queries. Text with nothing to decode is borrowed.
-pub fn percent_decode(text: &str, plus_is_space: bool) -> Result<Cow<'_, str>, DecodeError> {
-    let bytes = text.as_bytes();
-    let first = if plus_is_space {
-        memchr::memchr2(b'%', b'+', bytes)
-    } else {
-        memchr::memchr(b'%', bytes)
-    };
-    let Some(first) = first else {
-        return Ok(Cow::Borrowed(text));
-    };
-    let mut out = Vec::with_capacity(bytes.len());
-    out.extend_from_slice(&bytes[..first]);
-    let mut i = first;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' => {
-                let hi = bytes.get(i + 1).and_then(|b| hex_value(*b));
-                let lo = bytes.get(i + 2).and_then(|b| hex_value(*b));
-                match (hi, lo) {
-                    (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                    _ => return Err(DecodeError::BadEscape),
-                }
-                i += 3;
-            }
-            b'+' if plus_is_space => {
-                out.push(b' ');
-                i += 1;
-            }
-            byte => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
-        .map(Cow::Owned)
-        .map_err(|_| DecodeError::NotUtf8)
-}
-
-fn hex_value(byte: u8) -> Option<u8> {
-    (byte as char).to_digit(16).map(|d| d as u8)
-}
-
-/// A decoded name/value pair, borrowed from the input where nothing was escaped.
-pub type FormPair<'a> = (Cow<'a, str>, Cow<'a, str>);
-
-/// Decodes an `application/x-www-form-urlencoded` string (a query or a form
-/// body) into name/value pairs in order. A pair without `=` has an empty
-/// value; empty pairs (`a=1&&b=2`) are skipped.
-pub fn form_decode(text: &str) -> Result<Vec<FormPair<'_>>, DecodeError> {
-    let mut pairs = Vec::with_capacity(4);
-    let mut rest = text;
-    while !rest.is_empty() {
-        let end = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
-        let pair = &rest[..end];
-        rest = rest.get(end + 1..).unwrap_or("");
-        if pair.is_empty() {
-            continue;
-        }
-        let (name, value) = match memchr::memchr(b'=', pair.as_bytes()) {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, ""),
-        };
-        pairs.push((percent_decode(name, true)?, percent_decode(value, true)?));
-    }
-    Ok(pairs)
-}
-
-/// Encodes name/value pairs as a form string, each name and value encoded
-/// per RFC 5849 3.6 (which every form decoder reads back unchanged).
-pub fn form_encode<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
-    let mut out = String::new();
-    for (name, value) in pairs {
-        if !out.is_empty() {
-            out.push('&');
-        }
-        percent_encode_into(&mut out, name);
-        out.push('=');
-        percent_encode_into(&mut out, value);
-    }
-    out
 }
 
 #[cfg(test)]

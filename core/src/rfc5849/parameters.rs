@@ -5,8 +5,10 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use super::encoding::{form_decode, percent_decode, DecodeError, FormPair};
+use crate::form::{form_decode, percent_decode, DecodeError, FormPair};
 use crate::request::Request;
+
+pub use crate::form::query_of;
 
 /// Where a parameter was carried (RFC 5849 3.5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -292,13 +294,6 @@ impl<'r> RequestParameters<'r> {
         };
         parameter.map(|p| p.value.as_ref())
     }
-}
-
-/// The query of an absolute URI: after the first `?`, before any `#`.
-pub fn query_of(uri: &str) -> Option<&str> {
-    let end = memchr::memchr(b'#', uri.as_bytes()).unwrap_or(uri.len());
-    let start = memchr::memchr(b'?', &uri.as_bytes()[..end])?;
-    Some(&uri[start + 1..end])
 }
 
 #[cfg(test)]

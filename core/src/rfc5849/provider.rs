@@ -9,8 +9,7 @@ use super::encoding::percent_encode;
 use super::errors::Oauth1Error;
 use super::server::{Endpoint, Oauth1Config, Oauth1Server, VerifiedRequest};
 use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
-use crate::form::Fields;
-use crate::rfc6749::redirect::{self, ResponseMode};
+use crate::form::{add_to_query, Fields};
 use crate::store::{
     AppendError, Authorized, CredentialKind, CredentialState, CredentialStore, Event, Exchanged,
     Failure, Issued, Precondition, RevocationReason, Revoked, RsaKeyCache, Secret, Status,
@@ -574,7 +573,7 @@ impl Oauth1Provider {
 /// Where the owner's decision goes: the callback with these parameters
 /// added to its query (RFC 5849 2.2).
 fn callback_with(callback: &str, pairs: &[(&str, &str)]) -> String {
-    redirect::with_parameters(callback, ResponseMode::Query, pairs)
+    add_to_query(callback, pairs)
 }
 
 #[cfg(test)]

@@ -9,9 +9,7 @@ use super::errors::Oauth2Error;
 use super::params::Params;
 use super::server::Oauth2Server;
 use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
-use crate::form::Fields;
-use crate::rfc5849::encoding::form_encode;
-use crate::rfc5849::parameters::query_of;
+use crate::form::{form_encode, query_of, Fields};
 use crate::store::CredentialStore;
 use crate::{Request, Response};
 

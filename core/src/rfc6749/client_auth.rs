@@ -8,7 +8,7 @@ use base64::Engine;
 
 use super::errors::Oauth2Error;
 use super::params::Params;
-use crate::rfc5849::encoding::percent_decode;
+use crate::form::percent_decode;
 use crate::store::{ClientState, CredentialStore};
 use crate::Request;
 

@@ -167,7 +167,7 @@ impl Oauth2Error {
         if let Some(uri) = error_uris.get(self.code()) {
             body["error_uri"] = serde_json::Value::String(uri.clone());
         }
-        let mut response = json_response(self.status(), &body);
+        let mut response = Response::json(self.status(), &body);
         if self.status() == 401 {
             response.headers.push((
                 "WWW-Authenticate".to_owned(),
@@ -175,20 +175,6 @@ impl Oauth2Error {
             ));
         }
         response
-    }
-}
-
-/// A JSON response that no cache may keep (RFC 6749 5.1: `Cache-Control:
-/// no-store` and `Pragma: no-cache` on anything holding a token).
-pub fn json_response(status: u16, body: &serde_json::Value) -> Response {
-    Response {
-        status,
-        headers: vec![
-            ("Content-Type".to_owned(), "application/json".to_owned()),
-            ("Cache-Control".to_owned(), "no-store".to_owned()),
-            ("Pragma".to_owned(), "no-cache".to_owned()),
-        ],
-        body: body.to_string().into_bytes(),
     }
 }
 

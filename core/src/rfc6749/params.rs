@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::errors::Oauth2Error;
-use crate::rfc5849::encoding::form_decode;
+use crate::form::form_decode;
 
 /// The parameters of an OAuth 2 request: a query or a form body, decoded,
 /// with no name twice (RFC 6749 3.1, 3.2). Empty values count as absent

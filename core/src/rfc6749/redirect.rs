@@ -2,7 +2,7 @@
 //! the answer is added to it (query for codes, fragment for implicit).
 
 use super::errors::Oauth2Error;
-use crate::rfc5849::encoding::form_encode;
+use crate::form;
 
 /// The redirect URI an authorization request will use (RFC 6749 3.1.2.3):
 /// the one it names, if registered, compared as exact strings; or, when it
@@ -44,21 +44,10 @@ impl ResponseMode {
 /// `uri` with `pairs` added: to its query (keeping what is there), or as
 /// its fragment (the registered URI has none: RFC 6749 3.1.2).
 pub fn with_parameters(uri: &str, mode: ResponseMode, pairs: &[(&str, &str)]) -> String {
-    let encoded = form_encode(pairs.iter().copied());
-    let mut out = uri.to_owned();
     match mode {
-        ResponseMode::Query => {
-            if !encoded.is_empty() {
-                out.push(if uri.contains('?') { '&' } else { '?' });
-                out.push_str(&encoded);
-            }
-        }
-        ResponseMode::Fragment => {
-            out.push('#');
-            out.push_str(&encoded);
-        }
+        ResponseMode::Query => form::add_to_query(uri, pairs),
+        ResponseMode::Fragment => form::with_fragment(uri, pairs),
     }
-    out
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::client_auth::{self, ClientAuthMethod};
 use super::config::Oauth2Config;
-use super::errors::{json_response, Oauth2Error};
+use super::errors::Oauth2Error;
 use super::grants::{
     AuthorizationCodeGrant, ClientCredentialsGrant, Grant, ImplicitGrant, Issue, IssueError,
     PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
@@ -294,6 +294,6 @@ impl Oauth2Server {
         if let Some(refresh) = refresh {
             body["refresh_token"] = serde_json::Value::String(refresh);
         }
-        Ok(json_response(200, &body))
+        Ok(Response::json(200, &body))
     }
 }
