@@ -7,13 +7,16 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 use credlog_core::request::{is_absolute_uri, is_scheme};
 use credlog_core::rfc5849::signature::rsa_public_key_from_pem;
+use credlog_core::rfc6749::OwnerCheckError;
 use credlog_core::store::{
     AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
     Precondition, Secret, StoreError, UserRecord,
 };
+use credlog_core::Response;
 use serde::{Deserialize, Serialize};
 
-use crate::app::random_token;
+use crate::app::{random_token, App};
+use crate::pages;
 
 /// Why a user or client could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +39,10 @@ pub enum AccountError {
     /// Other metadata is not acceptable (RFC 7591 `invalid_client_metadata`).
     #[error("{0}")]
     InvalidMetadata(String),
+    /// The password could not be hashed: argon2 failed, or the task it ran
+    /// on did not finish.
+    #[error("the password could not be hashed: {0}")]
+    PasswordHashing(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -64,7 +71,7 @@ pub fn hash_password(password: &str) -> Result<Secret, AccountError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     let hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
-        .map_err(|error| AccountError::Store(StoreError::Backend(error.to_string())))?;
+        .map_err(|error| AccountError::PasswordHashing(error.to_string()))?;
     Ok(Secret::Argon2(hash.to_string()))
 }
 
@@ -101,7 +108,7 @@ pub async fn add_user(
     let owned = password.to_owned();
     let password = tokio::task::spawn_blocking(move || hash_password(&owned))
         .await
-        .map_err(|error| AccountError::Store(StoreError::Backend(error.to_string())))??;
+        .map_err(|error| AccountError::PasswordHashing(format!("its task failed: {error}")))??;
     let absent = Precondition::Absent {
         kind: CredentialKind::User,
         id: name.to_owned(),
@@ -122,15 +129,31 @@ pub async fn authenticate(
     store: &dyn CredentialStore,
     name: &str,
     password: &str,
-) -> Result<Option<UserRecord>, StoreError> {
+) -> Result<Option<UserRecord>, OwnerCheckError> {
     let Some(user) = store.user(name).await? else {
         return Ok(None);
     };
     let (secret, password) = (user.password.clone(), password.to_owned());
     let good = tokio::task::spawn_blocking(move || verify_password(&secret, &password))
         .await
-        .map_err(|error| StoreError::Backend(error.to_string()))?;
+        .map_err(|error| OwnerCheckError::Check(format!("the argon2 task failed: {error}")))?;
     Ok(good.then_some(user))
+}
+
+/// The answer to a password check that could not run: logged here, a bare
+/// 500 page to the user (whose fault it is not), as for a store failure.
+pub fn owner_check_failure(app: &App, error: &OwnerCheckError) -> Response {
+    match error {
+        OwnerCheckError::Store(error) => app.store_failure(error),
+        OwnerCheckError::Check(cause) => {
+            tracing::error!(%cause, "a password could not be checked");
+            pages::error_page(
+                500,
+                "Server error",
+                "The server could not complete the request. Try again later.",
+            )
+        }
+    }
 }
 
 const GRANT_TYPES: [&str; 5] = [

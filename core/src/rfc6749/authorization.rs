@@ -127,7 +127,7 @@ impl Oauth2Server {
         let client = match store.client(client_id).await {
             Ok(Some(client)) if !client.revoked => client,
             Ok(_) => return Err(Untrusted(Oauth2Error::UnknownClient)),
-            Err(error) => return Err(Untrusted(Oauth2Error::Store(error.to_string()))),
+            Err(error) => return Err(Untrusted(Oauth2Error::Store(error))),
         };
         let redirect_uri =
             redirect::resolve(params.get("redirect_uri"), &client.record.redirect_uris)

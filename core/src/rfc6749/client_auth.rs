@@ -157,7 +157,7 @@ pub async fn authenticate(
     let client = match store.client(&presented.client_id).await {
         Ok(Some(client)) if !client.revoked => client,
         Ok(_) => return Err(Oauth2Error::UnknownClient),
-        Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+        Err(error) => return Err(Oauth2Error::Store(error)),
     };
     let registered = ClientAuthMethod::from_name(&client.record.auth_method);
     if !allowed.contains(&presented.method) || registered != Some(presented.method) {

@@ -22,7 +22,7 @@ pub use authorization::{AuthorizationError, AuthorizationRequest};
 pub use client_auth::ClientAuthMethod;
 pub use config::{GrantSettings, Oauth2Config, RandomTokens, TokenGenerator};
 pub use errors::Oauth2Error;
-pub use grants::{Grant, Issue, IssueError, ResourceOwners, TokenContext};
+pub use grants::{Grant, Issue, IssueError, OwnerCheckError, ResourceOwners, TokenContext};
 pub use params::{Params, Scope};
 pub use redirect::ResponseMode;
 pub use server::Oauth2Server;

@@ -112,8 +112,12 @@ impl Oauth2Server {
 
     /// An error answer, with the deployment's `error_uri`.
     pub fn error_response(&self, error: &Oauth2Error) -> Response {
-        if let Oauth2Error::Store(detail) = error {
-            tracing::error!(%detail, "the credential store failed");
+        match error {
+            Oauth2Error::Store(detail) => tracing::error!(%detail, "the credential store failed"),
+            Oauth2Error::PasswordCheck(detail) => {
+                tracing::error!(%detail, "a resource owner's password could not be checked")
+            }
+            _ => {}
         }
         error.to_response(&self.config.realm, &self.config.error_uris)
     }
@@ -155,7 +159,7 @@ impl Oauth2Server {
         let token = params.require("token")?;
         match store.credential(&token_id(token)).await {
             Ok(state) => Ok((client, state)),
-            Err(error) => Err(Oauth2Error::Store(error.to_string())),
+            Err(error) => Err(Oauth2Error::Store(error)),
         }
     }
 
@@ -281,9 +285,7 @@ impl Oauth2Server {
         match ctx.store.append(&preconditions, events, ctx.now).await {
             Ok(_) => {}
             Err(AppendError::Refused(refused)) => return Err(IssueError::Refused(refused)),
-            Err(AppendError::Store(error)) => {
-                return Err(IssueError::Failed(Oauth2Error::Store(error.to_string())))
-            }
+            Err(AppendError::Store(error)) => return Err(IssueError::Failed(error.into())),
         }
         let mut body = serde_json::json!({
             "access_token": access,

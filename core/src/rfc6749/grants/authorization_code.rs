@@ -109,7 +109,7 @@ impl Grant for AuthorizationCodeGrant {
                     "the authorization code is unknown",
                 ))
             }
-            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+            Err(error) => return Err(Oauth2Error::Store(error)),
         };
         if &state.record.client_id != client_id {
             return Err(Oauth2Error::TokenOfAnotherClient);
