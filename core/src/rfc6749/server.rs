@@ -88,6 +88,11 @@ impl Oauth2Server {
         self.grants.values().map(|grant| grant.as_ref())
     }
 
+    /// Whether a grant of this `grant_type` is registered.
+    pub fn has_grant(&self, grant_type: &str) -> bool {
+        self.grants.contains_key(grant_type)
+    }
+
     /// The grant that answers `response_type` at the authorization endpoint.
     pub fn response_grant(&self, response_type: &str) -> Option<&dyn Grant> {
         self.grants()
