@@ -5,9 +5,12 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use credlog_core::request::{is_absolute_uri, is_scheme};
+use credlog_core::request::is_absolute_uri;
 use credlog_core::rfc5849::signature::rsa_public_key_from_pem;
-use credlog_core::rfc6749::OwnerCheckError;
+use credlog_core::rfc6749::client_metadata::parse_all;
+use credlog_core::rfc6749::{
+    ClientAuthMethod, GrantType, MetadataError, OwnerCheckError, ResponseType, Scope,
+};
 use credlog_core::store::{
     AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
     Precondition, Secret, StoreError, UserRecord,
@@ -39,6 +42,10 @@ pub enum AccountError {
     /// Other metadata is not acceptable (RFC 7591 `invalid_client_metadata`).
     #[error("{0}")]
     InvalidMetadata(String),
+    /// A grant type, response type or authentication method is unknown, or
+    /// not one the server has (RFC 7591 `invalid_client_metadata`).
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
     /// The password could not be hashed: argon2 failed, or the task it ran
     /// on did not finish.
     #[error("the password could not be hashed: {0}")]
@@ -53,7 +60,9 @@ impl AccountError {
     pub fn registration_error(&self) -> Option<&'static str> {
         match self {
             AccountError::InvalidRedirectUri(_) => Some("invalid_redirect_uri"),
-            AccountError::InvalidMetadata(_) => Some("invalid_client_metadata"),
+            AccountError::InvalidMetadata(_) | AccountError::Metadata(_) => {
+                Some("invalid_client_metadata")
+            }
             _ => None,
         }
     }
@@ -156,28 +165,6 @@ pub fn owner_check_failure(app: &App, error: &OwnerCheckError) -> Response {
     }
 }
 
-const GRANT_TYPES: [&str; 5] = [
-    "authorization_code",
-    "implicit",
-    "password",
-    "client_credentials",
-    "refresh_token",
-];
-/// An extension grant type (RFC 6749 4.5): an absolute URI, such as
-/// `urn:ietf:params:oauth:grant-type:device_code`, for a deployment's own
-/// grant registered on its server.
-fn is_extension_grant(grant_type: &str) -> bool {
-    match grant_type.split_once(':') {
-        Some((scheme, rest)) => {
-            is_scheme(scheme) && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_graphic())
-        }
-        None => false,
-    }
-}
-
-const RESPONSE_TYPES: [&str; 2] = ["code", "token"];
-const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
-
 /// Client metadata as RFC 7591 2 names it (the subset credlog uses), plus
 /// `rsa_public_key` for OAuth 1 RSA-SHA1.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,8 +219,13 @@ impl ClientMetadata {
         }
     }
 
-    /// RFC 7591 2: every value known and well-formed.
+    /// RFC 7591 2: every value known and well-formed (see [`ClientMetadata::parse`]).
     pub fn validate(&self) -> Result<(), AccountError> {
+        self.parse().map(|_| ())
+    }
+
+    /// Parses the metadata (RFC 7591 2): every value known and well-formed.
+    pub fn parse(&self) -> Result<ParsedMetadata, AccountError> {
         let invalid = |message: String| Err(AccountError::InvalidMetadata(message));
         if self.client_name.trim().is_empty() || self.client_name.chars().count() > 200 {
             return invalid("client_name must be 1 to 200 characters".to_owned());
@@ -241,45 +233,40 @@ impl ClientMetadata {
         if let Some(uri) = self.redirect_uris.iter().find(|uri| !is_absolute_uri(uri)) {
             return Err(AccountError::InvalidRedirectUri(uri.clone()));
         }
-        if self.scope.split(' ').any(|scope| {
-            scope.is_empty()
-                || !scope
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-        }) {
+        let Ok(scope) = Scope::parse(&self.scope) else {
             return invalid(format!(
                 "scope {:?} is not a space-separated list of scope tokens (RFC 6749 3.3)",
                 self.scope
             ));
-        }
-        if let Some(grant) = self
-            .grant_types
-            .iter()
-            .find(|g| !GRANT_TYPES.contains(&g.as_str()) && !is_extension_grant(g))
-        {
-            return invalid(format!("grant type {grant:?} is not supported"));
-        }
-        if let Some(kind) = self
-            .response_types
-            .iter()
-            .find(|r| !RESPONSE_TYPES.contains(&r.as_str()))
-        {
-            return invalid(format!("response type {kind:?} is not supported"));
-        }
-        if !AUTH_METHODS.contains(&self.token_endpoint_auth_method.as_str()) {
-            return invalid(format!(
-                "token_endpoint_auth_method {:?} is not one of {}",
-                self.token_endpoint_auth_method,
-                AUTH_METHODS.join(", ")
-            ));
-        }
+        };
+        let grant_types = parse_all(&self.grant_types)?;
+        let response_types = parse_all(&self.response_types)?;
+        let auth_method = self.token_endpoint_auth_method.parse()?;
         if let Some(pem) = &self.rsa_public_key {
             if rsa_public_key_from_pem(pem).is_err() {
                 return invalid("rsa_public_key is not an RSA public key in PEM".to_owned());
             }
         }
-        Ok(())
+        Ok(ParsedMetadata {
+            scope,
+            grant_types,
+            response_types,
+            auth_method,
+        })
     }
+}
+
+/// What [`ClientMetadata::parse`] read: the metadata a client record holds typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMetadata {
+    /// `scope`.
+    pub scope: Scope,
+    /// `grant_types`.
+    pub grant_types: Vec<GrantType>,
+    /// `response_types`.
+    pub response_types: Vec<ResponseType>,
+    /// `token_endpoint_auth_method`.
+    pub auth_method: ClientAuthMethod,
 }
 
 /// A client just registered: its record and, for a confidential client,
@@ -329,22 +316,22 @@ pub async fn register_client(
     client_id: Option<String>,
     now: u64,
 ) -> Result<Registered, AccountError> {
-    metadata.validate()?;
+    let parsed = metadata.parse()?;
     if store.user(owner).await?.is_none() {
         return Err(AccountError::UnknownOwner(owner.to_owned()));
     }
     let client_id = client_id.unwrap_or_else(random_token);
-    let secret = (metadata.token_endpoint_auth_method != "none").then(random_token);
+    let secret = (parsed.auth_method != ClientAuthMethod::None).then(random_token);
     let record = ClientRecord {
         client_id: client_id.clone(),
         secret: secret.clone().map_or(Secret::None, Secret::Plain),
         owner: owner.to_owned(),
         name: metadata.client_name,
         redirect_uris: metadata.redirect_uris,
-        scope: metadata.scope,
-        grant_types: metadata.grant_types,
-        response_types: metadata.response_types,
-        auth_method: metadata.token_endpoint_auth_method,
+        scope: parsed.scope,
+        grant_types: parsed.grant_types,
+        response_types: parsed.response_types,
+        auth_method: parsed.auth_method,
         rsa_public_key: metadata.rsa_public_key,
     };
     let absent = Precondition::Absent {

@@ -111,7 +111,7 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
                 escape(&client.record.name),
                 escape(&client.record.client_id),
                 escape(&client.record.redirect_uris.join(" ")),
-                escape(&client.record.scope),
+                escape(&client.record.scope.to_string()),
             )
         })
         .collect();

@@ -129,7 +129,7 @@ async fn initiate(app: App, request: Request) -> Response {
         secret: Secret::Plain(secret.clone()),
         client_id: verified.client_key.clone(),
         user: None,
-        scope: client.record.scope,
+        scope: client.record.scope.to_string(),
         expires_at: Some(now.saturating_add(app.settings().temporary_lifetime)),
         parent: None,
         redirect_uri: verified.callback,

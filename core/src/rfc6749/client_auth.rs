@@ -185,8 +185,7 @@ pub async fn authenticate(
         Ok(_) => return Err(Oauth2Error::UnknownClient),
         Err(error) => return Err(Oauth2Error::Store(error)),
     };
-    let registered = ClientAuthMethod::from_name(&client.record.auth_method);
-    if !allowed.contains(&presented.method) || registered != Some(presented.method) {
+    if !allowed.contains(&presented.method) || client.record.auth_method != presented.method {
         return Err(Oauth2Error::AuthMethodNotAllowed(presented.method.name()));
     }
     match &presented.secret {

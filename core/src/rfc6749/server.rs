@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::client_auth::{self, ClientAuthMethod};
+use super::client_metadata::GrantType;
 use super::config::Oauth2Config;
 use super::errors::{json_response, Oauth2Error};
 use super::grants::{
@@ -108,10 +109,10 @@ impl Oauth2Server {
     /// The scope a client may ask for: what it registered, within the
     /// server's allowed scopes.
     pub fn client_scope(&self, client: &ClientState) -> Scope {
-        let registered = Scope::stored(&client.record.scope);
+        let registered = &client.record.scope;
         match &self.config.allowed_scopes {
             Some(allowed) => registered.intersection(allowed),
-            None => registered,
+            None => registered.clone(),
         }
     }
 
@@ -201,7 +202,7 @@ impl Oauth2Server {
         let client = self
             .authenticate_client(store, request, &params, &self.auth_methods(grant.as_ref()))
             .await?;
-        if !client.record.grant_types.iter().any(|g| g == grant_type) {
+        if !client.record.allows_grant(grant_type) {
             return Err(Oauth2Error::UnauthorizedClient(format!(
                 "grant type {grant_type}"
             )));
@@ -233,7 +234,7 @@ impl Oauth2Server {
         // Authlib's rule: a refresh token only for a client that may use one.
         let wants_refresh = config
             .issues_refresh_token(ctx.grant_type, ctx.grant.issues_refresh_token())
-            && client.grant_types.iter().any(|g| g == "refresh_token");
+            && client.allows_grant(GrantType::RefreshToken.as_str());
         let access = config.access_tokens.generate(
             CredentialKind::AccessToken,
             &client.client_id,

@@ -54,7 +54,7 @@ impl Grant for AuthorizationCodeGrant {
             params.get("code_challenge_method"),
             server.config().allow_plain_pkce,
         )?;
-        if challenge.is_none() && request.client.record.auth_method == "none" {
+        if challenge.is_none() && request.client.record.auth_method == ClientAuthMethod::None {
             return Err(Oauth2Error::PkceRequired);
         }
         Ok(GrantExtras {
