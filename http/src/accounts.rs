@@ -9,7 +9,7 @@ use credlog_core::request::is_absolute_uri;
 use credlog_core::rfc5849::signature::rsa_public_key_from_pem;
 use credlog_core::rfc6749::client_metadata::parse_all;
 use credlog_core::rfc6749::{
-    ClientAuthMethod, GrantType, MetadataError, OwnerCheckError, ResponseType, Scope,
+    ClientAuthMethod, GrantType, MetadataError, Oauth2Server, OwnerCheckError, ResponseType, Scope,
 };
 use credlog_core::store::{
     AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
@@ -219,12 +219,15 @@ impl ClientMetadata {
         }
     }
 
-    /// RFC 7591 2: every value known and well-formed (see [`ClientMetadata::parse`]).
+    /// RFC 7591 2: every value known and well-formed, whatever grants a
+    /// server has (see [`ClientMetadata::parse`]).
     pub fn validate(&self) -> Result<(), AccountError> {
         self.parse().map(|_| ())
     }
 
-    /// Parses the metadata (RFC 7591 2): every value known and well-formed.
+    /// Parses the metadata (RFC 7591 2): every value known and
+    /// well-formed. Whether a server has the grants named is checked at
+    /// registration ([`register_client_on`]).
     pub fn parse(&self) -> Result<ParsedMetadata, AccountError> {
         let invalid = |message: String| Err(AccountError::InvalidMetadata(message));
         if self.client_name.trim().is_empty() || self.client_name.chars().count() > 200 {
@@ -308,7 +311,10 @@ pub fn registration_json(
     json
 }
 
-/// Registers a client owned by `owner`, with `client_id` (a random one when `None`).
+/// Registers a client owned by `owner`, with `client_id` (a random one
+/// when `None`), for a server with the five RFC 6749 grants (what
+/// `credlog serve` runs). A deployment that built its own server registers
+/// with [`register_client_on`].
 pub async fn register_client(
     store: &dyn CredentialStore,
     owner: &str,
@@ -316,7 +322,29 @@ pub async fn register_client(
     client_id: Option<String>,
     now: u64,
 ) -> Result<Registered, AccountError> {
+    register_client_on(
+        &Oauth2Server::default(),
+        store,
+        owner,
+        metadata,
+        client_id,
+        now,
+    )
+    .await
+}
+
+/// Registers a client owned by `owner`, with `client_id` (a random one
+/// when `None`), refusing grant and response types `server` does not have.
+pub async fn register_client_on(
+    server: &Oauth2Server,
+    store: &dyn CredentialStore,
+    owner: &str,
+    metadata: ClientMetadata,
+    client_id: Option<String>,
+    now: u64,
+) -> Result<Registered, AccountError> {
     let parsed = metadata.parse()?;
+    server.check_registration(&parsed.grant_types, &parsed.response_types)?;
     if store.user(owner).await?.is_none() {
         return Err(AccountError::UnknownOwner(owner.to_owned()));
     }
@@ -415,5 +443,41 @@ mod tests {
         let mut bad_scope = metadata;
         bad_scope.scope = "a  b".into();
         assert!(bad_scope.validate().is_err());
+    }
+
+    #[tokio::test]
+    async fn registration_is_checked_against_the_servers_grants() {
+        use credlog_core::rfc6749::Oauth2Config;
+        let store = credlog_storage_memory::MemoryStore::new();
+        add_user(&store, "alice", "pw", 1).await.unwrap();
+        let mut server = Oauth2Server::new(Oauth2Config::default());
+        server.unregister("implicit");
+        let mut implicit = ClientMetadata::named("SPA");
+        implicit.grant_types = vec!["implicit".into()];
+        implicit.response_types = vec!["token".into()];
+        let refused = register_client_on(&server, &store, "alice", implicit.clone(), None, 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            refused,
+            AccountError::Metadata(MetadataError::GrantTypeUnavailable(GrantType::Implicit))
+        ));
+        assert_eq!(
+            refused.registration_error(),
+            Some("invalid_client_metadata")
+        );
+        assert!(store.clients_owned_by("alice").await.unwrap().is_empty());
+
+        // The server credlog serve runs has it.
+        let registered = register_client(&store, "alice", implicit, None, 1)
+            .await
+            .unwrap();
+        assert_eq!(registered.record.grant_types, [GrantType::Implicit]);
+        assert_eq!(registered.record.response_types, [ResponseType::Token]);
+        let json = registration_json(&registered.record, None, 1);
+        assert_eq!(json["grant_types"], serde_json::json!(["implicit"]));
+        assert_eq!(json["response_types"], serde_json::json!(["token"]));
+        assert_eq!(json["scope"], "profile");
+        assert_eq!(json["token_endpoint_auth_method"], "client_secret_basic");
     }
 }

@@ -6,7 +6,7 @@ use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::accounts::{register_client, registration_json, AccountError, ClientMetadata};
+use crate::accounts::{register_client_on, registration_json, AccountError, ClientMetadata};
 use crate::adapter::{answer_with_session, json};
 use crate::app::App;
 use crate::pages::{self, escape};
@@ -57,7 +57,16 @@ async fn register(app: App, session: Option<Session>, request: Request) -> Respo
             )
         }
     };
-    match register_client(app.store(), &session.user, metadata, None, app.now()).await {
+    let registered = register_client_on(
+        app.oauth2(),
+        app.store(),
+        &session.user,
+        metadata,
+        None,
+        app.now(),
+    )
+    .await;
+    match registered {
         Ok(registered) => json(
             201,
             &registration_json(

@@ -4,10 +4,11 @@
 
 use std::path::Path;
 
+use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::{CredentialStore, Secret};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 
-use crate::accounts::{add_user, register_client, AccountError, ClientMetadata};
+use crate::accounts::{add_user, register_client_on, AccountError, ClientMetadata};
 
 /// Why the demo could not be set up.
 #[derive(Debug, thiserror::Error)]
@@ -109,10 +110,11 @@ const KINDS: [Kind; 3] = [
     },
 ];
 
-/// Creates what is missing of the demo and returns every demo client.
-/// The RSA-SHA1 client's private key is written to `key_file` when the
-/// client is created.
+/// Creates what is missing of the demo and returns every demo client,
+/// registered for what `server` (the one about to serve) has. The RSA-SHA1
+/// client's private key is written to `key_file` when the client is created.
 pub async fn ensure(
+    server: &Oauth2Server,
     store: &dyn CredentialStore,
     key_file: &Path,
     now: u64,
@@ -143,7 +145,8 @@ pub async fn ensure(
                 if kind.rsa {
                     wanted.rsa_public_key = Some(write_key_pair(key_file)?);
                 }
-                register_client(store, USER.0, wanted, Some(kind.client_id.to_owned()), now)
+                let client_id = Some(kind.client_id.to_owned());
+                register_client_on(server, store, USER.0, wanted, client_id, now)
                     .await?
                     .record
             }
