@@ -74,6 +74,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use credlog_core::rfc5849::{ClientCredentials, Signer, TokenCredentials};
 use credlog_core::rfc6749::client_auth::parse_basic;
+use credlog_core::rfc6749::{ClientAuthMethod, GrantType, Scope};
 use credlog_core::store::{
     token_id, ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret, TokenRecord,
     UserRecord,
@@ -318,10 +319,10 @@ async fn seed(store: &dyn CredentialStore, bearer: &[String]) -> Result<(), Fail
         owner: USER.into(),
         name: "load benchmark".into(),
         redirect_uris: vec!["http://127.0.0.1/callback".into()],
-        scope: "profile".into(),
-        grant_types: vec!["client_credentials".into()],
+        scope: Scope::parse("profile")?,
+        grant_types: vec![GrantType::ClientCredentials],
         response_types: Vec::new(),
-        auth_method: "client_secret_basic".into(),
+        auth_method: ClientAuthMethod::ClientSecretBasic,
         rsa_public_key: None,
     };
     let user = UserRecord {

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use credlog_core::rfc6749::{ClientAuthMethod, GrantType, ResponseType, Scope};
 use credlog_core::store::{
     AppendError, Authorized, ClientRecord, CredentialKind, CredentialStore, Event, Exchanged,
     Failure, Issued, NonceKey, Precondition, RevocationReason, Revoked, Secret, Seq, Status,
@@ -23,10 +24,10 @@ pub fn client(client_id: &str) -> ClientRecord {
         owner: "owner".to_owned(),
         name: format!("app {client_id}"),
         redirect_uris: vec!["https://app.example/callback".to_owned()],
-        scope: "profile".to_owned(),
-        grant_types: vec!["authorization_code".to_owned()],
-        response_types: vec!["code".to_owned()],
-        auth_method: "client_secret_basic".to_owned(),
+        scope: Scope::parse("profile").expect("a valid scope"),
+        grant_types: vec![GrantType::AuthorizationCode],
+        response_types: vec![ResponseType::Code],
+        auth_method: ClientAuthMethod::ClientSecretBasic,
         rsa_public_key: None,
     }
 }

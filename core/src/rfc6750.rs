@@ -5,7 +5,7 @@
 
 use crate::response::quoted;
 use crate::rfc6749::{Params, Scope};
-use crate::store::{token_id, CredentialKind, CredentialStore, Status};
+use crate::store::{token_id, CredentialKind, CredentialStore, Status, StoreError};
 use crate::{Request, Response};
 
 /// Why a bearer request was refused (RFC 6750 3.1).
@@ -26,7 +26,7 @@ pub enum BearerError {
     InsufficientScope(Scope),
     /// The store failed (500; the detail is logged, not sent).
     #[error("the server could not complete the request")]
-    Store(String),
+    Store(#[from] StoreError),
 }
 
 impl BearerError {
@@ -195,7 +195,7 @@ pub async fn protect_token(
     let state = match store.credential(&token_id(token)).await {
         Ok(Some(state)) if state.record.kind == CredentialKind::AccessToken => state,
         Ok(_) => return Err(BearerError::InvalidToken("the access token is unknown")),
-        Err(error) => return Err(BearerError::Store(error.to_string())),
+        Err(error) => return Err(BearerError::Store(error)),
     };
     if state.status != Status::Issued {
         return Err(BearerError::InvalidToken("the access token was revoked"));

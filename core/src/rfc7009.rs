@@ -56,7 +56,7 @@ impl Oauth2Server {
         match store.append(&[], vec![revoke], now).await {
             Ok(_) => Ok(()),
             Err(AppendError::Refused(_)) => Ok(()),
-            Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error.to_string())),
+            Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error)),
         }
     }
 }

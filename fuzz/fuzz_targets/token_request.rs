@@ -14,7 +14,7 @@
 use credlog_core::request::FORM_CONTENT_TYPE;
 use credlog_core::rfc6749::client_auth;
 use credlog_core::rfc6749::grants::NoOwners;
-use credlog_core::rfc6749::{Oauth2Server, Scope};
+use credlog_core::rfc6749::{ClientAuthMethod, GrantType, Oauth2Server, ResponseType, Scope};
 use credlog_core::rfc7636::s256;
 use credlog_core::store::{
     token_id, Authorized, ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret,
@@ -58,18 +58,10 @@ fn store() -> MemoryStore {
         owner: "alice".to_owned(),
         name: "fuzzed app".to_owned(),
         redirect_uris: vec![REDIRECT_URI.to_owned()],
-        scope: "profile email".to_owned(),
-        grant_types: [
-            "authorization_code",
-            "implicit",
-            "password",
-            "client_credentials",
-            "refresh_token",
-        ]
-        .map(String::from)
-        .to_vec(),
-        response_types: vec!["code".to_owned(), "token".to_owned()],
-        auth_method: "client_secret_basic".to_owned(),
+        scope: Scope::parse("profile email").expect("a valid scope"),
+        grant_types: GrantType::BUILT_IN.to_vec(),
+        response_types: ResponseType::ALL.to_vec(),
+        auth_method: ClientAuthMethod::ClientSecretBasic,
         rsa_public_key: None,
     };
     let code = TokenRecord {

@@ -5,15 +5,21 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use credlog_core::request::{is_absolute_uri, is_scheme};
+use credlog_core::request::is_absolute_uri;
 use credlog_core::rfc5849::signature::rsa_public_key_from_pem;
+use credlog_core::rfc6749::client_metadata::parse_all;
+use credlog_core::rfc6749::{
+    ClientAuthMethod, GrantType, MetadataError, Oauth2Server, OwnerCheckError, ResponseType, Scope,
+};
 use credlog_core::store::{
     AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
     Precondition, Secret, StoreError, UserRecord,
 };
+use credlog_core::Response;
 use serde::{Deserialize, Serialize};
 
-use crate::app::random_token;
+use crate::app::{random_token, App};
+use crate::pages;
 
 /// Why a user or client could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +42,14 @@ pub enum AccountError {
     /// Other metadata is not acceptable (RFC 7591 `invalid_client_metadata`).
     #[error("{0}")]
     InvalidMetadata(String),
+    /// A grant type, response type or authentication method is unknown, or
+    /// not one the server has (RFC 7591 `invalid_client_metadata`).
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// The password could not be hashed: argon2 failed, or the task it ran
+    /// on did not finish.
+    #[error("the password could not be hashed: {0}")]
+    PasswordHashing(String),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -46,7 +60,9 @@ impl AccountError {
     pub fn registration_error(&self) -> Option<&'static str> {
         match self {
             AccountError::InvalidRedirectUri(_) => Some("invalid_redirect_uri"),
-            AccountError::InvalidMetadata(_) => Some("invalid_client_metadata"),
+            AccountError::InvalidMetadata(_) | AccountError::Metadata(_) => {
+                Some("invalid_client_metadata")
+            }
             _ => None,
         }
     }
@@ -64,7 +80,7 @@ pub fn hash_password(password: &str) -> Result<Secret, AccountError> {
     let salt = SaltString::generate(&mut rand::rngs::OsRng);
     let hash = Argon2::default()
         .hash_password(password.as_bytes(), &salt)
-        .map_err(|error| AccountError::Store(StoreError::Backend(error.to_string())))?;
+        .map_err(|error| AccountError::PasswordHashing(error.to_string()))?;
     Ok(Secret::Argon2(hash.to_string()))
 }
 
@@ -101,7 +117,7 @@ pub async fn add_user(
     let owned = password.to_owned();
     let password = tokio::task::spawn_blocking(move || hash_password(&owned))
         .await
-        .map_err(|error| AccountError::Store(StoreError::Backend(error.to_string())))??;
+        .map_err(|error| AccountError::PasswordHashing(format!("its task failed: {error}")))??;
     let absent = Precondition::Absent {
         kind: CredentialKind::User,
         id: name.to_owned(),
@@ -122,38 +138,32 @@ pub async fn authenticate(
     store: &dyn CredentialStore,
     name: &str,
     password: &str,
-) -> Result<Option<UserRecord>, StoreError> {
+) -> Result<Option<UserRecord>, OwnerCheckError> {
     let Some(user) = store.user(name).await? else {
         return Ok(None);
     };
     let (secret, password) = (user.password.clone(), password.to_owned());
     let good = tokio::task::spawn_blocking(move || verify_password(&secret, &password))
         .await
-        .map_err(|error| StoreError::Backend(error.to_string()))?;
+        .map_err(|error| OwnerCheckError::Check(format!("the argon2 task failed: {error}")))?;
     Ok(good.then_some(user))
 }
 
-const GRANT_TYPES: [&str; 5] = [
-    "authorization_code",
-    "implicit",
-    "password",
-    "client_credentials",
-    "refresh_token",
-];
-/// An extension grant type (RFC 6749 4.5): an absolute URI, such as
-/// `urn:ietf:params:oauth:grant-type:device_code`, for a deployment's own
-/// grant registered on its server.
-fn is_extension_grant(grant_type: &str) -> bool {
-    match grant_type.split_once(':') {
-        Some((scheme, rest)) => {
-            is_scheme(scheme) && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_graphic())
+/// The answer to a password check that could not run: logged here, a bare
+/// 500 page to the user (whose fault it is not), as for a store failure.
+pub fn owner_check_failure(app: &App, error: &OwnerCheckError) -> Response {
+    match error {
+        OwnerCheckError::Store(error) => app.store_failure(error),
+        OwnerCheckError::Check(cause) => {
+            tracing::error!(%cause, "a password could not be checked");
+            pages::error_page(
+                500,
+                "Server error",
+                "The server could not complete the request. Try again later.",
+            )
         }
-        None => false,
     }
 }
-
-const RESPONSE_TYPES: [&str; 2] = ["code", "token"];
-const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
 
 /// Client metadata as RFC 7591 2 names it (the subset credlog uses), plus
 /// `rsa_public_key` for OAuth 1 RSA-SHA1.
@@ -209,8 +219,16 @@ impl ClientMetadata {
         }
     }
 
-    /// RFC 7591 2: every value known and well-formed.
+    /// RFC 7591 2: every value known and well-formed, whatever grants a
+    /// server has (see [`ClientMetadata::parse`]).
     pub fn validate(&self) -> Result<(), AccountError> {
+        self.parse().map(|_| ())
+    }
+
+    /// Parses the metadata (RFC 7591 2): every value known and
+    /// well-formed. Whether a server has the grants named is checked at
+    /// registration ([`register_client_on`]).
+    pub fn parse(&self) -> Result<ParsedMetadata, AccountError> {
         let invalid = |message: String| Err(AccountError::InvalidMetadata(message));
         if self.client_name.trim().is_empty() || self.client_name.chars().count() > 200 {
             return invalid("client_name must be 1 to 200 characters".to_owned());
@@ -218,45 +236,40 @@ impl ClientMetadata {
         if let Some(uri) = self.redirect_uris.iter().find(|uri| !is_absolute_uri(uri)) {
             return Err(AccountError::InvalidRedirectUri(uri.clone()));
         }
-        if self.scope.split(' ').any(|scope| {
-            scope.is_empty()
-                || !scope
-                    .chars()
-                    .all(|c| c.is_ascii_graphic() && c != '"' && c != '\\')
-        }) {
+        let Ok(scope) = Scope::parse(&self.scope) else {
             return invalid(format!(
                 "scope {:?} is not a space-separated list of scope tokens (RFC 6749 3.3)",
                 self.scope
             ));
-        }
-        if let Some(grant) = self
-            .grant_types
-            .iter()
-            .find(|g| !GRANT_TYPES.contains(&g.as_str()) && !is_extension_grant(g))
-        {
-            return invalid(format!("grant type {grant:?} is not supported"));
-        }
-        if let Some(kind) = self
-            .response_types
-            .iter()
-            .find(|r| !RESPONSE_TYPES.contains(&r.as_str()))
-        {
-            return invalid(format!("response type {kind:?} is not supported"));
-        }
-        if !AUTH_METHODS.contains(&self.token_endpoint_auth_method.as_str()) {
-            return invalid(format!(
-                "token_endpoint_auth_method {:?} is not one of {}",
-                self.token_endpoint_auth_method,
-                AUTH_METHODS.join(", ")
-            ));
-        }
+        };
+        let grant_types = parse_all(&self.grant_types)?;
+        let response_types = parse_all(&self.response_types)?;
+        let auth_method = self.token_endpoint_auth_method.parse()?;
         if let Some(pem) = &self.rsa_public_key {
             if rsa_public_key_from_pem(pem).is_err() {
                 return invalid("rsa_public_key is not an RSA public key in PEM".to_owned());
             }
         }
-        Ok(())
+        Ok(ParsedMetadata {
+            scope,
+            grant_types,
+            response_types,
+            auth_method,
+        })
     }
+}
+
+/// What [`ClientMetadata::parse`] read: the metadata a client record holds typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMetadata {
+    /// `scope`.
+    pub scope: Scope,
+    /// `grant_types`.
+    pub grant_types: Vec<GrantType>,
+    /// `response_types`.
+    pub response_types: Vec<ResponseType>,
+    /// `token_endpoint_auth_method`.
+    pub auth_method: ClientAuthMethod,
 }
 
 /// A client just registered: its record and, for a confidential client,
@@ -298,7 +311,10 @@ pub fn registration_json(
     json
 }
 
-/// Registers a client owned by `owner`, with `client_id` (a random one when `None`).
+/// Registers a client owned by `owner`, with `client_id` (a random one
+/// when `None`), for a server with the five RFC 6749 grants (what
+/// `credlog serve` runs). A deployment that built its own server registers
+/// with [`register_client_on`].
 pub async fn register_client(
     store: &dyn CredentialStore,
     owner: &str,
@@ -306,22 +322,44 @@ pub async fn register_client(
     client_id: Option<String>,
     now: u64,
 ) -> Result<Registered, AccountError> {
-    metadata.validate()?;
+    register_client_on(
+        &Oauth2Server::default(),
+        store,
+        owner,
+        metadata,
+        client_id,
+        now,
+    )
+    .await
+}
+
+/// Registers a client owned by `owner`, with `client_id` (a random one
+/// when `None`), refusing grant and response types `server` does not have.
+pub async fn register_client_on(
+    server: &Oauth2Server,
+    store: &dyn CredentialStore,
+    owner: &str,
+    metadata: ClientMetadata,
+    client_id: Option<String>,
+    now: u64,
+) -> Result<Registered, AccountError> {
+    let parsed = metadata.parse()?;
+    server.check_registration(&parsed.grant_types, &parsed.response_types)?;
     if store.user(owner).await?.is_none() {
         return Err(AccountError::UnknownOwner(owner.to_owned()));
     }
     let client_id = client_id.unwrap_or_else(random_token);
-    let secret = (metadata.token_endpoint_auth_method != "none").then(random_token);
+    let secret = (parsed.auth_method != ClientAuthMethod::None).then(random_token);
     let record = ClientRecord {
         client_id: client_id.clone(),
         secret: secret.clone().map_or(Secret::None, Secret::Plain),
         owner: owner.to_owned(),
         name: metadata.client_name,
         redirect_uris: metadata.redirect_uris,
-        scope: metadata.scope,
-        grant_types: metadata.grant_types,
-        response_types: metadata.response_types,
-        auth_method: metadata.token_endpoint_auth_method,
+        scope: parsed.scope,
+        grant_types: parsed.grant_types,
+        response_types: parsed.response_types,
+        auth_method: parsed.auth_method,
         rsa_public_key: metadata.rsa_public_key,
     };
     let absent = Precondition::Absent {
@@ -405,5 +443,41 @@ mod tests {
         let mut bad_scope = metadata;
         bad_scope.scope = "a  b".into();
         assert!(bad_scope.validate().is_err());
+    }
+
+    #[tokio::test]
+    async fn registration_is_checked_against_the_servers_grants() {
+        use credlog_core::rfc6749::Oauth2Config;
+        let store = credlog_storage_memory::MemoryStore::new();
+        add_user(&store, "alice", "pw", 1).await.unwrap();
+        let mut server = Oauth2Server::new(Oauth2Config::default());
+        server.unregister("implicit");
+        let mut implicit = ClientMetadata::named("SPA");
+        implicit.grant_types = vec!["implicit".into()];
+        implicit.response_types = vec!["token".into()];
+        let refused = register_client_on(&server, &store, "alice", implicit.clone(), None, 1)
+            .await
+            .unwrap_err();
+        assert!(matches!(
+            refused,
+            AccountError::Metadata(MetadataError::GrantTypeUnavailable(GrantType::Implicit))
+        ));
+        assert_eq!(
+            refused.registration_error(),
+            Some("invalid_client_metadata")
+        );
+        assert!(store.clients_owned_by("alice").await.unwrap().is_empty());
+
+        // The server credlog serve runs has it.
+        let registered = register_client(&store, "alice", implicit, None, 1)
+            .await
+            .unwrap();
+        assert_eq!(registered.record.grant_types, [GrantType::Implicit]);
+        assert_eq!(registered.record.response_types, [ResponseType::Token]);
+        let json = registration_json(&registered.record, None, 1);
+        assert_eq!(json["grant_types"], serde_json::json!(["implicit"]));
+        assert_eq!(json["response_types"], serde_json::json!(["token"]));
+        assert_eq!(json["scope"], "profile");
+        assert_eq!(json["token_endpoint_auth_method"], "client_secret_basic");
     }
 }

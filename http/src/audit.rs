@@ -119,7 +119,7 @@ pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<L
                     ("kind", "client".to_owned()),
                     ("name", client.name.clone()),
                     ("redirect_uris", client.redirect_uris.join(" ")),
-                    ("scope", client.scope.clone()),
+                    ("scope", client.scope.to_string()),
                 ],
             ),
             Event::Issued(Issued::User(user)) => line(

@@ -6,7 +6,7 @@ use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::accounts::{register_client, registration_json, AccountError, ClientMetadata};
+use crate::accounts::{register_client_on, registration_json, AccountError, ClientMetadata};
 use crate::adapter::{answer_with_session, json};
 use crate::app::App;
 use crate::pages::{self, escape};
@@ -57,7 +57,16 @@ async fn register(app: App, session: Option<Session>, request: Request) -> Respo
             )
         }
     };
-    match register_client(app.store(), &session.user, metadata, None, app.now()).await {
+    let registered = register_client_on(
+        app.oauth2(),
+        app.store(),
+        &session.user,
+        metadata,
+        None,
+        app.now(),
+    )
+    .await;
+    match registered {
         Ok(registered) => json(
             201,
             &registration_json(
@@ -111,7 +120,7 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
                 escape(&client.record.name),
                 escape(&client.record.client_id),
                 escape(&client.record.redirect_uris.join(" ")),
-                escape(&client.record.scope),
+                escape(&client.record.scope.to_string()),
             )
         })
         .collect();

@@ -4,10 +4,27 @@
 
 use std::path::Path;
 
+use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::{CredentialStore, Secret};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 
-use crate::accounts::{add_user, register_client, AccountError, ClientMetadata};
+use crate::accounts::{add_user, register_client_on, AccountError, ClientMetadata};
+
+/// Why the demo could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    /// The demo user or a demo client could not be added.
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    /// The RSA-SHA1 client's key pair could not be made or written.
+    #[error("{what}: {cause}")]
+    Key {
+        /// What was being done.
+        what: String,
+        /// Why it failed.
+        cause: String,
+    },
+}
 
 /// The demo user's name and password.
 pub const USER: (&str, &str) = ("demo", "demo");
@@ -93,20 +110,30 @@ const KINDS: [Kind; 3] = [
     },
 ];
 
-/// Creates what is missing of the demo and returns every demo client.
-/// The RSA-SHA1 client's private key is written to `key_file` when the
-/// client is created.
+/// Creates what is missing of the demo and returns every demo client,
+/// registered for what `server` (the one about to serve) has. The RSA-SHA1
+/// client's private key is written to `key_file` when the client is created.
 pub async fn ensure(
+    server: &Oauth2Server,
     store: &dyn CredentialStore,
     key_file: &Path,
     now: u64,
-) -> Result<Vec<DemoClient>, AccountError> {
-    if store.user(USER.0).await?.is_none() {
+) -> Result<Vec<DemoClient>, DemoError> {
+    if store
+        .user(USER.0)
+        .await
+        .map_err(AccountError::from)?
+        .is_none()
+    {
         add_user(store, USER.0, USER.1, now).await?;
     }
     let mut clients = Vec::new();
     for kind in KINDS {
-        let record = match store.client(kind.client_id).await? {
+        let record = match store
+            .client(kind.client_id)
+            .await
+            .map_err(AccountError::from)?
+        {
             Some(state) => state.record,
             None => {
                 let mut wanted = metadata(
@@ -118,7 +145,8 @@ pub async fn ensure(
                 if kind.rsa {
                     wanted.rsa_public_key = Some(write_key_pair(key_file)?);
                 }
-                register_client(store, USER.0, wanted, Some(kind.client_id.to_owned()), now)
+                let client_id = Some(kind.client_id.to_owned());
+                register_client_on(server, store, USER.0, wanted, client_id, now)
                     .await?
                     .record
             }
@@ -138,11 +166,10 @@ pub async fn ensure(
 
 /// Generates a 2048-bit RSA key pair, writes the private key (PKCS#8 PEM,
 /// readable by its owner only) and returns the public key (SPKI PEM).
-fn write_key_pair(path: &Path) -> Result<String, AccountError> {
-    let failed = |what: &str, error: &dyn std::fmt::Display| {
-        AccountError::Store(credlog_core::store::StoreError::Backend(format!(
-            "{what}: {error}"
-        )))
+fn write_key_pair(path: &Path) -> Result<String, DemoError> {
+    let failed = |what: &str, error: &dyn std::fmt::Display| DemoError::Key {
+        what: what.to_owned(),
+        cause: error.to_string(),
     };
     let private = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
         .map_err(|e| failed("generating the demo RSA key", &e))?;

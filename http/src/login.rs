@@ -98,7 +98,7 @@ async fn sign_in(app: App, request: Request) -> Response {
             response
         }
         Ok(None) => login_page(401, next, Some("Wrong user name or password.")),
-        Err(error) => app.store_failure(&error),
+        Err(error) => crate::accounts::owner_check_failure(app, &error),
     }
 }
 

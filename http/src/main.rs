@@ -17,9 +17,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
+use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::CredentialStore;
 use credlog_core::store::StoreError;
-use credlog_http::accounts::{add_user, register_client, registration_json, ClientMetadata};
+use credlog_http::accounts::{add_user, register_client_on, registration_json, ClientMetadata};
 use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken};
 use credlog_http::audit::LogPage;
@@ -223,8 +224,17 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
                 metadata.rsa_public_key = Some(pem);
             }
-            let store = open(&data.data, &Settings::default())?;
-            let registered = register_client(&store, &owner, metadata, None, now()).await?;
+            let settings = Settings::default();
+            let store = open(&data.data, &settings)?;
+            let registered = register_client_on(
+                &served_oauth2(&settings),
+                &store,
+                &owner,
+                metadata,
+                None,
+                now(),
+            )
+            .await?;
             let json = registration_json(
                 &registered.record,
                 registered.secret.as_deref(),
@@ -258,6 +268,12 @@ fn now() -> u64 {
     system_clock()()
 }
 
+/// The OAuth 2 server `credlog serve` runs with `settings`: what clients
+/// register against.
+fn served_oauth2(settings: &Settings) -> Oauth2Server {
+    Oauth2Server::new(settings.oauth2.clone())
+}
+
 /// The data directory's store, keeping nonces for the timestamp window the
 /// server validates OAuth 1 requests with (one value for one fact).
 fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
@@ -280,8 +296,9 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
         let key_file = serve.data.join("demo-rsa-private.pem");
         (Arc::new(open(&serve.data, &settings)?), key_file)
     };
+    let oauth2 = served_oauth2(&settings);
     let demo_clients = if serve.demo {
-        Some(demo::ensure(store.as_ref(), &key_file, now()).await?)
+        Some(demo::ensure(&oauth2, store.as_ref(), &key_file, now()).await?)
     } else {
         None
     };
@@ -325,7 +342,7 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
         })?;
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
-    let app = App::new(store, settings);
+    let app = App::with_oauth2(store, settings, system_clock(), oauth2);
     credlog_http::serve(app, listener, shutdown_signal()).await;
     // The app, and with it the store, is dropped here: sled flushes.
     if serve_file.is_some() {

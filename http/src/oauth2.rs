@@ -5,9 +5,9 @@
 //! page, is in [`crate::consent`].
 
 use async_trait::async_trait;
-use credlog_core::rfc6749::ResourceOwners;
+use credlog_core::rfc6749::{OwnerCheckError, ResourceOwners};
 use credlog_core::rfc8414::{INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH};
-use credlog_core::store::{CredentialStore, StoreError};
+use credlog_core::store::CredentialStore;
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
@@ -21,7 +21,7 @@ pub struct StoreOwners<'a>(pub &'a dyn CredentialStore);
 
 #[async_trait]
 impl ResourceOwners for StoreOwners<'_> {
-    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, StoreError> {
+    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, OwnerCheckError> {
         Ok(authenticate(self.0, username, password).await?.is_some())
     }
 }

@@ -569,3 +569,88 @@ async fn plain_pkce_can_be_switched_off(w: &World) {
     let tokens = code_flow(w, &w.public).await;
     assert_eq!(me(w, &tokens.access_token).await.status, 200);
 }
+
+fn without_implicit() -> Oauth2Server {
+    let mut server = Oauth2Server::new(Oauth2Config::default());
+    server.unregister("implicit");
+    server
+}
+
+on_both_stores!(
+    registration_refuses_a_grant_the_server_does_not_have,
+    oauth2 = without_implicit
+);
+async fn registration_refuses_a_grant_the_server_does_not_have(w: &World) {
+    let register = |metadata: serde_json::Value| async move {
+        Answer::from(
+            http()
+                .post(w.server.url("/clients"))
+                .header("Cookie", &w.cookie)
+                .header("Content-Type", "application/json")
+                .body(metadata.to_string())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    };
+    for (metadata, description) in [
+        (
+            serde_json::json!({
+                "client_name": "SPA",
+                "redirect_uris": [REDIRECT],
+                "grant_types": ["authorization_code", "implicit"],
+            }),
+            "grant type \"implicit\" is not supported",
+        ),
+        (
+            serde_json::json!({
+                "client_name": "SPA",
+                "redirect_uris": [REDIRECT],
+                "response_types": ["code", "token"],
+            }),
+            "response type \"token\" is not supported",
+        ),
+    ] {
+        let refused = register(metadata.clone()).await;
+        assert_eq!(refused.status, 400, "{metadata}: {}", refused.body);
+        assert_eq!(
+            refused.json()["error"],
+            "invalid_client_metadata",
+            "{metadata}"
+        );
+        assert_eq!(
+            refused.json()["error_description"],
+            description,
+            "{metadata}"
+        );
+    }
+    // What the server has still registers, and works.
+    let registered = register(serde_json::json!({
+        "client_name": "App",
+        "redirect_uris": [REDIRECT],
+        "grant_types": ["authorization_code", "client_credentials"],
+        "response_types": ["code"],
+    }))
+    .await;
+    assert_eq!(registered.status, 201, "{}", registered.body);
+    assert_eq!(
+        registered.json()["grant_types"],
+        serde_json::json!(["authorization_code", "client_credentials"])
+    );
+    let client = Oauth2Client {
+        id: registered.json()["client_id"].as_str().unwrap().to_owned(),
+        secret: registered.json()["client_secret"]
+            .as_str()
+            .map(str::to_owned),
+        method: AuthMethod::Basic,
+    };
+    let tokens = token(
+        w,
+        &client,
+        &Form::new().with("grant_type", "client_credentials"),
+    )
+    .await
+    .tokens();
+    assert_eq!(me(w, &tokens.access_token).await.status, 200);
+}

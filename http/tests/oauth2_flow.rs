@@ -471,7 +471,7 @@ impl Grant for DeviceTrust {
         match ctx.store.user(subject).await {
             Ok(Some(_)) => {}
             Ok(None) => return Err(Oauth2Error::InvalidGrant("unknown subject")),
-            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+            Err(error) => return Err(Oauth2Error::Store(error)),
         }
         let scope = ctx.requested_scope(&ctx.client_scope())?;
         ctx.issue(Issue::new(Some(subject.to_owned()), scope))

@@ -269,7 +269,7 @@ impl Oauth1Provider {
             secret: Secret::Plain(secret.clone()),
             client_id: verified.client_key.clone(),
             user: None,
-            scope: client.record.scope,
+            scope: client.record.scope.to_string(),
             expires_at: Some(now.saturating_add(self.temporary_lifetime)),
             parent: None,
             redirect_uri: verified.callback,

@@ -127,7 +127,7 @@ impl Oauth2Server {
         let client = match store.client(client_id).await {
             Ok(Some(client)) if !client.revoked => client,
             Ok(_) => return Err(Untrusted(Oauth2Error::UnknownClient)),
-            Err(error) => return Err(Untrusted(Oauth2Error::Store(error.to_string()))),
+            Err(error) => return Err(Untrusted(Oauth2Error::Store(error))),
         };
         let redirect_uri =
             redirect::resolve(params.get("redirect_uri"), &client.record.redirect_uris)
@@ -149,9 +149,8 @@ impl Oauth2Server {
         let Some(grant) = grant else {
             return Err(fail(Oauth2Error::UnsupportedResponseType(response_type)));
         };
-        let registered = |list: &[String], name: &str| list.iter().any(|item| item == name);
-        if !registered(&client.record.response_types, &response_type)
-            || !registered(&client.record.grant_types, grant.grant_type())
+        if !client.record.allows_response_type(&response_type)
+            || !client.record.allows_grant(grant.grant_type())
         {
             return Err(fail(Oauth2Error::UnauthorizedClient(format!(
                 "response type {response_type}"

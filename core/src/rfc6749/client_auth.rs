@@ -3,9 +3,12 @@
 //! body (`client_secret_post`), or no secret at all (`none`, public clients).
 
 use std::fmt;
+use std::str::FromStr;
 
 use base64::Engine;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::client_metadata::MetadataError;
 use super::errors::Oauth2Error;
 use super::params::Params;
 use crate::form::percent_decode;
@@ -49,6 +52,29 @@ impl ClientAuthMethod {
 impl fmt::Display for ClientAuthMethod {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.name())
+    }
+}
+
+impl FromStr for ClientAuthMethod {
+    type Err = MetadataError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        Self::from_name(name).ok_or_else(|| MetadataError::UnknownAuthMethod(name.to_owned()))
+    }
+}
+
+/// Stored and answered as its registered name.
+impl Serialize for ClientAuthMethod {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for ClientAuthMethod {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer)?
+            .parse()
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -157,10 +183,9 @@ pub async fn authenticate(
     let client = match store.client(&presented.client_id).await {
         Ok(Some(client)) if !client.revoked => client,
         Ok(_) => return Err(Oauth2Error::UnknownClient),
-        Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+        Err(error) => return Err(Oauth2Error::Store(error)),
     };
-    let registered = ClientAuthMethod::from_name(&client.record.auth_method);
-    if !allowed.contains(&presented.method) || registered != Some(presented.method) {
+    if !allowed.contains(&presented.method) || client.record.auth_method != presented.method {
         return Err(Oauth2Error::AuthMethodNotAllowed(presented.method.name()));
     }
     match &presented.secret {
@@ -198,6 +223,23 @@ mod tests {
                 base64::engine::general_purpose::STANDARD.encode("nocolon")
             )),
             Some(Err(Oauth2Error::MalformedBasicAuth))
+        );
+    }
+
+    #[test]
+    fn methods_parse_and_serialize_as_their_names() {
+        for method in ClientAuthMethod::ALL {
+            assert_eq!(method.name().parse(), Ok(method));
+            let json = serde_json::to_string(&method).unwrap();
+            assert_eq!(json, format!("\"{}\"", method.name()));
+            assert_eq!(
+                serde_json::from_str::<ClientAuthMethod>(&json).unwrap(),
+                method
+            );
+        }
+        assert_eq!(
+            "private_key_jwt".parse::<ClientAuthMethod>(),
+            Err(MetadataError::UnknownAuthMethod("private_key_jwt".into()))
         );
     }
 

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::response::{quoted, Response};
+use crate::store::StoreError;
 
 /// Why an OAuth 2 request was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -102,7 +103,12 @@ pub enum Oauth2Error {
     /// The store failed: never the client's fault; the detail is logged,
     /// never sent.
     #[error("the server could not complete the request")]
-    Store(String),
+    Store(#[from] StoreError),
+    /// A resource owner's password could not be checked (the password
+    /// hasher failed, or its task did not finish): never the client's
+    /// fault; the cause is logged, never sent.
+    #[error("the server could not complete the request")]
+    PasswordCheck(String),
 }
 
 impl Oauth2Error {
@@ -136,12 +142,12 @@ impl Oauth2Error {
             | PkceUnexpectedVerifier
             | TokenOfAnotherClient => "invalid_grant",
             AccessDenied => "access_denied",
-            Store(_) => "server_error",
+            Store(_) | PasswordCheck(_) => "server_error",
         }
     }
 
     /// The status of the error response (RFC 6749 5.2): 401 for a client
-    /// that failed to authenticate, 500 for a store failure, else 400.
+    /// that failed to authenticate, 500 for a failure of the server, else 400.
     pub fn status(&self) -> u16 {
         match self.code() {
             "invalid_client" => 401,
@@ -151,7 +157,7 @@ impl Oauth2Error {
     }
 
     /// What `error_description` says: the variant's message, or for a
-    /// store failure a sentence without its detail.
+    /// failure of the server a sentence without its detail.
     pub fn description(&self) -> String {
         self.to_string()
     }
@@ -202,10 +208,20 @@ mod tests {
 
     #[test]
     fn store_failures_are_500_and_hide_their_detail() {
-        let response = Oauth2Error::Store("sled: /secret/path".into())
+        let response = Oauth2Error::Store(StoreError::Backend("sled: /secret/path".into()))
             .to_response("credlog", &BTreeMap::new());
         assert_eq!(response.status, 500);
         assert!(!String::from_utf8(response.body).unwrap().contains("secret"));
+    }
+
+    #[test]
+    fn password_check_failures_are_500_server_error_and_hide_their_cause() {
+        let error = Oauth2Error::PasswordCheck("argon2: /secret/params".into());
+        assert_eq!((error.status(), error.code()), (500, "server_error"));
+        let response = error.to_response("credlog", &BTreeMap::new());
+        let body = String::from_utf8(response.body).unwrap();
+        assert!(!body.contains("secret"), "{body}");
+        assert!(body.contains("server_error"), "{body}");
     }
 
     #[test]

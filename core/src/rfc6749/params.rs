@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
 use super::errors::Oauth2Error;
 use crate::form::form_decode;
 
@@ -143,6 +145,21 @@ impl fmt::Display for Scope {
     }
 }
 
+/// A scope is stored and answered as its space-delimited string (RFC 6749 3.3).
+impl Serialize for Scope {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+/// Reads a scope as [`Scope::stored`] does: it was validated when written,
+/// and the empty string is the empty scope.
+impl<'de> Deserialize<'de> for Scope {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Scope::stored(&String::deserialize(deserializer)?))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,5 +190,23 @@ mod tests {
         assert!(narrow.is_subset_of(&wide));
         assert!(!wide.is_subset_of(&narrow));
         assert_eq!(wide.intersection(&narrow).to_string(), "a c");
+    }
+
+    #[test]
+    fn scopes_serialize_as_their_string() {
+        let scope = Scope::parse("profile email").unwrap();
+        let json = serde_json::to_string(&scope).unwrap();
+        assert_eq!(json, r#""profile email""#);
+        assert_eq!(serde_json::from_str::<Scope>(&json).unwrap(), scope);
+        assert_eq!(
+            serde_json::from_str::<Scope>(r#""""#).unwrap(),
+            Scope::default()
+        );
+        assert_eq!(
+            serde_json::from_str::<Scope>(r#""a a b""#)
+                .unwrap()
+                .to_string(),
+            "a b"
+        );
     }
 }

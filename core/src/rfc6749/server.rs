@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::client_auth::{self, ClientAuthMethod};
+use super::client_metadata::GrantType;
 use super::config::Oauth2Config;
 use super::errors::Oauth2Error;
 use super::grants::{
@@ -88,6 +89,11 @@ impl Oauth2Server {
         self.grants.values().map(|grant| grant.as_ref())
     }
 
+    /// Whether a grant of this `grant_type` is registered.
+    pub fn has_grant(&self, grant_type: &str) -> bool {
+        self.grants.contains_key(grant_type)
+    }
+
     /// The grant that answers `response_type` at the authorization endpoint.
     pub fn response_grant(&self, response_type: &str) -> Option<&dyn Grant> {
         self.grants()
@@ -103,17 +109,21 @@ impl Oauth2Server {
     /// The scope a client may ask for: what it registered, within the
     /// server's allowed scopes.
     pub fn client_scope(&self, client: &ClientState) -> Scope {
-        let registered = Scope::stored(&client.record.scope);
+        let registered = &client.record.scope;
         match &self.config.allowed_scopes {
             Some(allowed) => registered.intersection(allowed),
-            None => registered,
+            None => registered.clone(),
         }
     }
 
     /// An error answer, with the deployment's `error_uri`.
     pub fn error_response(&self, error: &Oauth2Error) -> Response {
-        if let Oauth2Error::Store(detail) = error {
-            tracing::error!(%detail, "the credential store failed");
+        match error {
+            Oauth2Error::Store(detail) => tracing::error!(%detail, "the credential store failed"),
+            Oauth2Error::PasswordCheck(detail) => {
+                tracing::error!(%detail, "a resource owner's password could not be checked")
+            }
+            _ => {}
         }
         error.to_response(&self.config.realm, &self.config.error_uris)
     }
@@ -155,7 +165,7 @@ impl Oauth2Server {
         let token = params.require("token")?;
         match store.credential(&token_id(token)).await {
             Ok(state) => Ok((client, state)),
-            Err(error) => Err(Oauth2Error::Store(error.to_string())),
+            Err(error) => Err(Oauth2Error::Store(error)),
         }
     }
 
@@ -192,7 +202,7 @@ impl Oauth2Server {
         let client = self
             .authenticate_client(store, request, &params, &self.auth_methods(grant.as_ref()))
             .await?;
-        if !client.record.grant_types.iter().any(|g| g == grant_type) {
+        if !client.record.allows_grant(grant_type) {
             return Err(Oauth2Error::UnauthorizedClient(format!(
                 "grant type {grant_type}"
             )));
@@ -224,7 +234,7 @@ impl Oauth2Server {
         // Authlib's rule: a refresh token only for a client that may use one.
         let wants_refresh = config
             .issues_refresh_token(ctx.grant_type, ctx.grant.issues_refresh_token())
-            && client.grant_types.iter().any(|g| g == "refresh_token");
+            && client.allows_grant(GrantType::RefreshToken.as_str());
         let access = config.access_tokens.generate(
             CredentialKind::AccessToken,
             &client.client_id,
@@ -281,9 +291,7 @@ impl Oauth2Server {
         match ctx.store.append(&preconditions, events, ctx.now).await {
             Ok(_) => {}
             Err(AppendError::Refused(refused)) => return Err(IssueError::Refused(refused)),
-            Err(AppendError::Store(error)) => {
-                return Err(IssueError::Failed(Oauth2Error::Store(error.to_string())))
-            }
+            Err(AppendError::Store(error)) => return Err(IssueError::Failed(error.into())),
         }
         let mut body = serde_json::json!({
             "access_token": access,

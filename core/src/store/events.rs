@@ -7,6 +7,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::rfc6749::{ClientAuthMethod, GrantType, ResponseType, Scope};
+
 /// A position in the log: the first record is 1.
 pub type Seq = u64;
 
@@ -90,7 +92,9 @@ impl fmt::Debug for Secret {
     }
 }
 
-/// A registered client: its secret and its registration metadata (RFC 7591).
+/// A registered client: its secret and its registration metadata (RFC 7591),
+/// parsed when it was registered. Each metadata field is stored, and
+/// answered, as the string the client registered.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientRecord {
     /// The client identifier (`oauth_consumer_key`, `client_id`).
@@ -103,16 +107,32 @@ pub struct ClientRecord {
     pub name: String,
     /// `redirect_uris`, also the OAuth 1 callbacks it may use.
     pub redirect_uris: Vec<String>,
-    /// `scope`, space-separated.
-    pub scope: String,
+    /// `scope`: what it may ask for (RFC 6749 3.3).
+    pub scope: Scope,
     /// `grant_types`.
-    pub grant_types: Vec<String>,
+    pub grant_types: Vec<GrantType>,
     /// `response_types`.
-    pub response_types: Vec<String>,
+    pub response_types: Vec<ResponseType>,
     /// `token_endpoint_auth_method`.
-    pub auth_method: String,
+    pub auth_method: ClientAuthMethod,
     /// An RSA public key (PEM) for RSA-SHA1.
     pub rsa_public_key: Option<String>,
+}
+
+impl ClientRecord {
+    /// Whether it registered the grant type named `grant_type`.
+    pub fn allows_grant(&self, grant_type: &str) -> bool {
+        self.grant_types
+            .iter()
+            .any(|grant| grant.as_str() == grant_type)
+    }
+
+    /// Whether it registered the response type named `response_type`.
+    pub fn allows_response_type(&self, response_type: &str) -> bool {
+        self.response_types
+            .iter()
+            .any(|kind| kind.as_str() == response_type)
+    }
 }
 
 /// A resource owner's account.

@@ -7,6 +7,7 @@ pub mod codec;
 pub mod events;
 mod oauth1;
 pub mod projections;
+mod v1;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};

@@ -14,7 +14,9 @@ use credlog_core::consent::path_and_query;
 use credlog_core::resource::protect_either;
 use credlog_core::rfc5849::provider::random_token;
 use credlog_core::rfc5849::{Oauth1Config, Oauth1Provider};
-use credlog_core::rfc6749::{Oauth2Config, Oauth2Server, Scope};
+use credlog_core::rfc6749::{
+    ClientAuthMethod, GrantType, Oauth2Config, Oauth2Server, ResponseType, Scope,
+};
 use credlog_core::rfc8414::{
     AUTHORIZATION_PATH, INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH,
 };
@@ -88,10 +90,12 @@ impl App {
             client_id: random_token(),
             secret: Secret::Plain(secret.clone()),
             name: "Photo printer".to_owned(),
-            grant_types: ["authorization_code", "refresh_token", "password"]
-                .map(String::from)
-                .into(),
-            auth_method: "client_secret_basic".to_owned(),
+            grant_types: vec![
+                GrantType::AuthorizationCode,
+                GrantType::RefreshToken,
+                GrantType::Password,
+            ],
+            auth_method: ClientAuthMethod::ClientSecretBasic,
             ..client_record()
         };
         let public = ClientRecord {
@@ -135,12 +139,10 @@ fn client_record() -> ClientRecord {
         owner: "axum-example".to_owned(),
         name: String::new(),
         redirect_uris: vec![CALLBACK.to_owned()],
-        scope: "profile email".to_owned(),
-        grant_types: ["authorization_code", "refresh_token"]
-            .map(String::from)
-            .into(),
-        response_types: vec!["code".to_owned()],
-        auth_method: "none".to_owned(),
+        scope: Scope::stored("profile email"),
+        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        response_types: vec![ResponseType::Code],
+        auth_method: ClientAuthMethod::None,
         rsa_public_key: None,
     }
 }

@@ -17,8 +17,8 @@ use credlog_core::consent::{Consent, Page, Prompt, ReturnsTo};
 use credlog_core::form::Fields;
 use credlog_core::rfc5849::encoding::percent_encode;
 use credlog_core::rfc5849::provider::random_token;
-use credlog_core::rfc6749::ResourceOwners;
-use credlog_core::store::{Secret, StoreError};
+use credlog_core::rfc6749::{OwnerCheckError, ResourceOwners};
+use credlog_core::store::Secret;
 use credlog_core::{Request, Response};
 
 use super::adapter::Reply;
@@ -172,7 +172,7 @@ impl Consent for Users {
 
 #[async_trait]
 impl ResourceOwners for Users {
-    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, StoreError> {
+    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, OwnerCheckError> {
         Ok(self.check(username, password))
     }
 }

@@ -54,7 +54,7 @@ impl Grant for AuthorizationCodeGrant {
             params.get("code_challenge_method"),
             server.config().allow_plain_pkce,
         )?;
-        if challenge.is_none() && request.client.record.auth_method == "none" {
+        if challenge.is_none() && request.client.record.auth_method == ClientAuthMethod::None {
             return Err(Oauth2Error::PkceRequired);
         }
         Ok(GrantExtras {
@@ -109,7 +109,7 @@ impl Grant for AuthorizationCodeGrant {
                     "the authorization code is unknown",
                 ))
             }
-            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+            Err(error) => return Err(Oauth2Error::Store(error)),
         };
         if &state.record.client_id != client_id {
             return Err(Oauth2Error::TokenOfAnotherClient);

@@ -33,12 +33,34 @@ pub use implicit::ImplicitGrant;
 pub use password::PasswordGrant;
 pub use refresh::RefreshTokenGrant;
 
+/// Why a resource owner's password could not be checked (a wrong password
+/// is `Ok(false)`, not an error).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OwnerCheckError {
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The check itself could not run: the password hasher failed, or the
+    /// task it ran on did not finish. The detail names the cause.
+    #[error("the password check could not run: {0}")]
+    Check(String),
+}
+
+impl From<OwnerCheckError> for Oauth2Error {
+    fn from(error: OwnerCheckError) -> Self {
+        match error {
+            OwnerCheckError::Store(error) => Oauth2Error::Store(error),
+            OwnerCheckError::Check(cause) => Oauth2Error::PasswordCheck(cause),
+        }
+    }
+}
+
 /// Checks resource owners' passwords, for the password grant (RFC 6749
 /// 4.3). The adapter implements it with its password hashing.
 #[async_trait]
 pub trait ResourceOwners: Send + Sync {
     /// Whether `password` is `username`'s.
-    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, StoreError>;
+    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, OwnerCheckError>;
 }
 
 /// No resource owners: every password is wrong.
@@ -47,7 +69,7 @@ pub struct NoOwners;
 
 #[async_trait]
 impl ResourceOwners for NoOwners {
-    async fn authenticate(&self, _: &str, _: &str) -> Result<bool, StoreError> {
+    async fn authenticate(&self, _: &str, _: &str) -> Result<bool, OwnerCheckError> {
         Ok(false)
     }
 }
@@ -279,8 +301,9 @@ pub(crate) async fn second_use(ctx: &TokenContext<'_>, traded: Traded<'_>) -> Oa
         whole_family: true,
     });
     match ctx.store.append(&[], vec![revoke], ctx.now).await {
-        Ok(_) => traded.second_use,
-        Err(error) => Oauth2Error::Store(error.to_string()),
+        // With no precondition, nothing can refuse it.
+        Ok(_) | Err(AppendError::Refused(_)) => traded.second_use,
+        Err(AppendError::Store(error)) => Oauth2Error::Store(error),
     }
 }
 
@@ -308,7 +331,7 @@ impl AuthorizeContext<'_> {
         match self.store.append(&[live], events, self.now).await {
             Ok(_) => Ok(()),
             Err(AppendError::Refused(_)) => Err(Oauth2Error::UnknownClient),
-            Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error.to_string())),
+            Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error)),
         }
     }
 }

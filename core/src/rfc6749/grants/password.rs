@@ -25,11 +25,7 @@ impl Grant for PasswordGrant {
         let username = ctx.params.require("username")?;
         let password = ctx.params.require("password")?;
         let scope = ctx.requested_scope(&ctx.client_scope())?;
-        let good = ctx
-            .owners
-            .authenticate(username, password)
-            .await
-            .map_err(|error| Oauth2Error::Store(error.to_string()))?;
+        let good = ctx.owners.authenticate(username, password).await?;
         if !good {
             return Err(Oauth2Error::InvalidGrant(
                 "the username or password is wrong",

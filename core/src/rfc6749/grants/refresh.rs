@@ -40,7 +40,7 @@ impl Grant for RefreshTokenGrant {
         let state = match ctx.store.credential(&id).await {
             Ok(Some(state)) if state.record.kind == CredentialKind::RefreshToken => state,
             Ok(_) => return Err(unknown),
-            Err(error) => return Err(Oauth2Error::Store(error.to_string())),
+            Err(error) => return Err(Oauth2Error::Store(error)),
         };
         let client_id = &ctx.client.record.client_id;
         if &state.record.client_id != client_id {

@@ -1,0 +1,321 @@
+//! A client's registered grant types and response types (RFC 7591 2), as
+//! types: parsed once, at registration, and checked against the grants the
+//! running [`Oauth2Server`] has.
+//!
+//! On the wire (registration answers, JSON, the store's encoding) each is
+//! its registered name, exactly the string a client sent.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use super::server::Oauth2Server;
+use crate::request::is_scheme;
+
+/// A grant type a client may use (RFC 7591 2, `grant_types`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantType {
+    /// `authorization_code` (RFC 6749 4.1).
+    AuthorizationCode,
+    /// `implicit` (RFC 6749 4.2).
+    Implicit,
+    /// `password` (RFC 6749 4.3).
+    Password,
+    /// `client_credentials` (RFC 6749 4.4).
+    ClientCredentials,
+    /// `refresh_token` (RFC 6749 6).
+    RefreshToken,
+    /// An extension grant (RFC 6749 4.5): an absolute URI, such as
+    /// `urn:ietf:params:oauth:grant-type:device_code`, for a deployment's
+    /// own grant registered on its server.
+    Extension(String),
+}
+
+impl GrantType {
+    /// The five grant types RFC 6749 defines.
+    pub const BUILT_IN: [GrantType; 5] = [
+        GrantType::AuthorizationCode,
+        GrantType::Implicit,
+        GrantType::Password,
+        GrantType::ClientCredentials,
+        GrantType::RefreshToken,
+    ];
+
+    /// Its registered name, as `grant_type` carries it.
+    pub fn as_str(&self) -> &str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client_credentials",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::Extension(uri) => uri,
+        }
+    }
+}
+
+/// Whether `name` is an absolute URI (RFC 6749 4.5, RFC 3986 4.3): a
+/// scheme, a colon, and something after it with no space or control.
+fn is_extension_grant(name: &str) -> bool {
+    match name.split_once(':') {
+        Some((scheme, rest)) => {
+            is_scheme(scheme) && !rest.is_empty() && rest.chars().all(|c| c.is_ascii_graphic())
+        }
+        None => false,
+    }
+}
+
+impl FromStr for GrantType {
+    type Err = MetadataError;
+
+    /// One of the five names, or an absolute URI (RFC 6749 4.5).
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        if let Some(grant) = GrantType::BUILT_IN
+            .into_iter()
+            .find(|grant| grant.as_str() == name)
+        {
+            return Ok(grant);
+        }
+        if is_extension_grant(name) {
+            return Ok(GrantType::Extension(name.to_owned()));
+        }
+        Err(MetadataError::UnknownGrantType(name.to_owned()))
+    }
+}
+
+impl fmt::Display for GrantType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A response type a client may ask for at the authorization endpoint
+/// (RFC 7591 2, `response_types`; RFC 6749 3.1.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResponseType {
+    /// `code`: an authorization code (RFC 6749 4.1.1).
+    Code,
+    /// `token`: an access token in the fragment (RFC 6749 4.2.1).
+    Token,
+}
+
+impl ResponseType {
+    /// Every response type, in the order metadata lists them.
+    pub const ALL: [ResponseType; 2] = [ResponseType::Code, ResponseType::Token];
+
+    /// Its registered name, as `response_type` carries it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResponseType::Code => "code",
+            ResponseType::Token => "token",
+        }
+    }
+}
+
+impl FromStr for ResponseType {
+    type Err = MetadataError;
+
+    fn from_str(name: &str) -> Result<Self, Self::Err> {
+        ResponseType::ALL
+            .into_iter()
+            .find(|kind| kind.as_str() == name)
+            .ok_or_else(|| MetadataError::UnknownResponseType(name.to_owned()))
+    }
+}
+
+impl fmt::Display for ResponseType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why registration metadata is refused (RFC 7591 3.2.2
+/// `invalid_client_metadata`). The messages are the `error_description`s
+/// registration answers with.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum MetadataError {
+    /// Not one of RFC 6749's five grant types, nor an absolute URI.
+    #[error("grant type {0:?} is not supported")]
+    UnknownGrantType(String),
+    /// A grant type this server has no grant for (a deployment may
+    /// unregister built-in ones, and register its own).
+    #[error("grant type {:?} is not supported", .0.as_str())]
+    GrantTypeUnavailable(GrantType),
+    /// Neither `code` nor `token`.
+    #[error("response type {0:?} is not supported")]
+    UnknownResponseType(String),
+    /// A response type no grant of this server answers.
+    #[error("response type {:?} is not supported", .0.as_str())]
+    ResponseTypeUnavailable(ResponseType),
+    /// Not one of the three `token_endpoint_auth_method`s (RFC 7591 2).
+    #[error(
+        "token_endpoint_auth_method {0:?} is not one of client_secret_basic, client_secret_post, none"
+    )]
+    UnknownAuthMethod(String),
+}
+
+impl Oauth2Server {
+    /// Checks a registration's grant and response types against the grants
+    /// this server has: each grant type must be a registered grant's, each
+    /// response type answered by one (RFC 7591 2: the server rejects what
+    /// it does not support).
+    pub fn check_registration(
+        &self,
+        grant_types: &[GrantType],
+        response_types: &[ResponseType],
+    ) -> Result<(), MetadataError> {
+        if let Some(grant) = grant_types
+            .iter()
+            .find(|grant| !self.has_grant(grant.as_str()))
+        {
+            return Err(MetadataError::GrantTypeUnavailable(grant.clone()));
+        }
+        if let Some(&kind) = response_types
+            .iter()
+            .find(|kind| self.response_grant(kind.as_str()).is_none())
+        {
+            return Err(MetadataError::ResponseTypeUnavailable(kind));
+        }
+        Ok(())
+    }
+
+    /// Parses a registration's grant and response types (RFC 7591 2) and
+    /// checks them against this server's grants: the first unknown or
+    /// unavailable one is the error.
+    pub fn registration_types<G: AsRef<str>, R: AsRef<str>>(
+        &self,
+        grant_types: &[G],
+        response_types: &[R],
+    ) -> Result<(Vec<GrantType>, Vec<ResponseType>), MetadataError> {
+        let grants = parse_all(grant_types)?;
+        let responses = parse_all(response_types)?;
+        self.check_registration(&grants, &responses)?;
+        Ok((grants, responses))
+    }
+}
+
+/// Parses every name, failing on the first that does not parse.
+pub fn parse_all<T: FromStr, S: AsRef<str>>(names: &[S]) -> Result<Vec<T>, T::Err> {
+    names.iter().map(|name| name.as_ref().parse()).collect()
+}
+
+/// Serializes and deserializes a type as its registered name.
+macro_rules! as_registered_name {
+    ($type:ty) => {
+        impl Serialize for $type {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer)?
+                    .parse()
+                    .map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
+as_registered_name!(GrantType);
+as_registered_name!(ResponseType);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rfc6749::Oauth2Config;
+
+    #[test]
+    fn grant_types_parse_from_their_names_and_absolute_uris() {
+        for grant in GrantType::BUILT_IN {
+            assert_eq!(grant.as_str().parse(), Ok(grant.clone()));
+        }
+        let device = "urn:ietf:params:oauth:grant-type:device_code";
+        assert_eq!(
+            device.parse::<GrantType>(),
+            Ok(GrantType::Extension(device.to_owned()))
+        );
+        assert_eq!(GrantType::Extension(device.to_owned()).as_str(), device);
+        for bad in ["magic", "", "Implicit", "urn:", ":x", "urn:a b", "1urn:x"] {
+            assert_eq!(
+                bad.parse::<GrantType>(),
+                Err(MetadataError::UnknownGrantType(bad.to_owned())),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn response_types_are_code_and_token() {
+        assert_eq!("code".parse(), Ok(ResponseType::Code));
+        assert_eq!("token".parse(), Ok(ResponseType::Token));
+        assert_eq!(
+            "code token".parse::<ResponseType>(),
+            Err(MetadataError::UnknownResponseType("code token".into()))
+        );
+    }
+
+    #[test]
+    fn they_serialize_as_the_names_a_client_registered() {
+        let grants = vec![
+            GrantType::AuthorizationCode,
+            GrantType::Extension("urn:example:trust".into()),
+        ];
+        let json = serde_json::to_string(&grants).unwrap();
+        assert_eq!(json, r#"["authorization_code","urn:example:trust"]"#);
+        assert_eq!(
+            serde_json::from_str::<Vec<GrantType>>(&json).unwrap(),
+            grants
+        );
+        assert_eq!(
+            serde_json::to_string(&[ResponseType::Code, ResponseType::Token]).unwrap(),
+            r#"["code","token"]"#
+        );
+        assert!(serde_json::from_str::<GrantType>(r#""magic""#).is_err());
+    }
+
+    #[test]
+    fn registration_is_checked_against_the_grants_the_server_has() {
+        let full = Oauth2Server::new(Oauth2Config::default());
+        assert_eq!(
+            full.registration_types(&["authorization_code", "implicit"], &["code", "token"]),
+            Ok((
+                vec![GrantType::AuthorizationCode, GrantType::Implicit],
+                vec![ResponseType::Code, ResponseType::Token]
+            ))
+        );
+
+        let mut no_implicit = full.clone();
+        no_implicit.unregister("implicit");
+        let refused = no_implicit.registration_types(&["implicit"], &["code"]);
+        assert_eq!(
+            refused,
+            Err(MetadataError::GrantTypeUnavailable(GrantType::Implicit))
+        );
+        assert_eq!(
+            refused.unwrap_err().to_string(),
+            "grant type \"implicit\" is not supported"
+        );
+        assert_eq!(
+            no_implicit.registration_types(&["authorization_code"], &["token"]),
+            Err(MetadataError::ResponseTypeUnavailable(ResponseType::Token))
+        );
+        assert!(no_implicit
+            .registration_types(&["authorization_code"], &["code"])
+            .is_ok());
+
+        // An extension grant only once the deployment registered it.
+        assert_eq!(
+            full.registration_types(&["urn:example:trust"], &[] as &[&str]),
+            Err(MetadataError::GrantTypeUnavailable(GrantType::Extension(
+                "urn:example:trust".into()
+            )))
+        );
+        assert_eq!(
+            full.registration_types(&["magic"], &["code"]),
+            Err(MetadataError::UnknownGrantType("magic".into()))
+        );
+    }
+}
