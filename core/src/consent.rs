@@ -111,6 +111,13 @@ impl Page<'static> {
         title: "Server error",
         message: "The server could not complete the request. Try again later.",
     };
+
+    /// The page for a posted form that is not form-encoded text.
+    pub const UNREADABLE_FORM: Page<'static> = Page::Refused {
+        status: 400,
+        title: "Bad request",
+        message: "The form could not be read.",
+    };
 }
 
 /// The path of a request URI, without scheme, host or query.

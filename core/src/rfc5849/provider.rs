@@ -531,11 +531,7 @@ impl Oauth1Provider {
         now: u64,
     ) -> Response {
         let Some(form) = Fields::parse(&request.body) else {
-            return consent.show(&Page::Refused {
-                status: 400,
-                title: "Bad request",
-                message: "The form could not be read.",
-            });
+            return consent.show(&Page::UNREADABLE_FORM);
         };
         let Some(owner) = consent.owner(request).await else {
             let token = form.get("oauth_token").unwrap_or_default();

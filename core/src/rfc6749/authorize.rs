@@ -95,15 +95,8 @@ impl Oauth2Server {
         request: &Request,
         now: u64,
     ) -> Response {
-        let bad_form = || {
-            consent.show(&Page::Refused {
-                status: 400,
-                title: "Bad request",
-                message: "The form could not be read.",
-            })
-        };
         let Ok(form) = Params::parse(&request.body) else {
-            return bad_form();
+            return consent.show(&Page::UNREADABLE_FORM);
         };
         let own = consent.own_fields();
         let params = Params::from_pairs(form.iter().filter(|(name, _)| !own.contains(name)));
@@ -116,7 +109,7 @@ impl Oauth2Server {
         };
         // The host reads its own fields as a plain form.
         let Some(fields) = Fields::parse(&request.body) else {
-            return bad_form();
+            return consent.show(&Page::UNREADABLE_FORM);
         };
         let grant = match consent.answer(&owner, &fields) {
             Ok(grant) => grant,
