@@ -282,6 +282,7 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
 
 async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     init_tracing();
+    let shutdown = shutdown_signal();
     let mut settings = Settings::default();
     let window = settings.oauth1.timestamp_window;
     // With --memory the demo key is new each run, so it is written beside
@@ -343,7 +344,7 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
     let app = App::with_oauth2(store, settings, system_clock(), oauth2);
-    credlog_http::serve(app, listener, shutdown_signal()).await;
+    credlog_http::serve(app, listener, shutdown).await;
     // The app, and with it the store, is dropped here: sled flushes.
     if serve_file.is_some() {
         let _ = std::fs::remove_file(ServeFile::path(&serve.data));
@@ -355,27 +356,38 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM, listened for from the moment this is called: a
+/// signal that comes right after `listening on` is printed (as a
+/// supervisor or a test may send it) stops the server cleanly instead of
+/// killing it, which a handler installed only on the first poll would not.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let listening = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    async move {
+        #[cfg(unix)]
+        match listening {
+            (Ok(mut terminate), Ok(mut interrupt)) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = interrupt.recv() => {}
+                }
+            }
+            _ => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+        tracing::info!("shutting down: finishing requests in flight");
     }
-    tracing::info!("shutting down: finishing requests in flight");
 }
 
 fn init_tracing() {
