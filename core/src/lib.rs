@@ -32,6 +32,7 @@
 
 pub mod consent;
 pub mod form;
+pub mod random;
 pub mod request;
 pub mod resource;
 pub mod response;
@@ -39,6 +40,7 @@ pub mod rfc5849;
 pub mod rfc6749;
 pub mod rfc6750;
 pub mod rfc7009;
+pub mod rfc7591;
 pub mod rfc7636;
 pub mod rfc7662;
 pub mod rfc8414;

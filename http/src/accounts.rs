@@ -1,25 +1,23 @@
 //! Users and clients: what `credlog user add`, `credlog client add`, the
 //! login form and `POST /clients` share. Passwords are argon2-hashed
-//! (DESIGN.md rule 4); a client's secret is kept plain because OAuth 1
-//! signs with it, and shown once, when the client is registered.
+//! (DESIGN.md rule 4). Clients are registered by core
+//! ([`credlog_core::rfc7591`]) for owners who are users here; a client's
+//! secret is kept plain because OAuth 1 signs with it, and shown once.
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use credlog_core::request::is_absolute_uri;
-use credlog_core::rfc5849::signature::rsa_public_key_from_pem;
-use credlog_core::rfc6749::client_metadata::parse_all;
-use credlog_core::rfc6749::{
-    ClientAuthMethod, GrantType, MetadataError, Oauth2Server, OwnerCheckError, ResponseType, Scope,
-};
+use credlog_core::rfc6749::{Oauth2Server, OwnerCheckError};
+use credlog_core::rfc7591::RegistrationError;
 use credlog_core::store::{
-    AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
-    Precondition, Secret, StoreError, UserRecord,
+    AppendError, CredentialKind, CredentialStore, Event, Issued, Precondition, Secret, StoreError,
+    UserRecord,
 };
 use credlog_core::Response;
-use serde::{Deserialize, Serialize};
 
-use crate::app::{random_token, App};
+use crate::app::App;
 use crate::pages;
+
+pub use credlog_core::rfc7591::{registration_json, ClientMetadata, ParsedMetadata, Registered};
 
 /// Why a user or client could not be added.
 #[derive(Debug, thiserror::Error)]
@@ -36,16 +34,9 @@ pub enum AccountError {
     /// The owner named for a client does not exist.
     #[error("user {0:?} does not exist; add it first with `credlog user add`")]
     UnknownOwner(String),
-    /// A redirect URI is not absolute or has a fragment (RFC 7591 `invalid_redirect_uri`).
-    #[error("redirect URI {0:?} must be an absolute URI without a fragment")]
-    InvalidRedirectUri(String),
-    /// Other metadata is not acceptable (RFC 7591 `invalid_client_metadata`).
-    #[error("{0}")]
-    InvalidMetadata(String),
-    /// A grant type, response type or authentication method is unknown, or
-    /// not one the server has (RFC 7591 `invalid_client_metadata`).
+    /// The client's metadata was refused (RFC 7591 3.2.2).
     #[error(transparent)]
-    Metadata(#[from] MetadataError),
+    Registration(RegistrationError),
     /// The password could not be hashed: argon2 failed, or the task it ran
     /// on did not finish.
     #[error("the password could not be hashed: {0}")]
@@ -59,11 +50,18 @@ impl AccountError {
     /// The RFC 7591 3.2.2 error code of a registration refused for its metadata.
     pub fn registration_error(&self) -> Option<&'static str> {
         match self {
-            AccountError::InvalidRedirectUri(_) => Some("invalid_redirect_uri"),
-            AccountError::InvalidMetadata(_) | AccountError::Metadata(_) => {
-                Some("invalid_client_metadata")
-            }
+            AccountError::Registration(error) => error.error_code(),
             _ => None,
+        }
+    }
+}
+
+/// A store failure stays a store failure; the rest is the metadata's.
+impl From<RegistrationError> for AccountError {
+    fn from(error: RegistrationError) -> Self {
+        match error {
+            RegistrationError::Store(error) => AccountError::Store(error),
+            refused => AccountError::Registration(refused),
         }
     }
 }
@@ -165,152 +163,6 @@ pub fn owner_check_failure(app: &App, error: &OwnerCheckError) -> Response {
     }
 }
 
-/// Client metadata as RFC 7591 2 names it (the subset credlog uses), plus
-/// `rsa_public_key` for OAuth 1 RSA-SHA1.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClientMetadata {
-    /// A name to show the resource owner.
-    pub client_name: String,
-    /// Redirect URIs, also the OAuth 1 callbacks the client may use.
-    #[serde(default)]
-    pub redirect_uris: Vec<String>,
-    /// Space-separated scopes (default `profile`).
-    #[serde(default = "default_scope")]
-    pub scope: String,
-    /// Grant types (default `authorization_code`).
-    #[serde(default = "default_grant_types")]
-    pub grant_types: Vec<String>,
-    /// Response types (default `code`).
-    #[serde(default = "default_response_types")]
-    pub response_types: Vec<String>,
-    /// How the client authenticates at the token endpoint (default `client_secret_basic`).
-    #[serde(default = "default_auth_method")]
-    pub token_endpoint_auth_method: String,
-    /// An RSA public key (PEM) for OAuth 1 RSA-SHA1.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub rsa_public_key: Option<String>,
-}
-
-fn default_scope() -> String {
-    "profile".to_owned()
-}
-fn default_grant_types() -> Vec<String> {
-    vec!["authorization_code".to_owned()]
-}
-fn default_response_types() -> Vec<String> {
-    vec!["code".to_owned()]
-}
-fn default_auth_method() -> String {
-    "client_secret_basic".to_owned()
-}
-
-impl ClientMetadata {
-    /// Metadata with this name and the defaults.
-    pub fn named(client_name: impl Into<String>) -> Self {
-        ClientMetadata {
-            client_name: client_name.into(),
-            redirect_uris: Vec::new(),
-            scope: default_scope(),
-            grant_types: default_grant_types(),
-            response_types: default_response_types(),
-            token_endpoint_auth_method: default_auth_method(),
-            rsa_public_key: None,
-        }
-    }
-
-    /// RFC 7591 2: every value known and well-formed, whatever grants a
-    /// server has (see [`ClientMetadata::parse`]).
-    pub fn validate(&self) -> Result<(), AccountError> {
-        self.parse().map(|_| ())
-    }
-
-    /// Parses the metadata (RFC 7591 2): every value known and
-    /// well-formed. Whether a server has the grants named is checked at
-    /// registration ([`register_client_on`]).
-    pub fn parse(&self) -> Result<ParsedMetadata, AccountError> {
-        let invalid = |message: String| Err(AccountError::InvalidMetadata(message));
-        if self.client_name.trim().is_empty() || self.client_name.chars().count() > 200 {
-            return invalid("client_name must be 1 to 200 characters".to_owned());
-        }
-        if let Some(uri) = self.redirect_uris.iter().find(|uri| !is_absolute_uri(uri)) {
-            return Err(AccountError::InvalidRedirectUri(uri.clone()));
-        }
-        let Ok(scope) = Scope::parse(&self.scope) else {
-            return invalid(format!(
-                "scope {:?} is not a space-separated list of scope tokens (RFC 6749 3.3)",
-                self.scope
-            ));
-        };
-        let grant_types = parse_all(&self.grant_types)?;
-        let response_types = parse_all(&self.response_types)?;
-        let auth_method = self.token_endpoint_auth_method.parse()?;
-        if let Some(pem) = &self.rsa_public_key {
-            if rsa_public_key_from_pem(pem).is_err() {
-                return invalid("rsa_public_key is not an RSA public key in PEM".to_owned());
-            }
-        }
-        Ok(ParsedMetadata {
-            scope,
-            grant_types,
-            response_types,
-            auth_method,
-        })
-    }
-}
-
-/// What [`ClientMetadata::parse`] read: the metadata a client record holds typed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParsedMetadata {
-    /// `scope`.
-    pub scope: Scope,
-    /// `grant_types`.
-    pub grant_types: Vec<GrantType>,
-    /// `response_types`.
-    pub response_types: Vec<ResponseType>,
-    /// `token_endpoint_auth_method`.
-    pub auth_method: ClientAuthMethod,
-}
-
-/// A client just registered: its record and, for a confidential client,
-/// the secret (shown this once).
-#[derive(Debug, Clone)]
-pub struct Registered {
-    /// What the store holds.
-    pub record: ClientRecord,
-    /// The client secret; `None` for a public client.
-    pub secret: Option<String>,
-    /// When it was registered (seconds since the epoch).
-    pub issued_at: u64,
-}
-
-/// The RFC 7591 3.2.1 response: `client_id`, `client_secret` (when shown),
-/// `client_id_issued_at` and the metadata.
-pub fn registration_json(
-    record: &ClientRecord,
-    secret: Option<&str>,
-    issued_at: u64,
-) -> serde_json::Value {
-    let mut json = serde_json::json!({
-        "client_id": record.client_id,
-        "client_id_issued_at": issued_at,
-        "client_name": record.name,
-        "redirect_uris": record.redirect_uris,
-        "scope": record.scope,
-        "grant_types": record.grant_types,
-        "response_types": record.response_types,
-        "token_endpoint_auth_method": record.auth_method,
-    });
-    if let Some(secret) = secret {
-        json["client_secret"] = secret.into();
-        json["client_secret_expires_at"] = 0.into();
-    }
-    if let Some(pem) = &record.rsa_public_key {
-        json["rsa_public_key"] = pem.as_str().into();
-    }
-    json
-}
-
 /// Registers a client owned by `owner`, with `client_id` (a random one
 /// when `None`), for a server with the five RFC 6749 grants (what
 /// `credlog serve` runs). A deployment that built its own server registers
@@ -333,8 +185,10 @@ pub async fn register_client(
     .await
 }
 
-/// Registers a client owned by `owner`, with `client_id` (a random one
-/// when `None`), refusing grant and response types `server` does not have.
+/// Registers a client owned by `owner`, a user of credlog's accounts, with
+/// `client_id` (a random one when `None`), refusing grant and response
+/// types `server` does not have. The registration itself is core's
+/// ([`Oauth2Server::register_client`]).
 pub async fn register_client_on(
     server: &Oauth2Server,
     store: &dyn CredentialStore,
@@ -343,53 +197,13 @@ pub async fn register_client_on(
     client_id: Option<String>,
     now: u64,
 ) -> Result<Registered, AccountError> {
-    let parsed = metadata.parse()?;
-    server.check_registration(&parsed.grant_types, &parsed.response_types)?;
+    metadata.parse()?;
     if store.user(owner).await?.is_none() {
         return Err(AccountError::UnknownOwner(owner.to_owned()));
     }
-    let client_id = client_id.unwrap_or_else(random_token);
-    let secret = (parsed.auth_method != ClientAuthMethod::None).then(random_token);
-    let record = ClientRecord {
-        client_id: client_id.clone(),
-        secret: secret.clone().map_or(Secret::None, Secret::Plain),
-        owner: owner.to_owned(),
-        name: metadata.client_name,
-        redirect_uris: metadata.redirect_uris,
-        scope: parsed.scope,
-        grant_types: parsed.grant_types,
-        response_types: parsed.response_types,
-        auth_method: parsed.auth_method,
-        rsa_public_key: metadata.rsa_public_key,
-    };
-    let absent = Precondition::Absent {
-        kind: CredentialKind::Client,
-        id: client_id.clone(),
-    };
-    store
-        .append(
-            &[absent],
-            vec![Event::Issued(Issued::Client(record.clone()))],
-            now,
-        )
-        .await
-        .map_err(|error| {
-            let taken =
-                matches!(&error, AppendError::Refused(r) if r.failure == Failure::AlreadyExists);
-            refused_or_store(
-                error,
-                AccountError::InvalidMetadata(if taken {
-                    format!("client id {client_id:?} is taken")
-                } else {
-                    "the client could not be registered".to_owned()
-                }),
-            )
-        })?;
-    Ok(Registered {
-        record,
-        secret,
-        issued_at: now,
-    })
+    Ok(server
+        .register_client(store, owner, metadata, client_id, now)
+        .await?)
 }
 
 #[cfg(test)]
@@ -407,47 +221,9 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn metadata_is_validated_as_rfc_7591_says() {
-        let mut metadata = ClientMetadata::named("App");
-        metadata.redirect_uris = vec!["https://app.example/cb".into()];
-        assert!(metadata.validate().is_ok());
-
-        for bad in [
-            "/relative",
-            "https://app.example/cb#frag",
-            "app.example/cb",
-            "",
-        ] {
-            let mut with_bad = metadata.clone();
-            with_bad.redirect_uris.push(bad.into());
-            let error = with_bad.validate().unwrap_err();
-            assert_eq!(
-                error.registration_error(),
-                Some("invalid_redirect_uri"),
-                "{bad}"
-            );
-        }
-        let mut bad_grant = metadata.clone();
-        bad_grant.grant_types = vec!["magic".into()];
-        assert_eq!(
-            bad_grant.validate().unwrap_err().registration_error(),
-            Some("invalid_client_metadata")
-        );
-        let mut extension = metadata.clone();
-        extension.grant_types = vec!["urn:ietf:params:oauth:grant-type:device_code".into()];
-        assert!(extension.validate().is_ok());
-        let mut bad_key = metadata.clone();
-        bad_key.rsa_public_key = Some("not a key".into());
-        assert!(bad_key.validate().is_err());
-        let mut bad_scope = metadata;
-        bad_scope.scope = "a  b".into();
-        assert!(bad_scope.validate().is_err());
-    }
-
     #[tokio::test]
     async fn registration_is_checked_against_the_servers_grants() {
-        use credlog_core::rfc6749::Oauth2Config;
+        use credlog_core::rfc6749::{GrantType, MetadataError, Oauth2Config, ResponseType};
         let store = credlog_storage_memory::MemoryStore::new();
         add_user(&store, "alice", "pw", 1).await.unwrap();
         let mut server = Oauth2Server::new(Oauth2Config::default());
@@ -460,7 +236,9 @@ mod tests {
             .unwrap_err();
         assert!(matches!(
             refused,
-            AccountError::Metadata(MetadataError::GrantTypeUnavailable(GrantType::Implicit))
+            AccountError::Registration(RegistrationError::Metadata(
+                MetadataError::GrantTypeUnavailable(GrantType::Implicit)
+            ))
         ));
         assert_eq!(
             refused.registration_error(),

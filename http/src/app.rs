@@ -25,7 +25,7 @@ pub fn system_clock() -> Clock {
     })
 }
 
-pub use credlog_core::rfc5849::provider::random_token;
+pub use credlog_core::random::random_token;
 
 /// What a deployment sets.
 #[derive(Debug, Clone)]

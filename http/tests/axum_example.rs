@@ -354,7 +354,7 @@ async fn denying_sends_the_owner_back_with_denied() {
 
 /// A PKCE code verifier: 64 letters and digits (RFC 7636 4.1 asks 43 to 128).
 fn code_verifier() -> String {
-    let token = credlog_core::rfc5849::provider::random_token;
+    let token = credlog_core::random::random_token;
     token() + &token()
 }
 

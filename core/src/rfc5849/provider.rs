@@ -10,6 +10,7 @@ use super::errors::Oauth1Error;
 use super::server::{Endpoint, Oauth1Config, Oauth1Server, VerifiedRequest};
 use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
 use crate::form::{add_to_query, Fields};
+use crate::random::random_token;
 use crate::store::{
     AppendError, Authorized, CredentialKind, CredentialState, CredentialStore, Event, Exchanged,
     Failure, Issued, Precondition, RevocationReason, Revoked, RsaKeyCache, Secret, Status,
@@ -132,29 +133,6 @@ impl AuthorizeError {
             }
         }
     }
-}
-
-/// A server-generated secret or identifier: 32 letters and digits (190
-/// random bits from the operating system). Letters and digits only:
-/// nothing to percent-encode, and never a leading `-` that a command line
-/// would take for an option.
-pub fn random_token() -> String {
-    const ALPHABET: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut token = String::with_capacity(32);
-    let mut bytes = [0u8; 48];
-    while token.len() < 32 {
-        // getrandom fails only when the OS has no entropy source at all; a
-        // server that cannot make secrets must not make guessable ones.
-        getrandom::getrandom(&mut bytes).expect("the operating system's random source failed");
-        // 248 = 4 * 62: a byte below it maps to a letter without bias.
-        for &byte in bytes.iter().filter(|&&b| b < 248) {
-            if token.len() == 32 {
-                break;
-            }
-            token.push(char::from(ALPHABET[usize::from(byte % 62)]));
-        }
-    }
-    token
 }
 
 fn no_store(mut response: Response) -> Response {
@@ -589,13 +567,5 @@ mod tests {
             callback_with("https://app.example/cb?state=1", &[("denied", "t")]),
             "https://app.example/cb?state=1&denied=t"
         );
-    }
-
-    #[test]
-    fn random_tokens_are_32_letters_and_digits_and_differ() {
-        let (a, b) = (random_token(), random_token());
-        assert_eq!(a.len(), 32);
-        assert!(a.bytes().all(|c| c.is_ascii_alphanumeric()), "{a}");
-        assert_ne!(a, b);
     }
 }

@@ -12,16 +12,11 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use credlog_core::consent::path_and_query;
 use credlog_core::resource::protect_either;
-use credlog_core::rfc5849::provider::random_token;
 use credlog_core::rfc5849::{Oauth1Config, Oauth1Provider};
-use credlog_core::rfc6749::{
-    ClientAuthMethod, GrantType, Oauth2Config, Oauth2Server, ResponseType, Scope,
-};
+use credlog_core::rfc6749::{Oauth2Config, Oauth2Server, Scope};
+use credlog_core::rfc7591::{ClientMetadata, RegistrationError};
 use credlog_core::rfc8414::{
     AUTHORIZATION_PATH, INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH,
-};
-use credlog_core::store::{
-    AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Issued, Precondition, Secret,
 };
 use credlog_storage_memory::MemoryStore;
 
@@ -83,45 +78,33 @@ impl App {
         }
     }
 
-    /// Registers the example's two clients, with fresh secrets.
-    pub async fn register_clients(&self) -> Result<Clients, AppendError> {
-        let secret = random_token();
-        let confidential = ClientRecord {
-            client_id: random_token(),
-            secret: Secret::Plain(secret.clone()),
-            name: "Photo printer".to_owned(),
-            grant_types: vec![
-                GrantType::AuthorizationCode,
-                GrantType::RefreshToken,
-                GrantType::Password,
-            ],
-            auth_method: ClientAuthMethod::ClientSecretBasic,
-            ..client_record()
+    /// Registers the example's two clients through core's registration
+    /// (RFC 7591 shaped): ids and the confidential one's secret are new.
+    pub async fn register_clients(&self) -> Result<Clients, RegistrationError> {
+        let confidential = ClientMetadata {
+            grant_types: ["authorization_code", "refresh_token", "password"]
+                .map(String::from)
+                .into(),
+            ..client_metadata("Photo printer", "client_secret_basic")
         };
-        let public = ClientRecord {
-            client_id: random_token(),
-            name: "Photo viewer".to_owned(),
-            ..client_record()
-        };
-        let clients = Clients {
-            confidential: Client {
-                id: confidential.client_id.clone(),
-                secret: Some(secret),
-            },
-            public: Client {
-                id: public.client_id.clone(),
-                secret: None,
-            },
-        };
-        for record in [confidential, public] {
-            let absent = Precondition::Absent {
-                kind: CredentialKind::Client,
-                id: record.client_id.clone(),
-            };
-            let event = Event::Issued(Issued::Client(record));
-            self.store.append(&[absent], vec![event], now()).await?;
+        let public = client_metadata("Photo viewer", "none");
+        let mut registered = Vec::new();
+        for wanted in [confidential, public] {
+            let client = self
+                .oauth2
+                .register_client(&self.store, OWNER, wanted, None, now())
+                .await?;
+            registered.push(Client {
+                id: client.record.client_id,
+                secret: client.secret,
+            });
         }
-        Ok(clients)
+        let public = registered.pop().expect("two clients");
+        let confidential = registered.pop().expect("two clients");
+        Ok(Clients {
+            confidential,
+            public,
+        })
     }
 }
 
@@ -131,19 +114,20 @@ impl Default for App {
     }
 }
 
-/// What both clients share: a public client of the code flow.
-fn client_record() -> ClientRecord {
-    ClientRecord {
-        client_id: String::new(),
-        secret: Secret::None,
-        owner: "axum-example".to_owned(),
-        name: String::new(),
+/// Who the example's clients belong to (the store needs no such user: the
+/// host decides who may own a client).
+const OWNER: &str = "axum-example";
+
+/// A client of the code flow with refresh tokens, at [`CALLBACK`].
+fn client_metadata(name: &str, auth_method: &str) -> ClientMetadata {
+    ClientMetadata {
         redirect_uris: vec![CALLBACK.to_owned()],
-        scope: Scope::stored("profile email"),
-        grant_types: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
-        response_types: vec![ResponseType::Code],
-        auth_method: ClientAuthMethod::None,
-        rsa_public_key: None,
+        scope: "profile email".to_owned(),
+        grant_types: ["authorization_code", "refresh_token"]
+            .map(String::from)
+            .into(),
+        token_endpoint_auth_method: auth_method.to_owned(),
+        ..ClientMetadata::named(name)
     }
 }
 

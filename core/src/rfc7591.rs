@@ -1,0 +1,288 @@
+//! Client registration, shaped by RFC 7591 (Dynamic Client Registration):
+//! the metadata a client registers with (2), its checks, the record and
+//! event it becomes, and the registration response (3.2.1). Who may own a
+//! client is the host's to decide; what a registration is, is decided here.
+
+use serde::{Deserialize, Serialize};
+
+use crate::random::random_token;
+use crate::request::is_absolute_uri;
+use crate::rfc5849::signature::rsa_public_key_from_pem;
+use crate::rfc6749::client_metadata::{parse_all, MetadataError};
+use crate::rfc6749::{ClientAuthMethod, GrantType, Oauth2Server, ResponseType, Scope};
+use crate::store::{
+    AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
+    Precondition, Secret, StoreError,
+};
+
+/// Why a client could not be registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RegistrationError {
+    /// A redirect URI is not absolute or has a fragment (RFC 7591 `invalid_redirect_uri`).
+    #[error("redirect URI {0:?} must be an absolute URI without a fragment")]
+    InvalidRedirectUri(String),
+    /// Other metadata is not acceptable (RFC 7591 `invalid_client_metadata`).
+    #[error("{0}")]
+    InvalidMetadata(String),
+    /// A grant type, response type or authentication method is unknown, or
+    /// not one the server has (RFC 7591 `invalid_client_metadata`).
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl RegistrationError {
+    /// The RFC 7591 3.2.2 error code, for a registration refused for its
+    /// metadata (`None` for a store failure, which is not the client's).
+    pub fn error_code(&self) -> Option<&'static str> {
+        match self {
+            RegistrationError::InvalidRedirectUri(_) => Some("invalid_redirect_uri"),
+            RegistrationError::InvalidMetadata(_) | RegistrationError::Metadata(_) => {
+                Some("invalid_client_metadata")
+            }
+            RegistrationError::Store(_) => None,
+        }
+    }
+}
+
+/// Client metadata as RFC 7591 2 names it (the subset credlog uses), plus
+/// `rsa_public_key` for OAuth 1 RSA-SHA1.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientMetadata {
+    /// A name to show the resource owner.
+    pub client_name: String,
+    /// Redirect URIs, also the OAuth 1 callbacks the client may use.
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Space-separated scopes (default `profile`).
+    #[serde(default = "default_scope")]
+    pub scope: String,
+    /// Grant types (default `authorization_code`).
+    #[serde(default = "default_grant_types")]
+    pub grant_types: Vec<String>,
+    /// Response types (default `code`).
+    #[serde(default = "default_response_types")]
+    pub response_types: Vec<String>,
+    /// How the client authenticates at the token endpoint (default `client_secret_basic`).
+    #[serde(default = "default_auth_method")]
+    pub token_endpoint_auth_method: String,
+    /// An RSA public key (PEM) for OAuth 1 RSA-SHA1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsa_public_key: Option<String>,
+}
+
+fn default_scope() -> String {
+    "profile".to_owned()
+}
+fn default_grant_types() -> Vec<String> {
+    vec!["authorization_code".to_owned()]
+}
+fn default_response_types() -> Vec<String> {
+    vec!["code".to_owned()]
+}
+fn default_auth_method() -> String {
+    "client_secret_basic".to_owned()
+}
+
+impl ClientMetadata {
+    /// Metadata with this name and the defaults.
+    pub fn named(client_name: impl Into<String>) -> Self {
+        ClientMetadata {
+            client_name: client_name.into(),
+            redirect_uris: Vec::new(),
+            scope: default_scope(),
+            grant_types: default_grant_types(),
+            response_types: default_response_types(),
+            token_endpoint_auth_method: default_auth_method(),
+            rsa_public_key: None,
+        }
+    }
+
+    /// RFC 7591 2: every value known and well-formed, whatever grants a
+    /// server has (see [`ClientMetadata::parse`]).
+    pub fn validate(&self) -> Result<(), RegistrationError> {
+        self.parse().map(|_| ())
+    }
+
+    /// Parses the metadata (RFC 7591 2): every value known and
+    /// well-formed. Whether a server has the grants named is checked at
+    /// registration ([`Oauth2Server::register_client`]).
+    pub fn parse(&self) -> Result<ParsedMetadata, RegistrationError> {
+        let invalid = |message: String| Err(RegistrationError::InvalidMetadata(message));
+        if self.client_name.trim().is_empty() || self.client_name.chars().count() > 200 {
+            return invalid("client_name must be 1 to 200 characters".to_owned());
+        }
+        if let Some(uri) = self.redirect_uris.iter().find(|uri| !is_absolute_uri(uri)) {
+            return Err(RegistrationError::InvalidRedirectUri(uri.clone()));
+        }
+        let Ok(scope) = Scope::parse(&self.scope) else {
+            return invalid(format!(
+                "scope {:?} is not a space-separated list of scope tokens (RFC 6749 3.3)",
+                self.scope
+            ));
+        };
+        let grant_types = parse_all(&self.grant_types)?;
+        let response_types = parse_all(&self.response_types)?;
+        let auth_method = self.token_endpoint_auth_method.parse()?;
+        if let Some(pem) = &self.rsa_public_key {
+            if rsa_public_key_from_pem(pem).is_err() {
+                return invalid("rsa_public_key is not an RSA public key in PEM".to_owned());
+            }
+        }
+        Ok(ParsedMetadata {
+            scope,
+            grant_types,
+            response_types,
+            auth_method,
+        })
+    }
+}
+
+/// What [`ClientMetadata::parse`] read: the metadata a client record holds typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParsedMetadata {
+    /// `scope`.
+    pub scope: Scope,
+    /// `grant_types`.
+    pub grant_types: Vec<GrantType>,
+    /// `response_types`.
+    pub response_types: Vec<ResponseType>,
+    /// `token_endpoint_auth_method`.
+    pub auth_method: ClientAuthMethod,
+}
+
+/// A client just registered: its record and, for a confidential client,
+/// the secret (shown this once).
+#[derive(Debug, Clone)]
+pub struct Registered {
+    /// What the store holds.
+    pub record: ClientRecord,
+    /// The client secret; `None` for a public client.
+    pub secret: Option<String>,
+    /// When it was registered (seconds since the epoch).
+    pub issued_at: u64,
+}
+
+/// The RFC 7591 3.2.1 response: `client_id`, `client_secret` (when shown),
+/// `client_id_issued_at` and the metadata.
+pub fn registration_json(
+    record: &ClientRecord,
+    secret: Option<&str>,
+    issued_at: u64,
+) -> serde_json::Value {
+    let mut json = serde_json::json!({
+        "client_id": record.client_id,
+        "client_id_issued_at": issued_at,
+        "client_name": record.name,
+        "redirect_uris": record.redirect_uris,
+        "scope": record.scope,
+        "grant_types": record.grant_types,
+        "response_types": record.response_types,
+        "token_endpoint_auth_method": record.auth_method,
+    });
+    if let Some(secret) = secret {
+        json["client_secret"] = secret.into();
+        json["client_secret_expires_at"] = 0.into();
+    }
+    if let Some(pem) = &record.rsa_public_key {
+        json["rsa_public_key"] = pem.as_str().into();
+    }
+    json
+}
+
+impl Oauth2Server {
+    /// Registers a client owned by `owner` (whom the host has already
+    /// checked), with `client_id` (a random one when `None`) and, unless
+    /// it is public, a random secret; grant and response types this server
+    /// does not have are refused. One `Issued` event, on the condition
+    /// that the id is free.
+    pub async fn register_client(
+        &self,
+        store: &dyn CredentialStore,
+        owner: &str,
+        metadata: ClientMetadata,
+        client_id: Option<String>,
+        now: u64,
+    ) -> Result<Registered, RegistrationError> {
+        let parsed = metadata.parse()?;
+        self.check_registration(&parsed.grant_types, &parsed.response_types)?;
+        let client_id = client_id.unwrap_or_else(random_token);
+        let secret = (parsed.auth_method != ClientAuthMethod::None).then(random_token);
+        let record = ClientRecord {
+            client_id: client_id.clone(),
+            secret: secret.clone().map_or(Secret::None, Secret::Plain),
+            owner: owner.to_owned(),
+            name: metadata.client_name,
+            redirect_uris: metadata.redirect_uris,
+            scope: parsed.scope,
+            grant_types: parsed.grant_types,
+            response_types: parsed.response_types,
+            auth_method: parsed.auth_method,
+            rsa_public_key: metadata.rsa_public_key,
+        };
+        let absent = Precondition::Absent {
+            kind: CredentialKind::Client,
+            id: client_id.clone(),
+        };
+        let event = Event::Issued(Issued::Client(record.clone()));
+        store
+            .append(&[absent], vec![event], now)
+            .await
+            .map_err(|error| match error {
+                AppendError::Refused(refused) if refused.failure == Failure::AlreadyExists => {
+                    RegistrationError::InvalidMetadata(format!("client id {client_id:?} is taken"))
+                }
+                AppendError::Refused(_) => RegistrationError::InvalidMetadata(
+                    "the client could not be registered".to_owned(),
+                ),
+                AppendError::Store(error) => RegistrationError::Store(error),
+            })?;
+        Ok(Registered {
+            record,
+            secret,
+            issued_at: now,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_is_validated_as_rfc_7591_says() {
+        let mut metadata = ClientMetadata::named("App");
+        metadata.redirect_uris = vec!["https://app.example/cb".into()];
+        assert!(metadata.validate().is_ok());
+
+        for bad in [
+            "/relative",
+            "https://app.example/cb#frag",
+            "app.example/cb",
+            "",
+        ] {
+            let mut with_bad = metadata.clone();
+            with_bad.redirect_uris.push(bad.into());
+            let error = with_bad.validate().unwrap_err();
+            assert_eq!(error.error_code(), Some("invalid_redirect_uri"), "{bad}");
+        }
+        let mut bad_grant = metadata.clone();
+        bad_grant.grant_types = vec!["magic".into()];
+        assert_eq!(
+            bad_grant.validate().unwrap_err().error_code(),
+            Some("invalid_client_metadata")
+        );
+        let mut extension = metadata.clone();
+        extension.grant_types = vec!["urn:ietf:params:oauth:grant-type:device_code".into()];
+        assert!(extension.validate().is_ok());
+        let mut bad_key = metadata.clone();
+        bad_key.rsa_public_key = Some("not a key".into());
+        assert!(bad_key.validate().is_err());
+        let mut bad_scope = metadata;
+        bad_scope.scope = "a  b".into();
+        assert!(bad_scope.validate().is_err());
+    }
+}
