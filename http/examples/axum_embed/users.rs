@@ -273,10 +273,7 @@ fn hidden(name: &str, value: &str) -> String {
     )
 }
 
+/// `text` safe in HTML text and in double-quoted attributes.
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
+    html_escape::encode_double_quoted_attribute(text).into_owned()
 }
