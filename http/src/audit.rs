@@ -35,7 +35,10 @@ pub struct Line {
 }
 
 impl Line {
-    /// `SEQ TIME EVENT name=value ...`, values quoted when they hold spaces.
+    /// `SEQ TIME EVENT name=value ...`. A value is quoted, with its escapes
+    /// written out, when it holds a space, a quote or a control character:
+    /// a client name or nonce holding ESC or BEL reaches the operator's
+    /// terminal as `\u{1b}` and `\u{7}`, never as the character itself.
     pub fn text(&self) -> String {
         let mut text = format!(
             "{} {} {}",
@@ -54,7 +57,7 @@ impl Line {
             .iter()
             .map(|(name, value)| (name.as_str(), value.clone()));
         for (name, value) in fields.chain(known) {
-            if value.is_empty() || value.contains(|c: char| c.is_whitespace() || c == '"') {
+            if value.is_empty() || value.contains(needs_quoting) {
                 text.push_str(&format!(" {name}={value:?}"));
             } else {
                 text.push_str(&format!(" {name}={value}"));
@@ -63,7 +66,7 @@ impl Line {
         text
     }
 
-    /// One JSON object.
+    /// One JSON object (serde_json escapes control characters itself).
     pub fn json(&self) -> Value {
         let mut object = json!({
             "seq": self.seq,
@@ -77,6 +80,13 @@ impl Line {
         }
         object
     }
+}
+
+/// Characters a text line shows escaped: white space and quotes (which
+/// would break the `name=value` form) and every control or other character
+/// Rust's `escape_debug` writes out (ESC, BEL, bidirectional overrides ...).
+fn needs_quoting(c: char) -> bool {
+    c.is_whitespace() || c == '"' || c.is_control() || c.escape_debug().len() > 1
 }
 
 fn kind_name(kind: CredentialKind) -> &'static str {
@@ -249,6 +259,27 @@ mod tests {
     use super::*;
     use credlog_core::store::{Secret, TokenRecord, Verified};
     use credlog_storage_memory::MemoryStore;
+
+    #[test]
+    fn what_clients_typed_reaches_the_terminal_escaped() {
+        let line = Line {
+            seq: 7,
+            time: 0,
+            event: "issued".into(),
+            client: Some("app".into()),
+            user: None,
+            fields: vec![
+                ("name".into(), "evil\u{1b}[2J\u{7}".into()),
+                ("nonce".into(), "rtl\u{202e}txt".into()),
+                ("scope".into(), "plain".into()),
+            ],
+        };
+        let text = line.text();
+        assert!(!text.contains(['\u{1b}', '\u{7}', '\u{202e}']), "{text:?}");
+        assert!(text.contains(r#"name="evil\u{1b}[2J\u{7}""#), "{text}");
+        assert!(text.contains(r#"nonce="rtl\u{202e}txt""#), "{text}");
+        assert!(text.contains(" scope=plain "), "{text}");
+    }
 
     #[tokio::test]
     async fn lines_name_client_and_user_and_never_a_secret() {

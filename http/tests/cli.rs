@@ -376,3 +376,48 @@ fn serve_demo_prints_the_address_then_the_demo_credentials() {
     let again: Vec<String> = (0..5).map(|_| second_run.line()).collect();
     assert_eq!(printed, again);
 }
+
+#[test]
+fn log_shows_control_characters_a_client_typed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    assert!(
+        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
+            .status
+            .success()
+    );
+    let name = "Evil\u{1b}[2J\u{7}app";
+    let added = credlog(&[
+        "client",
+        "add",
+        "--owner",
+        "alice",
+        "--name",
+        name,
+        "--redirect-uri",
+        "https://evil.example/cb",
+        "--data",
+        &data,
+    ]);
+    assert!(added.status.success(), "{}", stderr(&added));
+    let log = credlog(&["log", "--data", &data]);
+    assert!(log.status.success(), "{}", stderr(&log));
+    assert!(
+        !log.stdout.iter().any(|&b| b == 0x1b || b == 0x07),
+        "a raw control character reached the terminal: {:?}",
+        stdout(&log)
+    );
+    assert!(
+        stdout(&log).contains(r#"name="Evil\u{1b}[2J\u{7}app""#),
+        "{}",
+        stdout(&log)
+    );
+    // JSON keeps the name exactly, escaped as JSON escapes it.
+    let json = credlog(&["log", "--json", "--data", &data]);
+    let named = stdout(&json)
+        .lines()
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).unwrap())
+        .find(|line| line["kind"] == "client")
+        .expect("the client's line");
+    assert_eq!(named["name"], name);
+}
