@@ -17,7 +17,19 @@ pub enum DecodeError {
     /// The decoded bytes are not UTF-8 (RFC 5849 3.6 encodes text as UTF-8).
     #[error("the decoded bytes are not UTF-8")]
     NotUtf8,
+    /// More name/value pairs than any OAuth request needs: refused before
+    /// any further work (a form of thousands of pairs is an attack, not a
+    /// request).
+    #[error("more than {limit} parameters")]
+    TooManyPairs {
+        /// [`MAX_FORM_PAIRS`].
+        limit: usize,
+    },
 }
+
+/// The most name/value pairs one query or form body may hold. OAuth
+/// requests carry a dozen; a page form a few more.
+pub const MAX_FORM_PAIRS: usize = 256;
 
 /// Strict percent-decoding: every `%` must start a `%XX` escape and the
 /// result must be UTF-8. With `plus_is_space`, `+` decodes to a space, as in
@@ -70,11 +82,18 @@ pub type FormPair<'a> = (Cow<'a, str>, Cow<'a, str>);
 
 /// Decodes an `application/x-www-form-urlencoded` string (a query or a form
 /// body) into name/value pairs in order. A pair without `=` has an empty
-/// value; empty pairs (`a=1&&b=2`) are skipped.
+/// value; empty pairs (`a=1&&b=2`) are skipped. More than
+/// [`MAX_FORM_PAIRS`] pairs is [`DecodeError::TooManyPairs`], found before
+/// any pair past the limit is decoded.
 pub fn form_decode(text: &str) -> Result<Vec<FormPair<'_>>, DecodeError> {
     let mut pairs = Vec::with_capacity(4);
     let mut rest = text;
     while !rest.is_empty() {
+        if pairs.len() == MAX_FORM_PAIRS && rest.split('&').any(|pair| !pair.is_empty()) {
+            return Err(DecodeError::TooManyPairs {
+                limit: MAX_FORM_PAIRS,
+            });
+        }
         let end = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
         let pair = &rest[..end];
         rest = rest.get(end + 1..).unwrap_or("");
@@ -169,6 +188,37 @@ impl Fields {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_form_holds_at_most_max_form_pairs() {
+        let form = |count: usize| {
+            (0..count)
+                .map(|i| format!("n{i}=v"))
+                .collect::<Vec<_>>()
+                .join("&")
+        };
+        assert_eq!(
+            form_decode(&form(MAX_FORM_PAIRS)).unwrap().len(),
+            MAX_FORM_PAIRS
+        );
+        // Empty pairs past the limit are no pairs.
+        let trailing = form(MAX_FORM_PAIRS) + "&&&";
+        assert_eq!(form_decode(&trailing).unwrap().len(), MAX_FORM_PAIRS);
+        assert_eq!(
+            form_decode(&form(MAX_FORM_PAIRS + 1)),
+            Err(DecodeError::TooManyPairs {
+                limit: MAX_FORM_PAIRS
+            })
+        );
+        // Found before a bad escape further on is even read.
+        let flood = form(6000) + "&bad=%zz";
+        assert_eq!(
+            form_decode(&flood),
+            Err(DecodeError::TooManyPairs {
+                limit: MAX_FORM_PAIRS
+            })
+        );
+    }
 
     #[test]
     fn the_first_value_of_a_name_counts() {

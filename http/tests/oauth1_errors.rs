@@ -319,3 +319,35 @@ async fn http_level_mistakes_get_clear_statuses(w: &World) {
         .unwrap();
     assert_eq!(answer.status().as_u16(), 413);
 }
+
+on_both_stores!(world = world; thousands_of_parameters_are_refused_before_the_signature);
+async fn thousands_of_parameters_are_refused_before_the_signature(w: &World) {
+    // Signed with the callback alone (the signer itself refuses to sign
+    // thousands of parameters), then sent with 6,000 more in the body: the
+    // count is refused, 400, before the signature would have been (401).
+    let names: Vec<String> = (0..6000).map(|i| format!("p{i}")).collect();
+    let flood: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
+    let signed = w
+        .client
+        .signer(None)
+        .sign(
+            Request::new("POST", w.server.url("/oauth1/initiate")),
+            &[("oauth_callback", "oob")],
+        )
+        .unwrap();
+    let headers = signed.headers.clone();
+    let mut flooded = Request::new("POST", w.server.url("/oauth1/initiate")).with_form(&flood);
+    flooded.headers.extend(
+        headers
+            .into_iter()
+            .filter(|(name, _)| name.eq_ignore_ascii_case("authorization")),
+    );
+    send(&flooded)
+        .await
+        .assert_oauth1_error(400, "invalid_request");
+    // A request within the limit is served as before.
+    let mut within: Vec<(&str, &str)> = flood[..200].to_vec();
+    within.push(("oauth_callback", "oob"));
+    let answer = initiate_with(w, &w.client, &within).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}

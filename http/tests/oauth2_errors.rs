@@ -654,3 +654,16 @@ async fn registration_refuses_a_grant_the_server_does_not_have(w: &World) {
     .tokens();
     assert_eq!(me(w, &tokens.access_token).await.status, 200);
 }
+
+on_both_stores!(thousands_of_parameters_are_invalid_request);
+async fn thousands_of_parameters_are_invalid_request(w: &World) {
+    let mut form = Form::new()
+        .with("grant_type", "client_credentials")
+        .with("scope", "profile");
+    for i in 0..6000 {
+        form = form.also(&format!("p{i}"), "v");
+    }
+    token(w, &w.basic, &form)
+        .await
+        .assert_oauth2_error(400, "invalid_request");
+}

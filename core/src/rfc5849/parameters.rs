@@ -95,6 +95,13 @@ pub enum ParameterError {
     /// The form body is not valid form encoding.
     #[error("malformed form body: {0}")]
     MalformedBody(DecodeError),
+    /// The header, body and query together hold more parameters than
+    /// [`MAX_REQUEST_PARAMETERS`].
+    #[error("the request has more than {limit} parameters")]
+    TooManyParameters {
+        /// [`MAX_REQUEST_PARAMETERS`].
+        limit: usize,
+    },
     /// A protocol parameter (`oauth_*`) appears twice, in one place or two.
     #[error("protocol parameter {name} is given twice (in {first} and in {second})")]
     DuplicateParameter {
@@ -204,6 +211,10 @@ const PROTOCOL_NAMES: [&str; 9] = [
     "oauth_verifier",
 ];
 
+/// The most parameters one signed request may carry, header, body and
+/// query together; more is refused before any signature work.
+pub const MAX_REQUEST_PARAMETERS: usize = 256;
+
 fn protocol_index(name: &str) -> Option<usize> {
     PROTOCOL_NAMES.iter().position(|known| *known == name)
 }
@@ -253,6 +264,12 @@ impl<'r> RequestParameters<'r> {
     }
 
     fn add(&mut self, pairs: Vec<FormPair<'r>>, source: Source) -> Result<(), ParameterError> {
+        // Bounded here, the duplicate look-up below stays cheap.
+        if self.parameters.len() + pairs.len() > MAX_REQUEST_PARAMETERS {
+            return Err(ParameterError::TooManyParameters {
+                limit: MAX_REQUEST_PARAMETERS,
+            });
+        }
         for (name, value) in pairs {
             if name.starts_with("oauth_") {
                 let known = protocol_index(&name);

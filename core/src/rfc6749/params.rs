@@ -20,17 +20,22 @@ impl Params {
     pub fn parse(text: &[u8]) -> Result<Params, Oauth2Error> {
         let text = std::str::from_utf8(text).map_err(|_| Oauth2Error::MalformedForm)?;
         let pairs = form_decode(text).map_err(|_| Oauth2Error::MalformedForm)?;
-        let mut params: Vec<(String, String)> = Vec::with_capacity(pairs.len());
-        for (name, value) in pairs {
-            if value.is_empty() {
-                continue;
-            }
-            if params.iter().any(|(n, _)| n == name.as_ref()) {
-                return Err(Oauth2Error::DuplicateParameter(name.into_owned()));
-            }
-            params.push((name.into_owned(), value.into_owned()));
+        // One pass with a set of the names seen: linear in the pairs.
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        if let Some((name, _)) = pairs
+            .iter()
+            .filter(|(_, value)| !value.is_empty())
+            .find(|(name, _)| !seen.insert(name.as_ref()))
+        {
+            return Err(Oauth2Error::DuplicateParameter(name.clone().into_owned()));
         }
-        Ok(Params(params))
+        Ok(Params(
+            pairs
+                .into_iter()
+                .filter(|(_, value)| !value.is_empty())
+                .map(|(name, value)| (name.into_owned(), value.into_owned()))
+                .collect(),
+        ))
     }
 
     /// Parameters from pairs (for tests and for adapters that parsed already).
