@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::random::random_token;
-use crate::request::is_absolute_uri;
+use crate::request::is_scheme;
 use crate::rfc5849::signature::rsa_public_key_from_pem;
 use crate::rfc6749::client_metadata::{parse_all, MetadataError};
 use crate::rfc6749::{ClientAuthMethod, GrantType, Oauth2Server, ResponseType, Scope};
@@ -18,9 +18,15 @@ use crate::store::{
 /// Why a client could not be registered.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RegistrationError {
-    /// A redirect URI is not absolute or has a fragment (RFC 7591 `invalid_redirect_uri`).
-    #[error("redirect URI {0:?} must be an absolute URI without a fragment")]
-    InvalidRedirectUri(String),
+    /// A redirect URI breaks a rule of [`redirect_uri_refusal`] (RFC 7591
+    /// `invalid_redirect_uri`).
+    #[error("redirect URI {uri:?} {rule}")]
+    InvalidRedirectUri {
+        /// The URI as registered.
+        uri: String,
+        /// The rule it breaks, as a phrase.
+        rule: &'static str,
+    },
     /// Other metadata is not acceptable (RFC 7591 `invalid_client_metadata`).
     #[error("{0}")]
     InvalidMetadata(String),
@@ -38,7 +44,7 @@ impl RegistrationError {
     /// metadata (`None` for a store failure, which is not the client's).
     pub fn error_code(&self) -> Option<&'static str> {
         match self {
-            RegistrationError::InvalidRedirectUri(_) => Some("invalid_redirect_uri"),
+            RegistrationError::InvalidRedirectUri { .. } => Some("invalid_redirect_uri"),
             RegistrationError::InvalidMetadata(_) | RegistrationError::Metadata(_) => {
                 Some("invalid_client_metadata")
             }
@@ -115,8 +121,13 @@ impl ClientMetadata {
         if self.client_name.trim().is_empty() || self.client_name.chars().count() > 200 {
             return invalid("client_name must be 1 to 200 characters".to_owned());
         }
-        if let Some(uri) = self.redirect_uris.iter().find(|uri| !is_absolute_uri(uri)) {
-            return Err(RegistrationError::InvalidRedirectUri(uri.clone()));
+        for uri in &self.redirect_uris {
+            if let Some(rule) = redirect_uri_refusal(uri) {
+                return Err(RegistrationError::InvalidRedirectUri {
+                    uri: uri.clone(),
+                    rule,
+                });
+            }
         }
         let Ok(scope) = Scope::parse(&self.scope) else {
             return invalid(format!(
@@ -193,6 +204,67 @@ pub fn registration_json(
     json
 }
 
+/// Why `uri` may not be registered as a redirect URI, or `None` when it
+/// may: it must be absolute with no fragment (RFC 6749 3.1.2) and no user
+/// information (RFC 9700 4.1: `https://good.example@evil.example/` is
+/// evil.example), and be `https`; or plain `http` to a loopback host,
+/// `127.0.0.1`, `[::1]` or `localhost` on any port (RFC 8252 7.3); or a
+/// private-use scheme holding a dot, such as `com.example.app:/cb` (RFC
+/// 8252 7.1). Anything else (`javascript:`, `data:`, `file:`, plain `http`
+/// to another host) is refused.
+pub fn redirect_uri_refusal(uri: &str) -> Option<&'static str> {
+    if uri.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Some("holds white space or a control character");
+    }
+    let Some((scheme, rest)) = uri.split_once(':').filter(|(scheme, _)| is_scheme(scheme)) else {
+        return Some("is not an absolute URI: it has no scheme (RFC 3986 4.3)");
+    };
+    if uri.contains('#') {
+        return Some("has a fragment, which a redirect URI may not have (RFC 6749 3.1.2)");
+    }
+    let authority = rest
+        .strip_prefix("//")
+        .map(|after| &after[..after.find(['/', '?']).unwrap_or(after.len())]);
+    if authority.is_some_and(|authority| authority.contains('@')) {
+        return Some("holds user information, which hides the real host (RFC 9700 4.1)");
+    }
+    match scheme.to_ascii_lowercase().as_str() {
+        "https" => match authority {
+            Some(authority) if !authority.is_empty() => None,
+            _ => Some("has no host"),
+        },
+        "http" => match authority.map(host_of) {
+            Some(host) if is_loopback(host) => None,
+            _ => Some(
+                "uses plain http to a host that is not loopback (127.0.0.1, [::1] or localhost); \
+                 use https (RFC 8252 7.3, RFC 9700 4.1)",
+            ),
+        },
+        private if private.contains('.') => None,
+        _ => Some(
+            "has a scheme that is not https, http to a loopback host, or a private-use \
+             scheme with a dot such as com.example.app (RFC 8252 7.1)",
+        ),
+    }
+}
+
+/// The host of an authority, without its port.
+fn host_of(authority: &str) -> &str {
+    if authority.starts_with('[') {
+        return authority
+            .find(']')
+            .map_or(authority, |end| &authority[..=end]);
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => host,
+        _ => authority,
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    host == "127.0.0.1" || host == "[::1]" || host.eq_ignore_ascii_case("localhost")
+}
+
 impl Oauth2Server {
     /// Registers a client owned by `owner` (whom the host has already
     /// checked), with `client_id` (a random one when `None`) and, unless
@@ -251,6 +323,46 @@ impl Oauth2Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn redirect_uris_follow_the_contract_both_ways() {
+        for allowed in [
+            "https://app.example/cb",
+            "https://app.example:8443/cb?x=1",
+            "HTTPS://app.example/cb",
+            "http://127.0.0.1:8000/callback",
+            "http://127.0.0.1/callback",
+            "http://[::1]:9000/cb",
+            "http://localhost/cb",
+            "http://LOCALHOST:1/cb",
+            "com.example.app:/oauth2redirect",
+            "com.example.app://cb",
+        ] {
+            assert_eq!(redirect_uri_refusal(allowed), None, "{allowed}");
+        }
+        for (refused, rule) in [
+            ("javascript:alert(1)", "scheme"),
+            ("data:text/html,<script>", "scheme"),
+            ("file:///etc/passwd", "scheme"),
+            ("ftp://files.example/cb", "scheme"),
+            ("http://evil.example/cb", "loopback"),
+            ("http://127.0.0.1.evil.example/cb", "loopback"),
+            ("http://localhost.evil.example:80/cb", "loopback"),
+            ("https://good.example@evil.example/cb", "user information"),
+            ("http://localhost@evil.example/cb", "user information"),
+            ("com.example.app://user@host/cb", "user information"),
+            ("https:///no-host", "no host"),
+            ("https://app.example/cb#frag", "fragment"),
+            ("/relative", "no scheme"),
+            ("app.example/cb", "no scheme"),
+            ("", "no scheme"),
+            ("https://app.example/c b", "white space"),
+        ] {
+            let said =
+                redirect_uri_refusal(refused).unwrap_or_else(|| panic!("{refused} accepted"));
+            assert!(said.contains(rule), "{refused}: {said}");
+        }
+    }
 
     #[test]
     fn metadata_is_validated_as_rfc_7591_says() {

@@ -421,3 +421,39 @@ fn log_shows_control_characters_a_client_typed_escaped() {
         .expect("the client's line");
     assert_eq!(named["name"], name);
 }
+
+#[test]
+fn client_add_refuses_a_redirect_uri_the_contract_forbids() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    assert!(
+        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
+            .status
+            .success()
+    );
+    for (uri, rule) in [
+        ("javascript:alert(1)", "scheme"),
+        ("http://evil.example/cb", "loopback"),
+        ("https://good.example@evil.example/cb", "user information"),
+    ] {
+        let refused = credlog(&[
+            "client",
+            "add",
+            "--owner",
+            "alice",
+            "--name",
+            "App",
+            "--redirect-uri",
+            uri,
+            "--data",
+            &data,
+        ]);
+        assert!(!refused.status.success(), "{uri} was registered");
+        assert!(stdout(&refused).is_empty(), "{uri}: {}", stdout(&refused));
+        let said = stderr(&refused);
+        assert_eq!(said.lines().count(), 1, "{said}");
+        assert!(said.contains(rule) && said.contains(uri), "{uri}: {said}");
+    }
+    let log = credlog(&["log", "--data", &data]);
+    assert!(!stdout(&log).contains("kind=client"), "{}", stdout(&log));
+}

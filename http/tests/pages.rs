@@ -293,6 +293,34 @@ async fn owners_register_clients_and_list_them() {
     let bob = login(&server, "bob", "bob's password").await;
     let page = get_page(&server, "/clients", Some(&bob)).await;
     assert!(!page.body.contains(&client_id));
+
+    // CONTRACT.md's redirect URI rules, both ways, each refusal naming its rule.
+    for (uri, rule) in [
+        ("javascript:alert(document.cookie)", "scheme"),
+        ("data:text/html,<script>alert(1)</script>", "scheme"),
+        ("file:///etc/passwd", "scheme"),
+        ("http://evil.example/cb", "loopback"),
+        ("https://good.example@evil.example/cb", "user information"),
+    ] {
+        let body = serde_json::json!({"client_name": "x", "redirect_uris": [uri]}).to_string();
+        let answer = register(&server, Some(&cookie), &body).await;
+        assert_eq!(answer.status, 400, "{uri}");
+        assert_eq!(answer.json()["error"], "invalid_redirect_uri", "{uri}");
+        let description = answer.json()["error_description"].to_string();
+        assert!(description.contains(rule), "{uri}: {description}");
+    }
+    for uri in [
+        "http://localhost:5173/cb",
+        "http://[::1]:8080/cb",
+        "com.example.app:/oauth2redirect",
+    ] {
+        let body = serde_json::json!({"client_name": "ok", "redirect_uris": [uri]}).to_string();
+        assert_eq!(
+            register(&server, Some(&cookie), &body).await.status,
+            201,
+            "{uri}"
+        );
+    }
     server.stop().await;
 }
 
