@@ -122,12 +122,8 @@ impl Page<'static> {
 
 /// The path of a request URI, without scheme, host or query.
 pub(crate) fn path_of(uri: &str) -> &str {
-    let after_scheme = uri.split_once("://").map_or(uri, |(_, rest)| rest);
-    let path = after_scheme
-        .find('/')
-        .map_or("/", |start| &after_scheme[start..]);
-    let end = path.find(['?', '#']).unwrap_or(path.len());
-    &path[..end]
+    let path = path_and_query(uri);
+    &path[..path.find(['?', '#']).unwrap_or(path.len())]
 }
 
 /// The path and query of a request URI (what sign-in carries back).

@@ -89,10 +89,15 @@ pub fn form_decode(text: &str) -> Result<Vec<FormPair<'_>>, DecodeError> {
     let mut pairs = Vec::with_capacity(4);
     let mut rest = text;
     while !rest.is_empty() {
-        if pairs.len() == MAX_FORM_PAIRS && rest.split('&').any(|pair| !pair.is_empty()) {
-            return Err(DecodeError::TooManyPairs {
-                limit: MAX_FORM_PAIRS,
-            });
+        if pairs.len() == MAX_FORM_PAIRS {
+            // Decided once: what follows may only be empty pairs. (Checking
+            // on every later `&` would rescan the rest each time.)
+            if rest.split('&').any(|pair| !pair.is_empty()) {
+                return Err(DecodeError::TooManyPairs {
+                    limit: MAX_FORM_PAIRS,
+                });
+            }
+            break;
         }
         let end = memchr::memchr(b'&', rest.as_bytes()).unwrap_or(rest.len());
         let pair = &rest[..end];
