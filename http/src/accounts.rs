@@ -154,11 +154,7 @@ pub fn owner_check_failure(app: &App, error: &OwnerCheckError) -> Response {
         OwnerCheckError::Store(error) => app.store_failure(error),
         OwnerCheckError::Check(cause) => {
             tracing::error!(%cause, "a password could not be checked");
-            pages::error_page(
-                500,
-                "Server error",
-                "The server could not complete the request. Try again later.",
-            )
+            pages::server_error()
         }
     }
 }

@@ -182,11 +182,6 @@ pub async fn recover(rejection: Rejection) -> Result<warp::reply::Response, Infa
 
 pub use credlog_core::form::Fields;
 
-/// The path and query of a request URI (what `next=` carries back after login).
-pub fn path_and_query(request: &Request) -> &str {
-    credlog_core::consent::path_and_query(&request.uri)
-}
-
 /// A route's answer: reads the request (body limited by the app's
 /// settings) and replies with what `handler` returns.
 pub fn answer<F, Fut>(

@@ -167,10 +167,6 @@ impl App {
     /// the client (whose fault it is not).
     pub fn store_failure(&self, error: &StoreError) -> Response {
         tracing::error!(%error, "the credential store failed");
-        pages::error_page(
-            500,
-            "Server error",
-            "The server could not complete the request. Try again later.",
-        )
+        pages::server_error()
     }
 }

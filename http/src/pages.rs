@@ -55,6 +55,16 @@ pub fn error_page(status: u16, title: &str, message: &str) -> Response {
     )
 }
 
+/// The 500 page for a failure that is not the user's fault; its cause is
+/// logged where it happened, never shown.
+pub fn server_error() -> Response {
+    error_page(
+        500,
+        "Server error",
+        "The server could not complete the request. Try again later.",
+    )
+}
+
 /// A redirect (`303 See Other` after a form, `302 Found` to a callback).
 pub fn redirect(status: u16, location: &str) -> Response {
     Response::redirect(status, location)

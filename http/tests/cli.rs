@@ -55,6 +55,18 @@ fn data_arg(dir: &Path) -> String {
     dir.to_str().unwrap().to_owned()
 }
 
+/// A new data directory (removed with the guard) holding user alice.
+fn data_with_alice() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    assert!(
+        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
+            .status
+            .success()
+    );
+    (dir, data)
+}
+
 #[test]
 fn usage_errors_exit_2_and_runtime_errors_exit_1() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,13 +110,7 @@ fn usage_errors_exit_2_and_runtime_errors_exit_1() {
 
 #[test]
 fn client_add_prints_its_registration_as_json() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = data_arg(&dir.path().join("data"));
-    assert!(
-        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
-            .status
-            .success()
-    );
+    let (dir, data) = data_with_alice();
     let key = dir.path().join("key.pem");
     std::fs::write(&key, credlog_conformance::TEST_RSA_PUBLIC_KEY_PEM).unwrap();
     let output = credlog(&[
@@ -379,13 +385,7 @@ fn serve_demo_prints_the_address_then_the_demo_credentials() {
 
 #[test]
 fn log_shows_control_characters_a_client_typed_escaped() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = data_arg(&dir.path().join("data"));
-    assert!(
-        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
-            .status
-            .success()
-    );
+    let (_dir, data) = data_with_alice();
     let name = "Evil\u{1b}[2J\u{7}app";
     let added = credlog(&[
         "client",
@@ -424,13 +424,7 @@ fn log_shows_control_characters_a_client_typed_escaped() {
 
 #[test]
 fn client_add_refuses_a_redirect_uri_the_contract_forbids() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = data_arg(&dir.path().join("data"));
-    assert!(
-        credlog(&["user", "add", "alice", "--password", "pw", "--data", &data])
-            .status
-            .success()
-    );
+    let (_dir, data) = data_with_alice();
     for (uri, rule) in [
         ("javascript:alert(1)", "scheme"),
         ("http://evil.example/cb", "loopback"),

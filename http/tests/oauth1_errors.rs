@@ -56,6 +56,17 @@ async fn initiate_with(w: &World, client: &TestClient, extra: &[(&str, &str)]) -
     .await
 }
 
+/// An initiate request with an out-of-band callback, signed by `client`.
+fn signed_initiate(w: &World, client: &TestClient) -> Request {
+    client
+        .signer(None)
+        .sign(
+            Request::new("POST", w.server.url("/oauth1/initiate")),
+            &[("oauth_callback", "oob")],
+        )
+        .unwrap()
+}
+
 on_both_stores!(world = world; bad_signature);
 async fn bad_signature(w: &World) {
     let mut wrong = w.client.clone();
@@ -70,15 +81,7 @@ async fn bad_signature(w: &World) {
         .assert_oauth1_error(401, "invalid_signature");
     }
     // RSA-SHA1 signed with a key the client did not register.
-    let mut request = w
-        .client
-        .with("RSA-SHA1", Transmission::Header)
-        .signer(None)
-        .sign(
-            Request::new("POST", w.server.url("/oauth1/initiate")),
-            &[("oauth_callback", "oob")],
-        )
-        .unwrap();
+    let mut request = signed_initiate(w, &w.client.with("RSA-SHA1", Transmission::Header));
     let header = request
         .headers
         .iter_mut()
@@ -103,14 +106,7 @@ async fn unknown_client(w: &World) {
 
 on_both_stores!(world = world; replayed_nonce);
 async fn replayed_nonce(w: &World) {
-    let request = w
-        .client
-        .signer(None)
-        .sign(
-            Request::new("POST", w.server.url("/oauth1/initiate")),
-            &[("oauth_callback", "oob")],
-        )
-        .unwrap();
+    let request = signed_initiate(w, &w.client);
     assert_works_once(&request).await;
 }
 
@@ -215,14 +211,7 @@ async fn duplicated_parameter(w: &World) {
     );
     // The signer refuses to sign it; send the header plus the query by hand.
     assert!(request.is_err());
-    let signed = w
-        .client
-        .signer(None)
-        .sign(
-            Request::new("POST", w.server.url("/oauth1/initiate")),
-            &[("oauth_callback", "oob")],
-        )
-        .unwrap();
+    let signed = signed_initiate(w, &w.client);
     let mut duplicated = signed.clone();
     duplicated.uri.push_str("?oauth_callback=oob");
     send(&duplicated)
@@ -327,18 +316,11 @@ async fn thousands_of_parameters_are_refused_before_the_signature(w: &World) {
     // count is refused, 400, before the signature would have been (401).
     let names: Vec<String> = (0..6000).map(|i| format!("p{i}")).collect();
     let flood: Vec<(&str, &str)> = names.iter().map(|n| (n.as_str(), "v")).collect();
-    let signed = w
-        .client
-        .signer(None)
-        .sign(
-            Request::new("POST", w.server.url("/oauth1/initiate")),
-            &[("oauth_callback", "oob")],
-        )
-        .unwrap();
-    let headers = signed.headers.clone();
+    let signed = signed_initiate(w, &w.client);
     let mut flooded = Request::new("POST", w.server.url("/oauth1/initiate")).with_form(&flood);
     flooded.headers.extend(
-        headers
+        signed
+            .headers
             .into_iter()
             .filter(|(name, _)| name.eq_ignore_ascii_case("authorization")),
     );
