@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod group_commit;
+pub mod private;
 mod pruner;
 
 use std::path::{Path, PathBuf};
@@ -136,7 +137,10 @@ impl SledStore {
         seconds: u64,
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
+        private::prepare(&path).map_err(|error| unprepared(&path, &error))?;
         let db = open_db(&path)?;
+        // The files sled has just made, with the process umask.
+        private::tighten(&path).map_err(|error| unprepared(&path, &error))?;
         let trees = Tree::ALL
             .iter()
             .map(|tree| db.open_tree(tree.name()))
@@ -162,6 +166,13 @@ impl SledStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
+
+fn unprepared(path: &Path, error: &std::io::Error) -> StoreError {
+    StoreError::Backend(format!(
+        "cannot make the data directory {} private: {error}",
+        path.display()
+    ))
 }
 
 /// Opens sled, turning "another process holds the lock" into a clear
