@@ -55,6 +55,7 @@ fn credentials() -> FixedCredentials {
 fn verify(request: &Request) -> Result<VerifiedRequest, Oauth1Error> {
     let server = Oauth1Server::new(Oauth1Config {
         signature_methods: SignatureMethods::all_builtin(),
+        over_tls: true,
         ..Oauth1Config::default()
     });
     block_on(server.verify(request, Endpoint::Resource, NOW, &credentials()))

@@ -32,9 +32,11 @@ fn credentials() -> FixedCredentials {
         .with_token("client-b", "token-b", "token-secret-b", TokenKind::Token)
 }
 
+/// Every built-in method, reached over TLS (so PLAINTEXT is allowed).
 fn all_methods() -> Oauth1Server {
     Oauth1Server::new(Oauth1Config {
         signature_methods: SignatureMethods::all_builtin(),
+        over_tls: true,
         ..Oauth1Config::default()
     })
 }
@@ -393,6 +395,34 @@ fn plaintext_may_omit_timestamp_and_nonce_but_others_may_not() {
         .sign_at(resource_request(), &[], NOW, "n")
         .unwrap();
     assert!(verify(&signed, Endpoint::Resource).is_ok());
+}
+
+#[test]
+fn plaintext_is_refused_when_the_server_is_not_reached_over_tls() {
+    let header = "OAuth oauth_consumer_key=\"client-a\", oauth_token=\"token-a\", \
+        oauth_signature_method=\"PLAINTEXT\", oauth_signature=\"secret-a%26token-secret-a\"";
+    let request = resource_request().with_header("Authorization", header);
+    let plain = Oauth1Server::new(Oauth1Config {
+        signature_methods: SignatureMethods::all_builtin(),
+        ..Oauth1Config::default()
+    });
+    let error =
+        block_on(plain.verify(&request, Endpoint::Resource, NOW, &credentials())).unwrap_err();
+    assert_eq!(error, Oauth1Error::PlaintextWithoutTls);
+    assert_eq!(
+        (error.status(), error.error_code()),
+        (400, "signature_method_rejected")
+    );
+    let response = error.to_response("credlog");
+    let body = String::from_utf8(response.body).unwrap();
+    assert!(body.contains("TLS"), "{body}");
+    // The same request over TLS passes, and HMAC-SHA1 passes either way.
+    assert!(verify(&request, Endpoint::Resource).is_ok());
+    let hmac = signer("client-a", "secret-a")
+        .with_token(TokenCredentials::new("token-a", "token-secret-a"))
+        .sign_at(resource_request(), &[], NOW, "n2")
+        .unwrap();
+    assert!(block_on(plain.verify(&hmac, Endpoint::Resource, NOW, &credentials())).is_ok());
 }
 
 #[test]

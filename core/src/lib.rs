@@ -45,6 +45,7 @@ pub mod rfc7636;
 pub mod rfc7662;
 pub mod rfc8414;
 pub mod store;
+pub mod throttle;
 
 pub use request::Request;
 pub use response::Response;

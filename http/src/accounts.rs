@@ -12,6 +12,7 @@ use credlog_core::store::{
     AppendError, CredentialKind, CredentialStore, Event, Issued, Precondition, Secret, StoreError,
     UserRecord,
 };
+use credlog_core::throttle::{Attempt, Verdict};
 use credlog_core::Response;
 
 use crate::app::App;
@@ -131,20 +132,111 @@ pub async fn add_user(
     Ok(())
 }
 
-/// Checks a user's password; `None` when the user is unknown or the password wrong.
-pub async fn authenticate(
-    store: &dyn CredentialStore,
-    name: &str,
+/// The password checks of one server: argon2 runs at most a few at once
+/// (each takes about 19 MiB for its ~20 ms), so a flood of sign-ins waits
+/// for its turn instead of taking memory; and a user name nobody has is
+/// checked against a dummy hash, so a wrong password takes as long for
+/// it as for a real one (no user enumeration by timing).
+#[derive(Debug)]
+pub struct Passwords {
+    permits: tokio::sync::Semaphore,
+    dummy: tokio::sync::OnceCell<Secret>,
+}
+
+impl Passwords {
+    /// Checks that run `at_once` argon2 hashes at most (at least one).
+    pub fn new(at_once: usize) -> Self {
+        Passwords {
+            permits: tokio::sync::Semaphore::new(at_once.max(1)),
+            dummy: tokio::sync::OnceCell::new(),
+        }
+    }
+
+    /// Runs `work` (an argon2 hash or check) on a blocking thread once a
+    /// permit is free.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, String> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|error| format!("the password checks stopped: {error}"))?;
+        tokio::task::spawn_blocking(work)
+            .await
+            .map_err(|error| format!("the argon2 task failed: {error}"))
+    }
+
+    /// Hashes a new password.
+    pub async fn hash(&self, password: &str) -> Result<Secret, AccountError> {
+        let owned = password.to_owned();
+        self.run(move || hash_password(&owned))
+            .await
+            .map_err(AccountError::PasswordHashing)?
+    }
+
+    /// Whether `password` is the one `secret` was hashed from; with no
+    /// secret (an unknown user), the same work against a dummy hash, and `false`.
+    pub async fn verify(
+        &self,
+        secret: Option<&Secret>,
+        password: &str,
+    ) -> Result<bool, OwnerCheckError> {
+        let (secret, real) = match secret {
+            Some(secret) => (secret.clone(), true),
+            None => (self.dummy().await?, false),
+        };
+        let password = password.to_owned();
+        let good = self
+            .run(move || verify_password(&secret, &password))
+            .await
+            .map_err(OwnerCheckError::Check)?;
+        Ok(good && real)
+    }
+
+    /// A hash of a random password, made once, with the parameters real
+    /// hashes have.
+    async fn dummy(&self) -> Result<Secret, OwnerCheckError> {
+        self.dummy
+            .get_or_try_init(|| async {
+                let random = crate::app::random_token();
+                self.run(move || hash_password(&random))
+                    .await
+                    .map_err(OwnerCheckError::Check)?
+                    .map_err(|error| OwnerCheckError::Check(error.to_string()))
+            })
+            .await
+            .cloned()
+    }
+}
+
+/// Checks a user's password for a sign-in (the login form or the password
+/// grant), throttled: `None` when the user is unknown or the password
+/// wrong; [`OwnerCheckError::Throttled`] when this name or address has
+/// failed too often, before any check.
+pub async fn sign_in(
+    app: &App,
+    attempt: &Attempt<'_>,
     password: &str,
 ) -> Result<Option<UserRecord>, OwnerCheckError> {
-    let Some(user) = store.user(name).await? else {
-        return Ok(None);
-    };
-    let (secret, password) = (user.password.clone(), password.to_owned());
-    let good = tokio::task::spawn_blocking(move || verify_password(&secret, &password))
-        .await
-        .map_err(|error| OwnerCheckError::Check(format!("the argon2 task failed: {error}")))?;
-    Ok(good.then_some(user))
+    let now = app.now();
+    if let Verdict::Wait(retry_after) = app.throttle().verdict(attempt, now).await? {
+        return Err(OwnerCheckError::Throttled { retry_after });
+    }
+    let user = app.store().user(attempt.user).await?;
+    let good = app
+        .passwords()
+        .verify(user.as_ref().map(|user| &user.password), password)
+        .await?;
+    if good {
+        app.throttle().succeeded(attempt, now).await?;
+        Ok(user)
+    } else {
+        app.throttle().failed(attempt, now).await?;
+        tracing::info!(user = attempt.user, address = ?attempt.address, "a sign-in failed");
+        Ok(None)
+    }
 }
 
 /// The answer to a password check that could not run: logged here, a bare
@@ -156,7 +248,22 @@ pub fn owner_check_failure(app: &App, error: &OwnerCheckError) -> Response {
             tracing::error!(%cause, "a password could not be checked");
             pages::server_error()
         }
+        OwnerCheckError::Throttled { retry_after } => throttled_page(*retry_after),
     }
+}
+
+/// 429 with `Retry-After`: the sign-in is throttled.
+pub fn throttled_page(retry_after: u64) -> Response {
+    let mut page = pages::error_page(
+        429,
+        "Too many attempts",
+        &format!(
+            "Too many failed sign-ins for this user name or from this address. Try again in {retry_after} seconds."
+        ),
+    );
+    page.headers
+        .push(("Retry-After".to_owned(), retry_after.to_string()));
+    page
 }
 
 /// Registers a client owned by `owner`, with `client_id` (a random one

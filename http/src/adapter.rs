@@ -5,6 +5,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
 
 use credlog_core::{Request, Response};
 use futures::{Stream, StreamExt};
@@ -30,10 +31,17 @@ pub fn refuse(response: Response) -> Rejection {
     warp::reject::custom(Refusal(response))
 }
 
-/// The request as the engines see it: method, absolute URI (from the
-/// `Host` header: what the client signed), headers and a body of at most
-/// `limit` bytes (larger: 413).
-pub fn incoming(limit: u64) -> impl Filter<Extract = (Request,), Error = Rejection> + Clone {
+/// The request as the engines see it: method, absolute URI (what the
+/// client signed: on the app's public URL when it has one, else `http://`
+/// and the `Host` header), headers and a body of at most the app's body
+/// limit (larger: 413).
+pub fn incoming(app: &App) -> impl Filter<Extract = (Request,), Error = Rejection> + Clone {
+    let limit = app.settings().body_limit;
+    let origin = app
+        .settings()
+        .public_url
+        .as_ref()
+        .map(|url| url.origin().to_owned());
     let query = warp::query::raw()
         .map(Some)
         .or(warp::any().map(|| None))
@@ -48,9 +56,20 @@ pub fn incoming(limit: u64) -> impl Filter<Extract = (Request,), Error = Rejecti
                   path: FullPath,
                   query: Option<String>,
                   headers: HeaderMap,
-                  body| async move {
-                let body = read_body(&headers, body, limit).await?;
-                to_request(&method, path.as_str(), query.as_deref(), &headers, body).map_err(refuse)
+                  body| {
+                let origin = origin.clone();
+                async move {
+                    let body = read_body(&headers, body, limit).await?;
+                    let at = Origin::of(origin.as_deref(), &headers).map_err(refuse)?;
+                    Ok::<_, Rejection>(to_request(
+                        &method,
+                        at,
+                        path.as_str(),
+                        query.as_deref(),
+                        &headers,
+                        body,
+                    ))
+                }
             },
         )
 }
@@ -98,21 +117,41 @@ fn too_large(limit: u64) -> Response {
     )
 }
 
+/// Where the client reached the server: the public URL, or `http://` and
+/// the `Host` header.
+enum Origin<'a> {
+    Public(&'a str),
+    Host(&'a str),
+}
+
+impl<'a> Origin<'a> {
+    fn of(public: Option<&'a str>, headers: &'a HeaderMap) -> Result<Origin<'a>, Response> {
+        if let Some(public) = public {
+            return Ok(Origin::Public(public));
+        }
+        headers
+            .get(warp::http::header::HOST)
+            .and_then(|host| host.to_str().ok())
+            .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']))
+            .map(Origin::Host)
+            .ok_or_else(|| {
+                pages::error_page(400, "Bad request", "The request has no usable Host header.")
+            })
+    }
+}
+
 fn to_request(
     method: &Method,
+    origin: Origin<'_>,
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
     body: Vec<u8>,
-) -> Result<Request, Response> {
-    let host = headers
-        .get(warp::http::header::HOST)
-        .and_then(|host| host.to_str().ok())
-        .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']))
-        .ok_or_else(|| {
-            pages::error_page(400, "Bad request", "The request has no usable Host header.")
-        })?;
-    let mut uri = format!("http://{host}{path}");
+) -> Request {
+    let mut uri = match origin {
+        Origin::Public(origin) => format!("{origin}{path}"),
+        Origin::Host(host) => format!("http://{host}{path}"),
+    };
     if let Some(query) = query.filter(|query| !query.is_empty()) {
         uri.push('?');
         uri.push_str(query);
@@ -128,7 +167,61 @@ fn to_request(
         }
     }
     request.body = body;
-    Ok(request)
+    request
+}
+
+/// Passes a state-changing POST from a page (sign-in, sign-out, consent,
+/// client management) only when no header says another site sent it: an
+/// `Origin` that is not this server's (`null` included), or
+/// `Sec-Fetch-Site: cross-site`. Refused with 403 before the route reads
+/// anything, so nothing changes. A request with neither header (curl, an
+/// old browser) passes on to the form's CSRF token.
+pub fn same_origin(app: &App) -> impl Filter<Extract = (), Error = Rejection> + Clone {
+    let public = app
+        .settings()
+        .public_url
+        .as_ref()
+        .map(|url| url.origin().to_owned());
+    warp::header::headers_cloned()
+        .and_then(move |headers: HeaderMap| {
+            let ours = match &public {
+                Some(origin) => Some(origin.clone()),
+                None => headers
+                    .get(warp::http::header::HOST)
+                    .and_then(|host| host.to_str().ok())
+                    .map(|host| format!("http://{host}")),
+            };
+            let foreign = cross_site(&headers, ours.as_deref());
+            async move {
+                if foreign {
+                    Err(refuse(pages::error_page(
+                        403,
+                        "Forbidden",
+                        "This form was sent from another site. Nothing was changed.",
+                    )))
+                } else {
+                    Ok(())
+                }
+            }
+        })
+        .untuple_one()
+}
+
+/// Whether `headers` say the request came from a site other than `ours`
+/// (`scheme://host[:port]`).
+pub fn cross_site(headers: &HeaderMap, ours: Option<&str>) -> bool {
+    let fetched_cross_site = headers
+        .get("sec-fetch-site")
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
+    let foreign_origin = headers
+        .get_all(warp::http::header::ORIGIN)
+        .iter()
+        .any(|origin| match (origin.to_str(), ours) {
+            (Ok(origin), Some(ours)) => !origin.eq_ignore_ascii_case(ours),
+            _ => true,
+        });
+    fetched_cross_site || foreign_origin
 }
 
 /// A JSON answer no cache keeps.
@@ -192,11 +285,46 @@ where
     F: Fn(App, Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send,
 {
-    incoming(app.settings().body_limit).then(move |request: Request| {
+    incoming(&app).then(move |request: Request| {
         let (app, handler) = (app.clone(), handler.clone());
         async move { reply(handler(app, request).await) }
     })
 }
+
+/// [`answer`] for a route that needs to know where the request came from
+/// (sign-in throttling).
+pub fn answer_from<F, Fut>(
+    app: App,
+    handler: F,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
+where
+    F: Fn(App, Option<IpAddr>, Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send,
+{
+    peer()
+        .and(incoming(&app))
+        .then(move |address: Option<IpAddr>, request: Request| {
+            let (app, handler) = (app.clone(), handler.clone());
+            async move { reply(handler(app, address, request).await) }
+        })
+}
+
+/// The address of the connection a request came on, as the server put it
+/// in the request's extensions ([`PeerAddr`]) or warp's own server knows it.
+pub fn peer() -> impl Filter<Extract = (Option<IpAddr>,), Error = Infallible> + Clone {
+    warp::ext::optional::<PeerAddr>()
+        .and(warp::addr::remote())
+        .map(|ours: Option<PeerAddr>, warps: Option<SocketAddr>| {
+            ours.map(|PeerAddr(addr)| addr)
+                .or(warps)
+                .map(|addr| addr.ip())
+        })
+}
+
+/// The remote address of a connection, put in each request's extensions
+/// by the server that accepted it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PeerAddr(pub SocketAddr);
 
 /// [`answer`] for a page that needs to know who is signed in.
 pub fn answer_with_session<F, Fut>(
@@ -207,10 +335,10 @@ where
     F: Fn(App, Option<Session>, Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send,
 {
-    crate::login::session(app.clone())
-        .and(incoming(app.settings().body_limit))
-        .then(move |session: Option<Session>, request: Request| {
+    crate::login::session(app.clone()).and(incoming(&app)).then(
+        move |session: Option<Session>, request: Request| {
             let (app, handler) = (app.clone(), handler.clone());
             async move { reply(handler(app, session, request).await) }
-        })
+        },
+    )
 }

@@ -64,7 +64,7 @@ pub const MAX_WAIT: u64 = 10;
 pub fn routes(app: App, token: String) -> BoxedFilter<(warp::reply::Response,)> {
     warp::path!("admin" / "log")
         .and(warp::get())
-        .and(incoming(app.settings().body_limit))
+        .and(incoming(&app))
         .then(move |request: Request| {
             let (app, token) = (app.clone(), token.clone());
             async move { reply(log_page(&app, &token, &request).await) }

@@ -2,6 +2,7 @@
 //! server, the login sessions, the clock and the settings a deployment
 //! chooses.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -10,8 +11,11 @@ use credlog_core::rfc6749::{Oauth2Config, Oauth2Server};
 use credlog_core::store::{CredentialStore, StoreError};
 use credlog_core::Response;
 
+use credlog_core::throttle::{Limits, MemoryThrottle, Throttle};
+
+use crate::accounts::Passwords;
 use crate::pages;
-use crate::sessions::Sessions;
+use crate::sessions::{SessionLimits, Sessions};
 
 /// The server's clock: seconds since the Unix epoch. Tests inject their own.
 pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
@@ -49,6 +53,80 @@ pub struct Settings {
     /// The issuer URL of the OAuth 2 metadata (RFC 8414 2), e.g.
     /// `http://127.0.0.1:8080`; `None` takes `http://` and the request's `Host`.
     pub issuer: Option<String>,
+    /// The URL clients use, when a proxy in front ends TLS: request URIs
+    /// (OAuth 1 base strings), the issuer and every absolute URL are built
+    /// on it whatever the `Host` header says, and with `https` the session
+    /// cookie is `Secure`. `None`: `http://` and the request's `Host`.
+    pub public_url: Option<PublicUrl>,
+    /// How much password guessing sign-in allows (CONTRACT.md "Users and sessions").
+    pub throttle: Limits,
+    /// How many argon2 checks run at once (default: the number of cores).
+    pub password_checks: usize,
+    /// How long a login may go unused before it ends, in seconds (default 30 minutes).
+    pub session_idle: u64,
+    /// The most logins one user holds at once; signing in again ends the oldest (default 16).
+    pub sessions_per_user: usize,
+    /// The most logins held in all; past it the oldest ends (default 100,000).
+    pub sessions_in_all: usize,
+}
+
+/// The origin clients reach the server at (CONTRACT.md "Deployment"):
+/// `http` or `https`, a host and an optional port, nothing after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublicUrl {
+    origin: String,
+}
+
+impl PublicUrl {
+    /// Reads `url`, e.g. `https://auth.example.com` (a trailing `/` is
+    /// dropped). Refused, saying why: another scheme, no host, user info,
+    /// a path, a query or a fragment (the routes are at the root).
+    pub fn parse(url: &str) -> Result<PublicUrl, String> {
+        let trimmed = url.strip_suffix('/').unwrap_or(url);
+        let Some((scheme, authority)) = trimmed.split_once("://") else {
+            return Err(format!("{url:?} is not an absolute http or https URL"));
+        };
+        let scheme = scheme.to_ascii_lowercase();
+        if scheme != "http" && scheme != "https" {
+            return Err(format!("{url:?} must be http or https"));
+        }
+        if authority.is_empty() {
+            return Err(format!("{url:?} has no host"));
+        }
+        if authority.contains('@') {
+            return Err(format!("{url:?} must not hold user info"));
+        }
+        if authority.contains(['/', '?', '#']) {
+            return Err(format!(
+                "{url:?} must be an origin alone (no path, query or fragment): credlog's routes are at the root"
+            ));
+        }
+        if authority
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '\\')
+        {
+            return Err(format!("{url:?} holds a character a host cannot"));
+        }
+        Ok(PublicUrl {
+            origin: format!("{scheme}://{}", authority.to_ascii_lowercase()),
+        })
+    }
+
+    /// `scheme://host[:port]`.
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    /// Whether clients reach the server over TLS.
+    pub fn is_https(&self) -> bool {
+        self.origin.starts_with("https://")
+    }
+}
+
+impl std::fmt::Display for PublicUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.origin)
+    }
 }
 
 /// The admin token; its `Debug` never shows it.
@@ -74,7 +152,38 @@ impl Default for Settings {
             admin_token: None,
             oauth2: Oauth2Config::default(),
             issuer: None,
+            public_url: None,
+            throttle: Limits::default(),
+            password_checks: std::thread::available_parallelism().map_or(2, |cores| cores.get()),
+            session_idle: 30 * 60,
+            sessions_per_user: 16,
+            sessions_in_all: 100_000,
         }
+    }
+}
+
+impl Settings {
+    /// These settings for a server listening on `listener` that clients
+    /// reach at `public_url` (or at the listener itself when `None`), as
+    /// CONTRACT.md "Deployment" says: the issuer is the public URL or the
+    /// listener's address, and PLAINTEXT is accepted only over TLS (an
+    /// `https` public URL) or, in development, on a loopback listener.
+    pub fn reached_at(mut self, listener: SocketAddr, public_url: Option<PublicUrl>) -> Self {
+        self.oauth1.over_tls = match &public_url {
+            Some(url) => url.is_https(),
+            None => listener.ip().is_loopback(),
+        };
+        self.issuer = Some(match &public_url {
+            Some(url) => url.origin().to_owned(),
+            None => format!("http://{listener}"),
+        });
+        self.public_url = public_url;
+        self
+    }
+
+    /// Whether the session cookie is `Secure`: clients reach the server over `https`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.as_ref().is_some_and(PublicUrl::is_https)
     }
 }
 
@@ -89,6 +198,8 @@ struct Inner {
     oauth1: Oauth1Provider,
     oauth2: Oauth2Server,
     sessions: Sessions,
+    passwords: Passwords,
+    throttle: Arc<dyn Throttle>,
     clock: Clock,
     settings: Settings,
 }
@@ -121,12 +232,32 @@ impl App {
         clock: Clock,
         oauth2: Oauth2Server,
     ) -> Self {
+        let throttle = Arc::new(MemoryThrottle::new(settings.throttle));
+        App::with_parts(store, settings, clock, oauth2, throttle)
+    }
+
+    /// An app whose sign-in throttle keeps its counts where `throttle`
+    /// does (several servers share one); `settings.throttle` is then unused.
+    pub fn with_parts(
+        store: Arc<dyn CredentialStore>,
+        settings: Settings,
+        clock: Clock,
+        oauth2: Oauth2Server,
+        throttle: Arc<dyn Throttle>,
+    ) -> Self {
         App {
             inner: Arc::new(Inner {
                 store,
                 oauth1: Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime),
                 oauth2,
-                sessions: Sessions::new(settings.session_lifetime),
+                sessions: Sessions::new(SessionLimits {
+                    lifetime: settings.session_lifetime,
+                    idle: settings.session_idle,
+                    per_user: settings.sessions_per_user,
+                    in_all: settings.sessions_in_all,
+                }),
+                passwords: Passwords::new(settings.password_checks),
+                throttle,
                 clock,
                 settings,
             }),
@@ -151,6 +282,16 @@ impl App {
     /// The login sessions.
     pub fn sessions(&self) -> &Sessions {
         &self.inner.sessions
+    }
+
+    /// The password checks.
+    pub fn passwords(&self) -> &Passwords {
+        &self.inner.passwords
+    }
+
+    /// The sign-in throttle.
+    pub fn throttle(&self) -> &dyn Throttle {
+        self.inner.throttle.as_ref()
     }
 
     /// The settings.

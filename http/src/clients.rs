@@ -7,9 +7,10 @@ use warp::filters::BoxedFilter;
 use warp::Filter;
 
 use crate::accounts::{register_client_on, registration_json, AccountError, ClientMetadata};
-use crate::adapter::{answer_with_session, json};
+use crate::adapter::Fields;
+use crate::adapter::{answer_with_session, json, same_origin};
 use crate::app::App;
-use crate::pages::{self, escape};
+use crate::pages::{self, escape, hidden};
 use crate::sessions::Session;
 
 /// `GET /clients` and `POST /clients`.
@@ -19,6 +20,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(answer_with_session(app.clone(), list));
     let register = warp::path!("clients")
         .and(warp::post())
+        .and(same_origin(&app))
         .and(answer_with_session(app, register));
     list.or(register).unify().boxed()
 }
@@ -42,20 +44,52 @@ fn not_signed_in(wants_json: bool) -> Response {
     }
 }
 
+/// How a registration arrived: JSON (RFC 7591), or the page's own form.
+enum Submitted {
+    Json,
+    Form,
+}
+
+fn media_type(request: &Request) -> Option<Submitted> {
+    let value = request.header_values("content-type").next()?;
+    let media = value.split(';').next().unwrap_or("").trim();
+    if media.eq_ignore_ascii_case("application/json") {
+        Some(Submitted::Json)
+    } else if request.has_form_body() {
+        Some(Submitted::Form)
+    } else {
+        None
+    }
+}
+
 async fn register(app: App, session: Option<Session>, request: Request) -> Response {
     let (app, request) = (&app, &request);
+    let submitted = media_type(request);
     let Some(session) = session else {
-        return not_signed_in(true);
+        return not_signed_in(!matches!(submitted, Some(Submitted::Form)));
     };
-    let metadata: ClientMetadata = match serde_json::from_slice(&request.body) {
-        Ok(metadata) => metadata,
-        Err(error) => {
+    let metadata = match submitted {
+        None => {
             return json_error(
-                400,
-                "invalid_client_metadata",
-                &format!("the body is not client metadata in JSON: {error}"),
+                415,
+                "invalid_request",
+                "client registrations are application/json (RFC 7591), or the form on /clients",
             )
         }
+        Some(Submitted::Json) => match serde_json::from_slice::<ClientMetadata>(&request.body) {
+            Ok(metadata) => metadata,
+            Err(error) => {
+                return json_error(
+                    400,
+                    "invalid_client_metadata",
+                    &format!("the body is not client metadata in JSON: {error}"),
+                )
+            }
+        },
+        Some(Submitted::Form) => match from_form(&session, request) {
+            Ok(metadata) => metadata,
+            Err(refused) => return refused,
+        },
     };
     let registered = register_client_on(
         app.oauth2(),
@@ -66,7 +100,9 @@ async fn register(app: App, session: Option<Session>, request: Request) -> Respo
         app.now(),
     )
     .await;
+    let as_page = matches!(submitted, Some(Submitted::Form));
     match registered {
+        Ok(registered) if as_page => registered_page(&registered),
         Ok(registered) => json(
             201,
             &registration_json(
@@ -76,6 +112,7 @@ async fn register(app: App, session: Option<Session>, request: Request) -> Respo
             ),
         ),
         Err(AccountError::Store(error)) => app.store_failure(&error),
+        Err(error) if as_page => pages::error_page(400, "Not registered", &error.to_string()),
         Err(error) => json_error(
             400,
             error
@@ -84,6 +121,68 @@ async fn register(app: App, session: Option<Session>, request: Request) -> Respo
             &error.to_string(),
         ),
     }
+}
+
+/// The metadata of the form on `/clients` (`client_name`, `redirect_uris`
+/// one a line, `scope`), once its CSRF token is this session's (403 else).
+fn from_form(session: &Session, request: &Request) -> Result<ClientMetadata, Response> {
+    let Some(fields) = Fields::parse(&request.body) else {
+        return Err(pages::error_page(
+            400,
+            "Bad request",
+            "The form could not be read.",
+        ));
+    };
+    if !fields
+        .get("csrf_token")
+        .is_some_and(|token| session.csrf_matches(token))
+    {
+        return Err(pages::error_page(
+            403,
+            "Forbidden",
+            "The form did not come from this session. Reload /clients and try again; nothing was registered.",
+        ));
+    }
+    let mut metadata = ClientMetadata::named(fields.get("client_name").unwrap_or_default().trim());
+    metadata.redirect_uris = fields
+        .get("redirect_uris")
+        .unwrap_or_default()
+        .lines()
+        .map(str::trim)
+        .filter(|uri| !uri.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if let Some(scope) = fields
+        .get("scope")
+        .map(str::trim)
+        .filter(|scope| !scope.is_empty())
+    {
+        metadata.scope = scope.to_owned();
+    }
+    Ok(metadata)
+}
+
+/// 201: the new client's id and secret, shown this once.
+fn registered_page(registered: &crate::accounts::Registered) -> Response {
+    let secret = registered
+        .secret
+        .as_deref()
+        .map_or(String::new(), |secret| {
+            format!(
+                "<p>Client secret (shown once): <code id=\"client_secret\">{}</code></p>\n",
+                escape(secret)
+            )
+        });
+    pages::page(
+        201,
+        "Client registered",
+        &format!(
+            "<p>Registered <strong>{}</strong>.</p>\n<p>Client id: <code id=\"client_id\">{}</code></p>\n{secret}\
+             <p><a href=\"/clients\">Your clients</a></p>",
+            escape(&registered.record.name),
+            escape(&registered.record.client_id),
+        ),
+    )
 }
 
 fn wants_json(request: &Request) -> bool {
@@ -125,18 +224,24 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
         })
         .collect();
     let body = if rows.is_empty() {
-        "<p>You have registered no clients yet. Register one with a JSON <code>POST /clients</code> \
-         (see the README).</p>"
-            .to_owned()
+        "<p>You have registered no clients yet.</p>".to_owned()
     } else {
         format!(
             "<table>\n<tr><th>Name</th><th>Client id</th><th>Redirect URIs</th><th>Scope</th></tr>\n{rows}</table>"
         )
     };
+    let form = format!(
+        "<h2>Register a client</h2>\n<form method=\"post\" action=\"/clients\">\n{}\n\
+         <label>Name <input name=\"client_name\" required></label>\n\
+         <label>Redirect URIs, one a line <textarea name=\"redirect_uris\" rows=\"3\" required></textarea></label>\n\
+         <label>Scope <input name=\"scope\" value=\"profile\"></label>\n\
+         <button type=\"submit\">Register</button>\n</form>",
+        hidden("csrf_token", &session.csrf_token)
+    );
     pages::page(
         200,
         "Your clients",
-        &format!("{body}\n<p><a href=\"/\">Home</a></p>"),
+        &format!("{body}\n{form}\n<p><a href=\"/\">Home</a></p>"),
     )
 }
 

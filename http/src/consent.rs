@@ -11,7 +11,7 @@ use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::answer;
+use crate::adapter::{answer, same_origin};
 use crate::app::App;
 use crate::login::login_then;
 use crate::pages::{self, escape, hidden};
@@ -32,12 +32,7 @@ impl<'a> Accounts<'a> {
 
 /// The value of the session cookie among a request's `Cookie` headers.
 fn session_cookie(request: &Request) -> Option<&str> {
-    request
-        .header_values("cookie")
-        .flat_map(|cookies| cookies.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == sessions::COOKIE)
-        .map(|(_, value)| value)
+    sessions::cookie_value(request, sessions::COOKIE)
 }
 
 #[async_trait]
@@ -136,6 +131,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         }));
     let decide = warp::path!("oauth2" / "authorize")
         .and(warp::post())
+        .and(same_origin(&app))
         .and(answer(app, |app: App, request| async move {
             let now = app.now();
             app.oauth2()

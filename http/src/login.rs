@@ -5,11 +5,15 @@ use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::accounts::authenticate;
-use crate::adapter::{answer, incoming, Fields};
+use std::net::IpAddr;
+
+use credlog_core::throttle::Attempt;
+
+use crate::accounts;
+use crate::adapter::{answer, answer_from, answer_with_session, same_origin, Fields};
 use crate::app::App;
 use crate::pages::{self, escape, hidden};
-use crate::sessions::{self, Session};
+use crate::sessions::{self, same_secret, Session};
 
 /// The signed-in session of a request, if any.
 pub fn session(
@@ -40,36 +44,35 @@ pub fn safe_next(next: Option<&str>) -> &str {
     }
 }
 
+/// The cookie that carries the login form's CSRF token before anyone is
+/// signed in (a double-submit token: the form's `csrf_token` must equal it).
+pub const LOGIN_COOKIE: &str = "credlog_login";
+
 /// `GET /`, `GET /login`, `POST /login`, `POST /logout`.
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    let limit = app.settings().body_limit;
     let home = warp::path::end()
         .and(warp::get())
         .and(session(app.clone()))
         .map(|session: Option<Session>| crate::adapter::reply(home_page(session.as_ref())));
-    let form = warp::path!("login")
-        .and(warp::get())
-        .and(incoming(limit))
-        .map(|request: Request| {
+    let form = warp::path!("login").and(warp::get()).and(answer(
+        app.clone(),
+        |app: App, request: Request| async move {
             let fields = Fields::query(&request).unwrap_or_default();
-            crate::adapter::reply(login_page(200, safe_next(fields.get("next")), None))
-        });
+            let token = LoginToken::of(&request);
+            token.with_cookie(
+                &app,
+                login_page(200, safe_next(fields.get("next")), &token.value, None),
+            )
+        },
+    ));
     let submit = warp::path!("login")
         .and(warp::post())
-        .and(answer(app.clone(), sign_in));
+        .and(same_origin(&app))
+        .and(answer_from(app.clone(), sign_in));
     let logout = warp::path!("logout")
         .and(warp::post())
-        .and(session(app.clone()))
-        .map(move |session: Option<Session>| {
-            let mut response = pages::redirect(303, "/");
-            if let Some(session) = session {
-                app.sessions().remove(&session.id);
-            }
-            response
-                .headers
-                .push(("Set-Cookie".to_owned(), sessions::clear_cookie()));
-            crate::adapter::reply(response)
-        });
+        .and(same_origin(&app))
+        .and(answer_with_session(app, sign_out));
     home.or(form)
         .unify()
         .or(submit)
@@ -79,43 +82,142 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .boxed()
 }
 
-async fn sign_in(app: App, request: Request) -> Response {
+/// The login form's CSRF token: the browser's, or a new one.
+struct LoginToken {
+    value: String,
+    is_new: bool,
+}
+
+impl LoginToken {
+    fn of(request: &Request) -> LoginToken {
+        match sessions::cookie_value(request, LOGIN_COOKIE).filter(|token| is_token(token)) {
+            Some(token) => LoginToken {
+                value: token.to_owned(),
+                is_new: false,
+            },
+            None => LoginToken {
+                value: crate::app::random_token(),
+                is_new: true,
+            },
+        }
+    }
+
+    /// `response`, setting the cookie when the token is new.
+    fn with_cookie(&self, app: &App, mut response: Response) -> Response {
+        if self.is_new {
+            response.headers.push((
+                "Set-Cookie".to_owned(),
+                sessions::cookie(
+                    LOGIN_COOKIE,
+                    &self.value,
+                    app.settings().secure_cookies(),
+                    None,
+                ),
+            ));
+        }
+        response
+    }
+}
+
+/// What [`crate::app::random_token`] makes: 32 ASCII letters and digits.
+fn is_token(value: &str) -> bool {
+    value.len() == 32 && value.bytes().all(|byte| byte.is_ascii_alphanumeric())
+}
+
+async fn sign_in(app: App, address: Option<IpAddr>, request: Request) -> Response {
     let (app, request) = (&app, &request);
     let Some(fields) = Fields::parse(&request.body) else {
         return pages::error_page(400, "Bad request", "The form could not be read.");
     };
-    let next = safe_next(fields.get("next"));
+    let query = Fields::query(request).unwrap_or_default();
+    let next = safe_next(fields.get("next").or(query.get("next")));
+    let token = LoginToken::of(request);
+    let form_token = fields.get("csrf_token");
+    if token.is_new || !form_token.is_some_and(|sent| same_secret(&token.value, sent)) {
+        return token.with_cookie(app, pages::page(
+            403,
+            "Sign in again",
+            &format!(
+                "<p id=\"error\">The sign-in form had expired or came from another site; nobody was signed in.</p>\n{}",
+                login_form(next, &token.value)
+            ),
+        ));
+    }
     let (Some(username), Some(password)) = (fields.get("username"), fields.get("password")) else {
-        return login_page(400, next, Some("Enter a user name and a password."));
+        return login_page(
+            400,
+            next,
+            &token.value,
+            Some("Enter a user name and a password."),
+        );
     };
-    match authenticate(app.store(), username, password).await {
+    let attempt = Attempt {
+        user: username,
+        address,
+    };
+    match accounts::sign_in(app, &attempt, password).await {
         Ok(Some(user)) => {
             let session = app.sessions().create(&user.name, app.now());
             let mut response = pages::redirect(303, next);
-            response
-                .headers
-                .push(("Set-Cookie".to_owned(), sessions::set_cookie(&session)));
+            response.headers.push((
+                "Set-Cookie".to_owned(),
+                sessions::set_cookie(&session, app.settings().secure_cookies()),
+            ));
             response
         }
-        Ok(None) => login_page(401, next, Some("Wrong user name or password.")),
-        Err(error) => crate::accounts::owner_check_failure(app, &error),
+        Ok(None) => login_page(
+            401,
+            next,
+            &token.value,
+            Some("Wrong user name or password."),
+        ),
+        Err(error) => accounts::owner_check_failure(app, &error),
     }
 }
 
-fn login_page(status: u16, next: &str, error: Option<&str>) -> Response {
+/// `POST /logout`: ends the session when the form carries its CSRF token.
+async fn sign_out(app: App, session: Option<Session>, request: Request) -> Response {
+    if let Some(session) = &session {
+        let fields = Fields::parse(&request.body).unwrap_or_default();
+        if !fields
+            .get("csrf_token")
+            .is_some_and(|token| session.csrf_matches(token))
+        {
+            return pages::error_page(
+                403,
+                "Forbidden",
+                "The sign-out form did not come from this session; you are still signed in.",
+            );
+        }
+        app.sessions().remove(&session.id);
+    }
+    let mut response = pages::redirect(303, "/");
+    response.headers.push((
+        "Set-Cookie".to_owned(),
+        sessions::clear_cookie(app.settings().secure_cookies()),
+    ));
+    response
+}
+
+fn login_form(next: &str, csrf_token: &str) -> String {
+    format!(
+        "<form method=\"post\" action=\"/login\">\n{}\n{}\n\
+         <label>User name <input name=\"username\" autocomplete=\"username\" required></label>\n\
+         <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\n\
+         <button type=\"submit\">Sign in</button>\n</form>",
+        hidden("next", next),
+        hidden("csrf_token", csrf_token),
+    )
+}
+
+fn login_page(status: u16, next: &str, csrf_token: &str, error: Option<&str>) -> Response {
     let error = error.map_or(String::new(), |error| {
         format!("<p id=\"error\">{}</p>\n", escape(error))
     });
     pages::page(
         status,
         "Sign in",
-        &format!(
-            "{error}<form method=\"post\" action=\"/login\">\n{}\n\
-             <label>User name <input name=\"username\" autocomplete=\"username\" required></label>\n\
-             <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label>\n\
-             <button type=\"submit\">Sign in</button>\n</form>",
-            hidden("next", next)
-        ),
+        &format!("{error}{}", login_form(next, csrf_token)),
     )
 }
 
@@ -124,8 +226,9 @@ fn home_page(session: Option<&Session>) -> Response {
         Some(session) => format!(
             "<p>Signed in as <strong id=\"user\">{}</strong>.</p>\n\
              <p><a href=\"/clients\">Your clients</a></p>\n\
-             <form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>",
-            escape(&session.user)
+             <form method=\"post\" action=\"/logout\">{}<button type=\"submit\">Sign out</button></form>",
+            escape(&session.user),
+            hidden("csrf_token", &session.csrf_token),
         ),
         None => "<p>Not signed in.</p>\n<p><a href=\"/login\">Sign in</a></p>".to_owned(),
     };

@@ -22,7 +22,7 @@ use credlog_core::store::CredentialStore;
 use credlog_core::store::StoreError;
 use credlog_http::accounts::{add_user, register_client_on, registration_json, ClientMetadata};
 use credlog_http::admin::{ServeFile, MAX_WAIT};
-use credlog_http::app::{system_clock, AdminToken};
+use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
@@ -85,6 +85,11 @@ struct Serve {
     /// Create (if absent) user demo/demo and one client of each kind, and print them.
     #[arg(long)]
     demo: bool,
+    /// The URL clients use when a proxy in front ends TLS, e.g.
+    /// https://auth.example.com: OAuth 1 base strings, the metadata issuer
+    /// and every absolute URL are built on it, whatever the Host header says.
+    #[arg(long, value_name = "URL", value_parser = PublicUrl::parse)]
+    public_url: Option<PublicUrl>,
 }
 
 #[derive(Subcommand)]
@@ -162,6 +167,11 @@ impl<E: std::fmt::Display> From<E> for Failure {
 }
 
 fn main() -> ExitCode {
+    // Whatever the operator's umask, every file credlog writes (sled's
+    // files and snapshots, the demo key, the serve file) is its user's
+    // alone: they hold client and token secrets (CONTRACT.md "Deployment").
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o077));
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(runtime) => runtime,
@@ -283,7 +293,7 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
 async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     init_tracing();
     let shutdown = shutdown_signal();
-    let mut settings = Settings::default();
+    let settings = Settings::default();
     let window = settings.oauth1.timestamp_window;
     // With --memory the demo key is new each run, so it is written beside
     // no data dir: to a file of this process's own in the temporary directory.
@@ -329,7 +339,7 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     }
     // While it runs, `credlog log` in another process reads the log
     // through the server: the data directory is this process's alone.
-    settings.issuer = Some(format!("http://{addr}"));
+    let mut settings = settings.reached_at(addr, serve.public_url);
     let serve_file = (!serve.memory).then(|| ServeFile {
         url: format!("http://{addr}"),
         token: credlog_http::app::random_token(),

@@ -8,7 +8,7 @@ use credlog_core::Response;
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::answer;
+use crate::adapter::{answer, same_origin};
 use crate::app::App;
 use crate::consent::Accounts;
 
@@ -36,6 +36,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         }));
     let decide = warp::path!("oauth1" / "authorize")
         .and(warp::post())
+        .and(same_origin(&app))
         .and(answer(app, |app: App, request| async move {
             let now = app.now();
             app.oauth1()

@@ -4,30 +4,42 @@
 //! resource owners' passwords. The authorization endpoint, which has a
 //! page, is in [`crate::consent`].
 
+use std::net::IpAddr;
+
 use async_trait::async_trait;
 use credlog_core::rfc6749::{OwnerCheckError, ResourceOwners};
 use credlog_core::rfc8414::{INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH};
-use credlog_core::store::CredentialStore;
+use credlog_core::throttle::Attempt;
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::accounts::authenticate;
-use crate::adapter::{answer, json};
+use crate::accounts::sign_in;
+use crate::adapter::{answer, answer_from, json};
 use crate::app::App;
 
-/// Resource owners are the store's users; their passwords are argon2-checked.
-pub struct StoreOwners<'a>(pub &'a dyn CredentialStore);
+/// Resource owners are the app's users, signing in from `address`: their
+/// passwords are argon2-checked, throttled as on the login form.
+pub struct AppOwners<'a> {
+    /// The app whose users, password checks and throttle these are.
+    pub app: &'a App,
+    /// Where the token request came from.
+    pub address: Option<IpAddr>,
+}
 
 #[async_trait]
-impl ResourceOwners for StoreOwners<'_> {
+impl ResourceOwners for AppOwners<'_> {
     async fn authenticate(&self, username: &str, password: &str) -> Result<bool, OwnerCheckError> {
-        Ok(authenticate(self.0, username, password).await?.is_some())
+        let attempt = Attempt {
+            user: username,
+            address: self.address,
+        };
+        Ok(sign_in(self.app, &attempt, password).await?.is_some())
     }
 }
 
-async fn token(app: App, request: Request) -> Response {
-    let owners = StoreOwners(app.store());
+async fn token(app: App, address: Option<IpAddr>, request: Request) -> Response {
+    let owners = AppOwners { app: &app, address };
     app.oauth2()
         .token(app.store(), &owners, &request, app.now())
         .await
@@ -73,7 +85,7 @@ fn at(path: &'static str) -> impl Filter<Extract = (), Error = warp::Rejection> 
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let token = at(TOKEN_PATH)
         .and(warp::post())
-        .and(answer(app.clone(), token));
+        .and(answer_from(app.clone(), token));
     let revoke = at(REVOCATION_PATH)
         .and(warp::post())
         .and(answer(app.clone(), revoke));

@@ -77,7 +77,7 @@ pub async fn protect(app: &App, request: Request) -> Result<Oauth1Credential, Re
 pub fn require_oauth1(
     app: App,
 ) -> impl Filter<Extract = (Oauth1Credential,), Error = warp::Rejection> + Clone {
-    incoming(app.settings().body_limit).and_then(move |request: Request| {
+    incoming(&app).and_then(move |request: Request| {
         let app = app.clone();
         async move { protect(&app, request).await.map_err(refuse) }
     })
@@ -128,7 +128,7 @@ pub fn require_bearer(
     scopes: &str,
 ) -> impl Filter<Extract = (BearerCredential,), Error = warp::Rejection> + Clone {
     let required = required_scope(scopes);
-    incoming(app.settings().body_limit).and_then(move |request: Request| {
+    incoming(&app).and_then(move |request: Request| {
         let (app, required) = (app.clone(), required.clone());
         async move {
             protect_bearer(&app, request, &required)
@@ -179,7 +179,7 @@ pub fn require_oauth(
     scopes: &str,
 ) -> impl Filter<Extract = (Credential,), Error = warp::Rejection> + Clone {
     let required = required_scope(scopes);
-    incoming(app.settings().body_limit).and_then(move |request: Request| {
+    incoming(&app).and_then(move |request: Request| {
         let (app, required) = (app.clone(), required.clone());
         async move {
             protect_either(&app, request, &required)

@@ -7,7 +7,10 @@
 //!   method and placement the contract promises, `oob`, and a few refusals);
 //! - `oauth2_clients.py`: every OAuth 2 grant and client authentication
 //!   method, PKCE, refresh rotation, revocation, introspection, metadata,
-//!   bearer use of `/api/me`, and the refusals the libraries surface.
+//!   bearer use of `/api/me`, and the refusals the libraries surface;
+//! - `public_url.py`: behind a TLS-ending proxy (`--public-url https://...`),
+//!   requests signed for the public URL are accepted, ones signed for the
+//!   listener refused; the issuer and cookies follow the public URL.
 //!
 //! (`interop_support.py` holds what the two scripts share.)
 //!
@@ -140,9 +143,15 @@ struct Server {
 
 impl Server {
     fn start() -> Server {
+        Server::start_with(&[])
+    }
+
+    /// `credlog serve --memory --demo` on loopback with `extra` arguments.
+    fn start_with(extra: &[&str]) -> Server {
         let mut process = Running::spawn(
             Command::new(env!("CARGO_BIN_EXE_credlog"))
                 .args(["serve", "--memory", "--demo", "--addr", "127.0.0.1:0"])
+                .args(extra)
                 .stderr(Stdio::piped()),
         );
         let stderr = process.stderr();
@@ -325,4 +334,23 @@ fn python_oauth2_clients_run_every_grant() {
         "demo".into(),
     ];
     run_script(&python, server, "oauth2_clients.py", &args);
+}
+
+/// `--public-url https://...`: requests signed for the public URL and sent
+/// to the loopback listener with the proxy's `Host` are accepted; the same
+/// request signed for the listener's own URL is refused.
+#[test]
+fn python_clients_sign_for_the_public_url_behind_a_proxy() {
+    let python = python_env();
+    let public = "https://auth.example.com";
+    let server = Server::start_with(&["--public-url", public]);
+    let args = [
+        "--public-url".into(),
+        public.into(),
+        "--client-id".into(),
+        server.field("confidential", "client_id"),
+        "--client-secret".into(),
+        server.field("confidential", "client_secret"),
+    ];
+    run_script(&python, server, "public_url.py", &args);
 }

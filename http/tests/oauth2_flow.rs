@@ -14,7 +14,10 @@ use credlog_core::store::{token_id, CredentialKind, Event, Issued};
 use credlog_core::Response;
 use serde_json::json;
 use support::oauth2::*;
-use support::{element_text, get_page, hidden_inputs, http, post_form, Answer, Backend, PASSWORD};
+use support::{
+    element_text, get_page, hidden_inputs, http, login_form, post_form, submit_login, Answer,
+    Backend, PASSWORD,
+};
 
 on_both_stores!(the_code_flow_reaches_the_api);
 async fn the_code_flow_reaches_the_api(w: &World) {
@@ -25,12 +28,9 @@ async fn the_code_flow_reaches_the_api(w: &World) {
     assert_eq!(anonymous.status, 303);
     let login_at = anonymous.header("location").unwrap().to_owned();
     assert!(login_at.starts_with("/login?next="), "{login_at}");
-    let login_page = get_page(&w.server, &login_at, None).await;
-    let mut fields = hidden_inputs(&login_page.body);
-    assert_eq!(fields, [("next".to_owned(), path.clone())]);
-    fields.push(("username".to_owned(), "alice".to_owned()));
-    fields.push(("password".to_owned(), PASSWORD.to_owned()));
-    let signed_in = post_form(&w.server, "/login", None, &fields).await;
+    let (_, fields) = login_form(&w.server, &login_at).await;
+    assert_eq!(fields[0], ("next".to_owned(), path.clone()));
+    let signed_in = submit_login(&w.server, &login_at, "alice", PASSWORD).await;
     assert_eq!(signed_in.status, 303, "{}", signed_in.body);
     assert_eq!(signed_in.header("location"), Some(path.as_str()));
     let cookie = signed_in.header("set-cookie").unwrap();

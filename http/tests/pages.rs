@@ -27,29 +27,20 @@ async fn signing_in_and_out() {
     assert!(home.body.contains("<title>"), "{}", home.body);
     assert!(home.body.contains("Not signed in"));
 
-    let wrong = post_form(
-        &server,
-        "/login",
-        None,
-        &fields(&[("username", "alice"), ("password", "nope")]),
-    )
-    .await;
+    let wrong = submit_login(&server, "/login", "alice", "nope").await;
     assert_eq!(wrong.status, 401);
     assert!(wrong.header("set-cookie").is_none());
-    let unknown = post_form(
-        &server,
-        "/login",
-        None,
-        &fields(&[("username", "mallory"), ("password", "x")]),
-    )
-    .await;
+    let unknown = submit_login(&server, "/login", "mallory", "x").await;
     assert_eq!(unknown.status, 401);
 
     let cookie = login(&server, "alice", PASSWORD).await;
     let home = get_page(&server, "/", Some(&cookie)).await;
     assert_eq!(element_text(&home.body, "user").as_deref(), Some("alice"));
 
-    let out = post_form(&server, "/logout", Some(&cookie), &[]).await;
+    let home = get_page(&server, "/", Some(&cookie)).await;
+    let sign_out = hidden_inputs(&home.body);
+    assert_eq!(sign_out[0].0, "csrf_token");
+    let out = post_form(&server, "/logout", Some(&cookie), &sign_out).await;
     assert_eq!(out.status, 303);
     assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
     let home = get_page(&server, "/", Some(&cookie)).await;
@@ -71,19 +62,29 @@ async fn login_follows_next_only_to_local_paths() {
         ("https://evil.example/", "/"),
         ("//evil.example/", "/"),
     ] {
-        let answer = post_form(
+        let encoded = credlog_core::rfc5849::encoding::percent_encode(next);
+        // From the form's hidden field, as the login page carries it.
+        let answer = submit_login(
             &server,
-            "/login",
-            None,
-            &fields(&[
-                ("username", "alice"),
-                ("password", PASSWORD),
-                ("next", next),
-            ]),
+            &format!("/login?next={encoded}"),
+            "alice",
+            PASSWORD,
         )
         .await;
         assert_eq!(answer.status, 303);
         assert_eq!(answer.header("location"), Some(expected), "{next}");
+        // From the query of the POST itself, with no field.
+        let (cookie, mut form) = login_form(&server, "/login").await;
+        form.retain(|(name, _)| name != "next");
+        form.extend(fields(&[("username", "alice"), ("password", PASSWORD)]));
+        let path = format!("/login?next={encoded}");
+        let answer = post_form(&server, &path, Some(&cookie), &form).await;
+        assert_eq!(answer.status, 303);
+        assert_eq!(
+            answer.header("location"),
+            Some(expected),
+            "POST ?next={next}"
+        );
     }
     server.stop().await;
 }
@@ -98,12 +99,10 @@ async fn authorizing_needs_a_session_and_comes_back_after_login() {
     let location = answer.header("location").unwrap().to_owned();
     assert!(location.starts_with("/login?next="), "{location}");
     // The login form carries next, and signing in returns to the consent page.
-    let form = get_page(&server, &location, None).await;
-    let hidden = hidden_inputs(&form.body);
-    assert_eq!(hidden, [("next".to_owned(), path.clone())]);
-    let mut submit = hidden;
-    submit.extend(fields(&[("username", "alice"), ("password", PASSWORD)]));
-    let answer = post_form(&server, "/login", None, &submit).await;
+    let (_, hidden) = login_form(&server, &location).await;
+    assert_eq!(hidden[0], ("next".to_owned(), path.clone()));
+    assert_eq!(hidden[1].0, "csrf_token");
+    let answer = submit_login(&server, &location, "alice", PASSWORD).await;
     assert_eq!(answer.header("location"), Some(path.as_str()));
     server.stop().await;
 }

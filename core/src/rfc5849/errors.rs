@@ -39,6 +39,11 @@ pub enum Oauth1Error {
         /// The method sent.
         method: String,
     },
+    /// PLAINTEXT sent to a server that is not reached over TLS: the
+    /// signature is the secret itself, and a PLAINTEXT request needs no
+    /// nonce, so one seen on the wire could be replayed (RFC 5849 3.4.4).
+    #[error("PLAINTEXT is accepted only over TLS (https); sign with HMAC-SHA1, HMAC-SHA256 or RSA-SHA1 instead")]
+    PlaintextWithoutTls,
     /// `oauth_timestamp` is not a whole number of seconds (3.3).
     #[error("oauth_timestamp {value:?} is not a number of seconds")]
     NonNumericTimestamp {
@@ -95,6 +100,7 @@ impl Oauth1Error {
             | Oauth1Error::MissingParameter { .. }
             | Oauth1Error::UnsupportedVersion { .. }
             | Oauth1Error::UnsupportedSignatureMethod { .. }
+            | Oauth1Error::PlaintextWithoutTls
             | Oauth1Error::NonNumericTimestamp { .. }
             | Oauth1Error::NonceLength { .. }
             | Oauth1Error::InvalidCallback => 400,
@@ -118,6 +124,7 @@ impl Oauth1Error {
             Oauth1Error::MissingParameter { .. } => "missing_required_parameter",
             Oauth1Error::MissingCredentials => "missing_credentials",
             Oauth1Error::UnsupportedSignatureMethod { .. } => "unsupported_signature_method",
+            Oauth1Error::PlaintextWithoutTls => "signature_method_rejected",
             Oauth1Error::Parameters(_)
             | Oauth1Error::Uri(_)
             | Oauth1Error::UnsupportedVersion { .. }

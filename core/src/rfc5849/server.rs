@@ -33,6 +33,12 @@ pub struct Oauth1Config {
     pub nonce_length: RangeInclusive<usize>,
     /// The realm named in `WWW-Authenticate` challenges.
     pub realm: String,
+    /// Whether requests reach this server over TLS (a TLS listener, an
+    /// `https` public URL, or loopback in development). A method that
+    /// [requires TLS](SignatureMethod::requires_tls), PLAINTEXT, is
+    /// refused when they do not, even when it is among
+    /// [`Oauth1Config::signature_methods`] (RFC 5849 3.4.4); default `false`.
+    pub over_tls: bool,
 }
 
 impl Default for Oauth1Config {
@@ -42,6 +48,7 @@ impl Default for Oauth1Config {
             timestamp_window: DEFAULT_TIMESTAMP_WINDOW,
             nonce_length: 1..=128,
             realm: "credlog".to_owned(),
+            over_tls: false,
         }
     }
 }
@@ -249,6 +256,9 @@ impl Oauth1Server {
             .ok_or_else(|| Oauth1Error::UnsupportedSignatureMethod {
                 method: method_name.to_owned(),
             })?;
+        if method.requires_tls() && !self.config.over_tls {
+            return Err(Oauth1Error::PlaintextWithoutTls);
+        }
 
         let (callback, token, verifier) = match endpoint {
             Endpoint::Initiate => (Some(required("oauth_callback")?), None, None),

@@ -65,6 +65,12 @@ pub trait SignatureMethod: Send + Sync {
         true
     }
 
+    /// Whether the signature gives the secret away, so that the method is
+    /// safe only over TLS (RFC 5849 3.4.4 says so of PLAINTEXT).
+    fn requires_tls(&self) -> bool {
+        false
+    }
+
     /// The `oauth_signature` value (decoded) for this base string.
     fn sign(&self, base_string: &str, key: &SigningKey<'_>) -> Result<String, SignError>;
 
@@ -194,6 +200,10 @@ impl SignatureMethod for Plaintext {
 
     fn requires_timestamp_and_nonce(&self) -> bool {
         false
+    }
+
+    fn requires_tls(&self) -> bool {
+        true
     }
 
     fn sign(&self, _base_string: &str, key: &SigningKey<'_>) -> Result<String, SignError> {

@@ -109,6 +109,13 @@ pub enum Oauth2Error {
     /// fault; the cause is logged, never sent.
     #[error("the server could not complete the request")]
     PasswordCheck(String),
+    /// Sign-in is throttled for this user name or address (CONTRACT.md
+    /// "Users and sessions"): 429 with `Retry-After`.
+    #[error("too many failed sign-ins for this user name or from this address; try again in {retry_after} s")]
+    Throttled {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
 }
 
 impl Oauth2Error {
@@ -143,12 +150,16 @@ impl Oauth2Error {
             | TokenOfAnotherClient => "invalid_grant",
             AccessDenied => "access_denied",
             Store(_) | PasswordCheck(_) => "server_error",
+            Throttled { .. } => "temporarily_unavailable",
         }
     }
 
     /// The status of the error response (RFC 6749 5.2): 401 for a client
     /// that failed to authenticate, 500 for a failure of the server, else 400.
     pub fn status(&self) -> u16 {
+        if let Oauth2Error::Throttled { .. } = self {
+            return 429;
+        }
         match self.code() {
             "invalid_client" => 401,
             "server_error" => 500,
@@ -174,6 +185,11 @@ impl Oauth2Error {
             body["error_uri"] = serde_json::Value::String(uri.clone());
         }
         let mut response = Response::json(self.status(), &body);
+        if let Oauth2Error::Throttled { retry_after } = self {
+            response
+                .headers
+                .push(("Retry-After".to_owned(), retry_after.to_string()));
+        }
         if self.status() == 401 {
             response.headers.push((
                 "WWW-Authenticate".to_owned(),

@@ -152,11 +152,15 @@ def sign_in(base_url, username, password):
     through POST /login."""
     browser = requests.Session()
     recorded(browser)
-    login = browser.post(
-        base_url + "/login",
-        data={"username": username, "password": password},
-        allow_redirects=False,
-    )
+    # The form carries a CSRF token that must match the cookie it came with.
+    form = browser.get(base_url + "/login", allow_redirects=False)
+    expect_status(form, 200, "GET /login")
+    forms = [f for f in parse_page(form).forms if f["method"] == "post"]
+    check(len(forms) == 1, f"GET /login has not one post form{show(form)}")
+    fields = {name: value for (kind, name, value) in forms[0]["inputs"] if kind == "hidden"}
+    check("csrf_token" in fields, f"the login form has no csrf_token{show(form)}")
+    fields.update({"username": username, "password": password})
+    login = browser.post(base_url + "/login", data=fields, allow_redirects=False)
     expect_status(login, 303, "POST /login")
     check(
         "credlog_session" in browser.cookies,

@@ -100,6 +100,14 @@ fn open(backend: Backend, dir: &tempfile::TempDir) -> Arc<dyn CredentialStore> {
     }
 }
 
+/// The settings of a server on loopback, as `credlog serve` decides them
+/// there: PLAINTEXT is allowed (development), the issuer from `Host`.
+pub fn loopback_settings() -> Settings {
+    let mut settings = Settings::default();
+    settings.oauth1.over_tls = true;
+    settings
+}
+
 /// A credlog server on a free port, stopped (gracefully) on `stop`.
 pub struct TestServer {
     pub base: String,
@@ -121,7 +129,7 @@ impl TestServer {
         store: Arc<dyn CredentialStore>,
         addr: std::net::SocketAddr,
     ) -> TestServer {
-        let app = App::new(Arc::clone(&store), Settings::default());
+        let app = App::new(Arc::clone(&store), loopback_settings());
         TestServer::serving(app, store, addr).await
     }
 
@@ -371,21 +379,28 @@ pub async fn initiate(
     )
 }
 
+/// The login form at `path` (`/login?next=...`) as a browser gets it: the
+/// `Cookie` value its pre-session CSRF cookie sets and its hidden inputs.
+pub async fn login_form(server: &TestServer, path: &str) -> (String, Vec<(String, String)>) {
+    let form = get_page(server, path, None).await;
+    assert_eq!(form.status, 200, "GET {path}: {}", form.body);
+    let cookie = form.header("set-cookie").expect("a login CSRF cookie");
+    assert!(cookie.starts_with("credlog_login="), "{cookie}");
+    let fields = hidden_inputs(&form.body);
+    (cookie.split(';').next().unwrap().to_owned(), fields)
+}
+
+/// Signs in through the form at `path` (`/login?next=...`) and returns the answer.
+pub async fn submit_login(server: &TestServer, path: &str, user: &str, password: &str) -> Answer {
+    let (login_cookie, mut fields) = login_form(server, path).await;
+    fields.push(("username".to_owned(), user.to_owned()));
+    fields.push(("password".to_owned(), password.to_owned()));
+    post_form(server, "/login", Some(&login_cookie), &fields).await
+}
+
 /// Signs in through `POST /login`; returns the `Cookie` header value.
 pub async fn login(server: &TestServer, user: &str, password: &str) -> String {
-    let answer = Answer::from(
-        http()
-            .post(server.url("/login"))
-            .header("Content-Type", "application/x-www-form-urlencoded")
-            .body(credlog_core::rfc5849::encoding::form_encode([
-                ("username", user),
-                ("password", password),
-            ]))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let answer = submit_login(server, "/login", user, password).await;
     assert_eq!(answer.status, 303, "login: {}", answer.body);
     let cookie = answer.header("set-cookie").expect("a session cookie");
     assert!(

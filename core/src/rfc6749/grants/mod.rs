@@ -44,6 +44,13 @@ pub enum OwnerCheckError {
     /// task it ran on did not finish. The detail names the cause.
     #[error("the password check could not run: {0}")]
     Check(String),
+    /// Too many wrong passwords for this user name or from this address
+    /// ([`crate::throttle`]): refused before any check, even a right one.
+    #[error("too many failed sign-ins; try again in {retry_after} s")]
+    Throttled {
+        /// Seconds to wait (`Retry-After`).
+        retry_after: u64,
+    },
 }
 
 impl From<OwnerCheckError> for Oauth2Error {
@@ -51,6 +58,7 @@ impl From<OwnerCheckError> for Oauth2Error {
         match error {
             OwnerCheckError::Store(error) => Oauth2Error::Store(error),
             OwnerCheckError::Check(cause) => Oauth2Error::PasswordCheck(cause),
+            OwnerCheckError::Throttled { retry_after } => Oauth2Error::Throttled { retry_after },
         }
     }
 }
