@@ -37,7 +37,7 @@ impl Method {
 
 /// What Authlib calls `client_kwargs`: how requests are signed and sent.
 /// From the environment, `{NAME}_CLIENT_KWARGS` is a form-encoded list:
-/// `signature_method=RSA-SHA1&signature_type=QUERY&rsa_key_file=key.pem&realm=photos&timeout=10&user_agent=app/1`.
+/// `signature_method=RSA-SHA1&signature_type=QUERY&rsa_key_file=key.pem&realm=photos&timeout=10&user_agent=app/1&max_response_bytes=1048576`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClientOptions {
     /// The signature method (HMAC-SHA1 when unset).
@@ -52,6 +52,11 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// The `User-Agent` sent.
     pub user_agent: Option<String>,
+    /// The most an API call's answer may hold, in bytes
+    /// ([`API_RESPONSE_LIMIT`](crate::provider::API_RESPONSE_LIMIT) when
+    /// unset); the credential endpoints' answers are held to
+    /// [`CREDENTIAL_RESPONSE_LIMIT`](crate::provider::CREDENTIAL_RESPONSE_LIMIT).
+    pub max_response_bytes: Option<usize>,
 }
 
 /// One provider's settings. Unset ones are taken from the environment
@@ -157,6 +162,14 @@ impl ClientOptions {
                     options.timeout = Some(Duration::from_secs_f64(seconds));
                 }
                 "user_agent" => options.user_agent = Some(value),
+                "max_response_bytes" => {
+                    let bytes = value.parse().ok().filter(|n: &usize| *n > 0);
+                    options.max_response_bytes = Some(bytes.ok_or_else(|| {
+                        invalid(format!(
+                            "max_response_bytes {value:?} is not a positive number"
+                        ))
+                    })?);
+                }
                 other => return Err(invalid(format!("unknown option {other:?}"))),
             }
         }
@@ -172,6 +185,7 @@ impl ClientOptions {
             realm: self.realm.or(fallback.realm),
             timeout: self.timeout.or(fallback.timeout),
             user_agent: self.user_agent.or(fallback.user_agent),
+            max_response_bytes: self.max_response_bytes.or(fallback.max_response_bytes),
         }
     }
 }
@@ -213,7 +227,8 @@ impl ProviderConfig {
             && options.rsa_private_key.is_some()
             && options.realm.is_some()
             && options.timeout.is_some()
-            && options.user_agent.is_some();
+            && options.user_agent.is_some()
+            && options.max_response_bytes.is_some();
         [
             ("CLIENT_ID", self.client_id.is_some()),
             ("CLIENT_SECRET", self.client_secret.is_some()),

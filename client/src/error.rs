@@ -57,6 +57,17 @@ pub enum ClientError {
         /// The body as text (lossy).
         body: String,
     },
+    /// The provider's answer is longer than the client reads
+    /// ([`CREDENTIAL_RESPONSE_LIMIT`](crate::provider::CREDENTIAL_RESPONSE_LIMIT)
+    /// for the credential endpoints, `max_response_bytes` for API calls): it
+    /// stopped reading there rather than hold all of it.
+    #[error("{url} answered more than {limit} bytes, the most this client reads from it")]
+    ResponseTooLarge {
+        /// What was called.
+        url: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The temporary credential came without `oauth_callback_confirmed=true`
     /// (RFC 5849 2.1): the provider may not honour the callback.
     #[error("{url} did not confirm the callback (oauth_callback_confirmed=true is missing)")]

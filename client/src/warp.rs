@@ -99,6 +99,7 @@ pub fn failure(error: &ClientError) -> warp::reply::Response {
         ClientError::Network { .. }
         | ClientError::Provider { .. }
         | ClientError::NotForm { .. }
+        | ClientError::ResponseTooLarge { .. }
         | ClientError::CallbackNotConfirmed { .. } => 502,
         _ => 500,
     };

@@ -67,6 +67,8 @@ async fn malformed_environment_settings_are_invalid_config() {
         "timeout=-1",
         "rsa_key_file=/nonexistent/credlog/key.pem",
         "signature_method=%ZZ",
+        "max_response_bytes=0",
+        "max_response_bytes=lots",
     ] {
         match with("CREDLOG_CLIENT_KWARGS", kwargs) {
             Err(ClientError::InvalidConfig { provider, why }) => {
@@ -92,7 +94,7 @@ async fn malformed_environment_settings_are_invalid_config() {
     assert_eq!(
         with(
             "CREDLOG_CLIENT_KWARGS",
-            "signature_method=hmac-sha256&signature_type=body&realm=photos&timeout=2.5&user_agent=app%2F1"
+            "signature_method=hmac-sha256&signature_type=body&realm=photos&timeout=2.5&user_agent=app%2F1&max_response_bytes=4096"
         ),
         Ok(())
     );

@@ -80,6 +80,13 @@ async fn a_failure_page_has_the_status_the_error_deserves_and_says_it_escaped() 
         (ClientError::MissingCallbackParameter("oauth_verifier"), 400),
         (ClientError::MalformedCallback, 400),
         (network, 502),
+        (
+            ClientError::ResponseTooLarge {
+                url: "http://provider.test/initiate".into(),
+                limit: 1 << 20,
+            },
+            502,
+        ),
         (ClientError::UnknownProvider("<photos>".into()), 500),
     ] {
         let shown = error.clone();
