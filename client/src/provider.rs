@@ -537,8 +537,13 @@ impl Provider {
     /// The last leg: `callback_query` is the query the provider sent the
     /// user back with. Its `oauth_token` must be the temporary credential
     /// this `session` was sent with; that credential and the verifier are
-    /// exchanged for the token credential (RFC 5849 2.3). The temporary
-    /// credential is forgotten whatever happens: a callback works once.
+    /// exchanged for the token credential (RFC 5849 2.3).
+    ///
+    /// A callback works once: the temporary credential is forgotten as soon
+    /// as a callback naming it (its `oauth_token` with a verifier, or a
+    /// denial) arrives, whatever the provider then answers. A callback that
+    /// names another (forged, or another session's) is refused and leaves
+    /// the login waiting for the real one.
     pub async fn authorize_access_token(
         &self,
         session: &str,
@@ -548,25 +553,38 @@ impl Provider {
         let fields = Fields::parse(query.as_bytes()).ok_or(ClientError::MalformedCallback)?;
         let get = |name: &str| fields.get(name);
         let key = self.cache_key(session);
-        let kept = self.cache.get(&key).await;
-        self.cache.delete(&key).await;
-        if get("denied").is_some() {
+        let temporary = self.cache.get(&key).await.and_then(|kept| {
+            let kept = form_fields(&kept);
+            match (kept.get("oauth_token"), kept.get("oauth_token_secret")) {
+                (Some(token), Some(secret)) => Some(TokenCredentials::new(token, secret)),
+                _ => None,
+            }
+        });
+        // Compared in constant time: how much of a guess matched must not
+        // show in how long the refusal takes.
+        let names_it = |temporary: &TokenCredentials, returned: &str| {
+            bool::from(returned.as_bytes().ct_eq(temporary.token.as_bytes()))
+        };
+        // A denial names the temporary credential it refuses, as credlog
+        // and Twitter send it (`denied=TOKEN`; RFC 5849 defines no denial).
+        if let Some(denied) = get("denied") {
+            if let Some(temporary) = &temporary {
+                if !names_it(temporary, denied) {
+                    return Err(ClientError::TokenMismatch);
+                }
+                self.cache.delete(&key).await;
+            }
             return Err(ClientError::Denied);
         }
-        let kept = kept.ok_or(ClientError::NoTemporaryCredential)?;
-        let kept = form_fields(&kept);
-        let (Some(token), Some(secret)) = (kept.get("oauth_token"), kept.get("oauth_token_secret"))
-        else {
-            return Err(ClientError::NoTemporaryCredential);
-        };
+        let temporary = temporary.ok_or(ClientError::NoTemporaryCredential)?;
         let returned =
             get("oauth_token").ok_or(ClientError::MissingCallbackParameter("oauth_token"))?;
-        if !bool::from(returned.as_bytes().ct_eq(token.as_bytes())) {
+        if !names_it(&temporary, returned) {
             return Err(ClientError::TokenMismatch);
         }
         let verifier =
             get("oauth_verifier").ok_or(ClientError::MissingCallbackParameter("oauth_verifier"))?;
-        let temporary = TokenCredentials::new(token, secret);
+        self.cache.delete(&key).await;
         let url = &self.access_token_url;
         let response = self
             .call(
