@@ -29,18 +29,30 @@ use std::borrow::Cow;
 use warp::http::{header, HeaderName, HeaderValue, StatusCode};
 use warp::Filter;
 
+use crate::config::Redacted;
 use crate::error::ClientError;
 
 /// The cookie that names an app's browser session.
 pub const COOKIE: &str = "credlog_client_session";
 
 /// A browser's session with the app: an id from its cookie, or a new one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` hides the id, which is as good as the session to whoever
+/// holds it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct BrowserSession {
     /// The session id (32 random letters and digits).
     pub id: String,
     /// Whether it is new, so the cookie must be set.
     pub is_new: bool,
+}
+
+impl std::fmt::Debug for BrowserSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserSession")
+            .field("id", &Redacted)
+            .field("is_new", &self.is_new)
+            .finish()
+    }
 }
 
 impl BrowserSession {

@@ -67,6 +67,17 @@ async fn a_new_browser_gets_a_session_cookie_and_a_known_one_keeps_it() {
     assert_ne!(renewed.split(';').next().unwrap(), session);
 }
 
+#[test]
+fn a_sessions_debug_hides_its_id() {
+    let session = BrowserSession {
+        id: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".into(),
+        is_new: true,
+    };
+    let shown = format!("{session:?}");
+    assert!(!shown.contains(&session.id), "{shown}");
+    assert_eq!(shown, "BrowserSession { id: <redacted>, is_new: true }");
+}
+
 #[tokio::test]
 async fn a_failure_page_has_the_status_the_error_deserves_and_says_it_escaped() {
     let network = ClientError::Network {
