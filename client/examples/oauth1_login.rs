@@ -32,7 +32,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use credlog_client::warp::{
-    browser_session, callback_query, failure, page, redirect, BrowserSession,
+    browser_session, callback_query, failure, login_session, page, redirect, BrowserSession,
 };
 use credlog_client::{ClientError, Provider, ProviderConfig, Registry};
 use credlog_core::rfc5849::TokenCredentials;
@@ -89,8 +89,9 @@ async fn home(app: App, session: BrowserSession) -> Response {
     session.attach(answer)
 }
 
-/// `GET /login`: a temporary credential kept for this browser session,
-/// and the user sent to credlog to allow it (RFC 5849 2.1, 2.2).
+/// `GET /login`: a temporary credential kept for a new browser session
+/// (never one whose id the browser brought: it may have been planted), and
+/// the user sent to credlog to allow it (RFC 5849 2.1, 2.2).
 async fn login(app: App, session: BrowserSession) -> Response {
     let answer = match app
         .credlog
@@ -104,20 +105,21 @@ async fn login(app: App, session: BrowserSession) -> Response {
 }
 
 /// `GET /callback?oauth_token=...&oauth_verifier=...`: the token
-/// credential (RFC 5849 2.3), kept for this browser session.
+/// credential (RFC 5849 2.3), kept for a new browser session that takes
+/// over from the one the login ran in.
 async fn callback(app: App, session: BrowserSession, query: String) -> Response {
-    let answer = match app
+    match app
         .credlog
         .authorize_access_token(&session.id, &query)
         .await
     {
         Ok(token) => {
-            app.tokens().insert(session.id.clone(), token);
-            redirect("/")
+            let signed_in = BrowserSession::new_random();
+            app.tokens().insert(signed_in.id.clone(), token);
+            signed_in.attach(redirect("/"))
         }
-        Err(error) => failure(&error),
-    };
-    session.attach(answer)
+        Err(error) => session.attach(failure(&error)),
+    }
 }
 
 /// `POST /logout`: forgets this browser session's token credential.
@@ -136,7 +138,7 @@ fn routes(app: App) -> impl Filter<Extract = (Response,), Error = warp::Rejectio
     let login = warp::path!("login")
         .and(warp::get())
         .and(with_app.clone())
-        .and(browser_session())
+        .and(login_session())
         .then(login);
     let callback = warp::path!("callback")
         .and(warp::get())

@@ -1,6 +1,7 @@
 //! A provider's settings, in code or from the environment
 //! (`{NAME}_CLIENT_ID` ...), the explicit ones winning.
 
+use std::fmt;
 use std::time::Duration;
 
 use credlog_core::rfc5849::encoding::form_decode;
@@ -37,8 +38,10 @@ impl Method {
 
 /// What Authlib calls `client_kwargs`: how requests are signed and sent.
 /// From the environment, `{NAME}_CLIENT_KWARGS` is a form-encoded list:
-/// `signature_method=RSA-SHA1&signature_type=QUERY&rsa_key_file=key.pem&realm=photos&timeout=10&user_agent=app/1`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// `signature_method=RSA-SHA1&signature_type=QUERY&rsa_key_file=key.pem&realm=photos&timeout=10&user_agent=app/1&max_response_bytes=1048576`.
+///
+/// Its `Debug` shows every option but the RSA private key.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ClientOptions {
     /// The signature method (HMAC-SHA1 when unset).
     pub signature_method: Option<Method>,
@@ -52,11 +55,57 @@ pub struct ClientOptions {
     pub timeout: Option<Duration>,
     /// The `User-Agent` sent.
     pub user_agent: Option<String>,
+    /// The most an API call's answer may hold, in bytes
+    /// ([`API_RESPONSE_LIMIT`](crate::provider::API_RESPONSE_LIMIT) when
+    /// unset); the credential endpoints' answers are held to
+    /// [`CREDENTIAL_RESPONSE_LIMIT`](crate::provider::CREDENTIAL_RESPONSE_LIMIT).
+    pub max_response_bytes: Option<usize>,
+}
+
+/// What `Debug` shows in place of a secret.
+pub(crate) struct Redacted;
+
+impl fmt::Debug for Redacted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// `Some(<redacted>)` for a secret that is set, `None` for one that is not.
+fn redacted(secret: &Option<String>) -> Option<Redacted> {
+    secret.as_ref().map(|_| Redacted)
+}
+
+impl fmt::Debug for ClientOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured, so that a new option must be placed here too.
+        let ClientOptions {
+            signature_method,
+            placement,
+            rsa_private_key,
+            realm,
+            timeout,
+            user_agent,
+            max_response_bytes,
+        } = self;
+        f.debug_struct("ClientOptions")
+            .field("signature_method", signature_method)
+            .field("placement", placement)
+            .field("rsa_private_key", &redacted(rsa_private_key))
+            .field("realm", realm)
+            .field("timeout", timeout)
+            .field("user_agent", user_agent)
+            .field("max_response_bytes", max_response_bytes)
+            .finish()
+    }
 }
 
 /// One provider's settings. Unset ones are taken from the environment
 /// when the provider is registered.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Its `Debug` shows every setting but the client secret and the RSA
+/// private key.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct ProviderConfig {
     /// The client identifier (`oauth_consumer_key`).
     pub client_id: Option<String>,
@@ -78,6 +127,35 @@ pub struct ProviderConfig {
     pub api_base_url: Option<String>,
     /// How requests are signed and sent.
     pub client_options: ClientOptions,
+}
+
+impl fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ProviderConfig {
+            client_id,
+            client_secret,
+            request_token_url,
+            request_token_params,
+            access_token_url,
+            access_token_params,
+            authorize_url,
+            authorize_params,
+            api_base_url,
+            client_options,
+        } = self;
+        f.debug_struct("ProviderConfig")
+            .field("client_id", client_id)
+            .field("client_secret", &redacted(client_secret))
+            .field("request_token_url", request_token_url)
+            .field("request_token_params", request_token_params)
+            .field("access_token_url", access_token_url)
+            .field("access_token_params", access_token_params)
+            .field("authorize_url", authorize_url)
+            .field("authorize_params", authorize_params)
+            .field("api_base_url", api_base_url)
+            .field("client_options", client_options)
+            .finish()
+    }
 }
 
 /// The environment variable of a provider's setting: `{NAME}_{KEY}`, the
@@ -157,6 +235,14 @@ impl ClientOptions {
                     options.timeout = Some(Duration::from_secs_f64(seconds));
                 }
                 "user_agent" => options.user_agent = Some(value),
+                "max_response_bytes" => {
+                    let bytes = value.parse().ok().filter(|n: &usize| *n > 0);
+                    options.max_response_bytes = Some(bytes.ok_or_else(|| {
+                        invalid(format!(
+                            "max_response_bytes {value:?} is not a positive number"
+                        ))
+                    })?);
+                }
                 other => return Err(invalid(format!("unknown option {other:?}"))),
             }
         }
@@ -172,6 +258,7 @@ impl ClientOptions {
             realm: self.realm.or(fallback.realm),
             timeout: self.timeout.or(fallback.timeout),
             user_agent: self.user_agent.or(fallback.user_agent),
+            max_response_bytes: self.max_response_bytes.or(fallback.max_response_bytes),
         }
     }
 }
@@ -213,7 +300,8 @@ impl ProviderConfig {
             && options.rsa_private_key.is_some()
             && options.realm.is_some()
             && options.timeout.is_some()
-            && options.user_agent.is_some();
+            && options.user_agent.is_some()
+            && options.max_response_bytes.is_some();
         [
             ("CLIENT_ID", self.client_id.is_some()),
             ("CLIENT_SECRET", self.client_secret.is_some()),

@@ -1,7 +1,13 @@
 //! Every way an OAuth 1 client call can fail, each its own variant.
 
+use std::fmt;
+
 /// Why a call to an OAuth 1 provider failed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+///
+/// Its `Debug` shows everything but the body of a [`ClientError::NotForm`]:
+/// a credential endpoint's answer in a form the client does not read may
+/// still hold the credential's shared-secret.
+#[derive(Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ClientError {
     /// No provider of that name is registered.
     #[error("no OAuth 1 provider named {0:?} is registered")]
@@ -57,6 +63,17 @@ pub enum ClientError {
         /// The body as text (lossy).
         body: String,
     },
+    /// The provider's answer is longer than the client reads
+    /// ([`CREDENTIAL_RESPONSE_LIMIT`](crate::provider::CREDENTIAL_RESPONSE_LIMIT)
+    /// for the credential endpoints, `max_response_bytes` for API calls): it
+    /// stopped reading there rather than hold all of it.
+    #[error("{url} answered more than {limit} bytes, the most this client reads from it")]
+    ResponseTooLarge {
+        /// What was called.
+        url: String,
+        /// The limit, in bytes.
+        limit: usize,
+    },
     /// The temporary credential came without `oauth_callback_confirmed=true`
     /// (RFC 5849 2.1): the provider may not honour the callback.
     #[error("{url} did not confirm the callback (oauth_callback_confirmed=true is missing)")]
@@ -89,4 +106,77 @@ pub enum ClientError {
     /// The request could not be signed.
     #[error("the request could not be signed: {0}")]
     Signing(String),
+}
+
+impl fmt::Debug for ClientError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ClientError::UnknownProvider(name) => {
+                f.debug_tuple("UnknownProvider").field(name).finish()
+            }
+            ClientError::MissingConfig {
+                provider,
+                setting,
+                variable,
+            } => f
+                .debug_struct("MissingConfig")
+                .field("provider", provider)
+                .field("setting", setting)
+                .field("variable", variable)
+                .finish(),
+            ClientError::InvalidConfig { provider, why } => f
+                .debug_struct("InvalidConfig")
+                .field("provider", provider)
+                .field("why", why)
+                .finish(),
+            ClientError::Network { url, why } => f
+                .debug_struct("Network")
+                .field("url", url)
+                .field("why", why)
+                .finish(),
+            ClientError::Provider {
+                url,
+                status,
+                error,
+                description,
+                body,
+            } => f
+                .debug_struct("Provider")
+                .field("url", url)
+                .field("status", status)
+                .field("error", error)
+                .field("description", description)
+                .field("body", body)
+                .finish(),
+            ClientError::NotForm {
+                url,
+                content_type,
+                body,
+            } => f
+                .debug_struct("NotForm")
+                .field("url", url)
+                .field("content_type", content_type)
+                .field("body", &format_args!("<redacted, {} bytes>", body.len()))
+                .finish(),
+            ClientError::ResponseTooLarge { url, limit } => f
+                .debug_struct("ResponseTooLarge")
+                .field("url", url)
+                .field("limit", limit)
+                .finish(),
+            ClientError::CallbackNotConfirmed { url } => f
+                .debug_struct("CallbackNotConfirmed")
+                .field("url", url)
+                .finish(),
+            ClientError::Denied => f.write_str("Denied"),
+            ClientError::NoTemporaryCredential => f.write_str("NoTemporaryCredential"),
+            ClientError::TokenMismatch => f.write_str("TokenMismatch"),
+            ClientError::MissingCallbackParameter(name) => f
+                .debug_tuple("MissingCallbackParameter")
+                .field(name)
+                .finish(),
+            ClientError::MalformedCallback => f.write_str("MalformedCallback"),
+            ClientError::NoToken(name) => f.debug_tuple("NoToken").field(name).finish(),
+            ClientError::Signing(why) => f.debug_tuple("Signing").field(why).finish(),
+        }
+    }
 }

@@ -24,6 +24,16 @@ use credlog_core::form::Fields;
 /// How long a temporary credential waits for its callback by default.
 pub const TEMPORARY_LIFETIME: Duration = Duration::from_secs(600);
 
+/// The most a credential endpoint's answer (RFC 5849 2.1, 2.3) may hold:
+/// 1 MiB. A credential form is a few hundred bytes; the rest is room for
+/// an error page. The client stops reading there, so a hostile or broken
+/// provider cannot make it hold an endless body.
+pub const CREDENTIAL_RESPONSE_LIMIT: usize = 1 << 20;
+
+/// The most an API call's answer may hold unless `max_response_bytes`
+/// says otherwise: 16 MiB, which the call holds in memory whole.
+pub const API_RESPONSE_LIMIT: usize = 16 << 20;
+
 /// Finds the token credential of an API call made without one (the
 /// counterpart of Authlib's `fetch_token(name)`): typically the signed-in
 /// user's token, from the app's own storage.
@@ -208,6 +218,7 @@ pub struct Provider {
     api_base_url: Option<String>,
     timeout: Duration,
     user_agent: Option<String>,
+    api_response_limit: usize,
     http: reqwest::Client,
     cache: Arc<dyn TemporaryCache>,
     fetch_token: Option<Arc<dyn FetchToken>>,
@@ -315,6 +326,7 @@ impl Provider {
             api_base_url: config.api_base_url,
             timeout: options.timeout.unwrap_or(Duration::from_secs(30)),
             user_agent: options.user_agent,
+            api_response_limit: options.max_response_bytes.unwrap_or(API_RESPONSE_LIMIT),
             http,
             cache,
             fetch_token,
@@ -360,7 +372,8 @@ impl Provider {
     }
 
     /// Signs and sends `method url` with `form` as its body (or, for a GET,
-    /// in its query) and `oauth` as extra protocol parameters.
+    /// in its query) and `oauth` as extra protocol parameters; reads at
+    /// most `limit` bytes of the answer.
     async fn call(
         &self,
         method: &str,
@@ -368,6 +381,7 @@ impl Provider {
         form: &[(String, String)],
         token: Option<&TokenCredentials>,
         oauth: &[(&str, &str)],
+        limit: usize,
     ) -> Result<ApiResponse, ClientError> {
         let pairs = form.iter().map(|(n, v)| (n.as_str(), v.as_str()));
         let mut request = Request::new(method, url);
@@ -382,12 +396,18 @@ impl Provider {
             .signer(method, token)
             .sign(request, oauth)
             .map_err(|error| ClientError::Signing(error.to_string()))?;
-        self.send(url, signed).await
+        self.send(url, signed, limit).await
     }
 
-    /// Sends a signed request; errors name `url`, the URL as it was before
-    /// signing (a signed query can hold a PLAINTEXT signature: the secrets).
-    async fn send(&self, url: &str, request: Request) -> Result<ApiResponse, ClientError> {
+    /// Sends a signed request and reads at most `limit` bytes of the
+    /// answer; errors name `url`, the URL as it was before signing (a
+    /// signed query can hold a PLAINTEXT signature: the secrets).
+    async fn send(
+        &self,
+        url: &str,
+        request: Request,
+        limit: usize,
+    ) -> Result<ApiResponse, ClientError> {
         let network = |error: reqwest::Error| ClientError::Network {
             url: url.to_owned(),
             why: causes(&error.without_url()),
@@ -414,7 +434,7 @@ impl Provider {
             .and_then(|value| value.to_str().ok())
             .unwrap_or_default()
             .to_owned();
-        let body = response.bytes().await.map_err(network)?.to_vec();
+        let body = read_at_most(response, limit, url, network).await?;
         if !(200..300).contains(&status) {
             let text = String::from_utf8_lossy(&body).into_owned();
             let fields = form_fields(&text);
@@ -475,6 +495,7 @@ impl Provider {
                 &self.request_token_params,
                 None,
                 &[("oauth_callback", callback)],
+                CREDENTIAL_RESPONSE_LIMIT,
             )
             .await?;
         let (temporary, fields) = Self::credential_form(url, &response)?;
@@ -516,8 +537,13 @@ impl Provider {
     /// The last leg: `callback_query` is the query the provider sent the
     /// user back with. Its `oauth_token` must be the temporary credential
     /// this `session` was sent with; that credential and the verifier are
-    /// exchanged for the token credential (RFC 5849 2.3). The temporary
-    /// credential is forgotten whatever happens: a callback works once.
+    /// exchanged for the token credential (RFC 5849 2.3).
+    ///
+    /// A callback works once: the temporary credential is forgotten as soon
+    /// as a callback naming it (its `oauth_token` with a verifier, or a
+    /// denial) arrives, whatever the provider then answers. A callback that
+    /// names another (forged, or another session's) is refused and leaves
+    /// the login waiting for the real one.
     pub async fn authorize_access_token(
         &self,
         session: &str,
@@ -527,25 +553,38 @@ impl Provider {
         let fields = Fields::parse(query.as_bytes()).ok_or(ClientError::MalformedCallback)?;
         let get = |name: &str| fields.get(name);
         let key = self.cache_key(session);
-        let kept = self.cache.get(&key).await;
-        self.cache.delete(&key).await;
-        if get("denied").is_some() {
+        let temporary = self.cache.get(&key).await.and_then(|kept| {
+            let kept = form_fields(&kept);
+            match (kept.get("oauth_token"), kept.get("oauth_token_secret")) {
+                (Some(token), Some(secret)) => Some(TokenCredentials::new(token, secret)),
+                _ => None,
+            }
+        });
+        // Compared in constant time: how much of a guess matched must not
+        // show in how long the refusal takes.
+        let names_it = |temporary: &TokenCredentials, returned: &str| {
+            bool::from(returned.as_bytes().ct_eq(temporary.token.as_bytes()))
+        };
+        // A denial names the temporary credential it refuses, as credlog
+        // and Twitter send it (`denied=TOKEN`; RFC 5849 defines no denial).
+        if let Some(denied) = get("denied") {
+            if let Some(temporary) = &temporary {
+                if !names_it(temporary, denied) {
+                    return Err(ClientError::TokenMismatch);
+                }
+                self.cache.delete(&key).await;
+            }
             return Err(ClientError::Denied);
         }
-        let kept = kept.ok_or(ClientError::NoTemporaryCredential)?;
-        let kept = form_fields(&kept);
-        let (Some(token), Some(secret)) = (kept.get("oauth_token"), kept.get("oauth_token_secret"))
-        else {
-            return Err(ClientError::NoTemporaryCredential);
-        };
+        let temporary = temporary.ok_or(ClientError::NoTemporaryCredential)?;
         let returned =
             get("oauth_token").ok_or(ClientError::MissingCallbackParameter("oauth_token"))?;
-        if !bool::from(returned.as_bytes().ct_eq(token.as_bytes())) {
+        if !names_it(&temporary, returned) {
             return Err(ClientError::TokenMismatch);
         }
         let verifier =
             get("oauth_verifier").ok_or(ClientError::MissingCallbackParameter("oauth_verifier"))?;
-        let temporary = TokenCredentials::new(token, secret);
+        self.cache.delete(&key).await;
         let url = &self.access_token_url;
         let response = self
             .call(
@@ -554,6 +593,7 @@ impl Provider {
                 &self.access_token_params,
                 Some(&temporary),
                 &[("oauth_verifier", verifier)],
+                CREDENTIAL_RESPONSE_LIMIT,
             )
             .await?;
         Ok(Self::credential_form(url, &response)?.0)
@@ -614,7 +654,15 @@ impl Provider {
             .iter()
             .map(|(n, v)| (n.to_string(), v.to_string()))
             .collect();
-        self.call(method, &url, &form, Some(token), &[]).await
+        self.call(
+            method,
+            &url,
+            &form,
+            Some(token),
+            &[],
+            self.api_response_limit,
+        )
+        .await
     }
 
     /// `GET path`, signed.
@@ -667,6 +715,32 @@ fn causes(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// The body of `response`, read a chunk at a time and given up on as soon
+/// as it passes `limit` bytes (or announces more in `Content-Length`).
+async fn read_at_most(
+    mut response: reqwest::Response,
+    limit: usize,
+    url: &str,
+    network: impl Fn(reqwest::Error) -> ClientError,
+) -> Result<Vec<u8>, ClientError> {
+    let too_large = || ClientError::ResponseTooLarge {
+        url: url.to_owned(),
+        limit,
+    };
+    let announced = response.content_length().unwrap_or(0);
+    if announced > u64::try_from(limit).unwrap_or(u64::MAX) {
+        return Err(too_large());
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(&network)? {
+        if chunk.len() > limit - body.len() {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 /// The fields of a form-encoded answer (surrounding whitespace ignored);

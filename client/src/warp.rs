@@ -2,14 +2,21 @@
 //! a browser session to bind the login to, the redirect out, the callback's
 //! query, and an error page.
 //!
+//! A login starts in a session of the app's own making ([`login_session`]:
+//! a new id, whatever cookie the browser sent), so that nobody can plant a
+//! session id in a victim's browser and then share the session the victim
+//! signs in to (session fixation). The callback reads that id back with
+//! [`browser_session`]; what the login earns is best kept under
+//! [`BrowserSession::new_random`], a fresh id again.
+//!
 //! ```no_run
 //! use std::sync::Arc;
-//! use credlog_client::warp::{browser_session, callback_query, failure, redirect, BrowserSession};
+//! use credlog_client::warp::{callback_query, failure, login_session, redirect, BrowserSession};
 //! use credlog_client::Provider;
 //! use warp::Filter;
 //!
 //! fn login(provider: Arc<Provider>) -> impl Filter<Extract = (warp::reply::Response,), Error = warp::Rejection> + Clone {
-//!     warp::path!("login").and(browser_session()).then(move |session: BrowserSession| {
+//!     warp::path!("login").and(login_session()).then(move |session: BrowserSession| {
 //!         let provider = Arc::clone(&provider);
 //!         async move {
 //!             let answer = match provider.authorize_redirect(&session.id, "http://127.0.0.1:8000/callback").await {
@@ -29,13 +36,16 @@ use std::borrow::Cow;
 use warp::http::{header, HeaderName, HeaderValue, StatusCode};
 use warp::Filter;
 
+use crate::config::Redacted;
 use crate::error::ClientError;
 
 /// The cookie that names an app's browser session.
 pub const COOKIE: &str = "credlog_client_session";
 
 /// A browser's session with the app: an id from its cookie, or a new one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` hides the id, which is as good as the session to whoever
+/// holds it.
+#[derive(Clone, PartialEq, Eq)]
 pub struct BrowserSession {
     /// The session id (32 random letters and digits).
     pub id: String,
@@ -43,7 +53,27 @@ pub struct BrowserSession {
     pub is_new: bool,
 }
 
+impl std::fmt::Debug for BrowserSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BrowserSession")
+            .field("id", &Redacted)
+            .field("is_new", &self.is_new)
+            .finish()
+    }
+}
+
 impl BrowserSession {
+    /// A session with a new random id, whose cookie [`attach`](Self::attach)
+    /// sets. An app keeps what a finished login earned under one of these
+    /// rather than the id the login ran under, so that whoever knew that id
+    /// gets none of it.
+    pub fn new_random() -> BrowserSession {
+        BrowserSession {
+            id: credlog_core::random::random_token(),
+            is_new: true,
+        }
+    }
+
     /// `reply`, with the session cookie set when the session is new.
     pub fn attach(&self, mut reply: warp::reply::Response) -> warp::reply::Response {
         if self.is_new {
@@ -56,18 +86,30 @@ impl BrowserSession {
     }
 }
 
-/// The request's browser session (a cookie holding anything but an id of
-/// ours starts a new one).
+/// The request's browser session: the id its cookie holds when it has
+/// the shape of one (32 letters and digits), else a new one.
+///
+/// The browser may have made that id up, or had it planted: nothing but a
+/// login started with [`login_session`] or an id from
+/// [`BrowserSession::new_random`] should be bound to a session, so that an
+/// id the app did not issue finds nothing (a callback under it finds no
+/// waiting login).
 pub fn browser_session() -> impl Filter<Extract = (BrowserSession,), Error = Infallible> + Clone {
     warp::cookie::optional::<String>(COOKIE).map(|id: Option<String>| match id {
         Some(id) if id.len() == 32 && id.bytes().all(|b| b.is_ascii_alphanumeric()) => {
             BrowserSession { id, is_new: false }
         }
-        _ => BrowserSession {
-            id: random_session_id(),
-            is_new: true,
-        },
+        _ => BrowserSession::new_random(),
     })
+}
+
+/// The session for the route that starts a login
+/// ([`Provider::authorize_redirect`](crate::Provider::authorize_redirect)):
+/// always a new random id, whatever cookie the browser sent, so that the
+/// login (and what it earns) is bound to an id this app issued to this
+/// browser just now, never to one an attacker chose (session fixation).
+pub fn login_session() -> impl Filter<Extract = (BrowserSession,), Error = Infallible> + Clone {
+    warp::any().map(BrowserSession::new_random)
 }
 
 /// The raw query of the request ("" without one): what the provider sent
@@ -99,6 +141,7 @@ pub fn failure(error: &ClientError) -> warp::reply::Response {
         ClientError::Network { .. }
         | ClientError::Provider { .. }
         | ClientError::NotForm { .. }
+        | ClientError::ResponseTooLarge { .. }
         | ClientError::CallbackNotConfirmed { .. } => 502,
         _ => 500,
     };
@@ -151,11 +194,4 @@ pub fn page(status: u16, title: &str, body: &str) -> warp::reply::Response {
 /// `text` safe to put in HTML text or a quoted attribute.
 fn escape(text: &str) -> Cow<'_, str> {
     html_escape::encode_safe(text)
-}
-
-/// A fresh session id: 32 letters and digits (about 190 random bits, from
-/// the thread's CSPRNG, seeded by the OS).
-fn random_session_id() -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut rand::thread_rng(), 32)
 }

@@ -1,9 +1,12 @@
 //! The OAuth 1 client's settings from the environment (`{NAME}_CLIENT_ID`
-//! ...): what is malformed, and what the code already covers.
+//! ...): what is malformed, what the code already covers, and what their
+//! `Debug` shows.
 
 mod support;
 
 use credlog_client::{ClientError, ProviderConfig, Registry};
+use credlog_conformance::TEST_RSA_PRIVATE_KEY_PEM;
+use credlog_core::rfc5849::encoding::form_encode;
 use support::*;
 
 /// A variable the code already sets is never read, so a malformed one
@@ -67,6 +70,8 @@ async fn malformed_environment_settings_are_invalid_config() {
         "timeout=-1",
         "rsa_key_file=/nonexistent/credlog/key.pem",
         "signature_method=%ZZ",
+        "max_response_bytes=0",
+        "max_response_bytes=lots",
     ] {
         match with("CREDLOG_CLIENT_KWARGS", kwargs) {
             Err(ClientError::InvalidConfig { provider, why }) => {
@@ -92,9 +97,81 @@ async fn malformed_environment_settings_are_invalid_config() {
     assert_eq!(
         with(
             "CREDLOG_CLIENT_KWARGS",
-            "signature_method=hmac-sha256&signature_type=body&realm=photos&timeout=2.5&user_agent=app%2F1"
+            "signature_method=hmac-sha256&signature_type=body&realm=photos&timeout=2.5&user_agent=app%2F1&max_response_bytes=4096"
         ),
         Ok(())
     );
     assert_eq!(with("CREDLOG_CLIENT_KWARGS", ""), Ok(()));
+}
+
+/// A config is printed with `{:?}` in logs and panics: every setting shows
+/// but the client secret and the RSA private key.
+#[test]
+fn debug_shows_every_setting_but_the_secret_and_the_private_key() {
+    let kwargs = form_encode([
+        ("signature_method", "RSA-SHA1"),
+        ("rsa_key", TEST_RSA_PRIVATE_KEY_PEM),
+        ("realm", "photos"),
+        ("user_agent", "printer/1.0"),
+    ]);
+    let env = env_of(&[
+        ("CREDLOG_CLIENT_ID", "printer"),
+        ("CREDLOG_CLIENT_SECRET", "clientSecretNeverShown"),
+        ("CREDLOG_REQUEST_TOKEN_URL", "http://provider.test/initiate"),
+        ("CREDLOG_ACCESS_TOKEN_URL", "http://provider.test/token"),
+        ("CREDLOG_AUTHORIZE_URL", "http://provider.test/authorize"),
+        ("CREDLOG_CLIENT_KWARGS", &kwargs),
+    ]);
+    let config = ProviderConfig::from_env("credlog", &*env).unwrap();
+    assert_eq!(
+        config.client_secret.as_deref(),
+        Some("clientSecretNeverShown")
+    );
+    assert_eq!(
+        config.client_options.rsa_private_key.as_deref(),
+        Some(TEST_RSA_PRIVATE_KEY_PEM)
+    );
+    // A line from the middle of the key: base64 that no other setting holds.
+    let key_line = TEST_RSA_PRIVATE_KEY_PEM.lines().nth(5).unwrap();
+    for shown in [
+        format!("{config:?}"),
+        format!("{config:#?}"),
+        format!("{:?}", config.client_options),
+    ] {
+        for secret in ["clientSecretNeverShown", "PRIVATE KEY", key_line] {
+            assert!(!shown.contains(secret), "shows {secret:?}: {shown}");
+        }
+        assert!(shown.contains("<redacted>"), "{shown}");
+        for visible in ["RsaSha1", "\"photos\"", "\"printer/1.0\""] {
+            assert!(shown.contains(visible), "hides {visible}: {shown}");
+        }
+    }
+    let shown = format!("{config:?}");
+    assert!(shown.contains("client_secret: Some(<redacted>)"), "{shown}");
+    assert!(
+        shown.contains("rsa_private_key: Some(<redacted>)"),
+        "{shown}"
+    );
+    for visible in [
+        "client_id: Some(\"printer\")",
+        "http://provider.test/initiate",
+        "http://provider.test/token",
+        "http://provider.test/authorize",
+    ] {
+        assert!(shown.contains(visible), "hides {visible}: {shown}");
+    }
+    // Unset, they say so.
+    let shown = format!("{:?}", ProviderConfig::default());
+    assert!(shown.contains("client_secret: None"), "{shown}");
+    assert!(shown.contains("rsa_private_key: None"), "{shown}");
+
+    // Nor does the provider registered from it show them.
+    let provider = Registry::new()
+        .with_env(env)
+        .register("credlog", ProviderConfig::default())
+        .unwrap();
+    let shown = format!("{provider:?}");
+    for secret in ["clientSecretNeverShown", "PRIVATE KEY", key_line] {
+        assert!(!shown.contains(secret), "shows {secret:?}: {shown}");
+    }
 }

@@ -1,10 +1,14 @@
 //! The OAuth 1 client's errors that need no credlog server: the network's,
-//! answers that are not credentials, and missing or unusable settings.
+//! answers that are not credentials or too long, and missing or unusable
+//! settings.
 
 mod support;
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use credlog_client::provider::CREDENTIAL_RESPONSE_LIMIT;
 use credlog_client::{ClientError, Method, ProviderConfig};
 use credlog_conformance::TEST_RSA_PRIVATE_KEY_PEM;
 use credlog_core::rfc5849::TokenCredentials;
@@ -66,7 +70,7 @@ async fn answers_that_are_not_credentials_are_clear_errors() {
         post(
             "json",
             "application/json",
-            "{\"oauth_token\":\"t\",\"oauth_token_secret\":\"s\",\"oauth_callback_confirmed\":\"true\"}",
+            "{\"oauth_token\":\"t\",\"oauth_token_secret\":\"jsonTokenSecret\",\"oauth_callback_confirmed\":\"true\"}",
         )
         .or(post("html", "text/html", "<html>sign in</html>"))
         .unify()
@@ -111,18 +115,23 @@ async fn answers_that_are_not_credentials_are_clear_errors() {
         async move { provider.authorize_redirect("s", CALLBACK).await }
     };
 
-    match redirect("json").await {
-        Err(ClientError::NotForm {
-            url,
-            content_type,
-            body,
-        }) => {
-            assert_eq!(url, format!("{base}/json"));
-            assert_eq!(content_type, "application/json");
-            assert!(body.contains("oauth_token"), "{body}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let error = redirect("json").await.unwrap_err();
+    let ClientError::NotForm {
+        url,
+        content_type,
+        body,
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(url, &format!("{base}/json"));
+    assert_eq!(content_type, "application/json");
+    assert!(body.contains("jsonTokenSecret"), "{body}");
+    // The body is the app's to read, not its logs': it may hold the secret
+    // of a credential in a form the client does not take.
+    let shown = format!("{error:?}");
+    assert!(!shown.contains("jsonTokenSecret"), "{shown}");
+    assert!(shown.contains("application/json"), "{shown}");
     assert!(matches!(
         redirect("html").await,
         Err(ClientError::NotForm { content_type, .. }) if content_type == "text/html"
@@ -264,4 +273,167 @@ async fn missing_settings_name_their_environment_variable() {
         Err(ClientError::UnknownProvider("nobody".into()))
     );
     assert_eq!(registry.get("credlog").unwrap().name(), "credlog");
+}
+
+/// A provider on a port of 127.0.0.1 that answers every request 200 with
+/// a chunked form body that never ends (64 KiB every 5 ms, until the
+/// client hangs up); and how many bytes of body it has sent.
+async fn endless_provider() -> (String, Arc<AtomicUsize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let sent = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&sent);
+    tokio::spawn(async move {
+        loop {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let counter = Arc::clone(&counter);
+            tokio::spawn(async move {
+                let mut request = [0u8; 65536];
+                let _ = socket.read(&mut request).await;
+                let head = "HTTP/1.1 200 OK\r\n\
+                            Content-Type: application/x-www-form-urlencoded\r\n\
+                            Transfer-Encoding: chunked\r\n\r\n";
+                if socket.write_all(head.as_bytes()).await.is_err() {
+                    return;
+                }
+                let mut chunk = b"10000\r\n".to_vec();
+                chunk.extend(std::iter::repeat_n(b'a', 0x10000));
+                chunk.extend_from_slice(b"\r\n");
+                while socket.write_all(&chunk).await.is_ok() {
+                    counter.fetch_add(0x10000, Ordering::Relaxed);
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+            });
+        }
+    });
+    (base, sent)
+}
+
+/// A `200` form of exactly `length` bytes (a `Content-Length` the client
+/// sees before it reads any).
+fn form_of_length(length: usize) -> warp::reply::Response {
+    let mut body = "oauth_token=t&oauth_token_secret=s&oauth_callback_confirmed=true&x=".to_owned();
+    body.extend(std::iter::repeat_n('a', length - body.len()));
+    let mut reply = warp::reply::Response::new(body.into());
+    reply.headers_mut().insert(
+        warp::http::header::CONTENT_TYPE,
+        warp::http::HeaderValue::from_static("application/x-www-form-urlencoded"),
+    );
+    reply
+}
+
+/// A hostile provider cannot make the client hold an endless answer: it
+/// reads up to its limit, then gives up with an error that says so.
+#[tokio::test]
+async fn an_answer_longer_than_the_limit_is_refused_without_reading_it_all() {
+    // The temporary credential endpoint: an endless body, streamed.
+    let (endless, sent) = endless_provider().await;
+    let mut config = stub_config(&endless, "/initiate");
+    // Without a limit, the client would read for this long, then fail.
+    config.client_options.timeout = Some(Duration::from_secs(3));
+    let provider = registry().register("endless", config).unwrap();
+    let started = Instant::now();
+    let error = provider
+        .authorize_redirect("s", CALLBACK)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        ClientError::ResponseTooLarge {
+            url: format!("{endless}/initiate"),
+            limit: CREDENTIAL_RESPONSE_LIMIT,
+        }
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        error.to_string(),
+        format!("{endless}/initiate answered more than 1048576 bytes, the most this client reads from it")
+    );
+    let page = credlog_client::warp::failure(&error);
+    assert_eq!(page.status(), 502);
+    // It hung up: the provider stops sending soon after (what it sent
+    // beyond the limit sat in the sockets' buffers).
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let stopped_at = sent.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(sent.load(Ordering::Relaxed), stopped_at);
+
+    // The token endpoint, endless too.
+    let good = stub(
+        warp::post()
+            .and(warp::path("initiate"))
+            .map(|| form_of_length(100))
+            .boxed(),
+    )
+    .await;
+    let mut config = stub_config(&good, "/initiate");
+    config.access_token_url = Some(format!("{endless}/token"));
+    config.client_options.timeout = Some(Duration::from_secs(3));
+    let provider = registry().register("endless-token", config).unwrap();
+    provider.authorize_redirect("s", CALLBACK).await.unwrap();
+    assert_eq!(
+        provider
+            .authorize_access_token("s", "oauth_token=t&oauth_verifier=v")
+            .await,
+        Err(ClientError::ResponseTooLarge {
+            url: format!("{endless}/token"),
+            limit: CREDENTIAL_RESPONSE_LIMIT,
+        })
+    );
+
+    // A body that announces its length: up to the limit is read, one byte
+    // more is refused.
+    let sized = stub(warp::path!(usize).map(form_of_length).boxed()).await;
+    let at = |length: usize| {
+        let provider = registry()
+            .register("sized", stub_config(&sized, &format!("/{length}")))
+            .unwrap();
+        async move { provider.authorize_redirect("s", CALLBACK).await }
+    };
+    assert!(at(CREDENTIAL_RESPONSE_LIMIT).await.is_ok());
+    assert_eq!(
+        at(CREDENTIAL_RESPONSE_LIMIT + 1).await,
+        Err(ClientError::ResponseTooLarge {
+            url: format!("{sized}/{}", CREDENTIAL_RESPONSE_LIMIT + 1),
+            limit: CREDENTIAL_RESPONSE_LIMIT,
+        })
+    );
+
+    // API calls, up to `max_response_bytes`, streamed or announced.
+    let mut config = stub_config(&sized, "/initiate");
+    config.client_options.max_response_bytes = Some(4096);
+    let provider = registry().register("api", config).unwrap();
+    let token = TokenCredentials::new("t", "s");
+    assert_eq!(
+        provider
+            .get("/4096", Some(&token))
+            .await
+            .unwrap()
+            .body
+            .len(),
+        4096
+    );
+    assert_eq!(
+        provider.get("/4097", Some(&token)).await,
+        Err(ClientError::ResponseTooLarge {
+            url: format!("{sized}/4097"),
+            limit: 4096,
+        })
+    );
+    // The default limit, 16 MiB, takes a second or so to stream.
+    let mut config = stub_config(&endless, "/initiate");
+    config.client_options.timeout = Some(Duration::from_secs(10));
+    let provider = registry().register("endless-api", config).unwrap();
+    assert_eq!(
+        provider.get("me", Some(&token)).await,
+        Err(ClientError::ResponseTooLarge {
+            url: format!("{endless}/api/me"),
+            limit: credlog_client::provider::API_RESPONSE_LIMIT,
+        })
+    );
 }

@@ -5,7 +5,9 @@
 
 mod support;
 
-use credlog_client::warp::{browser_session, callback_query, failure, redirect, BrowserSession};
+use credlog_client::warp::{
+    browser_session, callback_query, failure, login_session, redirect, BrowserSession,
+};
 use credlog_client::ClientError;
 use support::*;
 use warp::Filter;
@@ -67,6 +69,65 @@ async fn a_new_browser_gets_a_session_cookie_and_a_known_one_keeps_it() {
     assert_ne!(renewed.split(';').next().unwrap(), session);
 }
 
+/// Session fixation: an attacker who plants a session id of their choosing
+/// (32 letters and digits, the shape of ours) in a victim's browser must
+/// not share the session the victim then signs in to. A login starts under
+/// an id the app issues there and then.
+#[tokio::test]
+async fn a_login_starts_under_a_new_id_whatever_cookie_the_browser_sent() {
+    let app = stub(
+        warp::path!("login")
+            .and(login_session())
+            .map(|session: BrowserSession| session.attach(redirect("/provider")))
+            .or(warp::path!("callback")
+                .and(browser_session())
+                .map(|session: BrowserSession| session.attach(redirect("/"))))
+            .unify()
+            .boxed(),
+    )
+    .await;
+    let planted = "credlog_client_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let mut issued = Vec::new();
+    for cookie in [Some(planted), None, Some(planted)] {
+        let mut request = browser().get(format!("{app}/login"));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.headers()["location"], "/provider");
+        let set = answer.headers()["set-cookie"].to_str().unwrap();
+        let session = set.split(';').next().unwrap().to_owned();
+        assert_eq!(session.len(), planted.len(), "{set}");
+        assert_ne!(session, planted);
+        assert!(
+            set.contains("HttpOnly") && set.contains("SameSite=Lax"),
+            "{set}"
+        );
+        issued.push(session);
+    }
+    // A new id each time, even for the same planted cookie.
+    assert_ne!(issued[0], issued[2]);
+
+    // The callback reads back the id issued, without setting another.
+    let back = browser()
+        .get(format!("{app}/callback"))
+        .header("cookie", &issued[0])
+        .send()
+        .await
+        .unwrap();
+    assert!(back.headers().get("set-cookie").is_none());
+}
+
+#[test]
+fn a_sessions_debug_hides_its_id() {
+    let session = BrowserSession::new_random();
+    assert_eq!(session.id.len(), 32);
+    assert_ne!(session.id, BrowserSession::new_random().id);
+    let shown = format!("{session:?}");
+    assert!(!shown.contains(&session.id), "{shown}");
+    assert_eq!(shown, "BrowserSession { id: <redacted>, is_new: true }");
+}
+
 #[tokio::test]
 async fn a_failure_page_has_the_status_the_error_deserves_and_says_it_escaped() {
     let network = ClientError::Network {
@@ -80,6 +141,13 @@ async fn a_failure_page_has_the_status_the_error_deserves_and_says_it_escaped() 
         (ClientError::MissingCallbackParameter("oauth_verifier"), 400),
         (ClientError::MalformedCallback, 400),
         (network, 502),
+        (
+            ClientError::ResponseTooLarge {
+                url: "http://provider.test/initiate".into(),
+                limit: 1 << 20,
+            },
+            502,
+        ),
         (ClientError::UnknownProvider("<photos>".into()), 500),
     ] {
         let shown = error.clone();

@@ -12,6 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use support::client::with_field;
 use support::process::Running;
 use support::*;
 
@@ -142,11 +143,22 @@ async fn a_user_signs_in_through_the_example_and_sees_api_me() {
     let home = get_page(&app, "/", None).await;
     assert_eq!(home.status, 200, "{}", home.body);
     assert!(home.body.contains("Sign in with credlog"), "{}", home.body);
-    let cookie = app_cookie(&home);
+    let visitor = app_cookie(&home);
 
-    // Out to credlog, which asks the signed-in owner.
-    let out = get_page(&app, "/login", Some(&cookie)).await;
+    // Out to credlog, which asks the signed-in owner. The login runs in a
+    // session the app issues now: not the visitor's, nor one an attacker
+    // planted in the browser (session fixation).
+    for planted in [
+        visitor.clone(),
+        "credlog_client_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+    ] {
+        let out = get_page(&app, "/login", Some(&planted)).await;
+        assert_eq!(out.status, 302, "{}", out.body);
+        assert_ne!(app_cookie(&out), planted);
+    }
+    let out = get_page(&app, "/login", Some(&visitor)).await;
     assert_eq!(out.status, 302, "{}", out.body);
+    let cookie = app_cookie(&out);
     let authorize = out.header("location").unwrap();
     let temporary = authorize
         .strip_prefix(&format!("{}/oauth1/authorize?oauth_token=", credlog.base))
@@ -169,24 +181,42 @@ async fn a_user_signs_in_through_the_example_and_sees_api_me() {
         )
     );
 
-    // Back in the app: the token credential, then /api/me on the home page.
+    // A forged callback in this browser (another temporary credential) is
+    // refused and does not cancel the login either.
+    let (route, query) = path.split_once('?').unwrap();
+    let forged = with_field(query, "oauth_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    let forged = get_page(&app, &format!("{route}?{forged}"), Some(&cookie)).await;
+    assert_eq!(forged.status, 400, "{}", forged.body);
+    assert_eq!(
+        element_text(&forged.body, "error").as_deref(),
+        Some("the callback's oauth_token is not the one this session was sent to authorize")
+    );
+
+    // Back in the app: the token credential, kept for a session issued
+    // now again, then /api/me on the home page.
     let landed = get_page(&app, path, Some(&cookie)).await;
     assert_eq!(landed.status, 302, "{}", landed.body);
     assert_eq!(landed.header("location"), Some("/"));
-    let home = get_page(&app, "/", Some(&cookie)).await;
+    let signed_in = app_cookie(&landed);
+    assert_ne!(signed_in, cookie);
+    let home = get_page(&app, "/", Some(&signed_in)).await;
     assert_eq!(home.status, 200, "{}", home.body);
     let me: serde_json::Value =
         serde_json::from_str(&element_text(&home.body, "me").expect("the /api/me block")).unwrap();
     assert_eq!(me["user"], "demo");
     assert_eq!(me["client_id"], client_id.as_str());
 
+    // Whoever knew the id the login ran under is not signed in.
+    let home = get_page(&app, "/", Some(&cookie)).await;
+    assert!(home.body.contains("Sign in with credlog"), "{}", home.body);
+
     // The callback works once.
     assert_eq!(get_page(&app, path, Some(&cookie)).await.status, 400);
 
     // Signing out forgets the token.
-    let out = post_form(&app, "/logout", Some(&cookie), &[]).await;
+    let out = post_form(&app, "/logout", Some(&signed_in), &[]).await;
     assert_eq!(out.status, 302, "{}", out.body);
-    let home = get_page(&app, "/", Some(&cookie)).await;
+    let home = get_page(&app, "/", Some(&signed_in)).await;
     assert!(home.body.contains("Sign in with credlog"), "{}", home.body);
 }
 

@@ -41,11 +41,23 @@ async fn a_denial_is_a_clear_error() {
         ClientError::Denied.to_string(),
         "the resource owner denied access"
     );
+    // The denial used the login up.
+    let accepted = form_encode([("oauth_token", temporary), ("oauth_verifier", "v")]);
+    assert_eq!(
+        provider
+            .authorize_access_token(&alice.session, &accepted)
+            .await,
+        Err(ClientError::NoTemporaryCredential)
+    );
     server.stop().await;
 }
 
+/// A callback that does not name the session's temporary credential (a
+/// forged one: another `oauth_token`, a denial of another) or lacks a
+/// parameter is refused, and leaves the login waiting: anyone able to send
+/// the user's browser to the callback could otherwise cancel every login.
 #[tokio::test]
-async fn a_tampered_or_incomplete_callback_is_refused() {
+async fn a_forged_or_incomplete_callback_is_refused_and_the_login_still_waits() {
     let Started {
         server,
         client,
@@ -63,37 +75,37 @@ async fn a_tampered_or_incomplete_callback_is_refused() {
     };
 
     let query = begin().await;
-    let tampered = with_field(&query, "oauth_token", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
-    assert_eq!(
-        provider
-            .authorize_access_token(&alice.session, &tampered)
-            .await,
-        Err(ClientError::TokenMismatch)
-    );
-
-    let query = begin().await;
-    let without_token = form_encode([(
-        "oauth_verifier",
-        field(&query, "oauth_verifier").unwrap().as_str(),
-    )]);
-    assert_eq!(
-        provider
-            .authorize_access_token(&alice.session, &without_token)
-            .await,
-        Err(ClientError::MissingCallbackParameter("oauth_token"))
-    );
-
-    let query = begin().await;
-    let without_verifier = form_encode([(
-        "oauth_token",
-        field(&query, "oauth_token").unwrap().as_str(),
-    )]);
-    assert_eq!(
-        provider
-            .authorize_access_token(&alice.session, &without_verifier)
-            .await,
-        Err(ClientError::MissingCallbackParameter("oauth_verifier"))
-    );
+    let other = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    let token = field(&query, "oauth_token").unwrap();
+    let verifier = field(&query, "oauth_verifier").unwrap();
+    for (forged, refusal) in [
+        (
+            with_field(&query, "oauth_token", other),
+            ClientError::TokenMismatch,
+        ),
+        (form_encode([("denied", other)]), ClientError::TokenMismatch),
+        (
+            form_encode([("oauth_verifier", verifier.as_str())]),
+            ClientError::MissingCallbackParameter("oauth_token"),
+        ),
+        (
+            form_encode([("oauth_token", token.as_str())]),
+            ClientError::MissingCallbackParameter("oauth_verifier"),
+        ),
+    ] {
+        assert_eq!(
+            provider
+                .authorize_access_token(&alice.session, &forged)
+                .await,
+            Err(refusal),
+            "{forged}"
+        );
+    }
+    let token = provider
+        .authorize_access_token(&alice.session, &query)
+        .await
+        .unwrap();
+    assert_eq!(me_through(&provider, &token).await, me_of("alice", &client));
 
     begin().await;
     assert_eq!(
