@@ -301,11 +301,27 @@ where
     F: Fn(App, Option<IpAddr>, Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send,
 {
-    peer()
+    answer_given(app, peer(), handler)
+}
+
+/// [`answer`] with what `given` extracts (the caller's address, the
+/// session) handed to `handler` beside the request.
+fn answer_given<G, T, F, Fut>(
+    app: App,
+    given: G,
+    handler: F,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
+where
+    G: Filter<Extract = (T,), Error = Infallible> + Clone + Send + Sync + 'static,
+    T: Send + 'static,
+    F: Fn(App, T, Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send,
+{
+    given
         .and(incoming(&app))
-        .then(move |address: Option<IpAddr>, request: Request| {
+        .then(move |given: T, request: Request| {
             let (app, handler) = (app.clone(), handler.clone());
-            async move { reply(handler(app, address, request).await) }
+            async move { reply(handler(app, given, request).await) }
         })
 }
 
@@ -335,10 +351,5 @@ where
     F: Fn(App, Option<Session>, Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send,
 {
-    crate::login::session(app.clone()).and(incoming(&app)).then(
-        move |session: Option<Session>, request: Request| {
-            let (app, handler) = (app.clone(), handler.clone());
-            async move { reply(handler(app, session, request).await) }
-        },
-    )
+    answer_given(app.clone(), crate::login::session(app), handler)
 }

@@ -44,29 +44,6 @@ fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `POST path` with a form, a cookie and extra headers.
-async fn post_with(
-    server: &TestServer,
-    path: &str,
-    cookie: Option<&str>,
-    headers: &[(&str, &str)],
-    fields: &[(String, String)],
-) -> Answer {
-    let mut request = http()
-        .post(server.url(path))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .body(credlog_core::rfc5849::encoding::form_encode(
-            fields.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        ));
-    if let Some(cookie) = cookie {
-        request = request.header("Cookie", cookie);
-    }
-    for (name, value) in headers {
-        request = request.header(*name, *value);
-    }
-    Answer::from(request.send().await.unwrap()).await
-}
-
 fn with_credentials(
     mut form: Vec<(String, String)>,
     user: &str,
@@ -82,7 +59,7 @@ async fn login_and_logout_need_their_csrf_token_and_this_origin() {
     let own_origin = server.base.clone();
 
     // No token, or a token without its cookie, or the wrong one: 403, no session.
-    let bare = post_with(
+    let bare = post_form_with(
         &server,
         "/login",
         None,
@@ -97,10 +74,10 @@ async fn login_and_logout_need_their_csrf_token_and_this_origin() {
         .contains("credlog_session="));
     let (cookie, form) = login_form(&server, "/login").await;
     let form = with_credentials(form, "demo", "demo");
-    let no_cookie = post_with(&server, "/login", None, &[], &form).await;
+    let no_cookie = post_form_with(&server, "/login", None, &[], &form).await;
     assert_eq!(no_cookie.status, 403);
     let (other_cookie, _) = login_form(&server, "/login").await;
-    let crossed = post_with(&server, "/login", Some(&other_cookie), &[], &form).await;
+    let crossed = post_form_with(&server, "/login", Some(&other_cookie), &[], &form).await;
     assert_eq!(crossed.status, 403, "another browser's token");
     // The right token from another site's page: 403 too.
     for foreign in [
@@ -108,12 +85,12 @@ async fn login_and_logout_need_their_csrf_token_and_this_origin() {
         ("Origin", "null"),
         ("Sec-Fetch-Site", "cross-site"),
     ] {
-        let answer = post_with(&server, "/login", Some(&cookie), &[foreign], &form).await;
+        let answer = post_form_with(&server, "/login", Some(&cookie), &[foreign], &form).await;
         assert_eq!(answer.status, 403, "{foreign:?}");
         assert!(answer.header("set-cookie").is_none(), "{foreign:?}");
     }
     // From this origin, with its token: signed in.
-    let signed_in = post_with(
+    let signed_in = post_form_with(
         &server,
         "/login",
         Some(&cookie),
@@ -133,10 +110,10 @@ async fn login_and_logout_need_their_csrf_token_and_this_origin() {
     assert_eq!(element_text(&home.body, "user").as_deref(), Some("demo"));
 
     // Sign-out: without the session's token, or from another site, nothing ends.
-    let no_token = post_with(&server, "/logout", Some(&session), &[], &[]).await;
+    let no_token = post_form_with(&server, "/logout", Some(&session), &[], &[]).await;
     assert_eq!(no_token.status, 403);
     let sign_out = hidden_inputs(&home.body);
-    let foreign = post_with(
+    let foreign = post_form_with(
         &server,
         "/logout",
         Some(&session),
@@ -151,7 +128,7 @@ async fn login_and_logout_need_their_csrf_token_and_this_origin() {
         Some("demo"),
         "still signed in"
     );
-    let out = post_with(
+    let out = post_form_with(
         &server,
         "/logout",
         Some(&session),
@@ -176,7 +153,7 @@ async fn consent_refuses_a_foreign_origin_and_grants_nothing() {
     assert_eq!(page.status, 200, "{}", page.body);
     let mut form = hidden_inputs(&page.body);
     form.push(("confirm".into(), "yes".into()));
-    let foreign = post_with(
+    let foreign = post_form_with(
         &server,
         "/oauth2/authorize",
         Some(&session),
@@ -186,7 +163,7 @@ async fn consent_refuses_a_foreign_origin_and_grants_nothing() {
     .await;
     assert_eq!(foreign.status, 403, "{}", foreign.body);
     assert!(foreign.header("location").is_none(), "no code was issued");
-    let own = post_with(
+    let own = post_form_with(
         &server,
         "/oauth2/authorize",
         Some(&session),
@@ -250,14 +227,14 @@ async fn clients_are_registered_from_json_or_the_pages_own_form_only() {
         ),
         ("scope", "profile"),
     ]));
-    let registered = post_with(&server, "/clients", Some(&session), &[], &form).await;
+    let registered = post_form_with(&server, "/clients", Some(&session), &[], &form).await;
     assert_eq!(registered.status, 201, "{}", registered.body);
     assert!(element_text(&registered.body, "client_id").is_some());
     assert!(element_text(&registered.body, "client_secret").is_some());
     assert_eq!(count(&server, &session).await, before + 2);
     let mut forged = form.clone();
     forged[0].1 = "x".repeat(32);
-    let refused = post_with(&server, "/clients", Some(&session), &[], &forged).await;
+    let refused = post_form_with(&server, "/clients", Some(&session), &[], &forged).await;
     assert_eq!(refused.status, 403);
     assert_eq!(
         count(&server, &session).await,

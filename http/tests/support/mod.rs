@@ -424,6 +424,17 @@ pub async fn post_form(
     cookie: Option<&str>,
     fields: &[(String, String)],
 ) -> Answer {
+    post_form_with(server, path, cookie, &[], fields).await
+}
+
+/// [`post_form`] with extra headers (`Origin`, `Sec-Fetch-Site` ...).
+pub async fn post_form_with(
+    server: &TestServer,
+    path: &str,
+    cookie: Option<&str>,
+    headers: &[(&str, &str)],
+    fields: &[(String, String)],
+) -> Answer {
     let mut request = http()
         .post(server.url(path))
         .header("Content-Type", "application/x-www-form-urlencoded")
@@ -432,6 +443,9 @@ pub async fn post_form(
         ));
     if let Some(cookie) = cookie {
         request = request.header("Cookie", cookie);
+    }
+    for (name, value) in headers {
+        request = request.header(*name, *value);
     }
     Answer::from(request.send().await.unwrap()).await
 }
