@@ -21,6 +21,7 @@ fn main() -> io::Result<()> {
         "verify",
         "token_request",
         "bearer_header",
+        "http_head",
     ] {
         fs::create_dir_all(root.join(target))?;
     }
@@ -62,6 +63,9 @@ fn main() -> io::Result<()> {
     }
     for (i, seed) in BEARER_HEADERS.iter().enumerate() {
         write("bearer_header", i, seed)?;
+    }
+    for (i, seed) in http_streams().iter().enumerate() {
+        fs::write(root.join("http_head").join(format!("seed-{i}")), seed)?;
     }
     println!(
         "wrote the seeds of {} vectors under {}",
@@ -112,6 +116,42 @@ fn token_requests() -> Vec<String> {
         format!("{APP_BASIC}\ngrant_type=client_credentials&grant_type=password"),
         format!("\n{in_body}"),
         "Basic !!!\ngrant_type=client_credentials".to_owned(),
+    ]
+}
+
+/// `http_head` inputs: two bytes of pad length (big-endian; an `X-Pad`
+/// header that long goes after the first line), then a request stream. A
+/// metadata `GET` with heads of exactly 16 KiB (served) and one byte more
+/// (431), a token request whose form has one pair too many, a pipelined
+/// pair, and a chunked body after `Expect: 100-continue`.
+fn http_streams() -> Vec<Vec<u8>> {
+    const LIMIT: usize = 16 * 1024;
+    let get = "GET /.well-known/oauth-authorization-server HTTP/1.1\r\nHost: a\r\n\r\n";
+    // The pad header adds "X-Pad: " and "\r\n" around its pad.
+    let pad_to = |size: usize| (size - get.len() - "X-Pad: \r\n".len()) as u16;
+    let seed = |pad: u16, stream: &str| [&pad.to_be_bytes()[..], stream.as_bytes()].concat();
+    let pairs = vec!["a=1"; 257].join("&");
+    vec![
+        seed(0, get),
+        seed(pad_to(LIMIT), get),
+        seed(pad_to(LIMIT + 1), get),
+        seed(
+            0,
+            &format!(
+                "POST /oauth2/token?x=1 HTTP/1.1\r\nHost: a\r\n\
+                 Content-Type: application/x-www-form-urlencoded\r\n\
+                 Content-Length: {}\r\n\r\n{pairs}",
+                pairs.len()
+            ),
+        ),
+        seed(0, &format!("{get}GET /nowhere HTTP/1.1\r\nHost: a\r\n\r\n")),
+        seed(
+            0,
+            "POST /oauth2/token HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\n\
+             Transfer-Encoding: chunked\r\n\r\n\
+             1d\r\ngrant_type=client_credentials\r\n0\r\n\r\n",
+        ),
     ]
 }
 

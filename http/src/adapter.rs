@@ -89,13 +89,7 @@ where
     let mut collected = Vec::new();
     let mut body = std::pin::pin!(body);
     while let Some(chunk) = body.next().await {
-        let mut chunk = chunk.map_err(|_| {
-            refuse(pages::error_page(
-                400,
-                "Bad request",
-                "The request body could not be read.",
-            ))
-        })?;
+        let mut chunk = chunk.map_err(|error| refuse(unreadable_body(&error)))?;
         if collected.len() as u64 + chunk.remaining() as u64 > limit {
             return Err(refuse(too_large(limit)));
         }
@@ -107,6 +101,20 @@ where
         }
     }
     Ok(collected)
+}
+
+/// 408 for a body that did not arrive in time (RFC 9110 15.5.9; the
+/// connection is then closed), 400 for any other failure to read it.
+fn unreadable_body(error: &warp::Error) -> Response {
+    if crate::limits::is_body_timeout(error) {
+        pages::error_page(
+            408,
+            "Request timeout",
+            "The request body did not arrive in time.",
+        )
+    } else {
+        pages::error_page(400, "Bad request", "The request body could not be read.")
+    }
 }
 
 fn too_large(limit: u64) -> Response {

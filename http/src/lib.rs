@@ -35,6 +35,7 @@ pub mod audit;
 pub mod clients;
 pub mod consent;
 pub mod demo;
+pub mod limits;
 pub mod login;
 pub mod oauth1;
 pub mod oauth2;
@@ -44,4 +45,5 @@ pub mod server;
 pub mod sessions;
 
 pub use app::{App, Clock, Settings};
-pub use server::{bind, routes, serve};
+pub use limits::Limits;
+pub use server::{bind, routes, serve, serve_with};

@@ -1,14 +1,24 @@
-//! Every route together, and serving them until a shutdown signal.
-
-use std::future::Future;
-use std::net::SocketAddr;
+//! Every route together, and serving them over HTTP/1.1 under the
+//! connection [`Limits`] until a shutdown signal.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::Request;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::task::JoinSet;
 use warp::Filter;
 
 use crate::adapter::recover;
 use crate::app::{AdminToken, App};
+use crate::limits::{DeadlineBody, Limits};
 use crate::{admin, clients, consent, login, oauth1, oauth2, protector};
 use warp::filters::BoxedFilter;
 
@@ -55,18 +65,160 @@ fn admin_routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     }
 }
 
-/// Serves `app` on `listener` until `shutdown` completes; requests in
-/// flight then finish before this returns.
+/// Serves `app` on `listener` under the contract's [`Limits`] until
+/// `shutdown` completes; requests in flight then finish (for
+/// [`Limits::shutdown_grace`] at most) before this returns.
 pub async fn serve(
     app: App,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    warp::serve(routes(app))
-        .incoming(listener)
-        .graceful(shutdown)
-        .run()
-        .await;
+    serve_with(app, listener, shutdown, Limits::default()).await;
+}
+
+/// [`serve`] under `limits`. HTTP/1.1 (and 1.0) only: every limit is one
+/// on an HTTP/1 connection.
+///
+/// At most [`Limits::max_connections`] connections are served at once;
+/// past that no connection is accepted until one closes, so new ones wait
+/// in the listener's backlog. When `shutdown` completes the listener is
+/// closed, idle connections are closed, and each busy one is closed after
+/// its response; connections still open [`Limits::shutdown_grace`] later
+/// are dropped, request and all.
+pub async fn serve_with(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+) {
+    let service = service(app, &limits);
+    let http = http1(&limits);
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut connections = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, permit) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            accepted = accept(&listener, &permits) => match accepted {
+                Some(accepted) => accepted,
+                None => continue,
+            },
+        };
+        // Reap the connections that ended, so the set holds only live ones.
+        while connections.try_join_next().is_some() {}
+        // Responses go out in one write; waiting to coalesce only adds latency.
+        let _ = stream.set_nodelay(true);
+        let connection =
+            graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+        connections.spawn(async move {
+            if let Err(error) = connection.await {
+                // A slow or broken client, not a server fault.
+                tracing::debug!(%error, "connection closed");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(limits.shutdown_grace, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = connections.len(),
+            "shutting down: dropping the connections still open after {} s",
+            limits.shutdown_grace.as_secs_f64()
+        );
+    }
+    connections.shutdown().await;
+}
+
+/// The next connection, once fewer than the most are open. `None` after
+/// an error: a connection that failed before it was accepted is skipped;
+/// any other error (out of file descriptors) waits a second first, as
+/// hyper's servers always have, so the loop does not spin.
+async fn accept(
+    listener: &tokio::net::TcpListener,
+    permits: &Arc<Semaphore>,
+) -> Option<(tokio::net::TcpStream, OwnedSemaphorePermit)> {
+    let permit = Arc::clone(permits)
+        .acquire_owned()
+        .await
+        .expect("the connection semaphore is never closed");
+    match listener.accept().await {
+        Ok((stream, _)) => Some((stream, permit)),
+        Err(error) => {
+            use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+            if !matches!(
+                error.kind(),
+                ConnectionAborted | ConnectionRefused | ConnectionReset
+            ) {
+                tracing::error!(%error, "cannot accept a connection");
+                drop(permit);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            None
+        }
+    }
+}
+
+/// The HTTP/1.1 settings every connection gets under `limits`: hyper's
+/// own header-read timer (on tokio's clock) for [`Limits::head_timeout`],
+/// which also closes an idle keep-alive connection, and hyper's head size
+/// limit for [`Limits::max_head_bytes`] (431 past it).
+pub fn http1(limits: &Limits) -> http1::Builder {
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.head_timeout)
+        .max_header_size(limits.max_head_bytes)
+        .keep_alive(true);
+    http
+}
+
+/// [`routes`] as a hyper service: each request's body must arrive within
+/// [`Limits::body_timeout`] of its head ([`DeadlineBody`]). With [`http1`],
+/// the whole stack [`serve_with`] runs on each connection, for a caller
+/// with a transport of its own (an in-memory pipe: the fuzz target).
+pub fn service(
+    app: App,
+    limits: &Limits,
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = warp::reply::Response,
+    Error = Infallible,
+    Future: Send + 'static,
+> + Clone
+       + Send
+       + Sync
+       + 'static {
+    Deadlined {
+        routes: warp::service(routes(app)),
+        body_timeout: limits.body_timeout,
+    }
+}
+
+/// A tower service (warp's) under hyper, each request body given its
+/// deadline as the request arrives.
+#[derive(Clone)]
+struct Deadlined<S> {
+    routes: S,
+    body_timeout: Duration,
+}
+
+impl<S> hyper::service::Service<Request<Incoming>> for Deadlined<S>
+where
+    S: tower_service::Service<Request<DeadlineBody<Incoming>>> + Clone,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn call(&self, request: Request<Incoming>) -> S::Future {
+        let request = request.map(|body| DeadlineBody::new(body, self.body_timeout));
+        // warp's service is always ready: `poll_ready` has nothing to wait for.
+        self.routes.clone().call(request)
+    }
 }
 
 /// Binds `addr` (port 0 picks a free one) and returns the listener and the

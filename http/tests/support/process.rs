@@ -85,6 +85,21 @@ impl Running {
         })
     }
 
+    /// Its stderr (which must be piped) line by line as it comes, read on
+    /// a thread until it closes.
+    pub fn stderr_lines(&mut self) -> mpsc::Receiver<String> {
+        let pipe = BufReader::new(self.child.stderr.take().expect("piped stderr"));
+        let (send, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in pipe.lines().map_while(Result::ok) {
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        lines
+    }
+
     /// The rest of its stdout, once it has ended (each line ended by `\n`).
     pub fn rest_of_stdout(&self) -> String {
         self.lines.iter().map(|line| line + "\n").collect()
@@ -107,14 +122,19 @@ impl Running {
         }
     }
 
-    /// Sends it SIGTERM and waits (20 s at most) for it to stop.
-    pub fn terminate(&mut self) -> ExitStatus {
+    /// Sends it SIGTERM.
+    pub fn send_sigterm(&self) {
         let pid = self.id().to_string();
         assert!(Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .unwrap()
             .success());
+    }
+
+    /// Sends it SIGTERM and waits (20 s at most) for it to stop.
+    pub fn terminate(&mut self) -> ExitStatus {
+        self.send_sigterm();
         self.exit_within(Duration::from_secs(20))
             .expect("the server did not stop on SIGTERM")
     }
