@@ -16,7 +16,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use warp::Filter;
 
-use crate::adapter::recover;
+use crate::adapter::{recover, PeerAddr};
 use crate::app::{AdminToken, App};
 use crate::limits::{DeadlineBody, Limits};
 use crate::{admin, clients, consent, login, oauth1, oauth2, protector};
@@ -91,14 +91,18 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: Limits,
 ) {
-    let service = service(app, &limits);
+    let service = Deadlined {
+        routes: warp::service(routes(app)),
+        body_timeout: limits.body_timeout,
+        peer: None,
+    };
     let http = http1(&limits);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
     let graceful = GracefulShutdown::new();
     let mut connections = JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let (stream, permit) = tokio::select! {
+        let (stream, peer, permit) = tokio::select! {
             biased;
             () = &mut shutdown => break,
             accepted = accept(&listener, &permits) => match accepted {
@@ -110,8 +114,11 @@ pub async fn serve_with(
         while connections.try_join_next().is_some() {}
         // Responses go out in one write; waiting to coalesce only adds latency.
         let _ = stream.set_nodelay(true);
-        let connection =
-            graceful.watch(http.serve_connection(TokioIo::new(stream), service.clone()));
+        let service = Deadlined {
+            peer: Some(peer),
+            ..service.clone()
+        };
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
         connections.spawn(async move {
             if let Err(error) = connection.await {
                 // A slow or broken client, not a server fault.
@@ -141,13 +148,13 @@ pub async fn serve_with(
 async fn accept(
     listener: &tokio::net::TcpListener,
     permits: &Arc<Semaphore>,
-) -> Option<(tokio::net::TcpStream, OwnedSemaphorePermit)> {
+) -> Option<(tokio::net::TcpStream, SocketAddr, OwnedSemaphorePermit)> {
     let permit = Arc::clone(permits)
         .acquire_owned()
         .await
         .expect("the connection semaphore is never closed");
     match listener.accept().await {
-        Ok((stream, _)) => Some((stream, permit)),
+        Ok((stream, peer)) => Some((stream, peer, permit)),
         Err(error) => {
             use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
             if !matches!(
@@ -195,15 +202,18 @@ pub fn service(
     Deadlined {
         routes: warp::service(routes(app)),
         body_timeout: limits.body_timeout,
+        peer: None,
     }
 }
 
 /// A tower service (warp's) under hyper, each request body given its
-/// deadline as the request arrives.
+/// deadline as the request arrives, and the connection's remote address
+/// put in its extensions ([`PeerAddr`]: sign-in throttling reads it).
 #[derive(Clone)]
 struct Deadlined<S> {
     routes: S,
     body_timeout: Duration,
+    peer: Option<SocketAddr>,
 }
 
 impl<S> hyper::service::Service<Request<Incoming>> for Deadlined<S>
@@ -215,7 +225,10 @@ where
     type Future = S::Future;
 
     fn call(&self, request: Request<Incoming>) -> S::Future {
-        let request = request.map(|body| DeadlineBody::new(body, self.body_timeout));
+        let mut request = request.map(|body| DeadlineBody::new(body, self.body_timeout));
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(PeerAddr(peer));
+        }
         // warp's service is always ready: `poll_ready` has nothing to wait for.
         self.routes.clone().call(request)
     }
