@@ -37,11 +37,7 @@ pub fn refuse(response: Response) -> Rejection {
 /// limit (larger: 413).
 pub fn incoming(app: &App) -> impl Filter<Extract = (Request,), Error = Rejection> + Clone {
     let limit = app.settings().body_limit;
-    let origin = app
-        .settings()
-        .public_url
-        .as_ref()
-        .map(|url| url.origin().to_owned());
+    let reached = Reached::of(app);
     let query = warp::query::raw()
         .map(Some)
         .or(warp::any().map(|| None))
@@ -57,13 +53,19 @@ pub fn incoming(app: &App) -> impl Filter<Extract = (Request,), Error = Rejectio
                   query: Option<String>,
                   headers: HeaderMap,
                   body| {
-                let origin = origin.clone();
+                let reached = reached.clone();
                 async move {
                     let body = read_body(&headers, body, limit).await?;
-                    let at = Origin::of(origin.as_deref(), &headers).map_err(refuse)?;
+                    let origin = reached.origin(&headers).ok_or_else(|| {
+                        refuse(pages::error_page(
+                            400,
+                            "Bad request",
+                            "The request has no usable Host header.",
+                        ))
+                    })?;
                     Ok::<_, Rejection>(to_request(
                         &method,
-                        at,
+                        &origin,
                         path.as_str(),
                         query.as_deref(),
                         &headers,
@@ -125,41 +127,49 @@ fn too_large(limit: u64) -> Response {
     )
 }
 
-/// Where the client reached the server: the public URL, or `http://` and
-/// the `Host` header.
-enum Origin<'a> {
-    Public(&'a str),
-    Host(&'a str),
+/// How the server is reached: its public URL, or the listener's scheme
+/// and each request's `Host`.
+#[derive(Debug, Clone)]
+struct Reached {
+    public: Option<String>,
+    scheme: &'static str,
 }
 
-impl<'a> Origin<'a> {
-    fn of(public: Option<&'a str>, headers: &'a HeaderMap) -> Result<Origin<'a>, Response> {
-        if let Some(public) = public {
-            return Ok(Origin::Public(public));
+impl Reached {
+    fn of(app: &App) -> Reached {
+        let settings = app.settings();
+        Reached {
+            public: settings
+                .public_url
+                .as_ref()
+                .map(|url| url.origin().to_owned()),
+            scheme: settings.scheme(),
+        }
+    }
+
+    /// `scheme://host[:port]` of a request with these headers; `None`
+    /// without a usable `Host` (and no public URL).
+    fn origin(&self, headers: &HeaderMap) -> Option<String> {
+        if let Some(public) = &self.public {
+            return Some(public.clone());
         }
         headers
             .get(warp::http::header::HOST)
             .and_then(|host| host.to_str().ok())
             .filter(|host| !host.is_empty() && !host.contains(['/', '?', '#', '@', ' ']))
-            .map(Origin::Host)
-            .ok_or_else(|| {
-                pages::error_page(400, "Bad request", "The request has no usable Host header.")
-            })
+            .map(|host| format!("{}://{host}", self.scheme))
     }
 }
 
 fn to_request(
     method: &Method,
-    origin: Origin<'_>,
+    origin: &str,
     path: &str,
     query: Option<&str>,
     headers: &HeaderMap,
     body: Vec<u8>,
 ) -> Request {
-    let mut uri = match origin {
-        Origin::Public(origin) => format!("{origin}{path}"),
-        Origin::Host(host) => format!("http://{host}{path}"),
-    };
+    let mut uri = format!("{origin}{path}");
     if let Some(query) = query.filter(|query| !query.is_empty()) {
         uri.push('?');
         uri.push_str(query);
@@ -185,21 +195,10 @@ fn to_request(
 /// anything, so nothing changes. A request with neither header (curl, an
 /// old browser) passes on to the form's CSRF token.
 pub fn same_origin(app: &App) -> impl Filter<Extract = (), Error = Rejection> + Clone {
-    let public = app
-        .settings()
-        .public_url
-        .as_ref()
-        .map(|url| url.origin().to_owned());
+    let reached = Reached::of(app);
     warp::header::headers_cloned()
         .and_then(move |headers: HeaderMap| {
-            let ours = match &public {
-                Some(origin) => Some(origin.clone()),
-                None => headers
-                    .get(warp::http::header::HOST)
-                    .and_then(|host| host.to_str().ok())
-                    .map(|host| format!("http://{host}")),
-            };
-            let foreign = cross_site(&headers, ours.as_deref());
+            let foreign = cross_site(&headers, reached.origin(&headers).as_deref());
             async move {
                 if foreign {
                     Err(refuse(pages::error_page(

@@ -58,6 +58,9 @@ pub struct Settings {
     /// on it whatever the `Host` header says, and with `https` the session
     /// cookie is `Secure`. `None`: `http://` and the request's `Host`.
     pub public_url: Option<PublicUrl>,
+    /// Whether the listener speaks TLS itself (`--tls-cert`): URLs built
+    /// from `Host` are then `https://`, and the cookies `Secure`.
+    pub tls: bool,
     /// How much password guessing sign-in allows (CONTRACT.md "Users and sessions").
     pub throttle: Limits,
     /// How many argon2 checks run at once (default: the number of cores).
@@ -153,6 +156,7 @@ impl Default for Settings {
             oauth2: Oauth2Config::default(),
             issuer: None,
             public_url: None,
+            tls: false,
             throttle: Limits::default(),
             password_checks: std::thread::available_parallelism().map_or(2, |cores| cores.get()),
             session_idle: 30 * 60,
@@ -167,15 +171,16 @@ impl Settings {
     /// reach at `public_url` (or at the listener itself when `None`), as
     /// CONTRACT.md "Deployment" says: the issuer is the public URL or the
     /// listener's address, and PLAINTEXT is accepted only over TLS (an
-    /// `https` public URL) or, in development, on a loopback listener.
+    /// `https` public URL, or a listener with [`Settings::tls`]) or, in
+    /// development, on a loopback listener.
     pub fn reached_at(mut self, listener: SocketAddr, public_url: Option<PublicUrl>) -> Self {
         self.oauth1.over_tls = match &public_url {
             Some(url) => url.is_https(),
-            None => listener.ip().is_loopback(),
+            None => self.tls || listener.ip().is_loopback(),
         };
         self.issuer = Some(match &public_url {
             Some(url) => url.origin().to_owned(),
-            None => format!("http://{listener}"),
+            None => format!("{}://{listener}", self.scheme()),
         });
         self.public_url = public_url;
         self
@@ -183,7 +188,28 @@ impl Settings {
 
     /// Whether the session cookie is `Secure`: clients reach the server over `https`.
     pub fn secure_cookies(&self) -> bool {
-        self.public_url.as_ref().is_some_and(PublicUrl::is_https)
+        match &self.public_url {
+            Some(url) => url.is_https(),
+            None => self.tls,
+        }
+    }
+
+    /// The listener's scheme: `https` with [`Settings::tls`], else `http`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+
+    /// The origin a request with this `Host` reached: the public URL's,
+    /// or the listener's scheme and the host.
+    pub fn origin_for(&self, host: &str) -> String {
+        match &self.public_url {
+            Some(url) => url.origin().to_owned(),
+            None => format!("{}://{host}", self.scheme()),
+        }
     }
 }
 

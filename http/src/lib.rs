@@ -43,7 +43,8 @@ pub mod pages;
 pub mod protector;
 pub mod server;
 pub mod sessions;
+pub mod tls;
 
 pub use app::{App, Clock, Settings};
 pub use limits::Limits;
-pub use server::{bind, routes, serve, serve_with};
+pub use server::{bind, routes, serve, serve_on, serve_with};

@@ -90,6 +90,12 @@ struct Serve {
     /// and every absolute URL are built on it, whatever the Host header says.
     #[arg(long, value_name = "URL", value_parser = PublicUrl::parse)]
     public_url: Option<PublicUrl>,
+    /// Speak HTTPS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE.pem", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The certificate's private key (PEM); needs --tls-cert.
+    #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -293,7 +299,13 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
 async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     init_tracing();
     let shutdown = shutdown_signal();
-    let settings = Settings::default();
+    let mut settings = Settings::default();
+    // The certificate and key are checked now, before anything listens.
+    let tls = match (&serve.tls_cert, &serve.tls_key) {
+        (Some(cert), Some(key)) => Some(credlog_http::tls::acceptor(cert, key).map_err(Failure)?),
+        _ => None,
+    };
+    settings.tls = tls.is_some();
     let window = settings.oauth1.timestamp_window;
     // With --memory the demo key is new each run, so it is written beside
     // no data dir: to a file of this process's own in the temporary directory.
@@ -316,7 +328,7 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     let (listener, addr) = credlog_http::bind(serve.addr)
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", serve.addr)))?;
-    println!("listening on http://{addr}");
+    println!("listening on {}://{addr}", settings.scheme());
     if let Some(clients) = demo_clients {
         println!("demo user: {} / password {}", demo::USER.0, demo::USER.1);
         for client in clients {
@@ -354,7 +366,14 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
     let app = App::with_oauth2(store, settings, system_clock(), oauth2);
-    credlog_http::serve(app, listener, shutdown).await;
+    credlog_http::serve_on(
+        app,
+        listener,
+        shutdown,
+        credlog_http::Limits::default(),
+        tls,
+    )
+    .await;
     // The app, and with it the store, is dropped here: sled flushes.
     if serve_file.is_some() {
         let _ = std::fs::remove_file(ServeFile::path(&serve.data));

@@ -55,14 +55,17 @@ async fn introspect(app: App, request: Request) -> Response {
         .await
 }
 
-/// The issuer: the configured base URL, or `http://` and the request's host.
+/// The issuer: the configured base URL, or the scheme and host the request reached.
 pub fn issuer(app: &App, request: &Request) -> String {
     if let Some(issuer) = &app.settings().issuer {
         return issuer.clone();
     }
-    let after_scheme = request.uri.split_once("://").map_or("", |(_, rest)| rest);
-    let host = after_scheme.split('/').next().unwrap_or_default();
-    format!("http://{host}")
+    let path = credlog_core::consent::path_and_query(&request.uri);
+    request
+        .uri
+        .strip_suffix(path)
+        .unwrap_or(&request.uri)
+        .to_owned()
 }
 
 async fn metadata(app: App, request: Request) -> Response {

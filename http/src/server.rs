@@ -19,6 +19,7 @@ use warp::Filter;
 use crate::adapter::{recover, PeerAddr};
 use crate::app::{AdminToken, App};
 use crate::limits::{DeadlineBody, Limits};
+use crate::tls::TlsAcceptor;
 use crate::{admin, clients, consent, login, oauth1, oauth2, protector};
 use warp::filters::BoxedFilter;
 
@@ -91,6 +92,18 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     limits: Limits,
 ) {
+    serve_on(app, listener, shutdown, limits, None).await;
+}
+
+/// [`serve_with`], speaking HTTPS through `tls` when it is given. The TLS
+/// handshake must end within [`Limits::head_timeout`], like a request head.
+pub async fn serve_on(
+    app: App,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
+) {
     let service = Deadlined {
         routes: warp::service(routes(app)),
         body_timeout: limits.body_timeout,
@@ -118,9 +131,34 @@ pub async fn serve_with(
             peer: Some(peer),
             ..service.clone()
         };
-        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        let (http, tls, watcher) = (http.clone(), tls.clone(), graceful.watcher());
+        let handshake = limits.head_timeout;
         connections.spawn(async move {
-            if let Err(error) = connection.await {
+            let served = match tls {
+                None => {
+                    watcher
+                        .watch(http.serve_connection(TokioIo::new(stream), service))
+                        .await
+                }
+                Some(acceptor) => {
+                    match tokio::time::timeout(handshake, acceptor.accept(stream)).await {
+                        Ok(Ok(stream)) => {
+                            watcher
+                                .watch(http.serve_connection(TokioIo::new(stream), service))
+                                .await
+                        }
+                        Ok(Err(error)) => {
+                            tracing::debug!(%error, "TLS handshake failed");
+                            return drop(permit);
+                        }
+                        Err(_) => {
+                            tracing::debug!("TLS handshake timed out");
+                            return drop(permit);
+                        }
+                    }
+                }
+            };
+            if let Err(error) = served {
                 // A slow or broken client, not a server fault.
                 tracing::debug!(%error, "connection closed");
             }
