@@ -2,7 +2,11 @@
 //! backend's tests through [`store_suite!`](crate::store_suite).
 //!
 //! Each check builds its own data on an empty store, so a backend runs it
-//! as one test per check.
+//! as one test per check. The checks of login sessions, which the store
+//! keeps outside the log, are in [`sessions`]; a durable backend also runs
+//! [`sessions_survive_reopening`] itself, with a way to reopen its store.
+
+pub mod sessions;
 
 use std::sync::Arc;
 
@@ -12,6 +16,8 @@ use credlog_core::store::{
     Failure, Issued, NonceKey, Precondition, RevocationReason, Revoked, Secret, Seq, Status,
     TokenRecord, UserRecord, Verified,
 };
+
+pub use sessions::*;
 
 /// The time every suite append happens at.
 pub const NOW: u64 = 1_700_000_000;
@@ -632,11 +638,22 @@ macro_rules! store_suite {
             $crate::store_suite!(@test replay_reproduces_the_projections, $make);
             $crate::store_suite!(@test pruned_nonces_are_forgotten_consistently, $make);
             $crate::store_suite!(@test oauth1_requests_verify_against_the_store, $make);
+            $crate::store_suite!(@test sessions_are_kept_touched_and_removed, $make);
+            $crate::store_suite!(@test a_session_is_found_by_the_hash_of_its_id_alone, $make);
+            $crate::store_suite!(@test sessions_end_by_the_callers_limits, $make);
+            $crate::store_suite!(@test sessions_are_bounded_per_user_and_in_all, $make);
+            $crate::store_suite!(@test a_users_sessions_end_together, $make);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn one_exchange_wins_a_race() {
                 let (store, _guard) = $make;
                 suite::one_exchange_wins_a_race(store).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn racing_sign_ins_keep_the_bounds() {
+                let (store, _guard) = $make;
+                suite::racing_sign_ins_keep_the_bounds(store).await;
             }
         }
     };

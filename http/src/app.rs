@@ -65,7 +65,9 @@ pub struct Settings {
     pub throttle: Limits,
     /// How many argon2 checks run at once (default: the number of cores).
     pub password_checks: usize,
-    /// How long a login may go unused before it ends, in seconds (default 30 minutes).
+    /// How long a login may go unused before it ends, in seconds (default
+    /// 30 minutes; it may last up to [`crate::sessions::TOUCH_SLACK`] more,
+    /// the lag allowed to its recorded last use).
     pub session_idle: u64,
     /// The most logins one user holds at once; signing in again ends the oldest (default 16).
     pub sessions_per_user: usize,
@@ -271,17 +273,21 @@ impl App {
         oauth2: Oauth2Server,
         throttle: Arc<dyn Throttle>,
     ) -> Self {
+        let sessions = Sessions::new(
+            Arc::clone(&store),
+            SessionLimits {
+                lifetime: settings.session_lifetime,
+                idle: settings.session_idle,
+                per_user: settings.sessions_per_user,
+                in_all: settings.sessions_in_all,
+            },
+        );
         App {
             inner: Arc::new(Inner {
                 store,
                 oauth1: Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime),
                 oauth2,
-                sessions: Sessions::new(SessionLimits {
-                    lifetime: settings.session_lifetime,
-                    idle: settings.session_idle,
-                    per_user: settings.sessions_per_user,
-                    in_all: settings.sessions_in_all,
-                }),
+                sessions,
                 passwords: Passwords::new(settings.password_checks),
                 throttle,
                 clock,
@@ -305,7 +311,7 @@ impl App {
         &self.inner.oauth2
     }
 
-    /// The login sessions.
+    /// The login sessions (kept in the store).
     pub fn sessions(&self) -> &Sessions {
         &self.inner.sessions
     }

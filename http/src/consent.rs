@@ -39,9 +39,12 @@ fn session_cookie(request: &Request) -> Option<&str> {
 impl Consent for Accounts<'_> {
     type Owner = Session;
 
+    /// A store that fails to answer reads as nobody signed in (logged):
+    /// [`Consent::owner`] has no way to say more, and the owner is then
+    /// asked to sign in, which grants nothing.
     async fn owner(&self, request: &Request) -> Option<Session> {
         let id = session_cookie(request)?;
-        self.app.sessions().get(id, self.app.now())
+        self.app.sessions().signed_in(id, self.app.now()).await
     }
 
     fn user<'s>(&self, owner: &'s Session) -> &'s str {

@@ -10,17 +10,25 @@ use std::net::IpAddr;
 use credlog_core::throttle::Attempt;
 
 use crate::accounts;
-use crate::adapter::{answer, answer_from, answer_with_session, same_origin, Fields};
+use crate::adapter::{answer, answer_from, same_origin, Fields};
 use crate::app::App;
 use crate::pages::{self, escape, hidden};
 use crate::sessions::{self, same_secret, Session};
 
-/// The signed-in session of a request, if any.
+/// The signed-in session of a request, if any. A store that fails to
+/// answer reads as nobody signed in, logged ([`sessions::Sessions::signed_in`]).
 pub fn session(
     app: App,
 ) -> impl Filter<Extract = (Option<Session>,), Error = std::convert::Infallible> + Clone {
-    warp::cookie::optional::<String>(sessions::COOKIE)
-        .map(move |id: Option<String>| id.and_then(|id| app.sessions().get(&id, app.now())))
+    warp::cookie::optional::<String>(sessions::COOKIE).then(move |id: Option<String>| {
+        let app = app.clone();
+        async move {
+            match id {
+                Some(id) => app.sessions().signed_in(&id, app.now()).await,
+                None => None,
+            }
+        }
+    })
 }
 
 /// A 303 to the login form, which returns to `next` (a local path and query).
@@ -72,7 +80,7 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let logout = warp::path!("logout")
         .and(warp::post())
         .and(same_origin(&app))
-        .and(answer_with_session(app, sign_out));
+        .and(answer(app, sign_out));
     home.or(form)
         .unify()
         .or(submit)
@@ -157,7 +165,10 @@ async fn sign_in(app: App, address: Option<IpAddr>, request: Request) -> Respons
     };
     match accounts::sign_in(app, &attempt, password).await {
         Ok(Some(user)) => {
-            let session = app.sessions().create(&user.name, app.now());
+            let session = match app.sessions().create(&user.name, app.now()).await {
+                Ok(session) => session,
+                Err(error) => return app.store_failure(&error),
+            };
             let mut response = pages::redirect(303, next);
             response.headers.push((
                 "Set-Cookie".to_owned(),
@@ -176,7 +187,19 @@ async fn sign_in(app: App, address: Option<IpAddr>, request: Request) -> Respons
 }
 
 /// `POST /logout`: ends the session when the form carries its CSRF token.
-async fn sign_out(app: App, session: Option<Session>, request: Request) -> Response {
+///
+/// Unlike the pages, sign-out does not read a store failure as "signed
+/// out": it answers 500 and clears no cookie, because the session would
+/// live on in the store (and on every server sharing it) while the user
+/// was told it had ended.
+async fn sign_out(app: App, request: Request) -> Response {
+    let session = match sessions::cookie_value(&request, sessions::COOKIE) {
+        Some(id) => match app.sessions().get(id, app.now()).await {
+            Ok(session) => session,
+            Err(error) => return app.store_failure(&error),
+        },
+        None => None,
+    };
     if let Some(session) = &session {
         let fields = Fields::parse(&request.body).unwrap_or_default();
         if !fields
@@ -189,7 +212,9 @@ async fn sign_out(app: App, session: Option<Session>, request: Request) -> Respo
                 "The sign-out form did not come from this session; you are still signed in.",
             );
         }
-        app.sessions().remove(&session.id);
+        if let Err(error) = app.sessions().remove(&session.id).await {
+            return app.store_failure(&error);
+        }
     }
     let mut response = pages::redirect(303, "/");
     response.headers.push((
@@ -238,6 +263,150 @@ fn home_page(session: Option<&Session>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+
+    use async_trait::async_trait;
+    use credlog_core::store::{
+        AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
+        Precondition, Record, Seq, SessionHash, SessionLimits, SessionRecord, StoreError,
+        UserRecord,
+    };
+    use credlog_storage_memory::MemoryStore;
+
+    /// A memory store whose sessions fail while `broken` is set.
+    #[derive(Default)]
+    struct BrokenSessions {
+        inner: MemoryStore,
+        broken: AtomicBool,
+    }
+
+    impl BrokenSessions {
+        fn check(&self) -> Result<(), StoreError> {
+            match self.broken.load(Ordering::SeqCst) {
+                true => Err(StoreError::Backend("the session table is gone".into())),
+                false => Ok(()),
+            }
+        }
+    }
+
+    #[async_trait]
+    impl CredentialStore for BrokenSessions {
+        async fn append(
+            &self,
+            preconditions: &[Precondition],
+            events: Vec<Event>,
+            time: u64,
+        ) -> Result<Seq, AppendError> {
+            self.inner.append(preconditions, events, time).await
+        }
+        async fn client(&self, id: &str) -> Result<Option<ClientState>, StoreError> {
+            self.inner.client(id).await
+        }
+        async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError> {
+            self.inner.clients_owned_by(owner).await
+        }
+        async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+            self.inner.user(name).await
+        }
+        async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
+            self.inner.credential(id).await
+        }
+        async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
+            self.inner.nonce_seen(nonce).await
+        }
+        async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
+            self.inner.read_log(from, limit).await
+        }
+        async fn last_seq(&self) -> Result<Seq, StoreError> {
+            self.inner.last_seq().await
+        }
+        async fn check(&self) -> Result<CheckReport, StoreError> {
+            self.inner.check().await
+        }
+        async fn prune_nonces(&self, before: u64) -> Result<u64, StoreError> {
+            self.inner.prune_nonces(before).await
+        }
+        async fn create_session(
+            &self,
+            session: SessionRecord,
+            limits: &SessionLimits,
+        ) -> Result<(), StoreError> {
+            self.check()?;
+            self.inner.create_session(session, limits).await
+        }
+        async fn session(
+            &self,
+            hash: &SessionHash,
+            limits: &SessionLimits,
+            now: u64,
+        ) -> Result<Option<SessionRecord>, StoreError> {
+            self.check()?;
+            self.inner.session(hash, limits, now).await
+        }
+        async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError> {
+            self.check()?;
+            self.inner.touch_session(hash, now).await
+        }
+        async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError> {
+            self.check()?;
+            self.inner.remove_session(hash).await
+        }
+        async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
+            self.check()?;
+            self.inner.remove_user_sessions(user).await
+        }
+    }
+
+    async fn send(
+        app: &App,
+        method: &str,
+        path: &str,
+        cookie: &str,
+        body: &str,
+    ) -> (u16, String, bool) {
+        let reply = warp::test::request()
+            .method(method)
+            .path(path)
+            .header("host", "localhost")
+            .header("cookie", cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body)
+            .reply(&crate::server::routes(app.clone()))
+            .await;
+        let sets_cookie = reply.headers().contains_key("set-cookie");
+        let body = String::from_utf8_lossy(reply.body()).into_owned();
+        (reply.status().as_u16(), body, sets_cookie)
+    }
+
+    #[tokio::test]
+    async fn a_failing_store_reads_as_signed_out_but_never_fakes_a_sign_out() {
+        let store = Arc::new(BrokenSessions::default());
+        let app = App::new(
+            Arc::clone(&store) as Arc<dyn CredentialStore>,
+            Default::default(),
+        );
+        let session = app.sessions().create("alice", app.now()).await.unwrap();
+        let cookie = format!("{}={}", sessions::COOKIE, session.id);
+        let logout = format!("csrf_token={}", session.csrf_token);
+
+        store.broken.store(true, Ordering::SeqCst);
+        let (status, body, _) = send(&app, "GET", "/", &cookie, "").await;
+        assert_eq!(status, 200, "the home page works signed out");
+        assert!(body.contains("Not signed in"), "{body}");
+        let (status, _, sets_cookie) = send(&app, "POST", "/logout", &cookie, &logout).await;
+        assert_eq!(status, 500, "a sign-out the store did not record");
+        assert!(!sets_cookie, "the cookie stays: the session is not over");
+        assert!(app.sessions().create("alice", app.now()).await.is_err());
+
+        store.broken.store(false, Ordering::SeqCst);
+        let (_, body, _) = send(&app, "GET", "/", &cookie, "").await;
+        assert!(body.contains("id=\"user\">alice<"), "{body}");
+        let (status, _, sets_cookie) = send(&app, "POST", "/logout", &cookie, &logout).await;
+        assert_eq!((status, sets_cookie), (303, true));
+        let (_, body, _) = send(&app, "GET", "/", &cookie, "").await;
+        assert!(body.contains("Not signed in"), "{body}");
+    }
 
     #[test]
     fn next_is_followed_only_to_local_paths() {

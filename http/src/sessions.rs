@@ -3,14 +3,23 @@
 //! every form that changes something. A session ends after 30 minutes
 //! unused or 12 hours in all; a user holds a bounded number, and so does
 //! the server (the oldest end first), so signing in in a loop cannot grow
-//! memory. Sessions live in memory: a restart signs everyone out, which
-//! loses no credential.
+//! the store.
+//!
+//! Sessions live in the app's credential store, as the SHA-256 of their id
+//! and outside the log ([`credlog_core::store::sessions`]): a restart keeps
+//! everyone signed in, servers sharing one store share them, and signing
+//! out ends a session on all of them. [`Sessions`] is a thin layer over the
+//! store: it makes the ids, hashes them, and writes a use only when it
+//! moves the recorded last use by more than [`TOUCH_SLACK`] (one write a
+//! minute for a busy session, not one a page view).
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::RwLock;
+use std::sync::Arc;
+
+use credlog_core::store::{CredentialStore, SessionHash, SessionRecord, StoreError};
 
 use crate::app::random_token;
+
+pub use credlog_core::store::{SessionLimits, TOUCH_SLACK};
 
 /// The session cookie's name.
 pub const COOKIE: &str = "credlog_session";
@@ -49,137 +58,95 @@ pub fn cookie_value<'r>(request: &'r credlog_core::Request, name: &str) -> Optio
         .map(|(_, value)| value.trim())
 }
 
-/// How long sessions last and how many are held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SessionLimits {
-    /// Seconds from sign-in to the end, however busy.
-    pub lifetime: u64,
-    /// Seconds a session may go unused.
-    pub idle: u64,
-    /// Sessions one user holds at most.
-    pub per_user: usize,
-    /// Sessions held in all at most.
-    pub in_all: usize,
-}
-
-#[derive(Debug)]
-struct Entry {
-    session: Session,
-    created: u64,
-    last_seen: AtomicU64,
-}
-
-impl Entry {
-    fn live(&self, limits: &SessionLimits, now: u64) -> bool {
-        now < self.created.saturating_add(limits.lifetime)
-            && now
-                < self
-                    .last_seen
-                    .load(Ordering::Relaxed)
-                    .saturating_add(limits.idle)
-    }
-}
-
-/// Every live session.
-#[derive(Debug)]
+/// The login sessions, kept in the credential store.
+#[derive(Clone)]
 pub struct Sessions {
+    store: Arc<dyn CredentialStore>,
     limits: SessionLimits,
-    by_id: RwLock<HashMap<String, Entry>>,
+}
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sessions")
+            .field("limits", &self.limits)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Sessions {
-    /// Sessions within `limits`.
-    pub fn new(limits: SessionLimits) -> Self {
-        Sessions {
-            limits,
-            by_id: RwLock::new(HashMap::new()),
-        }
+    /// Sessions kept in `store`, within `limits`.
+    pub fn new(store: Arc<dyn CredentialStore>, limits: SessionLimits) -> Self {
+        Sessions { store, limits }
     }
 
-    /// Signs `user` in at `now` with a new id, forgetting sessions that
-    /// have ended, then the user's oldest past the per-user bound, then
-    /// the oldest of all past the total bound.
-    pub fn create(&self, user: &str, now: u64) -> Session {
+    /// The limits they are kept within.
+    pub fn limits(&self) -> &SessionLimits {
+        &self.limits
+    }
+
+    /// Signs `user` in at `now` with a new id; the store forgets sessions
+    /// that have ended, then the user's oldest past the per-user bound,
+    /// then the oldest of all past the total bound.
+    pub async fn create(&self, user: &str, now: u64) -> Result<Session, StoreError> {
         let session = Session {
             id: random_token(),
             user: user.to_owned(),
             csrf_token: random_token(),
         };
-        let limits = self.limits;
-        let mut by_id = self
-            .by_id
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        by_id.retain(|_, entry| entry.live(&limits, now));
-        while by_id
-            .values()
-            .filter(|entry| entry.session.user == user)
-            .count()
-            >= limits.per_user.max(1)
-        {
-            drop_oldest(&mut by_id, |entry| entry.session.user == user);
-        }
-        while by_id.len() >= limits.in_all.max(1) {
-            drop_oldest(&mut by_id, |_| true);
-        }
-        by_id.insert(
-            session.id.clone(),
-            Entry {
-                session: session.clone(),
-                created: now,
-                last_seen: AtomicU64::new(now),
-            },
+        let record = SessionRecord::new(
+            SessionHash::of(&session.id),
+            &session.user,
+            &session.csrf_token,
+            now,
         );
-        session
+        self.store.create_session(record, &self.limits).await?;
+        Ok(session)
     }
 
     /// The live session with this id; using it keeps it from going idle.
-    pub fn get(&self, id: &str, now: u64) -> Option<Session> {
-        let by_id = self
-            .by_id
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let entry = by_id
-            .get(id)
-            .filter(|entry| entry.live(&self.limits, now))?;
-        entry.last_seen.fetch_max(now, Ordering::Relaxed);
-        Some(entry.session.clone())
-    }
-
-    /// Signs a session out.
-    pub fn remove(&self, id: &str) {
-        let mut by_id = self
-            .by_id
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        by_id.remove(id);
-    }
-
-    /// How many sessions are held (live or not yet swept).
-    pub fn len(&self) -> usize {
-        self.by_id
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .len()
-    }
-
-    /// Whether none is held.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-fn drop_oldest(by_id: &mut HashMap<String, Entry>, among: impl Fn(&Entry) -> bool) {
-    let oldest = by_id
-        .iter()
-        .filter(|(_, entry)| among(entry))
-        .min_by_key(|(_, entry)| entry.created)
-        .map(|(id, _)| id.clone());
-    match oldest {
-        Some(id) => {
-            by_id.remove(&id);
+    /// The use is written when it moves the last use by more than
+    /// [`TOUCH_SLACK`]; a failure to write it is logged and does not stop
+    /// the request (a lost use only brings the idle end nearer).
+    pub async fn get(&self, id: &str, now: u64) -> Result<Option<Session>, StoreError> {
+        let hash = SessionHash::of(id);
+        let Some(record) = self.store.session(&hash, &self.limits, now).await? else {
+            return Ok(None);
+        };
+        if record.needs_touch(now) {
+            if let Err(error) = self.store.touch_session(&hash, now).await {
+                tracing::warn!(%error, "a session's last use could not be written");
+            }
         }
-        None => by_id.clear(),
+        Ok(Some(Session {
+            id: id.to_owned(),
+            user: record.user,
+            csrf_token: record.csrf_token,
+        }))
+    }
+
+    /// [`Sessions::get`] for a page that also works signed out: a store
+    /// that fails to answer is logged and read as nobody signed in. That
+    /// never grants anything (a form that needs a session is refused, an
+    /// authorize page asks to sign in), and the home page still shows.
+    pub async fn signed_in(&self, id: &str, now: u64) -> Option<Session> {
+        match self.get(id, now).await {
+            Ok(session) => session,
+            Err(error) => {
+                tracing::error!(%error, "the credential store failed to read a session; treated as signed out");
+                None
+            }
+        }
+    }
+
+    /// Signs a session out, on every server sharing the store; answers
+    /// whether it was live or kept.
+    pub async fn remove(&self, id: &str) -> Result<bool, StoreError> {
+        self.store.remove_session(&SessionHash::of(id)).await
+    }
+
+    /// Signs `user` out everywhere; answers how many sessions ended.
+    pub async fn remove_user(&self, user: &str) -> Result<u64, StoreError> {
+        self.store.remove_user_sessions(user).await
     }
 }
 
@@ -209,67 +176,105 @@ pub fn cookie(name: &str, value: &str, secure: bool, max_age: Option<u64>) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
+    use credlog_storage_memory::MemoryStore;
 
     fn limits() -> SessionLimits {
         SessionLimits {
-            lifetime: 1000,
-            idle: 100,
+            lifetime: 10_000,
+            idle: 1_000,
             per_user: 3,
             in_all: 5,
         }
     }
 
-    #[test]
-    fn sessions_end_when_idle_or_old_and_can_be_removed() {
-        let sessions = Sessions::new(limits());
-        let session = sessions.create("alice", 1000);
-        // Used every 99 s it stays, until the lifetime ends.
-        for now in (1099..2000).step_by(99) {
-            assert_eq!(
-                sessions.get(&session.id, now).unwrap().user,
-                "alice",
-                "{now}"
-            );
-        }
-        assert!(sessions.get(&session.id, 2000).is_none());
-        // Unused for the idle time, it ends.
-        let idle = sessions.create("alice", 5000);
-        assert!(sessions.get(&idle.id, 5099).is_some());
-        assert!(sessions.get(&idle.id, 5199).is_none());
-        assert!(sessions.get("unknown", 5000).is_none());
-        let other = sessions.create("bob", 5000);
-        sessions.remove(&other.id);
-        assert!(sessions.get(&other.id, 5000).is_none());
+    fn sessions() -> Sessions {
+        Sessions::new(Arc::new(MemoryStore::new()), limits())
     }
 
-    #[test]
-    fn a_user_and_the_server_hold_a_bounded_number_oldest_dropped_first() {
-        let sessions = Sessions::new(limits());
-        let alice: Vec<Session> = (0..4).map(|n| sessions.create("alice", 10 + n)).collect();
-        assert!(sessions.get(&alice[0].id, 20).is_none(), "the oldest went");
+    async fn live(sessions: &Sessions, session: &Session, now: u64) -> bool {
+        sessions.get(&session.id, now).await.unwrap().is_some()
+    }
+
+    #[tokio::test]
+    async fn sessions_end_when_idle_or_old_and_can_be_removed() {
+        let sessions = sessions();
+        let session = sessions.create("alice", 1000).await.unwrap();
+        // Used every 999 s it stays, until the lifetime ends.
+        for now in (1999..11_000).step_by(999) {
+            let found = sessions.get(&session.id, now).await.unwrap();
+            assert_eq!(found.as_ref(), Some(&session), "{now}");
+        }
+        assert!(!live(&sessions, &session, 11_000).await);
+        // Unused for the idle time (and the touch slack), it ends.
+        let idle = sessions.create("alice", 20_000).await.unwrap();
+        assert!(live(&sessions, &idle, 21_000 + TOUCH_SLACK - 1).await);
+        let unused = sessions.create("bob", 20_000).await.unwrap();
+        assert!(!live(&sessions, &unused, 21_000 + TOUCH_SLACK).await);
+        assert!(sessions.get("unknown", 20_000).await.unwrap().is_none());
+        let other = sessions.create("carol", 20_000).await.unwrap();
+        assert!(sessions.remove(&other.id).await.unwrap());
+        assert!(!live(&sessions, &other, 20_000).await);
+    }
+
+    #[tokio::test]
+    async fn a_use_within_the_slack_is_not_written_and_costs_no_idle_time() {
+        let sessions = sessions();
+        let session = sessions.create("alice", 0).await.unwrap();
+        let hash = SessionHash::of(&session.id);
+        let recorded = |now| {
+            let store = Arc::clone(&sessions.store);
+            async move {
+                store
+                    .session(&hash, &limits(), now)
+                    .await
+                    .unwrap()
+                    .map(|record| record.last_used)
+            }
+        };
+        assert!(live(&sessions, &session, TOUCH_SLACK).await);
+        assert_eq!(
+            recorded(TOUCH_SLACK).await,
+            Some(0),
+            "within the slack: no write"
+        );
+        // Idle time counts from the use, not from the recorded one.
+        assert!(live(&sessions, &session, TOUCH_SLACK + 999).await);
+        assert_eq!(recorded(TOUCH_SLACK + 999).await, Some(TOUCH_SLACK + 999));
+    }
+
+    #[tokio::test]
+    async fn a_user_and_the_server_hold_a_bounded_number_oldest_dropped_first() {
+        let sessions = sessions();
+        let mut alice = Vec::new();
+        for n in 0..4 {
+            alice.push(sessions.create("alice", 10 + n).await.unwrap());
+        }
+        assert!(!live(&sessions, &alice[0], 20).await, "the oldest went");
         for kept in &alice[1..] {
-            assert!(sessions.get(&kept.id, 20).is_some());
+            assert!(live(&sessions, kept, 20).await);
         }
-        let bob = sessions.create("bob", 20);
-        let carol = sessions.create("carol", 21);
-        assert_eq!(sessions.len(), 5);
+        let bob = sessions.create("bob", 20).await.unwrap();
+        let carol = sessions.create("carol", 21).await.unwrap();
         // The sixth of all drops the oldest of all (alice's second).
-        let dave = sessions.create("dave", 22);
-        assert_eq!(sessions.len(), 5);
-        assert!(sessions.get(&alice[1].id, 23).is_none());
+        let dave = sessions.create("dave", 22).await.unwrap();
+        assert!(!live(&sessions, &alice[1], 23).await);
         for kept in [&alice[2], &alice[3], &bob, &carol, &dave] {
-            assert!(sessions.get(&kept.id, 23).is_some());
+            assert!(live(&sessions, kept, 23).await);
         }
+        assert_eq!(sessions.remove_user("alice").await.unwrap(), 2);
+        assert!(!live(&sessions, &alice[3], 23).await);
+        assert!(live(&sessions, &bob, 23).await);
     }
 
-    #[test]
-    fn csrf_tokens_are_per_session() {
-        let sessions = Sessions::new(limits());
-        let a = sessions.create("alice", 0);
-        let b = sessions.create("alice", 0);
+    #[tokio::test]
+    async fn csrf_tokens_are_per_session() {
+        let sessions = sessions();
+        let a = sessions.create("alice", 0).await.unwrap();
+        let b = sessions.create("alice", 0).await.unwrap();
         assert!(a.csrf_matches(&a.csrf_token));
         assert!(!a.csrf_matches(&b.csrf_token));
         assert!(!a.csrf_matches(""));
+        assert_eq!(sessions.get(&a.id, 0).await.unwrap(), Some(a.clone()));
         assert!(set_cookie(&a, false).contains("HttpOnly; SameSite=Lax"));
         assert!(!set_cookie(&a, false).contains("Secure"));
         assert!(set_cookie(&a, true).ends_with("; Secure"));

@@ -1,15 +1,18 @@
 //! A token credential outlives a restart of the server on the same data
-//! directory, and so do the nonces it was used with.
+//! directory, and so do the nonces it was used with, and so does a login
+//! session (CONTRACT.md "Deployment"), until it is signed out.
 
 mod support;
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use credlog_core::store::{CredentialStore, NonceKey};
 use credlog_core::Request;
 use credlog_storage_sled::SledStore;
+use support::process::Running;
 use support::*;
 
 async fn on_sled(data: &Path, addr: SocketAddr) -> TestServer {
@@ -91,4 +94,81 @@ async fn a_replay_after_restart_on_the_same_address_is_refused() {
         200
     );
     server.stop().await;
+}
+
+/// `credlog serve` on `data`, on a free port: the process and its base URL.
+fn serve(data: &Path) -> (Running, TestServer) {
+    let running = Running::spawn(
+        Command::new(env!("CARGO_BIN_EXE_credlog"))
+            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .arg(data)
+            .stderr(Stdio::null()),
+    );
+    let base = running.base();
+    (running, TestServer::remote(&base))
+}
+
+/// Who the home page says is signed in with `cookie`, and the CSRF token
+/// of its sign-out form.
+async fn home(server: &TestServer, cookie: &str) -> (Option<String>, Option<String>) {
+    let page = get_page(server, "/", Some(cookie)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let user = element_text(&page.body, "user");
+    let csrf = user.as_ref().map(|_| {
+        hidden_inputs(&page.body)
+            .into_iter()
+            .find(|(name, _)| name == "csrf_token")
+            .expect("the sign-out form carries a CSRF token")
+            .1
+    });
+    (user, csrf)
+}
+
+#[tokio::test]
+async fn a_session_survives_a_restart_until_signed_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let added = Command::new(env!("CARGO_BIN_EXE_credlog"))
+        .args(["user", "add", "alice", "--password", PASSWORD, "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+
+    let (mut running, server) = serve(&data);
+    let cookie = login(&server, "alice", PASSWORD).await;
+    let (user, csrf) = home(&server, &cookie).await;
+    assert_eq!(user.as_deref(), Some("alice"));
+    assert!(running.terminate().success());
+
+    // The same directory, a new process on a new port: still signed in,
+    // with the same CSRF token.
+    let (mut running, server) = serve(&data);
+    let (user, after) = home(&server, &cookie).await;
+    assert_eq!(user.as_deref(), Some("alice"), "the session was lost");
+    assert_eq!(after, csrf);
+
+    let fields = [("csrf_token".to_owned(), after.unwrap())];
+    let out = post_form(&server, "/logout", Some(&cookie), &fields).await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    assert!(out.header("set-cookie").unwrap().contains("Max-Age=0"));
+    assert_eq!(home(&server, &cookie).await.0, None, "signed out");
+    assert!(running.terminate().success());
+
+    // Signed out stays signed out after a restart.
+    let (mut running, server) = serve(&data);
+    assert_eq!(
+        home(&server, &cookie).await.0,
+        None,
+        "the session came back"
+    );
+    assert!(running.terminate().success());
+
+    // Sessions are not in the log: the check still passes.
+    let check = Command::new(env!("CARGO_BIN_EXE_credlog"))
+        .args(["check", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
 }

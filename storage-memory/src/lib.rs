@@ -2,7 +2,9 @@
 //!
 //! It keeps the same trees as the sled backend, under one lock, and runs
 //! the same projection rules ([`credlog_core::store::projections`]), so the
-//! two answer alike; nothing survives the process.
+//! two answer alike; nothing survives the process. Login sessions sit in a
+//! map of their own, by hash, under a second lock: they are not in the log
+//! or its projections ([`credlog_core::store::sessions`]).
 //!
 //! ```
 //! use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued, Precondition, Secret, UserRecord};
@@ -24,6 +26,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+use std::collections::BTreeMap;
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
@@ -31,7 +34,7 @@ use credlog_core::store::codec::decode_record;
 use credlog_core::store::projections::{self, seq_key, ProjectionError, Tree, Trees};
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-    Precondition, Record, Seq, StoreError, UserRecord,
+    Precondition, Record, Seq, SessionHash, SessionLimits, SessionRecord, StoreError, UserRecord,
 };
 
 /// How many appends pass between two prunings of old nonces.
@@ -41,6 +44,7 @@ const PRUNE_EVERY: u64 = 1024;
 #[derive(Debug)]
 pub struct MemoryStore {
     trees: RwLock<Trees>,
+    sessions: RwLock<BTreeMap<SessionHash, SessionRecord>>,
     nonce_window: u64,
 }
 
@@ -61,6 +65,7 @@ impl MemoryStore {
     pub fn with_nonce_window(seconds: u64) -> Self {
         MemoryStore {
             trees: RwLock::new(Trees::new()),
+            sessions: RwLock::new(BTreeMap::new()),
             nonce_window: seconds,
         }
     }
@@ -73,6 +78,36 @@ impl MemoryStore {
 
     fn write(&self) -> RwLockWriteGuard<'_, Trees> {
         self.trees.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn sessions(&self) -> RwLockReadGuard<'_, BTreeMap<SessionHash, SessionRecord>> {
+        // Every change to the map is one call that cannot panic half-way.
+        self.sessions.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn sessions_mut(&self) -> RwLockWriteGuard<'_, BTreeMap<SessionHash, SessionRecord>> {
+        self.sessions.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Forgets the oldest sessions among those `among` picks until fewer than
+/// `bound` remain (ties go by hash, as the sled backend's index sorts them).
+fn drop_oldest(
+    sessions: &mut BTreeMap<SessionHash, SessionRecord>,
+    bound: usize,
+    among: impl Fn(&SessionRecord) -> bool,
+) {
+    let mut picked: Vec<(u64, SessionHash)> = sessions
+        .values()
+        .filter(|session| among(session))
+        .map(|session| (session.created, session.hash))
+        .collect();
+    if picked.len() < bound {
+        return;
+    }
+    picked.sort_unstable();
+    for (_, hash) in &picked[..=picked.len() - bound] {
+        sessions.remove(hash);
     }
 }
 
@@ -163,6 +198,54 @@ impl CredentialStore for MemoryStore {
 
     async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
         prune(&mut self.write(), before_timestamp)
+    }
+
+    async fn create_session(
+        &self,
+        session: SessionRecord,
+        limits: &SessionLimits,
+    ) -> Result<(), StoreError> {
+        let now = session.created;
+        let mut sessions = self.sessions_mut();
+        sessions.remove(&session.hash);
+        sessions.retain(|_, kept| limits.is_live(kept, now));
+        drop_oldest(&mut sessions, limits.per_user_bound(), |kept| {
+            kept.user == session.user
+        });
+        drop_oldest(&mut sessions, limits.in_all_bound(), |_| true);
+        sessions.insert(session.hash, session);
+        Ok(())
+    }
+
+    async fn session(
+        &self,
+        hash: &SessionHash,
+        limits: &SessionLimits,
+        now: u64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self
+            .sessions()
+            .get(hash)
+            .filter(|session| limits.is_live(session, now))
+            .cloned())
+    }
+
+    async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError> {
+        if let Some(session) = self.sessions_mut().get_mut(hash) {
+            session.last_used = session.last_used.max(now);
+        }
+        Ok(())
+    }
+
+    async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError> {
+        Ok(self.sessions_mut().remove(hash).is_some())
+    }
+
+    async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
+        let mut sessions = self.sessions_mut();
+        let before = sessions.len();
+        sessions.retain(|_, session| session.user != user);
+        Ok((before - sessions.len()) as u64)
     }
 }
 

@@ -2,6 +2,14 @@
 //! queued while it was busy, checks and writes them in order inside one
 //! sled transaction, flushes once, and answers them all. Both the
 //! transaction and the fsync are paid per batch, not per append.
+//!
+//! The writer also answers requests for a flush alone (a login session
+//! written outside the log, [`crate::sessions`]): they share the batch's
+//! fsync, and every flush the open store asks for runs on this one thread.
+//! sled 0.34's `flush_async` is not used: with a few dozen at once it hung,
+//! every thread of sled's pool waiting in a flush (holding sled's
+//! concurrency-control read lock) while a transaction waited for the write
+//! lock.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -26,9 +34,19 @@ struct Pending {
     answer: oneshot::Sender<Result<Seq, AppendError>>,
 }
 
+/// What an append is answered.
+type Outcome = Result<Seq, AppendError>;
+
+/// How a flush went.
+type Flushed = Result<(), StoreError>;
+
+/// Where the answer to a flush request goes.
+type FlushAnswer = oneshot::Sender<Flushed>;
+
 #[derive(Default)]
 struct Queue {
     pending: Vec<Pending>,
+    flushes: Vec<FlushAnswer>,
     stopping: bool,
 }
 
@@ -91,16 +109,33 @@ impl GroupCommit {
             .await
             .unwrap_or_else(|_| Err(StoreError::Backend("the writer stopped".into()).into()))
     }
+
+    /// Waits until everything written to the store before the call is on
+    /// disk, sharing the next batch's flush.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (answer, answered) = oneshot::channel();
+        {
+            let mut queue = self.shared.lock();
+            if queue.stopping {
+                return Err(StoreError::Backend("the store is closing".into()));
+            }
+            queue.flushes.push(answer);
+        }
+        self.shared.wake.notify_one();
+        answered
+            .await
+            .unwrap_or_else(|_| Err(StoreError::Backend("the writer stopped".into())))
+    }
 }
 
 fn run(shared: &Shared, trees: &SledTrees) {
     loop {
-        let batch = {
+        let (batch, flushes) = {
             let mut queue = shared.lock();
-            while queue.pending.is_empty() && !queue.stopping {
+            while queue.pending.is_empty() && queue.flushes.is_empty() && !queue.stopping {
                 queue = shared.wake.wait(queue).unwrap_or_else(|e| e.into_inner());
             }
-            if queue.pending.is_empty() {
+            if queue.pending.is_empty() && queue.flushes.is_empty() {
                 return;
             }
             // Let appends that are on their way join this batch: wait
@@ -114,18 +149,38 @@ fn run(shared: &Shared, trees: &SledTrees) {
                     break;
                 }
             }
-            std::mem::take(&mut queue.pending)
+            (
+                std::mem::take(&mut queue.pending),
+                std::mem::take(&mut queue.flushes),
+            )
         };
-        let outcomes = write(trees, &batch);
+        let (outcomes, flushed) = write(trees, &batch);
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
             let _ = pending.answer.send(outcome);
+        }
+        if !flushes.is_empty() {
+            let flushed = flushed.unwrap_or_else(|| trees.flush());
+            for answer in flushes {
+                let _ = answer.send(flushed.clone());
+            }
         }
     }
 }
 
 /// Writes a batch in one transaction and flushes: each append is checked
 /// against what the ones before it wrote, and a refused one writes nothing.
-fn write(trees: &SledTrees, batch: &[Pending]) -> Vec<Result<Seq, AppendError>> {
+/// Also answers how the flush went, when there was one (not for an empty
+/// batch, nor when the transaction failed).
+fn write(trees: &SledTrees, batch: &[Pending]) -> (Vec<Outcome>, Option<Flushed>) {
+    let failed = |error: &StoreError| {
+        batch
+            .iter()
+            .map(|_| Err(AppendError::Store(error.clone())))
+            .collect()
+    };
+    if batch.is_empty() {
+        return (Vec::new(), None);
+    }
     let written = trees.transaction(|view| {
         let mut transaction = crate::Transaction(view);
         let mut outcomes = Vec::with_capacity(batch.len());
@@ -142,23 +197,16 @@ fn write(trees: &SledTrees, batch: &[Pending]) -> Vec<Result<Seq, AppendError>> 
     });
     let outcomes = match written {
         Ok(outcomes) => outcomes,
-        Err(error) => {
-            return batch
-                .iter()
-                .map(|_| Err(AppendError::Store(error.clone())))
-                .collect()
-        }
+        Err(error) => return (failed(&error), None),
     };
     if let Err(error) = trees.flush() {
-        return batch
-            .iter()
-            .map(|_| Err(AppendError::Store(error.clone())))
-            .collect();
+        return (failed(&error), Some(Err(error)));
     }
-    outcomes
+    let outcomes = outcomes
         .into_iter()
         .map(|outcome| outcome.map_err(AppendError::Refused))
-        .collect()
+        .collect();
+    (outcomes, Some(Ok(())))
 }
 
 impl Drop for GroupCommit {

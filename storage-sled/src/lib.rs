@@ -7,7 +7,8 @@
 //! the ones before it wrote (a refused append writes nothing), then
 //! flushes once and answers them: an append returns once its record is on
 //! disk. Old nonces are pruned by a background thread, so the nonce tree
-//! stays bounded however long the server runs.
+//! stays bounded however long the server runs. Login sessions live in trees
+//! of their own, outside the log and its projections ([`sessions`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), credlog_core::store::StoreError> {
@@ -26,6 +27,7 @@
 pub mod group_commit;
 pub mod private;
 mod pruner;
+pub mod sessions;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -37,7 +39,7 @@ use credlog_core::store::projections::{
 };
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-    Precondition, Record, Seq, StoreError, UserRecord,
+    Precondition, Record, Seq, SessionHash, SessionLimits, SessionRecord, StoreError, UserRecord,
 };
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
@@ -46,6 +48,7 @@ use sled::Transactional;
 
 use group_commit::GroupCommit;
 use pruner::Pruner;
+use sessions::SessionTrees;
 
 /// The credential store on sled.
 pub struct SledStore {
@@ -54,6 +57,7 @@ pub struct SledStore {
     pruner: Option<Pruner>,
     commit: GroupCommit,
     trees: Arc<SledTrees>,
+    sessions: SessionTrees,
     path: PathBuf,
     // Declared last, dropped last: waits until sled has let go of the
     // directory, so that it can be opened again at once.
@@ -109,7 +113,7 @@ fn index(tree: Tree) -> usize {
         .expect("every tree is in Tree::ALL")
 }
 
-fn backend(error: sled::Error) -> StoreError {
+pub(crate) fn backend(error: sled::Error) -> StoreError {
     match error {
         sled::Error::Corruption { at: Some(at), .. } => {
             StoreError::Corrupt(format!("sled found damaged data at {at:?}"))
@@ -146,6 +150,7 @@ impl SledStore {
             .map(|tree| db.open_tree(tree.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;
+        let sessions = SessionTrees::open(&db)?;
         let trees = Arc::new(SledTrees { db, trees });
         let commit = GroupCommit::start(Arc::clone(&trees))
             .map_err(|e| StoreError::Backend(e.to_string()))?;
@@ -155,6 +160,7 @@ impl SledStore {
             pruner: Some(pruner),
             commit,
             trees,
+            sessions,
             _released: LockReleased {
                 db_file: path.join("db"),
             },
@@ -355,6 +361,45 @@ impl CredentialStore for SledStore {
 
     async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
         self.trees.prune_nonces(before_timestamp)
+    }
+
+    async fn create_session(
+        &self,
+        session: SessionRecord,
+        limits: &SessionLimits,
+    ) -> Result<(), StoreError> {
+        self.sessions.create(session, limits)?;
+        self.commit.flush().await
+    }
+
+    async fn session(
+        &self,
+        hash: &SessionHash,
+        limits: &SessionLimits,
+        now: u64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let session = self.sessions.get(hash)?;
+        Ok(session.filter(|session| limits.is_live(session, now)))
+    }
+
+    async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError> {
+        self.sessions.touch(hash, now)
+    }
+
+    async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError> {
+        let removed = self.sessions.remove(hash)?;
+        if removed {
+            self.commit.flush().await?;
+        }
+        Ok(removed)
+    }
+
+    async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
+        let removed = self.sessions.remove_user(user)?;
+        if removed > 0 {
+            self.commit.flush().await?;
+        }
+        Ok(removed)
     }
 }
 

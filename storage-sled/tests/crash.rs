@@ -1,7 +1,9 @@
 //! A crash loses nothing a client was told: a child process appends in a
 //! loop and prints each acknowledged sequence number; it is killed with
 //! SIGKILL at a random moment, and every acknowledged record must be
-//! there when the store is reopened, with the check passing.
+//! there when the store is reopened, with the check passing. The same for
+//! login sessions: one acknowledged as created is there, one acknowledged
+//! as removed is not.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -9,10 +11,13 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use credlog_conformance::store_suite::{nonce, NOW};
-use credlog_core::store::{CredentialStore, Event, NonceKey, Precondition};
+use credlog_core::store::{
+    CredentialStore, Event, NonceKey, Precondition, SessionHash, SessionLimits, SessionRecord,
+};
 use credlog_storage_sled::SledStore;
 
 const CHILD_DIR: &str = "CREDLOG_CRASH_CHILD_DIR";
+const SESSION_CHILD_DIR: &str = "CREDLOG_SESSION_CRASH_CHILD_DIR";
 const ROUNDS: usize = 3;
 const APPENDERS: usize = 8;
 
@@ -134,4 +139,107 @@ fn acknowledged_appends_survive_sigkill() {
             );
         });
     }
+}
+
+/// Limits under which no session ends or is dropped.
+const UNBOUNDED: SessionLimits = SessionLimits {
+    lifetime: u64::MAX,
+    idle: u64::MAX,
+    per_user: usize::MAX,
+    in_all: usize::MAX,
+};
+
+/// The session child: creates sessions until killed, printing `created N`
+/// after each, and removes every third, printing `removed N`.
+#[test]
+#[ignore = "run as a child process by acknowledged_sessions_survive_sigkill"]
+fn session_crash_child() {
+    let Ok(dir) = std::env::var(SESSION_CHILD_DIR) else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async move {
+        let store = SledStore::open(&dir).expect("the child opens the store");
+        for n in 0u64.. {
+            let hash = SessionHash::of(&format!("session-{n}"));
+            let record = SessionRecord::new(hash, "alice", "token", NOW);
+            store.create_session(record, &UNBOUNDED).await.unwrap();
+            println!("created {n}");
+            if n % 3 == 0 {
+                assert!(store.remove_session(&hash).await.unwrap());
+                println!("removed {n}");
+            }
+        }
+    });
+}
+
+#[test]
+fn acknowledged_sessions_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "session_crash_child",
+            "--exact",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(SESSION_CHILD_DIR, &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let said = Arc::new(Mutex::new(Vec::<String>::new()));
+    let reader = {
+        let said = Arc::clone(&said);
+        let stdout = child.stdout.take().unwrap();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                said.lock().unwrap().push(line);
+            }
+        })
+    };
+    let started = Instant::now();
+    while said.lock().unwrap().len() < 40 && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    reader.join().unwrap();
+
+    let said = said.lock().unwrap().clone();
+    let numbers = |prefix: &str| -> Vec<u64> {
+        said.iter()
+            .filter_map(|line| line.strip_prefix(prefix)?.parse().ok())
+            .collect()
+    };
+    let (created, removed) = (numbers("created "), numbers("removed "));
+    assert!(!created.is_empty(), "the child created nothing");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let store = SledStore::open(&path).expect("the store reopens after a crash");
+        for n in &created {
+            if n % 3 == 0 && !removed.contains(n) {
+                continue; // killed while removing it: either way is right
+            }
+            let hash = SessionHash::of(&format!("session-{n}"));
+            let kept = store.session(&hash, &UNBOUNDED, NOW).await.unwrap();
+            assert_eq!(
+                kept.is_some(),
+                !removed.contains(n),
+                "session {n}: acknowledged as {}",
+                if removed.contains(n) {
+                    "removed"
+                } else {
+                    "created"
+                }
+            );
+        }
+        eprintln!(
+            "{} sessions acknowledged, {} of them removed, all as acknowledged after SIGKILL",
+            created.len(),
+            removed.len()
+        );
+    });
 }

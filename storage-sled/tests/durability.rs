@@ -260,5 +260,6 @@ fn kind_of(error: &StoreError) -> &'static str {
         StoreError::CorruptRecord { .. } => "damaged record",
         StoreError::CorruptProjection { .. } => "damaged projection",
         StoreError::Corrupt(_) => "damaged directory",
+        StoreError::CorruptSession(_) => "damaged session",
     }
 }

@@ -1,12 +1,14 @@
 //! The event-sourced credential store (DESIGN.md, "The event log" and
 //! "Rules of the store"): the events, their encoding, the
 //! [`CredentialStore`] trait every backend implements, and the projection
-//! rules that key-value backends share.
+//! rules that key-value backends share. The store also keeps login
+//! sessions, outside the log ([`sessions`]).
 
 pub mod codec;
 pub mod events;
 mod oauth1;
 pub mod projections;
+pub mod sessions;
 mod v1;
 
 use async_trait::async_trait;
@@ -18,6 +20,7 @@ pub use events::{
     RevocationReason, Revoked, Secret, Seq, TokenRecord, UserRecord, Verified,
 };
 pub use oauth1::{RsaKeyCache, StoreSource};
+pub use sessions::{SessionHash, SessionLimits, SessionRecord, TOUCH_SLACK};
 
 /// Where a credential is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -213,6 +216,9 @@ pub enum StoreError {
     /// The data itself is damaged below the record level.
     #[error("the data directory is damaged: {0}")]
     Corrupt(String),
+    /// A stored login session cannot be read.
+    #[error("a stored session is damaged: {0}")]
+    CorruptSession(CodecError),
 }
 
 /// Why an append was not written.
@@ -246,6 +252,10 @@ impl CheckReport {
 /// events, and reads from the projections and the log. Implementations
 /// write each append in one transaction and, for a durable backend, return
 /// only once it is on disk (DESIGN.md rules 1, 2 and 6).
+///
+/// It also keeps login sessions, beside the log and its projections, not in
+/// them ([`sessions`]): the `*_session*` methods append nothing, and
+/// [`CredentialStore::check`] does not look at them.
 #[async_trait]
 pub trait CredentialStore: Send + Sync {
     /// Checks every precondition and, if all hold, writes the events as one
@@ -285,4 +295,42 @@ pub trait CredentialStore: Send + Sync {
     /// Forgets nonces older than `timestamp`: they are outside every
     /// window and can never be presented again.
     async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError>;
+
+    /// Keeps a new login session, created at `session.created`. First
+    /// forgets every session that has ended by `limits` at that time, then,
+    /// while its user holds [`SessionLimits::per_user_bound`] sessions or
+    /// more, that user's oldest, then, while the store holds
+    /// [`SessionLimits::in_all_bound`] or more, the oldest of all; so
+    /// signing in in a loop cannot grow the store. The bounds hold however
+    /// many sign-ins race. A durable backend returns once the session is on
+    /// disk. Appends nothing to the log.
+    async fn create_session(
+        &self,
+        session: SessionRecord,
+        limits: &SessionLimits,
+    ) -> Result<(), StoreError>;
+
+    /// The session with this hash, if it is kept and live at `now` by
+    /// `limits` ([`SessionLimits::is_live`]).
+    async fn session(
+        &self,
+        hash: &SessionHash,
+        limits: &SessionLimits,
+        now: u64,
+    ) -> Result<Option<SessionRecord>, StoreError>;
+
+    /// Records a use of the session at `now`: its last use moves forward,
+    /// never back; an unknown hash changes nothing. Callers touch only a
+    /// session they found live, and only when [`SessionRecord::needs_touch`].
+    /// Need not be durable at once: a last use lost in a crash only ends
+    /// a session up to [`TOUCH_SLACK`] early.
+    async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError>;
+
+    /// Ends a session (signing out); answers whether it was kept. A durable
+    /// backend returns once it is gone on disk, so it stays gone after a
+    /// restart.
+    async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError>;
+
+    /// Ends every session of `user`, durably; answers how many there were.
+    async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError>;
 }
