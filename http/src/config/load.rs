@@ -65,9 +65,11 @@ fn env_name(key: &str) -> String {
 /// Every key with a value of its kind: the defaults with every optional
 /// key set, written out, so that the list follows [`Config`] by itself.
 fn keys() -> Vec<(String, Value)> {
-    let mut full = Config::default();
-    full.public_url = PublicUrl::parse("https://auth.example.com").ok();
-    full.password_checks = Some(1);
+    let mut full = Config {
+        public_url: PublicUrl::parse("https://auth.example.com").ok(),
+        password_checks: Some(1),
+        ..Config::default()
+    };
     full.oauth2.refresh_token_lifetime_seconds = Some(1);
     full.oauth2.allowed_scopes = credlog_core::rfc6749::Scope::parse("profile").ok();
     let Ok(Value::Table(table)) = Value::try_from(&full) else {
