@@ -134,6 +134,20 @@ impl std::fmt::Display for PublicUrl {
     }
 }
 
+/// Written as its origin, e.g. in `credlog serve --print-config`.
+impl serde::Serialize for PublicUrl {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.origin)
+    }
+}
+
+/// Read as [`PublicUrl::parse`] reads it, saying why one is refused.
+impl<'de> serde::Deserialize<'de> for PublicUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        PublicUrl::parse(&String::deserialize(deserializer)?).map_err(serde::de::Error::custom)
+    }
+}
+
 /// The admin token; its `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AdminToken(pub String);

@@ -33,6 +33,7 @@ pub mod admin;
 pub mod app;
 pub mod audit;
 pub mod clients;
+pub mod config;
 pub mod consent;
 pub mod demo;
 pub mod limits;

@@ -24,6 +24,7 @@ use credlog_http::accounts::{add_user, register_client_on, registration_json, Cl
 use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
+use credlog_http::config::{self, Config, ConfigError, Flags};
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_sled::SledStore;
@@ -68,17 +69,12 @@ struct DataDir {
 
 #[derive(Args)]
 struct Serve {
-    /// The address to listen on; port 0 picks a free one.
-    #[arg(long, default_value = "127.0.0.1:8080")]
-    addr: SocketAddr,
-    /// The data directory (embedded sled).
-    #[arg(
-        long,
-        value_name = "DIR",
-        default_value = "./credlog-data",
-        conflicts_with = "memory"
-    )]
-    data: PathBuf,
+    /// The address to listen on; port 0 picks a free one [default: 127.0.0.1:8080].
+    #[arg(long)]
+    addr: Option<SocketAddr>,
+    /// The data directory (embedded sled) [default: ./credlog-data].
+    #[arg(long, value_name = "DIR", conflicts_with = "memory")]
+    data: Option<PathBuf>,
     /// Keep nothing on disk.
     #[arg(long)]
     memory: bool,
@@ -96,6 +92,15 @@ struct Serve {
     /// The certificate's private key (PEM); needs --tls-cert.
     #[arg(long, value_name = "FILE.pem", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// A TOML file of settings (credlog.example.toml lists every key). A
+    /// flag wins over the variable CREDLOG_<KEY> (CREDLOG_<SECTION>_<KEY>
+    /// for a key of a section), which wins over the file. Also read from
+    /// CREDLOG_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Print the settings in effect, as TOML, and exit without serving.
+    #[arg(long)]
+    print_config: bool,
 }
 
 #[derive(Subcommand)]
@@ -163,13 +168,41 @@ struct Log {
     follow: bool,
 }
 
-/// A runtime failure: one line for stderr.
-struct Failure(String);
+/// A failure: one line for stderr, and whether it is a usage error (exit
+/// 2) rather than a runtime one (exit 1).
+struct Failure(String, bool);
+
+impl Failure {
+    fn usage(message: String) -> Self {
+        Failure(message, true)
+    }
+}
 
 impl<E: std::fmt::Display> From<E> for Failure {
     fn from(error: E) -> Self {
-        Failure(error.to_string())
+        Failure(error.to_string(), false)
     }
+}
+
+/// The settings `credlog serve` was given, read before anything starts: a
+/// bad one is a usage error (exit 2), like a bad flag.
+fn serve_config(serve: &Serve) -> Result<Config, ConfigError> {
+    let flags = Flags {
+        addr: serve.addr,
+        data: serve.data.clone(),
+        memory: serve.memory,
+        demo: serve.demo,
+        public_url: serve.public_url.clone(),
+        tls_cert: serve.tls_cert.clone(),
+        tls_key: serve.tls_key.clone(),
+    };
+    let env = std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
+    let file = serve
+        .config
+        .clone()
+        .or_else(|| std::env::var_os("CREDLOG_CONFIG").map(PathBuf::from));
+    config::load(file.as_deref(), env, flags)
 }
 
 fn main() -> ExitCode {
@@ -188,16 +221,23 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
-        Err(Failure(message)) => {
+        Err(Failure(message, usage)) => {
             eprintln!("credlog: {message}");
-            ExitCode::from(1)
+            ExitCode::from(if usage { 2 } else { 1 })
         }
     }
 }
 
 async fn run(command: Command) -> Result<ExitCode, Failure> {
     match command {
-        Command::Serve(serve) => run_serve(serve).await,
+        Command::Serve(serve) => {
+            let config = serve_config(&serve).map_err(|error| Failure::usage(error.to_string()))?;
+            if serve.print_config {
+                print!("{}", toml::to_string(&config)?);
+                return Ok(ExitCode::SUCCESS);
+            }
+            run_serve(config).await
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -237,7 +277,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
             }
             if let Some(path) = rsa_public_key {
                 let pem = std::fs::read_to_string(&path)
-                    .map_err(|e| Failure(format!("cannot read {}: {e}", path.display())))?;
+                    .map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))?;
                 metadata.rsa_public_key = Some(pem);
             }
             let settings = Settings::default();
@@ -296,13 +336,16 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
     SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window).map_err(Failure::from)
 }
 
-async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
+async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     init_tracing();
     let shutdown = shutdown_signal();
-    let mut settings = Settings::default();
+    let mut settings = serve.settings();
+    let limits = serve.limits();
     // The certificate and key are checked now, before anything listens.
     let tls = match (&serve.tls_cert, &serve.tls_key) {
-        (Some(cert), Some(key)) => Some(credlog_http::tls::acceptor(cert, key).map_err(Failure)?),
+        (Some(cert), Some(key)) => {
+            Some(credlog_http::tls::acceptor(cert, key).map_err(Failure::from)?)
+        }
         _ => None,
     };
     settings.tls = tls.is_some();
@@ -327,7 +370,7 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     };
     let (listener, addr) = credlog_http::bind(serve.addr)
         .await
-        .map_err(|e| Failure(format!("cannot listen on {}: {e}", serve.addr)))?;
+        .map_err(|e| Failure::from(format!("cannot listen on {}: {e}", serve.addr)))?;
     println!("listening on {}://{addr}", settings.scheme());
     if let Some(clients) = demo_clients {
         println!("demo user: {} / password {}", demo::USER.0, demo::USER.1);
@@ -351,14 +394,14 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     }
     // While it runs, `credlog log` in another process reads the log
     // through the server: the data directory is this process's alone.
-    let mut settings = settings.reached_at(addr, serve.public_url);
+    let mut settings = settings.reached_at(addr, serve.public_url.clone());
     let serve_file = (!serve.memory).then(|| ServeFile {
         url: format!("http://{addr}"),
         token: credlog_http::app::random_token(),
     });
     if let Some(file) = &serve_file {
         file.write(&serve.data).map_err(|e| {
-            Failure(format!(
+            Failure::from(format!(
                 "cannot write {}: {e}",
                 ServeFile::path(&serve.data).display()
             ))
@@ -366,14 +409,7 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
     let app = App::with_oauth2(store, settings, system_clock(), oauth2);
-    credlog_http::serve_on(
-        app,
-        listener,
-        shutdown,
-        credlog_http::Limits::default(),
-        tls,
-    )
-    .await;
+    credlog_http::serve_on(app, listener, shutdown, limits, tls).await;
     // The app, and with it the store, is dropped here: sled flushes.
     if serve_file.is_some() {
         let _ = std::fs::remove_file(ServeFile::path(&serve.data));
@@ -438,7 +474,7 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.
             let Some(serve) = ServeFile::read(&log.data.data) else {
-                return Err(Failure(format!(
+                return Err(Failure::from(format!(
                     "the data directory {path} is in use by another process that left no {}; stop it to read the log",
                     credlog_http::admin::SERVE_FILE
                 )));
@@ -491,9 +527,9 @@ impl LogSource {
             .bearer_auth(&serve.token)
             .send()
             .await
-            .map_err(|e| Failure(format!("cannot reach the server at {}: {e}", serve.url)))?;
+            .map_err(|e| Failure::from(format!("cannot reach the server at {}: {e}", serve.url)))?;
         if !response.status().is_success() {
-            return Err(Failure(format!(
+            return Err(Failure::from(format!(
                 "the server at {} answered {} to the log request",
                 serve.url,
                 response.status()
@@ -502,8 +538,8 @@ impl LogSource {
         let body = response
             .bytes()
             .await
-            .map_err(|e| Failure(format!("the server's log page could not be read: {e}")))?;
+            .map_err(|e| Failure::from(format!("the server's log page could not be read: {e}")))?;
         serde_json::from_slice(&body)
-            .map_err(|e| Failure(format!("the server's log page could not be read: {e}")))
+            .map_err(|e| Failure::from(format!("the server's log page could not be read: {e}")))
     }
 }

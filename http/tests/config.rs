@@ -1,0 +1,266 @@
+//! `credlog serve --config FILE` through the binary (CONTRACT.md
+//! "Deployment", issue 13): the file's settings reach the server, a flag
+//! wins over `CREDLOG_*` which wins over the file, an unknown key or a bad
+//! value is a usage error naming the key, and `--print-config` prints
+//! settings that read back the same.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use credlog_core::rfc5849::Transmission;
+use credlog_core::Request;
+use support::process::Running;
+
+fn credlog() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
+    // The tests' own environment must not leak settings in.
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("CREDLOG_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+fn config_file(text: &str) -> tempfile::NamedTempFile {
+    let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();
+    file.write_all(text.as_bytes()).unwrap();
+    file
+}
+
+fn path(file: &tempfile::NamedTempFile) -> &str {
+    file.path().to_str().unwrap()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs `credlog serve args` that must refuse its settings: exit 2, one
+/// line on stderr holding each of `what`.
+fn assert_usage_error(command: &mut Command, what: &[&str]) {
+    let output = command.output().unwrap();
+    let said = stderr(&output);
+    assert_eq!(output.status.code(), Some(2), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+    for what in what {
+        assert!(said.contains(what), "{what:?} not in {said}");
+    }
+    assert!(stdout(&output).is_empty(), "it must not start serving");
+}
+
+/// `credlog serve --memory --demo --addr 127.0.0.1:0 args`: the running
+/// server, its base URL and the confidential demo client.
+fn demo_server(args: &[&str]) -> (Running, String, support::TestClient) {
+    let running = Running::spawn(
+        credlog()
+            .args(["serve", "--memory", "--demo", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stderr(Stdio::null()),
+    );
+    let base = running.base();
+    loop {
+        let line = running.line();
+        assert!(!line.is_empty(), "no confidential demo client printed");
+        if let Some(rest) = line.strip_prefix("demo client (confidential") {
+            let field = |name: &str| {
+                rest.split_whitespace()
+                    .find_map(|field| field.strip_prefix(&format!("{name}=")))
+                    .unwrap()
+                    .to_owned()
+            };
+            let client = support::TestClient {
+                id: field("client_id"),
+                secret: field("client_secret"),
+                method: "HMAC-SHA1",
+                transmission: Transmission::Header,
+            };
+            return (running, base, client);
+        }
+    }
+}
+
+/// A temporary credential request signed `age` seconds ago.
+async fn initiate_signed_ago(
+    base: &str,
+    client: &support::TestClient,
+    age: u64,
+) -> support::Answer {
+    let request = client
+        .signer(None)
+        .sign_at(
+            Request::new("POST", format!("{base}/oauth1/initiate")),
+            &[("oauth_callback", "oob")],
+            support::now() - age,
+            &credlog_core::rfc5849::client::random_nonce(),
+        )
+        .unwrap();
+    support::send(&request).await
+}
+
+#[tokio::test]
+async fn the_files_timestamp_window_is_the_one_the_server_checks() {
+    // The default window (300 s) takes a request signed two minutes ago.
+    let (_server, base, client) = demo_server(&[]);
+    let answer = initiate_signed_ago(&base, &client, 120).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+
+    // A window of 60 s refuses it.
+    let file = config_file("[oauth1]\ntimestamp_window_seconds = 60\n");
+    let (_server, base, client) = demo_server(&["--config", path(&file)]);
+    initiate_signed_ago(&base, &client, 120)
+        .await
+        .assert_oauth1_error(401, "invalid_timestamp");
+    let answer = initiate_signed_ago(&base, &client, 30).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+}
+
+#[test]
+fn an_unknown_key_is_a_usage_error_naming_it() {
+    let file = config_file("[oauth1]\ntimestamp_window = 60\n");
+    assert_usage_error(
+        credlog().args(["serve", "--memory", "--config", path(&file)]),
+        &[
+            "oauth1.timestamp_window",
+            "line 2",
+            "timestamp_window_seconds",
+        ],
+    );
+    let file = config_file("adress = \"127.0.0.1:0\"\n");
+    assert_usage_error(
+        credlog().args(["serve", "--config", path(&file)]),
+        &["adress"],
+    );
+    // A misspelt variable of a section is refused too.
+    assert_usage_error(
+        credlog()
+            .args(["serve", "--memory"])
+            .env("CREDLOG_OAUTH1_TIMESTAMP_WINDOW", "60"),
+        &["CREDLOG_OAUTH1_TIMESTAMP_WINDOW"],
+    );
+}
+
+#[test]
+fn a_bad_value_is_a_usage_error_naming_the_key() {
+    let file = config_file("[oauth1]\ntimestamp_window_seconds = \"five minutes\"\n");
+    assert_usage_error(
+        credlog().args(["serve", "--memory", "--config", path(&file)]),
+        &[
+            "oauth1.timestamp_window_seconds",
+            "a whole number of seconds",
+        ],
+    );
+    let file = config_file("[connections]\nmax_connections = 0\n");
+    assert_usage_error(
+        credlog().args(["serve", "--memory", "--config", path(&file)]),
+        &["connections.max_connections", "at least 1"],
+    );
+    assert_usage_error(
+        credlog()
+            .args(["serve", "--memory"])
+            .env("CREDLOG_OAUTH1_TIMESTAMP_WINDOW_SECONDS", "soon"),
+        &[
+            "oauth1.timestamp_window_seconds",
+            "CREDLOG_OAUTH1_TIMESTAMP_WINDOW_SECONDS",
+            "a whole number of seconds",
+        ],
+    );
+    assert_usage_error(
+        credlog()
+            .args(["serve", "--memory"])
+            .env("CREDLOG_PUBLIC_URL", "ftp://auth.example.com"),
+        &["public_url", "CREDLOG_PUBLIC_URL", "http or https"],
+    );
+    assert_usage_error(
+        credlog().args(["serve", "--config", "/nonexistent/credlog.toml"]),
+        &["cannot read /nonexistent/credlog.toml"],
+    );
+}
+
+/// `credlog serve --print-config` with `args` and `env`: the TOML it printed.
+fn print_config(args: &[&str], env: &[(&str, &str)]) -> toml::Table {
+    let output = credlog()
+        .args(["serve", "--print-config"])
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    stdout(&output)
+        .parse()
+        .unwrap_or_else(|e| panic!("{e}: {}", stdout(&output)))
+}
+
+#[test]
+fn a_flag_wins_over_the_environment_which_wins_over_the_file() {
+    let file = config_file(
+        "addr = \"127.0.0.1:1001\"\npublic_url = \"https://file.example\"\n\
+         [sessions]\nidle_seconds = 100\n",
+    );
+    let file = path(&file);
+    let env = [
+        ("CREDLOG_ADDR", "127.0.0.1:1002"),
+        ("CREDLOG_SESSIONS_IDLE_SECONDS", "200"),
+    ];
+    let printed = print_config(&["--config", file], &[]);
+    assert_eq!(printed["addr"].as_str(), Some("127.0.0.1:1001"));
+    assert_eq!(printed["sessions"]["idle_seconds"].as_integer(), Some(100));
+
+    let printed = print_config(&["--config", file], &env);
+    assert_eq!(printed["addr"].as_str(), Some("127.0.0.1:1002"));
+    assert_eq!(printed["sessions"]["idle_seconds"].as_integer(), Some(200));
+    assert_eq!(printed["public_url"].as_str(), Some("https://file.example"));
+
+    let printed = print_config(
+        &[
+            "--config",
+            file,
+            "--addr",
+            "127.0.0.1:1003",
+            "--public-url",
+            "https://flag.example",
+        ],
+        &env,
+    );
+    assert_eq!(printed["addr"].as_str(), Some("127.0.0.1:1003"));
+    assert_eq!(printed["public_url"].as_str(), Some("https://flag.example"));
+    assert_eq!(printed["sessions"]["idle_seconds"].as_integer(), Some(200));
+
+    // CREDLOG_CONFIG names the file when --config does not.
+    let printed = print_config(&[], &[("CREDLOG_CONFIG", file)]);
+    assert_eq!(printed["addr"].as_str(), Some("127.0.0.1:1001"));
+}
+
+#[test]
+fn the_printed_settings_read_back_as_the_same_settings() {
+    let file = config_file(
+        "demo = true\n[oauth1]\ntimestamp_window_seconds = 60\n\
+         signature_methods = [\"HMAC-SHA1\", \"RSA-SHA1\"]\n\
+         [oauth2]\nallowed_scopes = \"profile email\"\n\
+         [oauth2.grants.client_credentials]\naccess_token_lifetime_seconds = 600\n\
+         [oauth2.error_uris]\ninvalid_grant = \"https://auth.example.com/help\"\n\
+         [connections]\nshutdown_grace_seconds = 5\n",
+    );
+    let env = [("CREDLOG_THROTTLE_USER_FAILURES", "3")];
+    let first = print_config(&["--config", path(&file), "--memory"], &env);
+    let printed = config_file(&toml::to_string(&first).unwrap());
+    let again = print_config(&["--config", path(&printed)], &[]);
+    assert_eq!(first, again);
+    assert_eq!(first["memory"].as_bool(), Some(true));
+    assert_eq!(first["throttle"]["user_failures"].as_integer(), Some(3));
+    assert_eq!(
+        first["oauth2"]["grants"]["client_credentials"]["access_token_lifetime_seconds"]
+            .as_integer(),
+        Some(600)
+    );
+    // Without a file: the defaults, every key of the example file.
+    let defaults = print_config(&[], &[]);
+    let example: toml::Table = include_str!("../../credlog.example.toml").parse().unwrap();
+    assert_eq!(defaults, example);
+}
