@@ -37,6 +37,7 @@ pub mod consent;
 pub mod demo;
 pub mod limits;
 pub mod login;
+pub mod metrics;
 pub mod oauth1;
 pub mod oauth2;
 pub mod pages;
@@ -46,4 +47,4 @@ pub mod sessions;
 
 pub use app::{App, Clock, Settings};
 pub use limits::Limits;
-pub use server::{bind, routes, serve, serve_with};
+pub use server::{bind, routes, serve, serve_admin, serve_with};

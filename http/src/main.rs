@@ -24,6 +24,7 @@ use credlog_http::accounts::{add_user, register_client_on, registration_json, Cl
 use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
+use credlog_http::metrics::Metrics;
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_sled::SledStore;
@@ -90,6 +91,22 @@ struct Serve {
     /// and every absolute URL are built on it, whatever the Host header says.
     #[arg(long, value_name = "URL", value_parser = PublicUrl::parse)]
     public_url: Option<PublicUrl>,
+    /// The operators' listener (GET /healthz, /metrics, /admin/log): an
+    /// ip:port, or a bare port for 127.0.0.1:PORT. Without it, a server on
+    /// a data directory still answers /admin/log on 127.0.0.1 at a free
+    /// port, for `credlog log`.
+    #[arg(long, value_name = "ADDR", value_parser = parse_admin_addr)]
+    admin_addr: Option<SocketAddr>,
+}
+
+/// `--admin-addr`: `ip:port`, or a bare port meaning `127.0.0.1:PORT`.
+fn parse_admin_addr(given: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = given.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    given
+        .parse()
+        .map_err(|_| format!("{given:?} is neither an ip:port nor a port"))
 }
 
 #[derive(Subcommand)]
@@ -292,7 +309,20 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
 
 async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     init_tracing();
-    let shutdown = shutdown_signal();
+    // One signal stops both listeners.
+    let shutdown = futures::FutureExt::shared(shutdown_signal());
+    // The admin listener: where the operator asked, or, for `credlog log`
+    // while a data directory is held, loopback on a free port (the public
+    // listener no longer answers /admin/log). With --memory and no
+    // --admin-addr there is no log to read from outside, so none.
+    let admin_bind = serve
+        .admin_addr
+        .or((!serve.memory).then(|| SocketAddr::from(([127, 0, 0, 1], 0))));
+    // Recording from the start, so the demo's appends are counted too.
+    let metrics = match admin_bind {
+        Some(_) => Some(Metrics::install().map_err(Failure)?),
+        None => None,
+    };
     let settings = Settings::default();
     let window = settings.oauth1.timestamp_window;
     // With --memory the demo key is new each run, so it is written beside
@@ -317,6 +347,17 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| Failure(format!("cannot listen on {}: {e}", serve.addr)))?;
     println!("listening on http://{addr}");
+    let admin = match admin_bind {
+        Some(wanted) => Some(
+            credlog_http::bind(wanted)
+                .await
+                .map_err(|e| Failure(format!("cannot listen on {wanted}: {e}")))?,
+        ),
+        None => None,
+    };
+    if let (Some((_, admin_addr)), Some(_)) = (&admin, serve.admin_addr) {
+        println!("admin on http://{admin_addr}");
+    }
     if let Some(clients) = demo_clients {
         println!("demo user: {} / password {}", demo::USER.0, demo::USER.1);
         for client in clients {
@@ -340,10 +381,13 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     // While it runs, `credlog log` in another process reads the log
     // through the server: the data directory is this process's alone.
     let mut settings = settings.reached_at(addr, serve.public_url);
-    let serve_file = (!serve.memory).then(|| ServeFile {
-        url: format!("http://{addr}"),
-        token: credlog_http::app::random_token(),
-    });
+    let serve_file = match &admin {
+        Some((_, admin_addr)) if !serve.memory => Some(ServeFile {
+            url: format!("http://{}", reachable(*admin_addr)),
+            token: credlog_http::app::random_token(),
+        }),
+        _ => None,
+    };
     if let Some(file) = &serve_file {
         file.write(&serve.data).map_err(|e| {
             Failure(format!(
@@ -354,7 +398,24 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
     let app = App::with_oauth2(store, settings, system_clock(), oauth2);
-    credlog_http::serve(app, listener, shutdown).await;
+    let admin_served = async {
+        if let Some((admin_listener, _)) = admin {
+            let limits = credlog_http::Limits::default();
+            credlog_http::serve_admin(
+                app.clone(),
+                metrics,
+                admin_listener,
+                shutdown.clone(),
+                limits,
+            )
+            .await;
+        }
+    };
+    tokio::join!(
+        credlog_http::serve(app.clone(), listener, shutdown.clone()),
+        admin_served
+    );
+    drop(app);
     // The app, and with it the store, is dropped here: sled flushes.
     if serve_file.is_some() {
         let _ = std::fs::remove_file(ServeFile::path(&serve.data));
@@ -364,6 +425,17 @@ async fn run_serve(serve: Serve) -> Result<ExitCode, Failure> {
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a client on this machine reaches a listener bound to `addr`: an
+/// unspecified address (`0.0.0.0`, `[::]`) becomes loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(ip, addr.port())
 }
 
 /// Ctrl-C or SIGTERM, listened for from the moment this is called: a

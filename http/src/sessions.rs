@@ -163,6 +163,16 @@ impl Sessions {
             .len()
     }
 
+    /// How many sessions are live at `now` (held ones that have not ended).
+    pub fn live(&self, now: u64) -> usize {
+        self.by_id
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .values()
+            .filter(|entry| entry.live(&self.limits, now))
+            .count()
+    }
+
     /// Whether none is held.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
