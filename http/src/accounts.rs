@@ -222,6 +222,7 @@ pub async fn sign_in(
 ) -> Result<Option<UserRecord>, OwnerCheckError> {
     let now = app.now();
     if let Verdict::Wait(retry_after) = app.throttle().verdict(attempt, now).await? {
+        crate::metrics::record_throttled_sign_in();
         return Err(OwnerCheckError::Throttled { retry_after });
     }
     let user = app.store().user(attempt.user).await?;

@@ -1,11 +1,20 @@
-//! The audit log of a running server, for `credlog log` in another process.
+//! The admin listener (CONTRACT.md "Deployment", `--admin-addr`): for
+//! operators, never on the public listener.
 //!
-//! sled lets one process hold a data directory, so while `serve` runs, the
-//! log command cannot open it. Instead `serve` writes `serve.json` in the
-//! data directory (its URL and a random token, readable by its owner only)
-//! and answers `GET /admin/log` to whoever presents that token. The file
-//! is removed at a graceful shutdown.
+//! - `GET /healthz`: 200 `{"status":"ok"}` when the store answers a read
+//!   and a write ([`CredentialStore::probe`]) within [`HEALTH_DEADLINE`];
+//!   503 `{"status":"unavailable","reason":"..."}` otherwise.
+//! - `GET /metrics`: the Prometheus text format ([`crate::metrics`]).
+//! - `GET /admin/log`: the audit log of a running server, for `credlog log`
+//!   in another process. sled lets one process hold a data directory, so
+//!   while `serve` runs, the log command cannot open it. Instead `serve`
+//!   writes `serve.json` in the data directory (the admin listener's URL and
+//!   a random token, readable by its owner only) and answers this route to
+//!   whoever presents that token. The file is removed at a graceful shutdown.
+//!
+//! [`CredentialStore::probe`]: credlog_core::store::CredentialStore::probe
 
+use std::convert::Infallible;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -14,9 +23,10 @@ use serde::{Deserialize, Serialize};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::{incoming, json, reply, Fields};
-use crate::app::App;
+use crate::adapter::{incoming, json, recover, reply, Fields};
+use crate::app::{AdminToken, App};
 use crate::audit;
+use crate::metrics::Metrics;
 
 /// The file `serve` leaves in its data directory.
 pub const SERVE_FILE: &str = "serve.json";
@@ -24,7 +34,7 @@ pub const SERVE_FILE: &str = "serve.json";
 /// What `serve.json` holds.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServeFile {
-    /// The server's base URL (`http://ADDR`).
+    /// The admin listener's base URL (`http://ADDR`).
     pub url: String,
     /// The token `GET /admin/log` asks for.
     pub token: String,
@@ -58,10 +68,103 @@ impl ServeFile {
 /// The longest a request may wait for new records, in seconds.
 pub const MAX_WAIT: u64 = 10;
 
+/// The longest [`CredentialStore::probe`] may take before `/healthz` says 503.
+///
+/// [`CredentialStore::probe`]: credlog_core::store::CredentialStore::probe
+pub const HEALTH_DEADLINE: Duration = Duration::from_secs(2);
+
+/// Every admin route, with every rejection turned into an answer (404 for
+/// any other path): `/healthz`; `/metrics` when `metrics` is given;
+/// `/admin/log` when the app has an admin token.
+pub fn routes(
+    app: App,
+    metrics: Option<Metrics>,
+) -> impl warp::Filter<Extract = (warp::reply::Response,), Error = Infallible>
+       + Clone
+       + Send
+       + Sync
+       + 'static {
+    let health = {
+        let app = app.clone();
+        warp::path!("healthz")
+            .and(warp::get())
+            .then(move || {
+                let app = app.clone();
+                async move { reply(health(&app).await) }
+            })
+            .boxed()
+    };
+    let shown = {
+        let app = app.clone();
+        warp::path!("metrics")
+            .and(warp::get())
+            .and_then(move || {
+                let (app, metrics) = (app.clone(), metrics.clone());
+                async move {
+                    match metrics {
+                        Some(metrics) => Ok(reply(scrape(&app, &metrics))),
+                        None => Err(warp::reject::not_found()),
+                    }
+                }
+            })
+            .boxed()
+    };
+    health
+        .or(shown)
+        .unify()
+        .or(log_route(app))
+        .unify()
+        .recover(recover)
+        .unify()
+}
+
+/// `GET /healthz`: the store's probe, under [`HEALTH_DEADLINE`].
+pub async fn health(app: &App) -> Response {
+    let reason = match tokio::time::timeout(HEALTH_DEADLINE, app.store().probe()).await {
+        Ok(Ok(())) => return json(200, &serde_json::json!({"status": "ok"})),
+        Ok(Err(error)) => error.to_string(),
+        Err(_) => format!(
+            "the store did not answer a read and a write within {} s",
+            HEALTH_DEADLINE.as_secs()
+        ),
+    };
+    tracing::warn!(%reason, "the health check failed");
+    let mut response = json(
+        503,
+        &serde_json::json!({"status": "unavailable", "reason": reason}),
+    );
+    response
+        .headers
+        .push(("Cache-Control".to_owned(), "no-store".to_owned()));
+    response
+}
+
+/// `GET /metrics`: the gauges read now, then everything recorded.
+fn scrape(_app: &App, metrics: &Metrics) -> Response {
+    Response {
+        status: 200,
+        headers: vec![(
+            "Content-Type".to_owned(),
+            "text/plain; version=0.0.4; charset=utf-8".to_owned(),
+        )],
+        body: metrics.render().into_bytes(),
+    }
+}
+
+/// `GET /admin/log` when the app has an admin token; no route otherwise.
+fn log_route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
+    match app.settings().admin_token.clone() {
+        Some(AdminToken(token)) => log(app, token),
+        None => warp::any()
+            .and_then(|| async { Err::<warp::reply::Response, _>(warp::reject::not_found()) })
+            .boxed(),
+    }
+}
+
 /// `GET /admin/log?since=SEQ&wait=SECONDS` with `Authorization: Bearer TOKEN`:
 /// up to 1024 records from `since` on; with `wait`, holds the request until
 /// one is appended or the wait is over.
-pub fn routes(app: App, token: String) -> BoxedFilter<(warp::reply::Response,)> {
+fn log(app: App, token: String) -> BoxedFilter<(warp::reply::Response,)> {
     warp::path!("admin" / "log")
         .and(warp::get())
         .and(incoming(&app))

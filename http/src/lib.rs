@@ -38,6 +38,7 @@ pub mod consent;
 pub mod demo;
 pub mod limits;
 pub mod login;
+pub mod metrics;
 pub mod oauth1;
 pub mod oauth2;
 pub mod pages;
@@ -48,4 +49,4 @@ pub mod tls;
 
 pub use app::{App, Clock, Settings};
 pub use limits::Limits;
-pub use server::{bind, routes, serve, serve_on, serve_with};
+pub use server::{bind, routes, serve, serve_admin, serve_on, serve_with};

@@ -25,6 +25,7 @@ use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
 use credlog_http::config::{self, Config, ConfigError, Flags};
+use credlog_http::metrics::Metrics;
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_sled::SledStore;
@@ -101,6 +102,22 @@ struct Serve {
     /// Print the settings in effect, as TOML, and exit without serving.
     #[arg(long)]
     print_config: bool,
+    /// The operators' listener (GET /healthz, /metrics, /admin/log): an
+    /// ip:port, or a bare port for 127.0.0.1:PORT. Without it, a server on
+    /// a data directory still answers /admin/log on 127.0.0.1 at a free
+    /// port, for `credlog log`.
+    #[arg(long, value_name = "ADDR", value_parser = parse_admin_addr)]
+    admin_addr: Option<SocketAddr>,
+}
+
+/// `--admin-addr`: `ip:port`, or a bare port meaning `127.0.0.1:PORT`.
+fn parse_admin_addr(given: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = given.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    given
+        .parse()
+        .map_err(|_| format!("{given:?} is neither an ip:port nor a port"))
 }
 
 #[derive(Subcommand)]
@@ -236,7 +253,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                 print!("{}", toml::to_string(&config)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            run_serve(config).await
+            run_serve(config, serve.admin_addr).await
         }
         Command::User {
             command:
@@ -336,9 +353,20 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
     SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window).map_err(Failure::from)
 }
 
-async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
+async fn run_serve(serve: Config, admin_addr: Option<SocketAddr>) -> Result<ExitCode, Failure> {
     init_tracing();
-    let shutdown = shutdown_signal();
+    // One signal stops both listeners.
+    let shutdown = futures::FutureExt::shared(shutdown_signal());
+    // The admin listener: where the operator asked, or, for `credlog log`
+    // while a data directory is held, loopback on a free port (the public
+    // listener no longer answers /admin/log). With --memory and no
+    // --admin-addr there is no log to read from outside, so none.
+    let admin_bind = admin_addr.or((!serve.memory).then(|| SocketAddr::from(([127, 0, 0, 1], 0))));
+    // Recording from the start, so the demo's appends are counted too.
+    let metrics = match admin_bind {
+        Some(_) => Some(Metrics::install().map_err(Failure::from)?),
+        None => None,
+    };
     let mut settings = serve.settings();
     let limits = serve.limits();
     // The certificate and key are checked now, before anything listens.
@@ -372,6 +400,17 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         .await
         .map_err(|e| Failure::from(format!("cannot listen on {}: {e}", serve.addr)))?;
     println!("listening on {}://{addr}", settings.scheme());
+    let admin = match admin_bind {
+        Some(wanted) => Some(
+            credlog_http::bind(wanted)
+                .await
+                .map_err(|e| Failure::from(format!("cannot listen on {wanted}: {e}")))?,
+        ),
+        None => None,
+    };
+    if let (Some((_, admin_addr)), Some(_)) = (&admin, admin_addr) {
+        println!("admin on http://{admin_addr}");
+    }
     if let Some(clients) = demo_clients {
         println!("demo user: {} / password {}", demo::USER.0, demo::USER.1);
         for client in clients {
@@ -395,10 +434,13 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     // While it runs, `credlog log` in another process reads the log
     // through the server: the data directory is this process's alone.
     let mut settings = settings.reached_at(addr, serve.public_url.clone());
-    let serve_file = (!serve.memory).then(|| ServeFile {
-        url: format!("http://{addr}"),
-        token: credlog_http::app::random_token(),
-    });
+    let serve_file = match &admin {
+        Some((_, admin_addr)) if !serve.memory => Some(ServeFile {
+            url: format!("http://{}", reachable(*admin_addr)),
+            token: credlog_http::app::random_token(),
+        }),
+        _ => None,
+    };
     if let Some(file) = &serve_file {
         file.write(&serve.data).map_err(|e| {
             Failure::from(format!(
@@ -409,7 +451,23 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
     let app = App::with_oauth2(store, settings, system_clock(), oauth2);
-    credlog_http::serve_on(app, listener, shutdown, limits, tls).await;
+    let admin_served = async {
+        if let Some((admin_listener, _)) = admin {
+            credlog_http::serve_admin(
+                app.clone(),
+                metrics,
+                admin_listener,
+                shutdown.clone(),
+                limits,
+            )
+            .await;
+        }
+    };
+    tokio::join!(
+        credlog_http::serve_on(app.clone(), listener, shutdown.clone(), limits, tls),
+        admin_served
+    );
+    drop(app);
     // The app, and with it the store, is dropped here: sled flushes.
     if serve_file.is_some() {
         let _ = std::fs::remove_file(ServeFile::path(&serve.data));
@@ -419,6 +477,17 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     }
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Where a client on this machine reaches a listener bound to `addr`: an
+/// unspecified address (`0.0.0.0`, `[::]`) becomes loopback.
+fn reachable(addr: SocketAddr) -> SocketAddr {
+    let ip = match addr.ip() {
+        ip if !ip.is_unspecified() => ip,
+        std::net::IpAddr::V4(_) => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(_) => std::net::Ipv6Addr::LOCALHOST.into(),
+    };
+    SocketAddr::new(ip, addr.port())
 }
 
 /// Ctrl-C or SIGTERM, listened for from the moment this is called: a

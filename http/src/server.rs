@@ -1,5 +1,6 @@
 //! Every route together, and serving them over HTTP/1.1 under the
-//! connection [`Limits`] until a shutdown signal.
+//! connection [`Limits`] until a shutdown signal: the public listener's
+//! routes, and the admin listener's ([`admin::routes`]) on a second one.
 
 use std::convert::Infallible;
 use std::future::Future;
@@ -17,11 +18,11 @@ use tokio::task::JoinSet;
 use warp::Filter;
 
 use crate::adapter::{recover, PeerAddr};
-use crate::app::{AdminToken, App};
+use crate::app::App;
 use crate::limits::{DeadlineBody, Limits};
+use crate::metrics::Metrics;
 use crate::tls::TlsAcceptor;
-use crate::{admin, clients, consent, login, oauth1, oauth2, protector};
-use warp::filters::BoxedFilter;
+use crate::{admin, clients, consent, login, metrics, oauth1, oauth2, protector};
 
 /// Every route of CONTRACT.md, with every rejection turned into an answer.
 pub fn routes(
@@ -38,13 +39,12 @@ pub fn routes(
         .unify()
         .or(oauth1::routes(app.clone()))
         .unify()
-        .or(consent::routes(app.clone()))
-        .unify()
-        .or(admin_routes(app))
+        .or(consent::routes(app))
         .unify()
         .recover(recover)
         .unify()
         .with(warp::log::custom(|info| {
+            metrics::record_request(info.path(), info.status().as_u16(), info.elapsed());
             // The path only: queries can carry signatures and tokens.
             tracing::info!(
                 method = %info.method(),
@@ -54,16 +54,6 @@ pub fn routes(
                 "request"
             );
         }))
-}
-
-/// `GET /admin/log` when the app has an admin token; no route otherwise.
-fn admin_routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    match app.settings().admin_token.clone() {
-        Some(AdminToken(token)) => admin::routes(app, token),
-        None => warp::any()
-            .and_then(|| async { Err::<warp::reply::Response, _>(warp::reject::not_found()) })
-            .boxed(),
-    }
 }
 
 /// Serves `app` on `listener` under the contract's [`Limits`] until
@@ -104,8 +94,43 @@ pub async fn serve_on(
     limits: Limits,
     tls: Option<TlsAcceptor>,
 ) {
+    serve_service(warp::service(routes(app)), listener, shutdown, limits, tls).await;
+}
+
+/// Serves the admin listener's routes ([`admin::routes`]: `/healthz`,
+/// `/metrics` when `metrics` is given, `/admin/log` when the app has an
+/// admin token) on `listener`, under the same `limits` and shutdown as
+/// [`serve_with`].
+pub async fn serve_admin(
+    app: App,
+    metrics: Option<Metrics>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+) {
+    let routes = warp::service(admin::routes(app, metrics));
+    serve_service(routes, listener, shutdown, limits, None).await;
+}
+
+/// The accept loop of [`serve_on`], for any of warp's services.
+async fn serve_service<S>(
+    routes: S,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: Limits,
+    tls: Option<TlsAcceptor>,
+) where
+    S: tower_service::Service<
+            Request<DeadlineBody<Incoming>>,
+            Response = warp::reply::Response,
+            Error = Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
     let service = Deadlined {
-        routes: warp::service(routes(app)),
+        routes,
         body_timeout: limits.body_timeout,
         peer: None,
     };

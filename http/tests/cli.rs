@@ -291,7 +291,10 @@ async fn serve_log_follow_check_and_stop() {
     .unwrap();
     let in_flight = tokio::spawn(
         http()
-            .get(format!("{base}/admin/log?since=1000000&wait=2"))
+            .get(format!(
+                "{}/admin/log?since=1000000&wait=2",
+                serve_file["url"].as_str().unwrap()
+            ))
             .bearer_auth(serve_file["token"].as_str().unwrap())
             .send(),
     );

@@ -10,10 +10,16 @@
 //! every thread of sled's pool waiting in a flush (holding sled's
 //! concurrency-control read lock) while a transaction waited for the write
 //! lock.
+//!
+//! It reports through the `metrics` facade (a no-op until a recorder is
+//! installed): `credlog_store_appends_total{outcome}`,
+//! `credlog_store_appends_refused_total{reason}`,
+//! `credlog_store_append_batch_size` and
+//! `credlog_store_flush_duration_seconds`.
 
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use credlog_core::store::projections::{self, ProjectionError};
 use credlog_core::store::{AppendError, Event, Precondition, Seq, StoreError};
@@ -154,7 +160,11 @@ fn run(shared: &Shared, trees: &SledTrees) {
                 std::mem::take(&mut queue.flushes),
             )
         };
+        metrics::histogram!("credlog_store_append_batch_size").record(batch.len() as f64);
         let (outcomes, flushed) = write(trees, &batch);
+        for outcome in &outcomes {
+            count(outcome);
+        }
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
             let _ = pending.answer.send(outcome);
         }
@@ -199,7 +209,11 @@ fn write(trees: &SledTrees, batch: &[Pending]) -> (Vec<Outcome>, Option<Flushed>
         Ok(outcomes) => outcomes,
         Err(error) => return (failed(&error), None),
     };
-    if let Err(error) = trees.flush() {
+    let flushing = Instant::now();
+    let flushed = trees.flush();
+    metrics::histogram!("credlog_store_flush_duration_seconds")
+        .record(flushing.elapsed().as_secs_f64());
+    if let Err(error) = flushed {
         return (failed(&error), Some(Err(error)));
     }
     let outcomes = outcomes
@@ -207,6 +221,20 @@ fn write(trees: &SledTrees, batch: &[Pending]) -> (Vec<Outcome>, Option<Flushed>
         .map(|outcome| outcome.map_err(AppendError::Refused))
         .collect();
     (outcomes, Some(Ok(())))
+}
+
+/// Counts an append's outcome: written, refused (and why), or failed.
+fn count(outcome: &Result<Seq, AppendError>) {
+    let outcome = match outcome {
+        Ok(_) => "written",
+        Err(AppendError::Refused(refused)) => {
+            metrics::counter!("credlog_store_appends_refused_total", "reason" => refused.reason())
+                .increment(1);
+            "refused"
+        }
+        Err(AppendError::Store(_)) => "failed",
+    };
+    metrics::counter!("credlog_store_appends_total", "outcome" => outcome).increment(1);
 }
 
 impl Drop for GroupCommit {

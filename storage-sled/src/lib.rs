@@ -50,6 +50,9 @@ use group_commit::GroupCommit;
 use pruner::Pruner;
 use sessions::SessionTrees;
 
+/// The key [`CredentialStore::probe`] writes, in sled's default tree.
+const PROBE_KEY: &[u8] = b"credlog-probe";
+
 /// The credential store on sled.
 pub struct SledStore {
     // Declared first, dropped first: the pruner and the flusher stop and
@@ -289,6 +292,18 @@ impl SledTrees {
             .map_err(|e| StoreError::Backend(format!("flush failed: {e}")))
     }
 
+    /// Writes the probe key (the time in nanoseconds, so each probe
+    /// changes a page) and flushes.
+    fn probe(&self) -> Result<(), StoreError> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos() as u64);
+        self.db
+            .insert(PROBE_KEY, &now.to_be_bytes())
+            .map_err(backend)?;
+        self.flush()
+    }
+
     /// Removes nonces below `timestamp` and raises the floor; answers how many went.
     fn prune_nonces(&self, timestamp: u64) -> Result<u64, StoreError> {
         let nonces = self.tree(Tree::Nonces);
@@ -400,6 +415,19 @@ impl CredentialStore for SledStore {
             self.commit.flush().await?;
         }
         Ok(removed)
+    }
+
+    /// Reads the last sequence number, then writes one key of sled's
+    /// default tree (outside every projection and the log, so `check` and
+    /// replays never see it) and flushes: sled writes reach the disk only
+    /// when flushed, so a full or read-only disk shows here as it would on
+    /// the next append.
+    async fn probe(&self) -> Result<(), StoreError> {
+        self.last_seq().await?;
+        let trees = Arc::clone(&self.trees);
+        tokio::task::spawn_blocking(move || trees.probe())
+            .await
+            .map_err(|e| StoreError::Backend(format!("the probe did not finish: {e}")))?
     }
 }
 

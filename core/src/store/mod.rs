@@ -185,6 +185,49 @@ pub struct PreconditionFailed {
     pub failure: Failure,
 }
 
+impl PreconditionFailed {
+    /// Why the append was refused, as one of a fixed set of names: what an
+    /// operator counts (a metric label), never an id or a value a client sent.
+    pub fn reason(&self) -> &'static str {
+        let kind = match &self.precondition {
+            Precondition::Credential { kind, .. } => Some(*kind),
+            _ => None,
+        };
+        match (&self.failure, kind) {
+            (Failure::NonceUsed, _) => "nonce_reused",
+            (Failure::NonceTooOld, _) => "nonce_too_old",
+            // RFC 6749 10.5: a code presented a second time.
+            (
+                Failure::WrongStatus {
+                    actual: Status::Exchanged,
+                },
+                Some(CredentialKind::AuthorizationCode),
+            ) => "code_replay",
+            // RFC 6749 10.4: a rotated refresh token presented again.
+            (
+                Failure::WrongStatus {
+                    actual: Status::Exchanged,
+                },
+                Some(CredentialKind::RefreshToken),
+            ) => "refresh_token_replay",
+            (
+                Failure::WrongStatus {
+                    actual: Status::Revoked,
+                },
+                _,
+            ) => "revoked",
+            (Failure::WrongStatus { .. }, _) => "wrong_status",
+            (Failure::Missing, _) => "missing",
+            (Failure::WrongKind { .. }, _) => "wrong_kind",
+            (Failure::WrongClient, _) => "wrong_client",
+            (Failure::Expired, _) => "expired",
+            (Failure::VerifierMismatch, _) => "verifier_mismatch",
+            (Failure::ClientRevoked, _) => "client_revoked",
+            (Failure::AlreadyExists, _) => "id_taken",
+        }
+    }
+}
+
 /// A failure of the store itself: never the client's fault.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
@@ -333,4 +376,15 @@ pub trait CredentialStore: Send + Sync {
 
     /// Ends every session of `user`, durably; answers how many there were.
     async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError>;
+
+    /// Proves the store answers a read and a write, changing nothing a
+    /// read can see: an operator's health check. By default it reads the
+    /// last sequence number and prunes the nonces before timestamp 0 (none);
+    /// a backend whose writes reach a disk only when flushed overrides it
+    /// with a write that is flushed.
+    async fn probe(&self) -> Result<(), StoreError> {
+        self.last_seq().await?;
+        self.prune_nonces(0).await?;
+        Ok(())
+    }
 }
