@@ -65,25 +65,14 @@ fn demo_server(args: &[&str]) -> (Running, String, support::TestClient) {
             .stderr(Stdio::null()),
     );
     let base = running.base();
-    loop {
-        let line = running.line();
-        assert!(!line.is_empty(), "no confidential demo client printed");
-        if let Some(rest) = line.strip_prefix("demo client (confidential") {
-            let field = |name: &str| {
-                rest.split_whitespace()
-                    .find_map(|field| field.strip_prefix(&format!("{name}=")))
-                    .unwrap()
-                    .to_owned()
-            };
-            let client = support::TestClient {
-                id: field("client_id"),
-                secret: field("client_secret"),
-                method: "HMAC-SHA1",
-                transmission: Transmission::Header,
-            };
-            return (running, base, client);
-        }
-    }
+    let (id, secret) = running.demo_confidential();
+    let client = support::TestClient {
+        id,
+        secret,
+        method: "HMAC-SHA1",
+        transmission: Transmission::Header,
+    };
+    (running, base, client)
 }
 
 /// A temporary credential request signed `age` seconds ago.

@@ -132,19 +132,8 @@ fn demo(args: &[&str]) -> (Running, String, String, String) {
             .stderr(Stdio::null()),
     );
     let base = running.base().replace("0.0.0.0", "127.0.0.1");
-    loop {
-        let line = running.line();
-        assert!(!line.is_empty(), "no confidential demo client printed");
-        if let Some(rest) = line.strip_prefix("demo client (confidential") {
-            let field = |name: &str| {
-                rest.split_whitespace()
-                    .find_map(|field| field.strip_prefix(&format!("{name}=")))
-                    .unwrap()
-                    .to_owned()
-            };
-            return (running, base, field("client_id"), field("client_secret"));
-        }
-    }
+    let (id, secret) = running.demo_confidential();
+    (running, base, id, secret)
 }
 
 /// A temporary credential request signed with `method`, sent to `base`.

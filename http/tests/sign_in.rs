@@ -26,14 +26,7 @@ fn demo_server() -> (Running, TestServer, String) {
             .stderr(Stdio::null()),
     );
     let base = running.base();
-    let secret = loop {
-        let line = running.line();
-        assert!(!line.is_empty(), "no demo client line");
-        if let Some(rest) = line.strip_prefix("demo client (confidential") {
-            let secret = rest.split("client_secret=").nth(1).unwrap();
-            break secret.split_whitespace().next().unwrap().to_owned();
-        }
-    };
+    let (_, secret) = running.demo_confidential();
     (running, TestServer::remote(&base), secret)
 }
 

@@ -40,19 +40,7 @@ async fn the_server_speaks_https_and_signs_base_strings_on_it() {
     );
     let base = running.base();
     assert!(base.starts_with("https://127.0.0.1:"), "{base}");
-    let (id, secret) = loop {
-        let line = running.line();
-        assert!(!line.is_empty(), "no confidential demo client printed");
-        if let Some(rest) = line.strip_prefix("demo client (confidential") {
-            let field = |name: &str| {
-                rest.split_whitespace()
-                    .find_map(|field| field.strip_prefix(&format!("{name}=")))
-                    .unwrap()
-                    .to_owned()
-            };
-            break (field("client_id"), field("client_secret"));
-        }
-    };
+    let (id, secret) = running.demo_confidential();
     let https = reqwest::Client::builder()
         .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).unwrap())
         .redirect(reqwest::redirect::Policy::none())

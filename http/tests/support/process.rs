@@ -74,6 +74,24 @@ impl Running {
             .to_owned()
     }
 
+    /// The id and secret of the confidential demo client, from the lines
+    /// `serve --demo` prints after its address.
+    pub fn demo_confidential(&self) -> (String, String) {
+        loop {
+            let line = self.line();
+            assert!(!line.is_empty(), "no confidential demo client printed");
+            if let Some(rest) = line.strip_prefix("demo client (confidential") {
+                let field = |name: &str| {
+                    rest.split_whitespace()
+                        .find_map(|field| field.strip_prefix(&format!("{name}=")))
+                        .unwrap_or_else(|| panic!("no {name} in {line:?}"))
+                        .to_owned()
+                };
+                return (field("client_id"), field("client_secret"));
+            }
+        }
+    }
+
     /// Everything it writes on stderr (which must be piped), read on a
     /// thread until it closes.
     pub fn stderr(&mut self) -> JoinHandle<String> {
