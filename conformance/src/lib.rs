@@ -1,7 +1,8 @@
 //! Suites every credlog backend and server must pass, and what they share:
 //! the checked RFC 5849 vectors ([`vectors`]) and a fixed, in-memory
 //! [`CredentialSource`](credlog_core::rfc5849::CredentialSource)
-//! ([`FixedCredentials`]) for driving the validator without a store.
+//! ([`FixedCredentials`]) for driving the validator without a store, and
+//! a store wrapper that fails on demand ([`FaultyStore`]).
 //!
 //! ```
 //! use credlog_conformance::vectors;
@@ -15,10 +16,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod faulty_store;
 mod fixed_credentials;
 pub mod store_suite;
 pub mod vectors;
 
+pub use faulty_store::{Fault, FaultyStore};
 pub use fixed_credentials::FixedCredentials;
 
 /// A 2048-bit RSA private key (PKCS#8 PEM) for RSA-SHA1 tests and benchmarks.

@@ -499,6 +499,60 @@ pub async fn replay_reproduces_the_projections<S: CredentialStore + ?Sized>(stor
     assert_eq!(report.records, store.last_seq().await.unwrap());
 }
 
+/// A check tells of every record it replays, once each, in order.
+pub async fn a_check_tells_of_each_record_it_replays<S: CredentialStore + ?Sized>(store: &S) {
+    use std::sync::Mutex;
+    revocation_reaches_family_and_client(store).await;
+    let seen = Mutex::new(Vec::new());
+    let report = store
+        .check_observed(&|seq| seen.lock().unwrap().push(seq))
+        .await
+        .unwrap();
+    assert!(report.is_consistent(), "{:?}", report.mismatches);
+    let last = store.last_seq().await.unwrap();
+    assert!(last > 1);
+    assert_eq!(seen.into_inner().unwrap(), (1..=last).collect::<Vec<_>>());
+    assert_eq!(report.records, last);
+}
+
+/// The sizes an operator watches: the nonces kept (fewer once pruned) and
+/// the sessions live at the time asked about, by the limits given.
+pub async fn sizes_count_nonces_and_live_sessions<S: CredentialStore + ?Sized>(store: &S) {
+    use credlog_core::store::{Sizes, TOUCH_SLACK};
+    let limits = sessions::LIMITS;
+    let sizes = |at| async move { store.sizes(&limits, at).await.unwrap() };
+    assert_eq!(sizes(NOW).await, Sizes::default());
+    for (timestamp, name) in [(NOW - 1000, "old"), (NOW, "a"), (NOW, "b")] {
+        let used = nonce("c1", None, timestamp, name);
+        ok(
+            store,
+            &[Precondition::NonceUnused(NonceKey::from(&used))],
+            vec![Event::Verified(used)],
+        )
+        .await;
+    }
+    assert_eq!(sizes(NOW).await.nonces, 3);
+    store.prune_nonces(NOW - 300).await.unwrap();
+    assert_eq!(sizes(NOW).await.nonces, 2);
+
+    for (id, user, at) in [("s1", "alice", NOW), ("s2", "bob", NOW + 500)] {
+        store
+            .create_session(sessions::session(id, user, at), &limits)
+            .await
+            .unwrap();
+    }
+    assert_eq!(sizes(NOW + 500).await.live_sessions, 2);
+    // s1 has gone unused too long; s2 not yet: kept, but only one live.
+    let s1_idle = NOW + limits.idle + TOUCH_SLACK;
+    assert_eq!(sizes(s1_idle).await.live_sessions, 1);
+    assert_eq!(sizes(s1_idle).await.nonces, 2, "sessions are not nonces");
+    store
+        .remove_session(&credlog_core::store::SessionHash::of("s2"))
+        .await
+        .unwrap();
+    assert_eq!(sizes(NOW + 500).await.live_sessions, 1);
+}
+
 /// Nonces behind the window are pruned and the check still agrees.
 pub async fn pruned_nonces_are_forgotten_consistently<S: CredentialStore + ?Sized>(store: &S) {
     for (timestamp, name) in [(NOW - 1000, "old"), (NOW, "new")] {
@@ -637,6 +691,8 @@ macro_rules! store_suite {
             $crate::store_suite!(@test revocation_reaches_family_and_client, $make);
             $crate::store_suite!(@test replay_reproduces_the_projections, $make);
             $crate::store_suite!(@test pruned_nonces_are_forgotten_consistently, $make);
+            $crate::store_suite!(@test a_check_tells_of_each_record_it_replays, $make);
+            $crate::store_suite!(@test sizes_count_nonces_and_live_sessions, $make);
             $crate::store_suite!(@test oauth1_requests_verify_against_the_store, $make);
             $crate::store_suite!(@test sessions_are_kept_touched_and_removed, $make);
             $crate::store_suite!(@test a_session_is_found_by_the_hash_of_its_id_alone, $make);

@@ -102,7 +102,7 @@ pub fn routes(
                 let (app, metrics) = (app.clone(), metrics.clone());
                 async move {
                     match metrics {
-                        Some(metrics) => Ok(reply(scrape(&app, &metrics))),
+                        Some(metrics) => Ok(reply(scrape(&app, &metrics).await)),
                         None => Err(warp::reject::not_found()),
                     }
                 }
@@ -139,8 +139,20 @@ pub async fn health(app: &App) -> Response {
     response
 }
 
-/// `GET /metrics`: the gauges read now, then everything recorded.
-fn scrape(_app: &App, metrics: &Metrics) -> Response {
+/// `GET /metrics`: the gauges read now, then everything recorded. A store
+/// that cannot say its sizes leaves the gauges as they were (`/healthz`
+/// says why); the rest is still shown.
+async fn scrape(app: &App, metrics: &Metrics) -> Response {
+    let read = tokio::time::timeout(
+        HEALTH_DEADLINE,
+        app.store().sizes(app.sessions().limits(), app.now()),
+    )
+    .await;
+    match read {
+        Ok(Ok(sizes)) => crate::metrics::set_sizes(sizes),
+        Ok(Err(error)) => tracing::warn!(%error, "the store's sizes could not be read"),
+        Err(_) => tracing::warn!("the store's sizes were not read in time"),
+    }
     Response {
         status: 200,
         headers: vec![(

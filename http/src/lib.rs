@@ -42,6 +42,7 @@ pub mod metrics;
 pub mod oauth1;
 pub mod oauth2;
 pub mod pages;
+pub mod progress;
 pub mod protector;
 pub mod server;
 pub mod sessions;

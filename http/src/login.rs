@@ -263,100 +263,11 @@ fn home_page(session: Option<&Session>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::Arc;
 
-    use async_trait::async_trait;
-    use credlog_core::store::{
-        AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-        Precondition, Record, Seq, SessionHash, SessionLimits, SessionRecord, StoreError,
-        UserRecord,
-    };
+    use credlog_conformance::{Fault, FaultyStore};
+    use credlog_core::store::CredentialStore;
     use credlog_storage_memory::MemoryStore;
-
-    /// A memory store whose sessions fail while `broken` is set.
-    #[derive(Default)]
-    struct BrokenSessions {
-        inner: MemoryStore,
-        broken: AtomicBool,
-    }
-
-    impl BrokenSessions {
-        fn check(&self) -> Result<(), StoreError> {
-            match self.broken.load(Ordering::SeqCst) {
-                true => Err(StoreError::Backend("the session table is gone".into())),
-                false => Ok(()),
-            }
-        }
-    }
-
-    #[async_trait]
-    impl CredentialStore for BrokenSessions {
-        async fn append(
-            &self,
-            preconditions: &[Precondition],
-            events: Vec<Event>,
-            time: u64,
-        ) -> Result<Seq, AppendError> {
-            self.inner.append(preconditions, events, time).await
-        }
-        async fn client(&self, id: &str) -> Result<Option<ClientState>, StoreError> {
-            self.inner.client(id).await
-        }
-        async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError> {
-            self.inner.clients_owned_by(owner).await
-        }
-        async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
-            self.inner.user(name).await
-        }
-        async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
-            self.inner.credential(id).await
-        }
-        async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
-            self.inner.nonce_seen(nonce).await
-        }
-        async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
-            self.inner.read_log(from, limit).await
-        }
-        async fn last_seq(&self) -> Result<Seq, StoreError> {
-            self.inner.last_seq().await
-        }
-        async fn check(&self) -> Result<CheckReport, StoreError> {
-            self.inner.check().await
-        }
-        async fn prune_nonces(&self, before: u64) -> Result<u64, StoreError> {
-            self.inner.prune_nonces(before).await
-        }
-        async fn create_session(
-            &self,
-            session: SessionRecord,
-            limits: &SessionLimits,
-        ) -> Result<(), StoreError> {
-            self.check()?;
-            self.inner.create_session(session, limits).await
-        }
-        async fn session(
-            &self,
-            hash: &SessionHash,
-            limits: &SessionLimits,
-            now: u64,
-        ) -> Result<Option<SessionRecord>, StoreError> {
-            self.check()?;
-            self.inner.session(hash, limits, now).await
-        }
-        async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError> {
-            self.check()?;
-            self.inner.touch_session(hash, now).await
-        }
-        async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError> {
-            self.check()?;
-            self.inner.remove_session(hash).await
-        }
-        async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
-            self.check()?;
-            self.inner.remove_user_sessions(user).await
-        }
-    }
 
     async fn send(
         app: &App,
@@ -381,7 +292,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failing_store_reads_as_signed_out_but_never_fakes_a_sign_out() {
-        let store = Arc::new(BrokenSessions::default());
+        let store = Arc::new(FaultyStore::new(MemoryStore::new()));
         let app = App::new(
             Arc::clone(&store) as Arc<dyn CredentialStore>,
             Default::default(),
@@ -390,7 +301,7 @@ mod tests {
         let cookie = format!("{}={}", sessions::COOKIE, session.id);
         let logout = format!("csrf_token={}", session.csrf_token);
 
-        store.broken.store(true, Ordering::SeqCst);
+        store.set_sessions(Fault::Fails("the session table is gone"));
         let (status, body, _) = send(&app, "GET", "/", &cookie, "").await;
         assert_eq!(status, 200, "the home page works signed out");
         assert!(body.contains("Not signed in"), "{body}");
@@ -399,7 +310,7 @@ mod tests {
         assert!(!sets_cookie, "the cookie stays: the session is not over");
         assert!(app.sessions().create("alice", app.now()).await.is_err());
 
-        store.broken.store(false, Ordering::SeqCst);
+        store.set_sessions(Fault::Works);
         let (_, body, _) = send(&app, "GET", "/", &cookie, "").await;
         assert!(body.contains("id=\"user\">alice<"), "{body}");
         let (status, _, sets_cookie) = send(&app, "POST", "/logout", &cookie, &logout).await;

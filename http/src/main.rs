@@ -319,7 +319,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Log(log) => run_log(log).await,
         Command::Check(data) => {
             let store = open(&data.data, &Settings::default())?;
-            let report = store.check().await?;
+            let report = credlog_http::progress::check(&store).await?;
             for mismatch in &report.mismatches {
                 println!("{mismatch}");
             }

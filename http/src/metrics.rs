@@ -11,6 +11,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use credlog_core::store::Sizes;
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 
 /// Requests answered on the public listener, by route and status.
@@ -19,6 +20,8 @@ pub const REQUESTS: &str = "credlog_http_requests_total";
 pub const REQUEST_DURATION: &str = "credlog_http_request_duration_seconds";
 /// Login sessions live now.
 pub const SESSIONS_ACTIVE: &str = "credlog_sessions_active";
+/// OAuth 1 nonces the store keeps for the timestamp window.
+pub const NONCES_HELD: &str = "credlog_oauth1_nonces_held";
 /// Sign-ins (form or password grant) refused with 429 before any check.
 pub const SIGN_INS_THROTTLED: &str = "credlog_sign_ins_throttled_total";
 
@@ -84,6 +87,10 @@ fn describe() {
         "Time from a request's head to its answer."
     );
     describe_gauge!(SESSIONS_ACTIVE, "Login sessions live now.");
+    describe_gauge!(
+        NONCES_HELD,
+        "OAuth 1 nonces kept for the timestamp window (the nonce window's size)."
+    );
     describe_counter!(
         SIGN_INS_THROTTLED,
         "Sign-ins refused with 429 (too many failures for a name or an address)."
@@ -119,9 +126,10 @@ pub fn record_throttled_sign_in() {
     metrics::counter!(SIGN_INS_THROTTLED).increment(1);
 }
 
-/// Sets how many login sessions are live.
-pub fn set_sessions_active(live: usize) {
-    metrics::gauge!(SESSIONS_ACTIVE).set(live as f64);
+/// Sets the gauges of what the store holds.
+pub fn set_sizes(sizes: Sizes) {
+    metrics::gauge!(SESSIONS_ACTIVE).set(sizes.live_sessions as f64);
+    metrics::gauge!(NONCES_HELD).set(sizes.nonces as f64);
 }
 
 /// A status code as a label: hyper's codes are three digits, 100 to 999.

@@ -8,11 +8,9 @@ mod support;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
 
-use async_trait::async_trait;
-use credlog_core::store::{
-    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-    Precondition, Record, Seq, SessionHash, SessionLimits, SessionRecord, StoreError, UserRecord,
-};
+use credlog_conformance::{Fault, FaultyStore};
+use credlog_core::rfc5849::Transmission;
+use credlog_core::Request;
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
 use support::process::Running;
@@ -165,9 +163,71 @@ async fn the_admin_listener_answers_health_metrics_and_the_log_and_the_public_on
     assert!(sample(&after, "credlog_store_append_batch_size_count", &[]) >= 1.0);
     assert!(sample(&after, "credlog_store_flush_duration_seconds_count", &[]) >= 1.0);
 
-    // The sixth wrong password in a row is throttled.
+    // Two signed requests leave two nonces in the window; the first sent
+    // again is refused by the store's precondition, counted by its reason.
+    let (id, secret) = server.demo_confidential();
+    let client = TestClient {
+        id,
+        secret,
+        method: "HMAC-SHA1",
+        transmission: Transmission::Header,
+    };
+    let initiate = || {
+        client
+            .signer(None)
+            .sign(
+                Request::new("POST", format!("{base}/oauth1/initiate")),
+                &[("oauth_callback", "oob")],
+            )
+            .unwrap()
+    };
+    let (first, second) = (initiate(), initiate());
+    assert_eq!(send(&first).await.status, 200);
+    assert_eq!(send(&second).await.status, 200);
+    assert_eq!(send(&first).await.status, 401, "a replayed nonce");
+    let signed = get(format!("{admin}/metrics")).await.body;
+    assert_eq!(sample(&signed, "credlog_oauth1_nonces_held", &[]), 2.0);
+    let refused = "credlog_store_appends_refused_total";
+    assert_eq!(
+        sample(&signed, refused, &[("reason", "nonce_reused")])
+            - sample(&after, refused, &[("reason", "nonce_reused")]),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &signed,
+            "credlog_store_appends_total",
+            &[("outcome", "refused")]
+        ) - sample(
+            &after,
+            "credlog_store_appends_total",
+            &[("outcome", "refused")]
+        ),
+        1.0
+    );
+
+    // A sign-in is a live session until its sign-out.
+    assert_eq!(sample(&signed, "credlog_sessions_active", &[]), 0.0);
     let remote = TestServer::remote(&base);
     login(&remote, "demo", "demo").await;
+    let page = get(format!("{admin}/metrics")).await.body;
+    assert_eq!(sample(&page, "credlog_sessions_active", &[]), 1.0);
+    let second = login(&remote, "demo", "demo").await;
+    let page = get(format!("{admin}/metrics")).await.body;
+    assert_eq!(sample(&page, "credlog_sessions_active", &[]), 2.0);
+    let home = get_page(&remote, "/", Some(&second)).await;
+    let out = post_form(
+        &remote,
+        "/logout",
+        Some(&second),
+        &hidden_inputs(&home.body),
+    )
+    .await;
+    assert_eq!(out.status, 303, "{}", out.body);
+    let page = get(format!("{admin}/metrics")).await.body;
+    assert_eq!(sample(&page, "credlog_sessions_active", &[]), 1.0);
+
+    // The sixth wrong password in a row is throttled.
     for attempt in 1..=6 {
         let answer = submit_login(&remote, "/login", "demo", "wrong").await;
         let expected = if attempt <= 5 { 401 } else { 429 };
@@ -189,74 +249,10 @@ async fn the_admin_listener_answers_health_metrics_and_the_log_and_the_public_on
     assert_eq!(server.terminate().code(), Some(0));
 }
 
-/// A memory store whose writes fail (as on a full disk) or never end.
-struct BrokenWrites {
-    reads: MemoryStore,
-    hang: bool,
-}
-
-#[async_trait]
-impl CredentialStore for BrokenWrites {
-    async fn append(&self, _: &[Precondition], _: Vec<Event>, _: u64) -> Result<Seq, AppendError> {
-        Err(StoreError::Backend("no space left on device".into()).into())
-    }
-    async fn client(&self, id: &str) -> Result<Option<ClientState>, StoreError> {
-        self.reads.client(id).await
-    }
-    async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError> {
-        self.reads.clients_owned_by(owner).await
-    }
-    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
-        self.reads.user(name).await
-    }
-    async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
-        self.reads.credential(id).await
-    }
-    async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
-        self.reads.nonce_seen(nonce).await
-    }
-    async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
-        self.reads.read_log(from, limit).await
-    }
-    async fn last_seq(&self) -> Result<Seq, StoreError> {
-        self.reads.last_seq().await
-    }
-    async fn check(&self) -> Result<CheckReport, StoreError> {
-        self.reads.check().await
-    }
-    async fn prune_nonces(&self, _: u64) -> Result<u64, StoreError> {
-        if self.hang {
-            std::future::pending::<()>().await;
-        }
-        Err(StoreError::Backend("no space left on device".into()))
-    }
-    async fn create_session(
-        &self,
-        session: SessionRecord,
-        limits: &SessionLimits,
-    ) -> Result<(), StoreError> {
-        self.reads.create_session(session, limits).await
-    }
-    async fn session(
-        &self,
-        hash: &SessionHash,
-        limits: &SessionLimits,
-        now: u64,
-    ) -> Result<Option<SessionRecord>, StoreError> {
-        self.reads.session(hash, limits, now).await
-    }
-    async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError> {
-        self.reads.touch_session(hash, now).await
-    }
-    async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError> {
-        self.reads.remove_session(hash).await
-    }
-    async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
-        self.reads.remove_user_sessions(user).await
-    }
-}
-
-async fn health_over(store: BrokenWrites) -> (u16, serde_json::Value) {
+/// `/healthz` over a memory store whose writes do as `fault` says.
+async fn health_over(fault: Fault) -> (u16, serde_json::Value) {
+    let store = FaultyStore::new(MemoryStore::new());
+    store.set_writes(fault);
     let app = App::new(Arc::new(store), Settings::default());
     let answer = warp::test::request()
         .path("/healthz")
@@ -270,11 +266,7 @@ async fn health_over(store: BrokenWrites) -> (u16, serde_json::Value) {
 
 #[tokio::test]
 async fn healthz_is_503_when_the_store_cannot_write() {
-    let (status, body) = health_over(BrokenWrites {
-        reads: MemoryStore::new(),
-        hang: false,
-    })
-    .await;
+    let (status, body) = health_over(Fault::Fails("no space left on device")).await;
     assert_eq!(status, 503);
     assert_eq!(body["status"], "unavailable");
     assert!(
@@ -285,11 +277,7 @@ async fn healthz_is_503_when_the_store_cannot_write() {
 
 #[tokio::test(start_paused = true)]
 async fn healthz_is_503_when_the_store_does_not_answer_in_time() {
-    let (status, body) = health_over(BrokenWrites {
-        reads: MemoryStore::new(),
-        hang: true,
-    })
-    .await;
+    let (status, body) = health_over(Fault::Hangs).await;
     assert_eq!(status, 503);
     assert_eq!(body["status"], "unavailable");
     assert!(

@@ -34,7 +34,8 @@ use credlog_core::store::codec::decode_record;
 use credlog_core::store::projections::{self, seq_key, ProjectionError, Tree, Trees};
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-    Precondition, Record, Seq, SessionHash, SessionLimits, SessionRecord, StoreError, UserRecord,
+    Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord, Sizes,
+    StoreError, UserRecord,
 };
 
 /// How many appends pass between two prunings of old nonces.
@@ -174,12 +175,17 @@ impl CredentialStore for MemoryStore {
         projections::last_seq(&*self.read()).map_err(store_error)
     }
 
-    async fn check(&self) -> Result<CheckReport, StoreError> {
+    async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
         let trees = self.read();
         let floor = projections::nonce_floor(&*trees).map_err(store_error)?;
         let records = trees
             .entries(Tree::Log)
-            .map(|(key, bytes)| decode(key, bytes));
+            .map(|(key, bytes)| decode(key, bytes))
+            .inspect(|record| {
+                if let Ok(record) = record {
+                    replayed(record.seq);
+                }
+            });
         let (rebuilt, records) = Trees::replay(records, floor)?;
         let stored =
             |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
@@ -198,6 +204,19 @@ impl CredentialStore for MemoryStore {
 
     async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
         prune(&mut self.write(), before_timestamp)
+    }
+
+    async fn sizes(&self, limits: &SessionLimits, now: u64) -> Result<Sizes, StoreError> {
+        let nonces = self.read().entries(Tree::Nonces).count() as u64;
+        let live_sessions = self
+            .sessions()
+            .values()
+            .filter(|session| limits.is_live(session, now))
+            .count() as u64;
+        Ok(Sizes {
+            nonces,
+            live_sessions,
+        })
     }
 
     async fn create_session(

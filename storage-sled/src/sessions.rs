@@ -173,6 +173,20 @@ impl SessionTrees {
         Ok(())
     }
 
+    /// How many sessions are live at `now`: those kept, less those whose
+    /// lifetime or idle time is over (not yet forgotten by a sign-in).
+    pub(crate) fn live(&self, limits: &SessionLimits, now: u64) -> Result<u64, StoreError> {
+        let count = self.lock();
+        let mut ended = BTreeMap::new();
+        self.ended_in(
+            &self.by_created,
+            |created| limits.lifetime_over(created, now),
+            &mut ended,
+        )?;
+        self.ended_in(&self.by_use, |used| limits.idle_over(used, now), &mut ended)?;
+        Ok(count.saturating_sub(ended.len()) as u64)
+    }
+
     /// Keeps `session`, first forgetting what has ended and what is past
     /// the bounds (see [`credlog_core::store::CredentialStore::create_session`]).
     pub(crate) fn create(

@@ -291,6 +291,20 @@ impl CheckReport {
     }
 }
 
+/// Told the sequence number of each record [`CredentialStore::check_observed`]
+/// has replayed, in order: what a progress bar counts.
+pub type Replayed<'a> = &'a (dyn Fn(Seq) + Send + Sync);
+
+/// What the store holds now that grows with traffic: what an operator
+/// watches (the gauges of `GET /metrics`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Sizes {
+    /// OAuth 1 nonces kept, for the timestamp window (RFC 5849 3.3).
+    pub nonces: u64,
+    /// Login sessions live at the time asked about.
+    pub live_sessions: u64,
+}
+
 /// The credential store: one atomic, precondition-guarded append of
 /// events, and reads from the projections and the log. Implementations
 /// write each append in one transaction and, for a durable backend, return
@@ -333,7 +347,18 @@ pub trait CredentialStore: Send + Sync {
 
     /// Rebuilds every projection from the log alone and compares it with
     /// the stored one (DESIGN.md rule 3).
-    async fn check(&self) -> Result<CheckReport, StoreError>;
+    async fn check(&self) -> Result<CheckReport, StoreError> {
+        self.check_observed(&|_| {}).await
+    }
+
+    /// [`CredentialStore::check`], telling `replayed` of each record as it
+    /// is replayed, so a long check can show its progress.
+    async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError>;
+
+    /// How many nonces are kept and how many sessions are live at `now`
+    /// by `limits`. Reads only; may walk the nonces, so it is for an
+    /// operator's scrape, not for a request.
+    async fn sizes(&self, limits: &SessionLimits, now: u64) -> Result<Sizes, StoreError>;
 
     /// Forgets nonces older than `timestamp`: they are outside every
     /// window and can never be presented again.

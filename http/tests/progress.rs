@@ -1,0 +1,114 @@
+//! `credlog check` shows a progress bar on a terminal and nothing extra
+//! when its stderr is not one (issue 13, "Progress"): run through the
+//! binary once with stderr on a pseudo-terminal made here, once on a pipe.
+#![cfg(unix)]
+
+use std::fs::File;
+use std::io::Read;
+use std::os::fd::OwnedFd;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+
+fn credlog() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("CREDLOG_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
+/// A data directory holding `users` records, one user each.
+fn data_with_users(dir: &Path, users: usize) {
+    for n in 0..users {
+        let added = credlog()
+            .args(["user", "add", &format!("user{n}"), "--password", "pw"])
+            .arg("--data")
+            .arg(dir)
+            .output()
+            .unwrap();
+        assert!(added.status.success(), "{added:?}");
+    }
+}
+
+/// A pseudo-terminal 120 columns wide: its master, and its slave opened
+/// as a file for a child's stderr.
+fn pty() -> (File, OwnedFd) {
+    let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+    grantpt(&master).unwrap();
+    unlockpt(&master).unwrap();
+    let name = ptsname(&master, Vec::new()).unwrap();
+    let slave = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(name.to_str().unwrap())
+        .unwrap();
+    let size = rustix::termios::Winsize {
+        ws_row: 40,
+        ws_col: 120,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    rustix::termios::tcsetwinsize(&slave, size).unwrap();
+    (File::from(master), OwnedFd::from(slave))
+}
+
+const EXPECTED: &str = "ok: 5 records replayed, projections match\n";
+
+#[test]
+fn check_draws_a_progress_bar_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    data_with_users(dir.path(), 5);
+    let (mut master, slave) = pty();
+    let mut command = credlog();
+    command
+        .args(["check", "--data"])
+        .arg(dir.path())
+        .env("TERM", "xterm")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::from(slave));
+    let child = command.spawn().unwrap();
+    // The terminal's last writer must be the child, so its end reads as EOF.
+    drop(command);
+    let drawn = std::thread::spawn(move || {
+        let mut drawn = Vec::new();
+        let mut chunk = [0u8; 4096];
+        // Linux answers EIO once every slave is closed.
+        while let Ok(read @ 1..) = master.read(&mut chunk) {
+            drawn.extend_from_slice(&chunk[..read]);
+        }
+        String::from_utf8_lossy(&drawn).into_owned()
+    });
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), EXPECTED);
+    let drawn = drawn.join().unwrap();
+    assert!(
+        drawn.contains("replaying ["),
+        "no bar on the terminal: {drawn:?}"
+    );
+    assert!(drawn.contains("5/5 records"), "no final count: {drawn:?}");
+    assert!(drawn.contains("/s"), "no rate: {drawn:?}");
+}
+
+#[test]
+fn check_prints_nothing_extra_on_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    data_with_users(dir.path(), 5);
+    let output: Output = credlog()
+        .args(["check", "--data"])
+        .arg(dir.path())
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert_eq!(String::from_utf8_lossy(&output.stdout), EXPECTED);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "stderr is a pipe"
+    );
+}
