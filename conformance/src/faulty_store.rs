@@ -6,9 +6,9 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 use credlog_core::store::{
-    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-    Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord, Sizes,
-    StoreError, UserRecord,
+    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
+    NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
+    Sizes, StoreError, UserRecord,
 };
 
 /// What one part of a [`FaultyStore`] does when called.
@@ -116,6 +116,15 @@ impl<S: CredentialStore> CredentialStore for FaultyStore<S> {
     }
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
         self.inner.user(name).await
+    }
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        self.inner.users().await
+    }
+    async fn clients(&self) -> Result<Vec<ClientState>, StoreError> {
+        self.inner.clients().await
+    }
+    async fn grants_of(&self, user: &str) -> Result<Vec<Grant>, StoreError> {
+        self.inner.grants_of(user).await
     }
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
         self.inner.credential(id).await

@@ -6,6 +6,7 @@
 //! keeps outside the log, are in [`sessions`]; a durable backend also runs
 //! [`sessions_survive_reopening`] itself, with a way to reopen its store.
 
+pub mod manage;
 pub mod sessions;
 
 use std::sync::Arc;
@@ -17,6 +18,7 @@ use credlog_core::store::{
     TokenRecord, UserRecord, Verified,
 };
 
+pub use manage::*;
 pub use sessions::*;
 
 /// The time every suite append happens at.
@@ -693,6 +695,11 @@ macro_rules! store_suite {
             $crate::store_suite!(@test pruned_nonces_are_forgotten_consistently, $make);
             $crate::store_suite!(@test a_check_tells_of_each_record_it_replays, $make);
             $crate::store_suite!(@test sizes_count_nonces_and_live_sessions, $make);
+            $crate::store_suite!(@test secrets_and_passwords_are_replaced, $make);
+            $crate::store_suite!(@test a_revoked_grant_ends_everything_it_held, $make);
+            $crate::store_suite!(@test a_grant_forgets_what_has_ended, $make);
+            $crate::store_suite!(@test a_removed_user_takes_its_clients_and_grants_along, $make);
+            $crate::store_suite!(@test users_and_clients_are_listed, $make);
             $crate::store_suite!(@test oauth1_requests_verify_against_the_store, $make);
             $crate::store_suite!(@test sessions_are_kept_touched_and_removed, $make);
             $crate::store_suite!(@test a_session_is_found_by_the_hash_of_its_id_alone, $make);

@@ -192,6 +192,7 @@ fn kinds(events: &[Event]) -> Vec<String> {
             Event::Authorized(_) => "Authorized".to_owned(),
             Event::Exchanged(_) => "Exchanged".to_owned(),
             Event::Revoked(revoked) => format!("Revoked({:?})", revoked.reason),
+            other => format!("{other:?}"),
         })
         .collect()
 }

@@ -205,6 +205,25 @@ pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<L
                 }
                 line("revoked", client, user, fields)
             }
+            // The new secret is never printed: only that there is one.
+            Event::SecretRotated(rotated) => line(
+                "secret_rotated",
+                Some(rotated.client_id.clone()),
+                None,
+                vec![],
+            ),
+            Event::PasswordChanged(user) => {
+                line("password_changed", None, Some(user.name.clone()), vec![])
+            }
+            Event::GrantRevoked(revoked) => line(
+                "grant_revoked",
+                Some(revoked.client_id.clone()),
+                Some(revoked.user.clone()),
+                vec![],
+            ),
+            Event::UserRemoved(removed) => {
+                line("user_removed", None, Some(removed.name.clone()), vec![])
+            }
         });
     }
     Ok(lines)

@@ -73,6 +73,7 @@ async fn the_flow_is_audited_event_by_event() {
             credlog_core::store::Event::Authorized(_) => "authorized",
             credlog_core::store::Event::Exchanged(_) => "exchanged",
             credlog_core::store::Event::Revoked(_) => "revoked",
+            other => panic!("a sign-in flow appended {other:?}"),
         })
         .collect();
     assert_eq!(

@@ -33,9 +33,9 @@ use async_trait::async_trait;
 use credlog_core::store::codec::decode_record;
 use credlog_core::store::projections::{self, seq_key, ProjectionError, Tree, Trees};
 use credlog_core::store::{
-    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-    Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord, Sizes,
-    StoreError, UserRecord,
+    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
+    NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
+    Sizes, StoreError, UserRecord,
 };
 
 /// How many appends pass between two prunings of old nonces.
@@ -156,6 +156,22 @@ impl CredentialStore for MemoryStore {
 
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
         projections::credential(&*self.read(), id).map_err(store_error)
+    }
+
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let trees = self.read();
+        let users = trees.entries(Tree::Users).map(|(_, value)| value);
+        projections::decode_all(Tree::Users, users).map_err(store_error)
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientState>, StoreError> {
+        let trees = self.read();
+        let clients = trees.entries(Tree::Clients).map(|(_, value)| value);
+        projections::decode_all(Tree::Clients, clients).map_err(store_error)
+    }
+
+    async fn grants_of(&self, user: &str) -> Result<Vec<Grant>, StoreError> {
+        projections::grants_of(&*self.read(), user).map_err(store_error)
     }
 
     async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {

@@ -38,9 +38,9 @@ use credlog_core::store::projections::{
     self, seq_key, Projection, ProjectionError, ProjectionMut, Tree, Trees,
 };
 use credlog_core::store::{
-    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, NonceKey,
-    Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord, Sizes,
-    StoreError, UserRecord,
+    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
+    NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
+    Sizes, StoreError, UserRecord,
 };
 use sled::transaction::{
     ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
@@ -53,6 +53,15 @@ use sessions::SessionTrees;
 
 /// The key [`CredentialStore::probe`] writes, in sled's default tree.
 const PROBE_KEY: &[u8] = b"credlog-probe";
+
+/// Where sled's default tree (outside the log and every projection) keeps
+/// the version of the projection rules the stored projections were built by.
+const PROJECTIONS_KEY: &[u8] = b"credlog-projections";
+
+/// The projection rules' version: 2 added the grants trees
+/// ([`Tree::Grants`], [`Tree::UserGrants`]). A data directory built by an
+/// older one has its projections rebuilt from the log when opened.
+const PROJECTIONS_VERSION: u64 = 2;
 
 /// The credential store on sled.
 pub struct SledStore {
@@ -156,6 +165,7 @@ impl SledStore {
             .map_err(backend)?;
         let sessions = SessionTrees::open(&db)?;
         let trees = Arc::new(SledTrees { db, trees });
+        trees.bring_projections_up_to_date()?;
         let commit = GroupCommit::start(Arc::clone(&trees))
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let pruner = Pruner::start(Arc::clone(&trees), seconds)
@@ -237,6 +247,11 @@ impl ProjectionMut for Transaction<'_> {
             .map_err(unabortable)?;
         Ok(())
     }
+
+    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), ProjectionError> {
+        self.0[index(tree)].remove(key).map_err(unabortable)?;
+        Ok(())
+    }
 }
 
 impl Projection for SledTrees {
@@ -259,6 +274,54 @@ fn decode(key: &[u8], bytes: &[u8]) -> Result<Record, StoreError> {
 }
 
 impl SledTrees {
+    /// Rebuilds every projection from the log when an older version of the
+    /// projection rules built them (DESIGN.md rule 6): a tree those rules
+    /// did not have would be empty, and `check` would find it so. Runs
+    /// before the writer starts, so nothing appends meanwhile.
+    fn bring_projections_up_to_date(&self) -> Result<(), StoreError> {
+        let version = match self.db.get(PROJECTIONS_KEY).map_err(backend)? {
+            Some(bytes) => bytes
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| {
+                    StoreError::Corrupt("the projections' version is not 8 bytes".into())
+                })?,
+            None => 0,
+        };
+        if version >= PROJECTIONS_VERSION {
+            return Ok(());
+        }
+        if projections::last_seq(self).map_err(store_error)? > 0 {
+            let floor = projections::nonce_floor(self).map_err(store_error)?;
+            let (rebuilt, records) = Trees::replay(self.records_from(1), floor)?;
+            for &tree in Tree::PROJECTIONS {
+                let on_disk = self.tree(tree);
+                on_disk.clear().map_err(backend)?;
+                for (key, value) in rebuilt.entries(tree) {
+                    on_disk.insert(key, value).map_err(backend)?;
+                }
+            }
+            tracing::info!(
+                records,
+                "rebuilt the projections from the log for this version"
+            );
+        }
+        self.db
+            .insert(PROJECTIONS_KEY, &PROJECTIONS_VERSION.to_be_bytes())
+            .map_err(backend)?;
+        self.flush()
+    }
+
+    /// Every value of a projection tree, in key order.
+    fn values(&self, tree: Tree) -> Result<Vec<sled::IVec>, StoreError> {
+        self.tree(tree)
+            .iter()
+            .values()
+            .collect::<Result<_, _>>()
+            .map_err(backend)
+    }
+
     fn records_from(&self, from: Seq) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
         self.tree(Tree::Log).range(seq_key(from)..).map(|entry| {
             entry
@@ -343,6 +406,20 @@ impl CredentialStore for SledStore {
 
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
         projections::credential(&*self.trees, id).map_err(store_error)
+    }
+
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let values = self.trees.values(Tree::Users)?;
+        projections::decode_all(Tree::Users, values.iter().map(|v| &v[..])).map_err(store_error)
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientState>, StoreError> {
+        let values = self.trees.values(Tree::Clients)?;
+        projections::decode_all(Tree::Clients, values.iter().map(|v| &v[..])).map_err(store_error)
+    }
+
+    async fn grants_of(&self, user: &str) -> Result<Vec<Grant>, StoreError> {
+        projections::grants_of(&*self.trees, user).map_err(store_error)
     }
 
     async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {

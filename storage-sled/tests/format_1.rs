@@ -98,6 +98,7 @@ fn record_v1(record: &Record, scope: &str) -> RecordV1 {
             Event::Authorized(authorized) => EventV1::Authorized(authorized),
             Event::Exchanged(exchanged) => EventV1::Exchanged(exchanged),
             Event::Revoked(revoked) => EventV1::Revoked(revoked),
+            later => panic!("format 1 had no {later:?}"),
         })
         .collect();
     RecordV1 {

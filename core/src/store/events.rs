@@ -260,7 +260,36 @@ pub struct Revoked {
     pub whole_family: bool,
 }
 
-/// One change to a credential.
+/// A client's secret was replaced: the old one stops working with this record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRotated {
+    /// The client.
+    pub client_id: String,
+    /// The new secret, kept as registration keeps it (never printed).
+    pub secret: Secret,
+}
+
+/// A resource owner took back what they granted one client: every
+/// credential that client holds for them ends, families included.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantRevoked {
+    /// The resource owner.
+    pub user: String,
+    /// The client.
+    pub client_id: String,
+}
+
+/// A user account was removed: every client it owns and every credential
+/// it granted end with it, and its name is free again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRemoved {
+    /// The user name.
+    pub name: String,
+}
+
+/// One change to a credential. New variants go at the end: a record's
+/// events are encoded by variant index, so records written before a
+/// variant existed read the same (DESIGN.md rule 5).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Event {
     /// Something was created.
@@ -273,6 +302,14 @@ pub enum Event {
     Exchanged(Exchanged),
     /// A credential ended.
     Revoked(Revoked),
+    /// A client's secret was replaced.
+    SecretRotated(SecretRotated),
+    /// A user's password was changed (the record holds the new hash).
+    PasswordChanged(UserRecord),
+    /// A resource owner revoked a client's grant.
+    GrantRevoked(GrantRevoked),
+    /// A user account was removed.
+    UserRemoved(UserRemoved),
 }
 
 /// One append: its events, with the sequence number and time they were

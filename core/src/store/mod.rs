@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::CodecError;
 pub use events::{
-    token_id, Authorized, ClientRecord, CredentialKind, Event, Exchanged, Issued, Record,
-    RevocationReason, Revoked, Secret, Seq, TokenRecord, UserRecord, Verified,
+    token_id, Authorized, ClientRecord, CredentialKind, Event, Exchanged, GrantRevoked, Issued,
+    Record, RevocationReason, Revoked, Secret, SecretRotated, Seq, TokenRecord, UserRecord,
+    UserRemoved, Verified,
 };
 pub use oauth1::{RsaKeyCache, StoreSource};
 pub use sessions::{SessionHash, SessionLimits, SessionRecord, TOUCH_SLACK};
@@ -55,6 +56,42 @@ impl CredentialState {
     /// Whether it has expired at `now` (seconds since the epoch).
     pub fn is_expired(&self, now: u64) -> bool {
         self.record.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// What one resource owner granted one client, as the projections keep it
+/// (under the user and the client).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantState {
+    /// When the user first granted it since the grant was last revoked.
+    pub granted_at: u64,
+    /// When a credential was last issued under it.
+    pub last_granted_at: u64,
+    /// The ids of the credentials issued under it that had not ended when
+    /// the last one was added.
+    pub credentials: Vec<String>,
+}
+
+/// What one resource owner granted one client, as a read answers it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    /// The client.
+    pub client_id: String,
+    /// When the user first granted it (since it was last revoked).
+    pub granted_at: u64,
+    /// When a credential was last issued under it.
+    pub last_granted_at: u64,
+    /// The credentials issued under it that had not ended when the last
+    /// one was issued, with revocations applied; a reader judges expiry.
+    pub credentials: Vec<CredentialState>,
+}
+
+impl Grant {
+    /// The credentials that work at `now`: issued or authorized, not expired.
+    pub fn live(&self, now: u64) -> impl Iterator<Item = &CredentialState> {
+        self.credentials.iter().filter(move |state| {
+            matches!(state.status, Status::Issued | Status::Authorized) && !state.is_expired(now)
+        })
     }
 }
 
@@ -119,6 +156,11 @@ pub enum Precondition {
         id: String,
         /// The verifier presented.
         verifier: String,
+    },
+    /// The user exists.
+    UserExists {
+        /// The user name.
+        name: String,
     },
     /// The client exists and was not removed.
     ClientLive {
@@ -332,6 +374,16 @@ pub trait CredentialStore: Send + Sync {
 
     /// A user by name.
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError>;
+
+    /// Every user, by name.
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError>;
+
+    /// Every client, removed ones included, by id.
+    async fn clients(&self) -> Result<Vec<ClientState>, StoreError>;
+
+    /// What `user` granted, one entry a client, in the order first
+    /// granted; removed clients left out.
+    async fn grants_of(&self, user: &str) -> Result<Vec<Grant>, StoreError>;
 
     /// A credential by id, with the revocation of its family and client applied.
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError>;

@@ -8,10 +8,10 @@
 use std::collections::BTreeMap;
 
 use super::codec::{self, CodecError};
-use super::events::{CredentialKind, Event, Issued, Record, Seq, UserRecord};
+use super::events::{CredentialKind, Event, Issued, Record, Seq, TokenRecord, UserRecord};
 use super::{
-    ClientState, CredentialState, Failure, NonceKey, Precondition, PreconditionFailed, Status,
-    StoreError,
+    ClientState, CredentialState, Failure, Grant, GrantState, NonceKey, Precondition,
+    PreconditionFailed, Status, StoreError,
 };
 
 /// The trees a key-value backend keeps.
@@ -37,11 +37,15 @@ pub enum Tree {
     ParentIndex,
     /// User name -> the ids of the clients the user registered, in order.
     OwnerIndex,
+    /// User + client id -> [`GrantState`]: what the user granted the client.
+    Grants,
+    /// User name -> the ids of the clients the user granted, in order.
+    UserGrants,
 }
 
 impl Tree {
     /// Every tree, the log first.
-    pub const ALL: [Tree; 10] = [
+    pub const ALL: [Tree; 12] = [
         Tree::Log,
         Tree::Meta,
         Tree::Clients,
@@ -52,6 +56,8 @@ impl Tree {
         Tree::ClientIndex,
         Tree::ParentIndex,
         Tree::OwnerIndex,
+        Tree::Grants,
+        Tree::UserGrants,
     ];
 
     /// The projections: every tree but the log.
@@ -70,6 +76,8 @@ impl Tree {
             Tree::ClientIndex => "client_index",
             Tree::ParentIndex => "parent_index",
             Tree::OwnerIndex => "owner_index",
+            Tree::Grants => "grants",
+            Tree::UserGrants => "user_grants",
         }
     }
 }
@@ -99,6 +107,9 @@ pub trait Projection {
 pub trait ProjectionMut: Projection {
     /// Sets the value under `key`.
     fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError>;
+
+    /// Removes whatever is under `key`.
+    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), ProjectionError>;
 }
 
 const LAST_SEQ: &[u8] = b"last_seq";
@@ -146,6 +157,18 @@ fn pair_key(first: &str, second: &str) -> Vec<u8> {
     key
 }
 
+/// The two strings of a [`pair_key`].
+fn pair_parts(key: &[u8]) -> Option<(String, String)> {
+    let part = |rest: &[u8]| -> Option<(String, usize)> {
+        let length = u32::from_be_bytes(rest.get(..4)?.try_into().ok()?) as usize;
+        let text = std::str::from_utf8(rest.get(4..4 + length)?).ok()?;
+        Some((text.to_owned(), 4 + length))
+    };
+    let (first, used) = part(key)?;
+    let (second, more) = part(&key[used..])?;
+    (used + more == key.len()).then_some((first, second))
+}
+
 fn read_u64<P: Projection>(p: &P, key: &[u8]) -> Result<u64, ProjectionError> {
     Ok(match p.get(Tree::Meta, key)? {
         Some(bytes) => {
@@ -176,6 +199,15 @@ fn decode_value<T: serde::de::DeserializeOwned>(
             error,
         })
     })
+}
+
+/// The values of a tree, decoded (what a backend's scan of [`Tree::Users`]
+/// or [`Tree::Clients`] answers).
+pub fn decode_all<'a, T: serde::de::DeserializeOwned>(
+    tree: Tree,
+    values: impl Iterator<Item = &'a [u8]>,
+) -> Result<Vec<T>, ProjectionError> {
+    values.map(|value| decode_value(tree, value)).collect()
 }
 
 fn stored<P: Projection, T: serde::de::DeserializeOwned>(
@@ -235,6 +267,46 @@ pub fn clients_owned_by<P: Projection>(
 /// A user by name.
 pub fn user<P: Projection>(p: &P, name: &str) -> Result<Option<UserRecord>, ProjectionError> {
     stored(p, Tree::Users, name)
+}
+
+fn grant_state<P: Projection>(
+    p: &P,
+    user: &str,
+    client_id: &str,
+) -> Result<Option<GrantState>, ProjectionError> {
+    p.get(Tree::Grants, &pair_key(user, client_id))?
+        .map(|bytes| decode_value(Tree::Grants, &bytes))
+        .transpose()
+}
+
+/// What `user` granted, one [`Grant`] a client in the order first
+/// granted, each with its credentials as [`credential`] reads them (a
+/// caller judges which still work at its own time). A removed client's
+/// grant is not listed: everything under it has ended.
+pub fn grants_of<P: Projection>(p: &P, user: &str) -> Result<Vec<Grant>, ProjectionError> {
+    let clients: Vec<String> = stored(p, Tree::UserGrants, user)?.unwrap_or_default();
+    let mut grants = Vec::with_capacity(clients.len());
+    for client_id in clients {
+        if client(p, &client_id)?.is_none_or(|state| state.revoked) {
+            continue;
+        }
+        let Some(state) = grant_state(p, user, &client_id)? else {
+            continue;
+        };
+        let mut credentials = Vec::with_capacity(state.credentials.len());
+        for id in &state.credentials {
+            if let Some(found) = credential(p, id)? {
+                credentials.push(found);
+            }
+        }
+        grants.push(Grant {
+            client_id,
+            granted_at: state.granted_at,
+            last_granted_at: state.last_granted_at,
+            credentials,
+        });
+    }
+    Ok(grants)
 }
 
 /// A credential by id, with the revocation of its family and client applied.
@@ -298,6 +370,7 @@ fn check<P: Projection>(
             Some(state) if state.revoked => Some(Failure::ClientRevoked),
             Some(_) => None,
         },
+        Precondition::UserExists { name } => user(p, name)?.is_none().then_some(Failure::Missing),
         Precondition::Absent { kind, id } => {
             let tree = match kind {
                 CredentialKind::Client => Tree::Clients,
@@ -424,20 +497,138 @@ pub fn apply<P: ProjectionMut>(p: &mut P, record: &Record) -> Result<(), Project
                     put(p, Tree::Clients, &revoked.id, &state)?;
                 }
             }
-            Event::Revoked(revoked) => {
-                if let Some(mut state) =
-                    stored::<_, CredentialState>(p, Tree::Credentials, &revoked.id)?
-                {
-                    state.status = Status::Revoked;
-                    if revoked.whole_family {
-                        p.insert(Tree::Families, state.family.as_bytes(), Vec::new())?;
+            Event::Revoked(revoked) => end_credential(p, &revoked.id, revoked.whole_family)?,
+            Event::SecretRotated(rotated) => {
+                if let Some(mut state) = client(p, &rotated.client_id)? {
+                    state.record.secret = rotated.secret.clone();
+                    put(p, Tree::Clients, &rotated.client_id, &state)?;
+                }
+            }
+            Event::PasswordChanged(changed) => {
+                if user(p, &changed.name)?.is_some() {
+                    put(p, Tree::Users, &changed.name, changed)?;
+                }
+            }
+            Event::GrantRevoked(revoked) => end_grant(p, &revoked.user, &revoked.client_id)?,
+            Event::UserRemoved(removed) => {
+                let name = removed.name.as_str();
+                let owned: Vec<String> = stored(p, Tree::OwnerIndex, name)?.unwrap_or_default();
+                for client_id in owned {
+                    if let Some(mut state) = client(p, &client_id)? {
+                        state.revoked = true;
+                        put(p, Tree::Clients, &client_id, &state)?;
                     }
-                    put(p, Tree::Credentials, &revoked.id, &state)?;
+                }
+                let granted: Vec<String> = stored(p, Tree::UserGrants, name)?.unwrap_or_default();
+                for client_id in granted {
+                    end_grant(p, name, &client_id)?;
+                }
+                for tree in [Tree::Users, Tree::OwnerIndex, Tree::UserGrants] {
+                    p.remove(tree, name.as_bytes())?;
                 }
             }
         }
+        match event {
+            Event::Issued(Issued::Token(TokenRecord {
+                id,
+                client_id,
+                user: Some(user),
+                ..
+            })) => add_to_grant(p, user, client_id, id, record.time)?,
+            Event::Authorized(authorized) => {
+                if let Some(state) =
+                    stored::<_, CredentialState>(p, Tree::Credentials, &authorized.id)?
+                {
+                    let client_id = &state.record.client_id;
+                    add_to_grant(p, &authorized.user, client_id, &authorized.id, record.time)?;
+                }
+            }
+            _ => {}
+        }
     }
     Ok(())
+}
+
+/// Ends a credential, and with `whole_family` every credential of its family.
+fn end_credential<P: ProjectionMut>(
+    p: &mut P,
+    id: &str,
+    whole_family: bool,
+) -> Result<(), ProjectionError> {
+    if let Some(mut state) = stored::<_, CredentialState>(p, Tree::Credentials, id)? {
+        state.status = Status::Revoked;
+        if whole_family {
+            p.insert(Tree::Families, state.family.as_bytes(), Vec::new())?;
+        }
+        put(p, Tree::Credentials, id, &state)?;
+    }
+    Ok(())
+}
+
+/// Records that `user` granted `client_id` the credential `id` at `time`.
+/// The grant lists only credentials that may still work: those ended or
+/// expired by `time` leave it here, so it stays as small as what the
+/// client holds.
+fn add_to_grant<P: ProjectionMut>(
+    p: &mut P,
+    user: &str,
+    client_id: &str,
+    id: &str,
+    time: u64,
+) -> Result<(), ProjectionError> {
+    let mut grant = match grant_state(p, user, client_id)? {
+        Some(grant) => grant,
+        None => {
+            let mut granted: Vec<String> = stored(p, Tree::UserGrants, user)?.unwrap_or_default();
+            granted.push(client_id.to_owned());
+            put(p, Tree::UserGrants, user, &granted)?;
+            GrantState {
+                granted_at: time,
+                last_granted_at: time,
+                credentials: Vec::new(),
+            }
+        }
+    };
+    let mut live = Vec::with_capacity(grant.credentials.len() + 1);
+    for kept in grant.credentials.drain(..) {
+        let works = credential(p, &kept)?.is_some_and(|state| {
+            matches!(state.status, Status::Issued | Status::Authorized) && !state.is_expired(time)
+        });
+        if works && kept != id {
+            live.push(kept);
+        }
+    }
+    live.push(id.to_owned());
+    grant.credentials = live;
+    grant.last_granted_at = time;
+    p.insert(
+        Tree::Grants,
+        &pair_key(user, client_id),
+        codec::encode(&grant),
+    )
+}
+
+/// Ends every credential `user` granted `client_id`, families included,
+/// and forgets the grant.
+fn end_grant<P: ProjectionMut>(
+    p: &mut P,
+    user: &str,
+    client_id: &str,
+) -> Result<(), ProjectionError> {
+    let Some(grant) = grant_state(p, user, client_id)? else {
+        return Ok(());
+    };
+    for id in &grant.credentials {
+        end_credential(p, id, true)?;
+    }
+    p.remove(Tree::Grants, &pair_key(user, client_id))?;
+    let mut granted: Vec<String> = stored(p, Tree::UserGrants, user)?.unwrap_or_default();
+    granted.retain(|kept| kept != client_id);
+    if granted.is_empty() {
+        p.remove(Tree::UserGrants, user.as_bytes())
+    } else {
+        put(p, Tree::UserGrants, user, &granted)
+    }
 }
 
 /// Key-value trees in memory: the memory backend's store, and what a
@@ -616,6 +807,10 @@ fn unwrap_store(error: ProjectionError) -> StoreError {
 fn show_key(tree: Tree, key: &[u8]) -> String {
     match (tree, std::str::from_utf8(key)) {
         (Tree::Nonces, _) => format!("nonce at timestamp {}", nonce_key_timestamp(key)),
+        (Tree::Grants | Tree::ClientIndex | Tree::ParentIndex, _) => match pair_parts(key) {
+            Some((first, second)) => format!("{first:?} + {second:?}"),
+            None => key.iter().map(|b| format!("{b:02x}")).collect(),
+        },
         (_, Ok(text)) if text.chars().all(|c| !c.is_control()) => format!("{text:?}"),
         _ => key.iter().map(|b| format!("{b:02x}")).collect(),
     }
@@ -633,6 +828,13 @@ impl ProjectionMut for Trees {
             .entry(tree)
             .or_default()
             .insert(key.to_vec(), value);
+        Ok(())
+    }
+
+    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), ProjectionError> {
+        if let Some(entries) = self.trees.get_mut(&tree) {
+            entries.remove(key);
+        }
         Ok(())
     }
 }
