@@ -24,7 +24,7 @@ use credlog_http::accounts::{add_user, register_client_on, registration_json, Cl
 use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
-use credlog_http::config::{self, Config, ConfigError, Flags};
+use credlog_http::config::{self, Config, ConfigError, Flags, LogFormat};
 use credlog_http::metrics::Metrics;
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
@@ -108,6 +108,11 @@ struct Serve {
     /// port, for `credlog log`.
     #[arg(long, value_name = "ADDR", value_parser = parse_admin_addr)]
     admin_addr: Option<SocketAddr>,
+    /// How the logs on stderr are written: text (for people) or json (one
+    /// object a line, for a log collector) [default: text]. CREDLOG_LOG
+    /// sets which are written [default: warn,credlog=info].
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
 }
 
 /// `--admin-addr`: `ip:port`, or a bare port meaning `127.0.0.1:PORT`.
@@ -212,6 +217,7 @@ fn serve_config(serve: &Serve) -> Result<Config, ConfigError> {
         public_url: serve.public_url.clone(),
         tls_cert: serve.tls_cert.clone(),
         tls_key: serve.tls_key.clone(),
+        log_format: serve.log_format.clone(),
     };
     let env = std::env::vars_os()
         .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
@@ -354,7 +360,7 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
 }
 
 async fn run_serve(serve: Config, admin_addr: Option<SocketAddr>) -> Result<ExitCode, Failure> {
-    init_tracing();
+    init_tracing(serve.log_format);
     // One signal stops both listeners.
     let shutdown = futures::FutureExt::shared(shutdown_signal());
     // The admin listener: where the operator asked, or, for `credlog log`
@@ -524,13 +530,26 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn init_tracing() {
+/// Logs go to stderr, in `format`, filtered by `CREDLOG_LOG` (tracing's
+/// directives, e.g. `debug` or `warn,credlog_http::server=info`). By
+/// default credlog's own crates log at `info`, so an operator sees each
+/// request line (method, route, status, latency) and the shutdown,
+/// and every other crate only its warnings (a directive's target matches
+/// by prefix: `credlog` covers `credlog_http`, `credlog_core` ...).
+fn init_tracing(format: LogFormat) {
+    use std::io::IsTerminal;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDLOG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,credlog=info"));
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        // Colours only for a person at a terminal: escape codes in a file
+        // or a journal would break every `grep route=`.
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }
 
 async fn run_log(log: Log) -> Result<ExitCode, Failure> {

@@ -32,6 +32,9 @@ pub struct Flags {
     pub tls_cert: Option<PathBuf>,
     /// `--tls-key`.
     pub tls_key: Option<PathBuf>,
+    /// `--log-format`, as given: read like the file's and the environment's
+    /// value, so that a bad one is refused the same way, naming the key.
+    pub log_format: Option<String>,
 }
 
 /// A configuration that cannot be used: one line saying which key (and
@@ -108,10 +111,14 @@ pub fn load(
         None => Table::new(),
     };
     let file_label = file.map(|path| path.display().to_string());
-    let from_env = overlay_env(&mut table, env)?;
+    let mut set_by = overlay_env(&mut table, env)?;
+    if let Some(format) = flags.log_format {
+        table.insert("log_format".to_owned(), Value::String(format));
+        set_by.insert("log_format".to_owned(), "--log-format".to_owned());
+    }
     let source = |key: &str| -> String {
         let key = key.split('[').next().unwrap_or(key);
-        match from_env.get(key) {
+        match set_by.get(key) {
             Some(variable) => format!(" (from {variable})"),
             None => file_label
                 .as_ref()

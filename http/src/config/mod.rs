@@ -56,6 +56,8 @@ pub struct Config {
     /// `--tls-key`: the certificate's private key (PEM); needs `tls_cert`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    /// `--log-format`: how the logs on stderr are written.
+    pub log_format: LogFormat,
     /// How many argon2 checks run at once (absent: the number of cores).
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -259,6 +261,7 @@ impl Config {
             public_url: None,
             tls_cert: None,
             tls_key: None,
+            log_format: LogFormat::Text,
             password_checks: None,
             oauth1: Oauth1Section {
                 timestamp_window_seconds: settings.oauth1.timestamp_window,
@@ -457,6 +460,19 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// How `credlog serve` writes its logs (on stderr; stdout holds only the
+/// lines CONTRACT.md names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For a person at a terminal: one line an event, fields as `key=value`.
+    #[default]
+    Text,
+    /// For a log collector: one JSON object a line, the event's fields at
+    /// its top level beside `timestamp`, `level`, `target` and `message`.
+    Json,
 }
 
 /// A built-in OAuth 1 signature method, by its RFC 5849 name.

@@ -204,6 +204,7 @@ fn errors_name_the_key_and_what_was_expected() {
 fn the_printed_settings_read_back_the_same() {
     let config = load_text(
         "public_url = \"https://auth.example.com\"\npassword_checks = 2\n\
+         log_format = \"json\"\n\
          [oauth2]\nrefresh_token_lifetime_seconds = 60\nallowed_scopes = \"a b\"\n\
          [oauth2.grants.password]\nauth_methods = [\"client_secret_post\"]\n\
          [oauth2.error_uris]\ninvalid_grant = \"https://example.com/e\"\n",
@@ -224,6 +225,7 @@ fn every_key_has_its_variable() {
         "CREDLOG_DEMO",
         "CREDLOG_PUBLIC_URL",
         "CREDLOG_PASSWORD_CHECKS",
+        "CREDLOG_LOG_FORMAT",
         "CREDLOG_OAUTH1_TIMESTAMP_WINDOW_SECONDS",
         "CREDLOG_OAUTH2_REFRESH_TOKEN_LIFETIME_SECONDS",
         "CREDLOG_OAUTH2_ALLOWED_SCOPES",
@@ -231,4 +233,43 @@ fn every_key_has_its_variable() {
     ] {
         assert!(names.contains(name), "{name}: {names:?}");
     }
+}
+
+#[test]
+fn log_format_is_text_or_json_from_any_layer() {
+    assert_eq!(load_text("", &[]).unwrap().log_format, LogFormat::Text);
+    let json = load_text("log_format = \"json\"\n", &[]).unwrap();
+    assert_eq!(json.log_format, LogFormat::Json);
+    let vars = [("CREDLOG_LOG_FORMAT", "text")];
+    let text = load_text("log_format = \"json\"\n", &vars).unwrap();
+    assert_eq!(text.log_format, LogFormat::Text);
+    let flags = Flags {
+        log_format: Some("json".to_owned()),
+        ..Flags::default()
+    };
+    let file = file("log_format = \"text\"\n");
+    let config = load(Some(file.path()), env(&vars), flags).unwrap();
+    assert_eq!(config.log_format, LogFormat::Json);
+
+    // A bad value names the key and the layer it came from.
+    let flags = Flags {
+        log_format: Some("yaml".to_owned()),
+        ..Flags::default()
+    };
+    let error = load(None, env(&vars), flags).unwrap_err().to_string();
+    assert!(
+        error.starts_with("log_format (from --log-format)") && error.contains("json"),
+        "{error}"
+    );
+    let error = load_text("", &[("CREDLOG_LOG_FORMAT", "yaml")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("CREDLOG_LOG_FORMAT"), "{error}");
+    let error = load_text("log_format = \"yaml\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("log_format") && error.contains("line 1"),
+        "{error}"
+    );
 }
