@@ -106,23 +106,13 @@ struct Serve {
     /// ip:port, or a bare port for 127.0.0.1:PORT. Without it, a server on
     /// a data directory still answers /admin/log on 127.0.0.1 at a free
     /// port, for `credlog log`.
-    #[arg(long, value_name = "ADDR", value_parser = parse_admin_addr)]
+    #[arg(long, value_name = "ADDR", value_parser = config::parse_admin_addr)]
     admin_addr: Option<SocketAddr>,
     /// How the logs on stderr are written: text (for people) or json (one
     /// object a line, for a log collector) [default: text]. CREDLOG_LOG
     /// sets which are written [default: warn,credlog=info].
     #[arg(long, value_name = "FORMAT")]
     log_format: Option<String>,
-}
-
-/// `--admin-addr`: `ip:port`, or a bare port meaning `127.0.0.1:PORT`.
-fn parse_admin_addr(given: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = given.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    given
-        .parse()
-        .map_err(|_| format!("{given:?} is neither an ip:port nor a port"))
 }
 
 #[derive(Subcommand)]
@@ -217,6 +207,7 @@ fn serve_config(serve: &Serve) -> Result<Config, ConfigError> {
         public_url: serve.public_url.clone(),
         tls_cert: serve.tls_cert.clone(),
         tls_key: serve.tls_key.clone(),
+        admin_addr: serve.admin_addr,
         log_format: serve.log_format.clone(),
     };
     let env = std::env::vars_os()
@@ -259,7 +250,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                 print!("{}", toml::to_string(&config)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            run_serve(config, serve.admin_addr).await
+            run_serve(config).await
         }
         Command::User {
             command:
@@ -359,8 +350,9 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
     SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window).map_err(Failure::from)
 }
 
-async fn run_serve(serve: Config, admin_addr: Option<SocketAddr>) -> Result<ExitCode, Failure> {
+async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     init_tracing(serve.log_format);
+    let admin_addr = serve.admin_addr;
     // One signal stops both listeners.
     let shutdown = futures::FutureExt::shared(shutdown_signal());
     // The admin listener: where the operator asked, or, for `credlog log`

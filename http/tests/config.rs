@@ -12,6 +12,7 @@ use std::process::{Command, Output, Stdio};
 use credlog_core::rfc5849::Transmission;
 use credlog_core::Request;
 use support::process::Running;
+use support::{http, Answer};
 
 fn credlog() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
@@ -252,4 +253,81 @@ fn the_printed_settings_read_back_as_the_same_settings() {
     let defaults = print_config(&[], &[]);
     let example: toml::Table = include_str!("../../credlog.example.toml").parse().unwrap();
     assert_eq!(defaults, example);
+}
+
+/// `credlog serve --memory --addr 127.0.0.1:0 args`, which must open an
+/// admin listener: the running server and the admin listener's URL.
+fn serve_with_admin(args: &[&str]) -> (Running, String) {
+    let running = Running::spawn(
+        credlog()
+            .args(["serve", "--memory", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stderr(Stdio::null()),
+    );
+    running.base();
+    let second = running.line();
+    let admin = second
+        .strip_prefix("admin on ")
+        .unwrap_or_else(|| panic!("second line: {second:?}"))
+        .to_owned();
+    (running, admin)
+}
+
+async fn assert_healthy(admin: &str) {
+    let health = Answer::from(http().get(format!("{admin}/healthz")).send().await.unwrap()).await;
+    assert_eq!(health.status, 200, "{}", health.body);
+}
+
+#[tokio::test]
+async fn the_files_admin_addr_opens_the_admin_listener_and_the_flag_wins() {
+    // A bare port is one on loopback; 0 a free one.
+    let file = config_file("admin_addr = \"0\"\n");
+    let (_server, admin) = serve_with_admin(&["--config", path(&file)]);
+    assert!(admin.starts_with("http://127.0.0.1:"), "{admin}");
+    assert_healthy(&admin).await;
+
+    // The file names an address that is taken: only the flag's can work.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap();
+    let file = config_file(&format!("admin_addr = \"{taken}\"\n"));
+    let (_server, admin) = serve_with_admin(&["--config", path(&file), "--admin-addr", "0"]);
+    assert_ne!(admin, format!("http://{taken}"));
+    assert_healthy(&admin).await;
+}
+
+#[test]
+fn admin_addr_and_log_format_are_settings_like_the_others() {
+    let file = config_file("admin_addr = \"8081\"\nlog_format = \"json\"\n");
+    let file = path(&file);
+    let printed = print_config(&["--config", file], &[]);
+    assert_eq!(printed["admin_addr"].as_str(), Some("127.0.0.1:8081"));
+    assert_eq!(printed["log_format"].as_str(), Some("json"));
+    let env = [
+        ("CREDLOG_ADMIN_ADDR", "0.0.0.0:8082"),
+        ("CREDLOG_LOG_FORMAT", "text"),
+    ];
+    let printed = print_config(&["--config", file], &env);
+    assert_eq!(printed["admin_addr"].as_str(), Some("0.0.0.0:8082"));
+    assert_eq!(printed["log_format"].as_str(), Some("text"));
+    let flags = [
+        "--config",
+        file,
+        "--admin-addr",
+        "8083",
+        "--log-format",
+        "json",
+    ];
+    let printed = print_config(&flags, &env);
+    assert_eq!(printed["admin_addr"].as_str(), Some("127.0.0.1:8083"));
+    assert_eq!(printed["log_format"].as_str(), Some("json"));
+    assert_usage_error(
+        credlog()
+            .args(["serve", "--memory"])
+            .env("CREDLOG_ADMIN_ADDR", "localhost"),
+        &[
+            "admin_addr",
+            "CREDLOG_ADMIN_ADDR",
+            "neither an ip:port nor a port",
+        ],
+    );
 }

@@ -32,6 +32,8 @@ pub struct Flags {
     pub tls_cert: Option<PathBuf>,
     /// `--tls-key`.
     pub tls_key: Option<PathBuf>,
+    /// `--admin-addr`.
+    pub admin_addr: Option<SocketAddr>,
     /// `--log-format`, as given: read like the file's and the environment's
     /// value, so that a bad one is refused the same way, naming the key.
     pub log_format: Option<String>,
@@ -76,6 +78,7 @@ fn keys() -> Vec<(String, Value)> {
         public_url: PublicUrl::parse("https://auth.example.com").ok(),
         tls_cert: Some(PathBuf::from("cert.pem")),
         tls_key: Some(PathBuf::from("key.pem")),
+        admin_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
         password_checks: Some(1),
         ..Config::default()
     };
@@ -153,6 +156,9 @@ pub fn load(
     config.demo |= flags.demo;
     if let Some(url) = flags.public_url {
         config.public_url = Some(url);
+    }
+    if let Some(addr) = flags.admin_addr {
+        config.admin_addr = Some(addr);
     }
     Ok(config)
 }
