@@ -61,11 +61,39 @@ enum Command {
     Check(DataDir),
 }
 
+/// Where the operator commands find their store and the protocol settings
+/// it is kept under: the same layers as `credlog serve`'s, so that they
+/// open the directory the server runs on.
 #[derive(Args)]
 struct DataDir {
-    /// The data directory (embedded sled).
-    #[arg(long, value_name = "DIR", default_value = "./credlog-data")]
-    data: PathBuf,
+    /// The data directory (embedded sled) [default: ./credlog-data]. Also
+    /// read from CREDLOG_DATA, or the settings file's `data`.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The settings file `credlog serve` reads (its `data`, and the
+    /// protocol settings the store is kept under). Also read from
+    /// CREDLOG_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl DataDir {
+    /// The settings: `--data` over `CREDLOG_*` over the file over the
+    /// defaults, as for `credlog serve`; a bad one is a usage error.
+    fn config(&self) -> Result<Config, Failure> {
+        let flags = Flags {
+            data: self.data.clone(),
+            ..Flags::default()
+        };
+        config::load(config_file(&self.config).as_deref(), env(), flags)
+            .map_err(|error| Failure::usage(error.to_string()))
+    }
+
+    /// The store in the data directory, under the settings' timestamp window.
+    fn open(&self) -> Result<SledStore, Failure> {
+        let config = self.config()?;
+        open(&config.data, &config.settings())
+    }
 }
 
 #[derive(Args)]
@@ -210,13 +238,20 @@ fn serve_config(serve: &Serve) -> Result<Config, ConfigError> {
         admin_addr: serve.admin_addr,
         log_format: serve.log_format.clone(),
     };
-    let env = std::env::vars_os()
-        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
-    let file = serve
-        .config
-        .clone()
-        .or_else(|| std::env::var_os("CREDLOG_CONFIG").map(PathBuf::from));
-    config::load(file.as_deref(), env, flags)
+    config::load(config_file(&serve.config).as_deref(), env(), flags)
+}
+
+/// The settings file: `--config`, else `CREDLOG_CONFIG`.
+fn config_file(flag: &Option<PathBuf>) -> Option<PathBuf> {
+    flag.clone()
+        .or_else(|| std::env::var_os("CREDLOG_CONFIG").map(PathBuf::from))
+}
+
+/// The environment, for [`config::load`] (a variable that is not text
+/// cannot be credlog's).
+fn env() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
 }
 
 fn main() -> ExitCode {
@@ -260,7 +295,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                     data,
                 },
         } => {
-            let store = open(&data.data, &Settings::default())?;
+            let store = data.open()?;
             add_user(&store, &name, &password, now()).await?;
             eprintln!("added user {name}");
             Ok(ExitCode::SUCCESS)
@@ -294,8 +329,9 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))?;
                 metadata.rsa_public_key = Some(pem);
             }
-            let settings = Settings::default();
-            let store = open(&data.data, &settings)?;
+            let config = data.config()?;
+            let settings = config.settings();
+            let store = open(&config.data, &settings)?;
             let registered = register_client_on(
                 &served_oauth2(&settings),
                 &store,
@@ -315,7 +351,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         }
         Command::Log(log) => run_log(log).await,
         Command::Check(data) => {
-            let store = open(&data.data, &Settings::default())?;
+            let store = data.open()?;
             let report = store.check().await?;
             for mismatch in &report.mismatches {
                 println!("{mismatch}");
@@ -549,11 +585,12 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
         client: log.client,
         user: log.user,
     };
-    let source = match SledStore::open(&log.data.data) {
+    let data = log.data.config()?.data;
+    let source = match SledStore::open(&data) {
         Ok(store) => LogSource::Local(store),
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.
-            let Some(serve) = ServeFile::read(&log.data.data) else {
+            let Some(serve) = ServeFile::read(&data) else {
                 return Err(Failure::from(format!(
                     "the data directory {path} is in use by another process that left no {}; stop it to read the log",
                     credlog_http::admin::SERVE_FILE

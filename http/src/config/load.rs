@@ -14,8 +14,9 @@ use toml::{Table, Value};
 use super::Config;
 use crate::app::PublicUrl;
 
-/// What `credlog serve` was given on its command line (`None`, `false`:
-/// not given, the layers below decide).
+/// What the command line gave (`None`, `false`: not given, the layers
+/// below decide): `credlog serve`'s flags; the other commands give only
+/// `data`.
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
     /// `--addr`.
