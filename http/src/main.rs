@@ -24,7 +24,7 @@ use credlog_http::accounts::{add_user, register_client_on, registration_json, Cl
 use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
-use credlog_http::config::{self, Config, ConfigError, Flags};
+use credlog_http::config::{self, Config, ConfigError, Flags, LogFormat};
 use credlog_http::metrics::Metrics;
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
@@ -61,11 +61,39 @@ enum Command {
     Check(DataDir),
 }
 
+/// Where the operator commands find their store and the protocol settings
+/// it is kept under: the same layers as `credlog serve`'s, so that they
+/// open the directory the server runs on.
 #[derive(Args)]
 struct DataDir {
-    /// The data directory (embedded sled).
-    #[arg(long, value_name = "DIR", default_value = "./credlog-data")]
-    data: PathBuf,
+    /// The data directory (embedded sled) [default: ./credlog-data]. Also
+    /// read from CREDLOG_DATA, or the settings file's `data`.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
+    /// The settings file `credlog serve` reads (its `data`, and the
+    /// protocol settings the store is kept under). Also read from
+    /// CREDLOG_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+}
+
+impl DataDir {
+    /// The settings: `--data` over `CREDLOG_*` over the file over the
+    /// defaults, as for `credlog serve`; a bad one is a usage error.
+    fn config(&self) -> Result<Config, Failure> {
+        let flags = Flags {
+            data: self.data.clone(),
+            ..Flags::default()
+        };
+        config::load(config_file(&self.config).as_deref(), env(), flags)
+            .map_err(|error| Failure::usage(error.to_string()))
+    }
+
+    /// The store in the data directory, under the settings' timestamp window.
+    fn open(&self) -> Result<SledStore, Failure> {
+        let config = self.config()?;
+        open(&config.data, &config.settings())
+    }
 }
 
 #[derive(Args)]
@@ -106,18 +134,13 @@ struct Serve {
     /// ip:port, or a bare port for 127.0.0.1:PORT. Without it, a server on
     /// a data directory still answers /admin/log on 127.0.0.1 at a free
     /// port, for `credlog log`.
-    #[arg(long, value_name = "ADDR", value_parser = parse_admin_addr)]
+    #[arg(long, value_name = "ADDR", value_parser = config::parse_admin_addr)]
     admin_addr: Option<SocketAddr>,
-}
-
-/// `--admin-addr`: `ip:port`, or a bare port meaning `127.0.0.1:PORT`.
-fn parse_admin_addr(given: &str) -> Result<SocketAddr, String> {
-    if let Ok(port) = given.parse::<u16>() {
-        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
-    }
-    given
-        .parse()
-        .map_err(|_| format!("{given:?} is neither an ip:port nor a port"))
+    /// How the logs on stderr are written: text (for people) or json (one
+    /// object a line, for a log collector) [default: text]. CREDLOG_LOG
+    /// sets which are written [default: warn,credlog=info].
+    #[arg(long, value_name = "FORMAT")]
+    log_format: Option<String>,
 }
 
 #[derive(Subcommand)]
@@ -212,14 +235,23 @@ fn serve_config(serve: &Serve) -> Result<Config, ConfigError> {
         public_url: serve.public_url.clone(),
         tls_cert: serve.tls_cert.clone(),
         tls_key: serve.tls_key.clone(),
+        admin_addr: serve.admin_addr,
+        log_format: serve.log_format.clone(),
     };
-    let env = std::env::vars_os()
-        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)));
-    let file = serve
-        .config
-        .clone()
-        .or_else(|| std::env::var_os("CREDLOG_CONFIG").map(PathBuf::from));
-    config::load(file.as_deref(), env, flags)
+    config::load(config_file(&serve.config).as_deref(), env(), flags)
+}
+
+/// The settings file: `--config`, else `CREDLOG_CONFIG`.
+fn config_file(flag: &Option<PathBuf>) -> Option<PathBuf> {
+    flag.clone()
+        .or_else(|| std::env::var_os("CREDLOG_CONFIG").map(PathBuf::from))
+}
+
+/// The environment, for [`config::load`] (a variable that is not text
+/// cannot be credlog's).
+fn env() -> impl Iterator<Item = (String, String)> {
+    std::env::vars_os()
+        .filter_map(|(name, value)| Some((name.into_string().ok()?, value.into_string().ok()?)))
 }
 
 fn main() -> ExitCode {
@@ -253,7 +285,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                 print!("{}", toml::to_string(&config)?);
                 return Ok(ExitCode::SUCCESS);
             }
-            run_serve(config, serve.admin_addr).await
+            run_serve(config).await
         }
         Command::User {
             command:
@@ -263,7 +295,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                     data,
                 },
         } => {
-            let store = open(&data.data, &Settings::default())?;
+            let store = data.open()?;
             add_user(&store, &name, &password, now()).await?;
             eprintln!("added user {name}");
             Ok(ExitCode::SUCCESS)
@@ -297,8 +329,9 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))?;
                 metadata.rsa_public_key = Some(pem);
             }
-            let settings = Settings::default();
-            let store = open(&data.data, &settings)?;
+            let config = data.config()?;
+            let settings = config.settings();
+            let store = open(&config.data, &settings)?;
             let registered = register_client_on(
                 &served_oauth2(&settings),
                 &store,
@@ -318,7 +351,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         }
         Command::Log(log) => run_log(log).await,
         Command::Check(data) => {
-            let store = open(&data.data, &Settings::default())?;
+            let store = data.open()?;
             let report = credlog_http::progress::check(&store).await?;
             for mismatch in &report.mismatches {
                 println!("{mismatch}");
@@ -353,8 +386,9 @@ fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
     SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window).map_err(Failure::from)
 }
 
-async fn run_serve(serve: Config, admin_addr: Option<SocketAddr>) -> Result<ExitCode, Failure> {
-    init_tracing();
+async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
+    init_tracing(serve.log_format);
+    let admin_addr = serve.admin_addr;
     // One signal stops both listeners.
     let shutdown = futures::FutureExt::shared(shutdown_signal());
     // The admin listener: where the operator asked, or, for `credlog log`
@@ -524,13 +558,26 @@ fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     }
 }
 
-fn init_tracing() {
+/// Logs go to stderr, in `format`, filtered by `CREDLOG_LOG` (tracing's
+/// directives, e.g. `debug` or `warn,credlog_http::server=info`). By
+/// default credlog's own crates log at `info`, so an operator sees each
+/// request line (method, route, status, latency) and the shutdown,
+/// and every other crate only its warnings (a directive's target matches
+/// by prefix: `credlog` covers `credlog_http`, `credlog_core` ...).
+fn init_tracing(format: LogFormat) {
+    use std::io::IsTerminal;
+
     let filter = tracing_subscriber::EnvFilter::try_from_env("CREDLOG_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,credlog=info"));
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        // Colours only for a person at a terminal: escape codes in a file
+        // or a journal would break every `grep route=`.
+        LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Json => logs.json().flatten_event(true).init(),
+    }
 }
 
 async fn run_log(log: Log) -> Result<ExitCode, Failure> {
@@ -538,11 +585,12 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
         client: log.client,
         user: log.user,
     };
-    let source = match SledStore::open(&log.data.data) {
+    let data = log.data.config()?.data;
+    let source = match SledStore::open(&data) {
         Ok(store) => LogSource::Local(store),
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.
-            let Some(serve) = ServeFile::read(&log.data.data) else {
+            let Some(serve) = ServeFile::read(&data) else {
                 return Err(Failure::from(format!(
                     "the data directory {path} is in use by another process that left no {}; stop it to read the log",
                     credlog_http::admin::SERVE_FILE

@@ -45,15 +45,28 @@ pub fn routes(
         .unify()
         .with(warp::log::custom(|info| {
             metrics::record_request(info.path(), info.status().as_u16(), info.elapsed());
-            // The path only: queries can carry signatures and tokens.
-            tracing::info!(
-                method = %info.method(),
-                path = info.path(),
-                status = info.status().as_u16(),
-                micros = info.elapsed().as_micros() as u64,
-                "request"
-            );
+            log_request(&info);
         }))
+}
+
+/// One INFO line a request: its method, its route, its status and how
+/// long it took (`latency_ms`). The route is the contract's
+/// ([`metrics::route_name`]: `/clients/{id}`, or `other` for any path the
+/// contract does not name), never the path itself: the route is all an
+/// operator needs to read the line, and a path holds a client id or
+/// whatever a scanner typed. Nothing else of the request is logged: its
+/// query and body can carry signatures, codes, tokens and passwords, its
+/// headers credentials and cookies.
+fn log_request(info: &warp::log::Info<'_>) {
+    tracing::info!(
+        method = %info.method(),
+        route = metrics::route_name(info.path()),
+        status = info.status().as_u16(),
+        // Whole microseconds, so that the number reads as it is (0.405,
+        // not 0.40565399999999996).
+        latency_ms = info.elapsed().as_micros() as f64 / 1000.0,
+        "request"
+    );
 }
 
 /// Serves `app` on `listener` under the contract's [`Limits`] until

@@ -2,16 +2,19 @@
 //! "Deployment", issue 13): the file's settings reach the server, a flag
 //! wins over `CREDLOG_*` which wins over the file, an unknown key or a bad
 //! value is a usage error naming the key, and `--print-config` prints
-//! settings that read back the same.
+//! settings that read back the same. The other commands find their store
+//! through the same layers.
 
 mod support;
 
 use std::io::Write;
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
 use credlog_core::rfc5849::Transmission;
 use credlog_core::Request;
 use support::process::Running;
+use support::{http, Answer};
 
 fn credlog() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
@@ -252,4 +255,182 @@ fn the_printed_settings_read_back_as_the_same_settings() {
     let defaults = print_config(&[], &[]);
     let example: toml::Table = include_str!("../../credlog.example.toml").parse().unwrap();
     assert_eq!(defaults, example);
+}
+
+/// `credlog serve --memory --addr 127.0.0.1:0 args`, which must open an
+/// admin listener: the running server and the admin listener's URL.
+fn serve_with_admin(args: &[&str]) -> (Running, String) {
+    let running = Running::spawn(
+        credlog()
+            .args(["serve", "--memory", "--addr", "127.0.0.1:0"])
+            .args(args)
+            .stderr(Stdio::null()),
+    );
+    running.base();
+    let second = running.line();
+    let admin = second
+        .strip_prefix("admin on ")
+        .unwrap_or_else(|| panic!("second line: {second:?}"))
+        .to_owned();
+    (running, admin)
+}
+
+async fn assert_healthy(admin: &str) {
+    let health = Answer::from(http().get(format!("{admin}/healthz")).send().await.unwrap()).await;
+    assert_eq!(health.status, 200, "{}", health.body);
+}
+
+#[tokio::test]
+async fn the_files_admin_addr_opens_the_admin_listener_and_the_flag_wins() {
+    // A bare port is one on loopback; 0 a free one.
+    let file = config_file("admin_addr = \"0\"\n");
+    let (_server, admin) = serve_with_admin(&["--config", path(&file)]);
+    assert!(admin.starts_with("http://127.0.0.1:"), "{admin}");
+    assert_healthy(&admin).await;
+
+    // The file names an address that is taken: only the flag's can work.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken = taken.local_addr().unwrap();
+    let file = config_file(&format!("admin_addr = \"{taken}\"\n"));
+    let (_server, admin) = serve_with_admin(&["--config", path(&file), "--admin-addr", "0"]);
+    assert_ne!(admin, format!("http://{taken}"));
+    assert_healthy(&admin).await;
+}
+
+#[test]
+fn admin_addr_and_log_format_are_settings_like_the_others() {
+    let file = config_file("admin_addr = \"8081\"\nlog_format = \"json\"\n");
+    let file = path(&file);
+    let printed = print_config(&["--config", file], &[]);
+    assert_eq!(printed["admin_addr"].as_str(), Some("127.0.0.1:8081"));
+    assert_eq!(printed["log_format"].as_str(), Some("json"));
+    let env = [
+        ("CREDLOG_ADMIN_ADDR", "0.0.0.0:8082"),
+        ("CREDLOG_LOG_FORMAT", "text"),
+    ];
+    let printed = print_config(&["--config", file], &env);
+    assert_eq!(printed["admin_addr"].as_str(), Some("0.0.0.0:8082"));
+    assert_eq!(printed["log_format"].as_str(), Some("text"));
+    let flags = [
+        "--config",
+        file,
+        "--admin-addr",
+        "8083",
+        "--log-format",
+        "json",
+    ];
+    let printed = print_config(&flags, &env);
+    assert_eq!(printed["admin_addr"].as_str(), Some("127.0.0.1:8083"));
+    assert_eq!(printed["log_format"].as_str(), Some("json"));
+    assert_usage_error(
+        credlog()
+            .args(["serve", "--memory"])
+            .env("CREDLOG_ADMIN_ADDR", "localhost"),
+        &[
+            "admin_addr",
+            "CREDLOG_ADMIN_ADDR",
+            "neither an ip:port nor a port",
+        ],
+    );
+}
+
+/// `credlog args` in `cwd` (where a default `./credlog-data` would go),
+/// with the variables `env`; it must succeed.
+fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let output = credlog()
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(cwd)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{args:?}: {}", stderr(&output));
+    output
+}
+
+/// How many records `credlog check` says it replayed.
+fn records_checked(check: &Output) -> u64 {
+    let said = stdout(check);
+    said.strip_prefix("ok: ")
+        .and_then(|rest| rest.split_once(" records replayed"))
+        .and_then(|(count, _)| count.parse().ok())
+        .unwrap_or_else(|| panic!("not a check report: {said}"))
+}
+
+#[test]
+fn the_other_commands_find_their_store_through_the_same_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    let cwd = dir.path().join("cwd");
+    std::fs::create_dir(&cwd).unwrap();
+    let data = dir.path().join("data");
+    let data = data.to_str().unwrap();
+    let other = dir.path().join("other");
+    let other = other.to_str().unwrap();
+    let file = config_file(&format!("data = {data:?}\n"));
+    let file = path(&file);
+
+    // CREDLOG_DATA names the directory `user add` writes to, and the
+    // file's `data` the one `client add` registers in.
+    let user = ["user", "add", "alice", "--password", "alice's password"];
+    run_in(&cwd, &user, &[("CREDLOG_DATA", data)]);
+    let client = [
+        "client",
+        "add",
+        "--owner",
+        "alice",
+        "--name",
+        "App",
+        "--redirect-uri",
+        "https://app.example/cb",
+        "--config",
+        file,
+    ];
+    let registered: serde_json::Value =
+        serde_json::from_slice(&run_in(&cwd, &client, &[]).stdout).unwrap();
+    assert!(registered["client_id"].is_string(), "{registered}");
+
+    // `check` and `log` read both from the file's directory, whether
+    // --config or CREDLOG_CONFIG names it.
+    let direct = records_checked(&run_in(&cwd, &["check", "--data", data], &[]));
+    assert!(direct >= 2, "the user and the client: {direct}");
+    let check = run_in(&cwd, &["check", "--config", file], &[]);
+    assert_eq!(records_checked(&check), direct);
+    let log = stdout(&run_in(&cwd, &["log"], &[("CREDLOG_CONFIG", file)]));
+    assert!(
+        log.contains("issued kind=user") && log.contains("issued kind=client"),
+        "{log}"
+    );
+
+    // CREDLOG_DATA wins over the file, and --data over both.
+    let elsewhere = config_file(&format!("data = {other:?}\n"));
+    let over_file = [("CREDLOG_DATA", data)];
+    let check = run_in(&cwd, &["check", "--config", path(&elsewhere)], &over_file);
+    assert_eq!(records_checked(&check), direct);
+    let check = run_in(
+        &cwd,
+        &["check", "--config", file, "--data", other],
+        &over_file,
+    );
+    assert_eq!(records_checked(&check), 0);
+    assert!(
+        !cwd.join("credlog-data").exists(),
+        "the default was not used"
+    );
+
+    // The file is read as `serve` reads it: an unknown key is a usage error.
+    let misspelt = config_file(&format!("dat = {data:?}\n"));
+    for args in [
+        ["check", "--config", path(&misspelt)].as_slice(),
+        [
+            "user",
+            "add",
+            "bob",
+            "--password",
+            "pw",
+            "--config",
+            path(&misspelt),
+        ]
+        .as_slice(),
+    ] {
+        assert_usage_error(credlog().args(args).current_dir(&cwd), &["dat", "line 1"]);
+    }
 }

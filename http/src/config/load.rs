@@ -14,8 +14,9 @@ use toml::{Table, Value};
 use super::Config;
 use crate::app::PublicUrl;
 
-/// What `credlog serve` was given on its command line (`None`, `false`:
-/// not given, the layers below decide).
+/// What the command line gave (`None`, `false`: not given, the layers
+/// below decide): `credlog serve`'s flags; the other commands give only
+/// `data`.
 #[derive(Debug, Clone, Default)]
 pub struct Flags {
     /// `--addr`.
@@ -32,6 +33,11 @@ pub struct Flags {
     pub tls_cert: Option<PathBuf>,
     /// `--tls-key`.
     pub tls_key: Option<PathBuf>,
+    /// `--admin-addr`.
+    pub admin_addr: Option<SocketAddr>,
+    /// `--log-format`, as given: read like the file's and the environment's
+    /// value, so that a bad one is refused the same way, naming the key.
+    pub log_format: Option<String>,
 }
 
 /// A configuration that cannot be used: one line saying which key (and
@@ -73,6 +79,7 @@ fn keys() -> Vec<(String, Value)> {
         public_url: PublicUrl::parse("https://auth.example.com").ok(),
         tls_cert: Some(PathBuf::from("cert.pem")),
         tls_key: Some(PathBuf::from("key.pem")),
+        admin_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
         password_checks: Some(1),
         ..Config::default()
     };
@@ -108,10 +115,14 @@ pub fn load(
         None => Table::new(),
     };
     let file_label = file.map(|path| path.display().to_string());
-    let from_env = overlay_env(&mut table, env)?;
+    let mut set_by = overlay_env(&mut table, env)?;
+    if let Some(format) = flags.log_format {
+        table.insert("log_format".to_owned(), Value::String(format));
+        set_by.insert("log_format".to_owned(), "--log-format".to_owned());
+    }
     let source = |key: &str| -> String {
         let key = key.split('[').next().unwrap_or(key);
-        match from_env.get(key) {
+        match set_by.get(key) {
             Some(variable) => format!(" (from {variable})"),
             None => file_label
                 .as_ref()
@@ -146,6 +157,9 @@ pub fn load(
     config.demo |= flags.demo;
     if let Some(url) = flags.public_url {
         config.public_url = Some(url);
+    }
+    if let Some(addr) = flags.admin_addr {
+        config.admin_addr = Some(addr);
     }
     Ok(config)
 }

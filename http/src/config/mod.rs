@@ -56,6 +56,17 @@ pub struct Config {
     /// `--tls-key`: the certificate's private key (PEM); needs `tls_cert`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_key: Option<PathBuf>,
+    /// `--admin-addr`: the operators' listener (`/healthz`, `/metrics`,
+    /// `/admin/log`), an ip:port or a bare port for `127.0.0.1:PORT`
+    /// ([`parse_admin_addr`]). Absent: a server on a data directory still
+    /// answers `/admin/log` on loopback at a free port, for `credlog log`.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_admin_addr"
+    )]
+    pub admin_addr: Option<SocketAddr>,
+    /// `--log-format`: how the logs on stderr are written.
+    pub log_format: LogFormat,
     /// How many argon2 checks run at once (absent: the number of cores).
     #[serde(
         skip_serializing_if = "Option::is_none",
@@ -259,6 +270,8 @@ impl Config {
             public_url: None,
             tls_cert: None,
             tls_key: None,
+            admin_addr: None,
+            log_format: LogFormat::Text,
             password_checks: None,
             oauth1: Oauth1Section {
                 timestamp_window_seconds: settings.oauth1.timestamp_window,
@@ -459,6 +472,30 @@ impl Config {
     }
 }
 
+/// `--admin-addr` and `admin_addr`: `ip:port`, or a bare port meaning
+/// `127.0.0.1:PORT` (an operators' listener is loopback unless asked).
+pub fn parse_admin_addr(given: &str) -> Result<SocketAddr, String> {
+    if let Ok(port) = given.parse::<u16>() {
+        return Ok(SocketAddr::from(([127, 0, 0, 1], port)));
+    }
+    given
+        .parse()
+        .map_err(|_| format!("{given:?} is neither an ip:port nor a port"))
+}
+
+/// How `credlog serve` writes its logs (on stderr; stdout holds only the
+/// lines CONTRACT.md names).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For a person at a terminal: one line an event, fields as `key=value`.
+    #[default]
+    Text,
+    /// For a log collector: one JSON object a line, the event's fields at
+    /// its top level beside `timestamp`, `level`, `target` and `message`.
+    Json,
+}
+
 /// A built-in OAuth 1 signature method, by its RFC 5849 name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SignatureMethodName {
@@ -594,6 +631,29 @@ fn whole<'de, D: Deserializer<'de>>(deserializer: D, what: &'static str) -> Resu
         }
     }
     deserializer.deserialize_u64(Whole(what))
+}
+
+/// `admin_addr` as text ([`parse_admin_addr`]), or as a bare TOML integer port.
+fn some_admin_addr<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    struct AdminAddr;
+    impl serde::de::Visitor<'_> for AdminAddr {
+        type Value = SocketAddr;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an ip:port or a port")
+        }
+        fn visit_str<E: serde::de::Error>(self, given: &str) -> Result<SocketAddr, E> {
+            parse_admin_addr(given).map_err(E::custom)
+        }
+        fn visit_i64<E: serde::de::Error>(self, port: i64) -> Result<SocketAddr, E> {
+            self.visit_str(&port.to_string())
+        }
+        fn visit_u64<E: serde::de::Error>(self, port: u64) -> Result<SocketAddr, E> {
+            self.visit_str(&port.to_string())
+        }
+    }
+    deserializer.deserialize_any(AdminAddr).map(Some)
 }
 
 fn scope<S: Serializer>(scope: &Option<Scope>, serializer: S) -> Result<S::Ok, S::Error> {

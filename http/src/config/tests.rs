@@ -204,6 +204,7 @@ fn errors_name_the_key_and_what_was_expected() {
 fn the_printed_settings_read_back_the_same() {
     let config = load_text(
         "public_url = \"https://auth.example.com\"\npassword_checks = 2\n\
+         admin_addr = \"9000\"\nlog_format = \"json\"\n\
          [oauth2]\nrefresh_token_lifetime_seconds = 60\nallowed_scopes = \"a b\"\n\
          [oauth2.grants.password]\nauth_methods = [\"client_secret_post\"]\n\
          [oauth2.error_uris]\ninvalid_grant = \"https://example.com/e\"\n",
@@ -224,6 +225,8 @@ fn every_key_has_its_variable() {
         "CREDLOG_DEMO",
         "CREDLOG_PUBLIC_URL",
         "CREDLOG_PASSWORD_CHECKS",
+        "CREDLOG_ADMIN_ADDR",
+        "CREDLOG_LOG_FORMAT",
         "CREDLOG_OAUTH1_TIMESTAMP_WINDOW_SECONDS",
         "CREDLOG_OAUTH2_REFRESH_TOKEN_LIFETIME_SECONDS",
         "CREDLOG_OAUTH2_ALLOWED_SCOPES",
@@ -231,4 +234,75 @@ fn every_key_has_its_variable() {
     ] {
         assert!(names.contains(name), "{name}: {names:?}");
     }
+}
+
+#[test]
+fn admin_addr_is_an_ip_and_port_or_a_bare_port_on_loopback() {
+    let addr = |text: &str, vars: &[(&str, &str)]| load_text(text, vars).unwrap().admin_addr;
+    assert_eq!(addr("", &[]), None);
+    let loopback = Some(SocketAddr::from(([127, 0, 0, 1], 9000)));
+    assert_eq!(addr("admin_addr = \"9000\"\n", &[]), loopback);
+    assert_eq!(addr("admin_addr = 9000\n", &[]), loopback);
+    assert_eq!(addr("admin_addr = \"127.0.0.1:9000\"\n", &[]), loopback);
+    let all = Some(SocketAddr::from(([0, 0, 0, 0], 9001)));
+    let vars = [("CREDLOG_ADMIN_ADDR", "0.0.0.0:9001")];
+    assert_eq!(addr("admin_addr = \"9000\"\n", &vars), all);
+    let flags = Flags {
+        admin_addr: Some(SocketAddr::from(([127, 0, 0, 1], 9002))),
+        ..Flags::default()
+    };
+    let file = file("admin_addr = \"9000\"\n");
+    let config = load(Some(file.path()), env(&vars), flags).unwrap();
+    assert_eq!(config.admin_addr.unwrap().port(), 9002);
+
+    let error = load_text("admin_addr = \"localhost\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("admin_addr") && error.contains("neither an ip:port nor a port"),
+        "{error}"
+    );
+    let error = load_text("", &[("CREDLOG_ADMIN_ADDR", "99999")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("CREDLOG_ADMIN_ADDR"), "{error}");
+}
+
+#[test]
+fn log_format_is_text_or_json_from_any_layer() {
+    assert_eq!(load_text("", &[]).unwrap().log_format, LogFormat::Text);
+    let json = load_text("log_format = \"json\"\n", &[]).unwrap();
+    assert_eq!(json.log_format, LogFormat::Json);
+    let vars = [("CREDLOG_LOG_FORMAT", "text")];
+    let text = load_text("log_format = \"json\"\n", &vars).unwrap();
+    assert_eq!(text.log_format, LogFormat::Text);
+    let flags = Flags {
+        log_format: Some("json".to_owned()),
+        ..Flags::default()
+    };
+    let file = file("log_format = \"text\"\n");
+    let config = load(Some(file.path()), env(&vars), flags).unwrap();
+    assert_eq!(config.log_format, LogFormat::Json);
+
+    // A bad value names the key and the layer it came from.
+    let flags = Flags {
+        log_format: Some("yaml".to_owned()),
+        ..Flags::default()
+    };
+    let error = load(None, env(&vars), flags).unwrap_err().to_string();
+    assert!(
+        error.starts_with("log_format (from --log-format)") && error.contains("json"),
+        "{error}"
+    );
+    let error = load_text("", &[("CREDLOG_LOG_FORMAT", "yaml")])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("CREDLOG_LOG_FORMAT"), "{error}");
+    let error = load_text("log_format = \"yaml\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("log_format") && error.contains("line 1"),
+        "{error}"
+    );
 }

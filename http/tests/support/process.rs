@@ -23,8 +23,14 @@ pub struct Running {
 
 impl Running {
     /// Starts `command` with stdin closed and stdout piped; stderr goes
-    /// where `command` says (inherited unless set).
+    /// where `command` says (inherited unless set). A server logs only
+    /// its warnings (`CREDLOG_LOG=warn`) unless `command` sets or removes
+    /// `CREDLOG_LOG` itself: by default it logs a line a request, which
+    /// would bury a failing test's own output.
     pub fn spawn(command: &mut Command) -> Running {
+        if !command.get_envs().any(|(name, _)| name == "CREDLOG_LOG") {
+            command.env("CREDLOG_LOG", "warn");
+        }
         let mut child = command
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
