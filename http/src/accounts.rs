@@ -235,7 +235,14 @@ pub async fn sign_in(
         Ok(user)
     } else {
         app.throttle().failed(attempt, now).await?;
-        tracing::info!(user = attempt.user, address = ?attempt.address, "a sign-in failed");
+        // An unknown name is not logged: it may be a password typed into
+        // the wrong field.
+        let named = if user.is_some() {
+            attempt.user
+        } else {
+            "(unknown)"
+        };
+        tracing::info!(user = named, address = ?attempt.address, "a sign-in failed");
         Ok(None)
     }
 }

@@ -90,6 +90,22 @@ async fn json_request_lines_name_route_status_and_latency_and_hold_no_secret() {
     )
     .await;
     assert_eq!(me.status, 200, "{}", me.body);
+    // A password typed into the name field: the failure is logged, the name not.
+    let typo = Answer::from(
+        http()
+            .post(format!("{base}/oauth2/token"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "Typed-In-The-Wrong-Field"),
+                ("password", "alice"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(typo.status, 400, "{}", typo.body);
     assert!(server.terminate().success());
     let said = said.join().unwrap();
 
@@ -118,6 +134,12 @@ async fn json_request_lines_name_route_status_and_latency_and_hold_no_secret() {
         assert!(latency.is_some_and(|ms| ms >= 0.0), "{line}");
         assert!(line.get("path").is_none(), "{line}");
     }
+    assert!(
+        lines
+            .iter()
+            .any(|line| line["message"] == "a sign-in failed" && line["user"] == "(unknown)"),
+        "{said}"
+    );
     // The shutdown is logged too, at INFO by default.
     assert!(
         lines.iter().any(|line| line["message"] == "stopped"),
@@ -129,6 +151,7 @@ async fn json_request_lines_name_route_status_and_latency_and_hold_no_secret() {
         token.as_str(),
         "query-marker",
         "marker=",
+        "Typed-In-The-Wrong-Field",
     ] {
         assert!(!said.contains(held), "{held:?} is in the logs:\n{said}");
     }
