@@ -700,6 +700,7 @@ macro_rules! store_suite {
             $crate::store_suite!(@test a_grant_forgets_what_has_ended, $make);
             $crate::store_suite!(@test a_removed_user_takes_its_clients_and_grants_along, $make);
             $crate::store_suite!(@test users_and_clients_are_listed, $make);
+            $crate::store_suite!(@test a_clients_credentials_end_up_to_their_revocation, $make);
             $crate::store_suite!(@test oauth1_requests_verify_against_the_store, $make);
             $crate::store_suite!(@test sessions_are_kept_touched_and_removed, $make);
             $crate::store_suite!(@test a_session_is_found_by_the_hash_of_its_id_alone, $make);

@@ -32,6 +32,7 @@
 
 pub mod consent;
 pub mod form;
+pub mod manage;
 pub mod random;
 pub mod request;
 pub mod resource;

@@ -224,6 +224,12 @@ pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<L
             Event::UserRemoved(removed) => {
                 line("user_removed", None, Some(removed.name.clone()), vec![])
             }
+            Event::CredentialsRevoked(revoked) => line(
+                "credentials_revoked",
+                Some(revoked.client_id.clone()),
+                None,
+                vec![],
+            ),
         });
     }
     Ok(lines)

@@ -369,3 +369,57 @@ pub async fn users_and_clients_are_listed<S: CredentialStore + ?Sized>(store: &S
         .collect();
     assert_eq!(clients, [("a1".to_owned(), false), ("z1".to_owned(), true)]);
 }
+
+/// Revoking a client's credentials ends everything issued to it so far,
+/// families included, and nothing issued after; the client stays.
+pub async fn a_clients_credentials_end_up_to_their_revocation<S: CredentialStore + ?Sized>(
+    store: &S,
+) {
+    use credlog_core::store::CredentialsRevoked;
+    ok(
+        store,
+        &[],
+        vec![Event::Issued(Issued::Client(client("c1")))],
+    )
+    .await;
+    ok(
+        store,
+        &[],
+        vec![Event::Issued(Issued::Client(client("c2")))],
+    )
+    .await;
+    let before = vec![
+        granted(CredentialKind::RefreshToken, "r1", "c1", "alice", None),
+        granted(CredentialKind::AccessToken, "a1", "c1", "bob", None),
+        granted(CredentialKind::AccessToken, "other", "c2", "alice", None),
+    ];
+    ok(store, &[], before).await;
+    let revoke = Event::CredentialsRevoked(CredentialsRevoked {
+        client_id: "c1".into(),
+    });
+    ok(store, &[], vec![revoke]).await;
+    assert_eq!(status(store, "r1").await, Status::Revoked);
+    assert_eq!(status(store, "a1").await, Status::Revoked);
+    assert_eq!(status(store, "other").await, Status::Issued);
+    assert!(!store.client("c1").await.unwrap().unwrap().revoked);
+    ok(
+        store,
+        &[],
+        vec![granted(
+            CredentialKind::AccessToken,
+            "a2",
+            "c1",
+            "bob",
+            None,
+        )],
+    )
+    .await;
+    assert_eq!(status(store, "a2").await, Status::Issued, "issued after");
+    let alice = live_grants(store, "alice").await;
+    assert_eq!(
+        alice[0],
+        ("c1".to_owned(), vec![]),
+        "alice's grant holds nothing live"
+    );
+    consistent(store).await;
+}

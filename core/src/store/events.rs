@@ -279,6 +279,14 @@ pub struct GrantRevoked {
     pub client_id: String,
 }
 
+/// Every credential issued to a client until now ended; the client stays
+/// registered and may be granted anew.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CredentialsRevoked {
+    /// The client.
+    pub client_id: String,
+}
+
 /// A user account was removed: every client it owns and every credential
 /// it granted end with it, and its name is free again.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -310,6 +318,8 @@ pub enum Event {
     GrantRevoked(GrantRevoked),
     /// A user account was removed.
     UserRemoved(UserRemoved),
+    /// Every credential issued to a client so far ended.
+    CredentialsRevoked(CredentialsRevoked),
 }
 
 /// One append: its events, with the sequence number and time they were

@@ -16,9 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::CodecError;
 pub use events::{
-    token_id, Authorized, ClientRecord, CredentialKind, Event, Exchanged, GrantRevoked, Issued,
-    Record, RevocationReason, Revoked, Secret, SecretRotated, Seq, TokenRecord, UserRecord,
-    UserRemoved, Verified,
+    token_id, Authorized, ClientRecord, CredentialKind, CredentialsRevoked, Event, Exchanged,
+    GrantRevoked, Issued, Record, RevocationReason, Revoked, Secret, SecretRotated, Seq,
+    TokenRecord, UserRecord, UserRemoved, Verified,
 };
 pub use oauth1::{RsaKeyCache, StoreSource};
 pub use sessions::{SessionHash, SessionLimits, SessionRecord, TOUCH_SLACK};

@@ -41,11 +41,14 @@ pub enum Tree {
     Grants,
     /// User name -> the ids of the clients the user granted, in order.
     UserGrants,
+    /// Client id -> the sequence number up to which every credential
+    /// issued to it was revoked (big-endian).
+    ClientWatermarks,
 }
 
 impl Tree {
     /// Every tree, the log first.
-    pub const ALL: [Tree; 12] = [
+    pub const ALL: [Tree; 13] = [
         Tree::Log,
         Tree::Meta,
         Tree::Clients,
@@ -58,6 +61,7 @@ impl Tree {
         Tree::OwnerIndex,
         Tree::Grants,
         Tree::UserGrants,
+        Tree::ClientWatermarks,
     ];
 
     /// The projections: every tree but the log.
@@ -78,6 +82,7 @@ impl Tree {
             Tree::OwnerIndex => "owner_index",
             Tree::Grants => "grants",
             Tree::UserGrants => "user_grants",
+            Tree::ClientWatermarks => "client_watermarks",
         }
     }
 }
@@ -320,11 +325,31 @@ pub fn credential<P: Projection>(
     if state.status != Status::Revoked {
         let family_revoked = p.get(Tree::Families, state.family.as_bytes())?.is_some();
         let client_revoked = client(p, &state.record.client_id)?.is_some_and(|c| c.revoked);
-        if family_revoked || client_revoked {
+        let swept = state.issued_seq <= watermark(p, &state.record.client_id)?;
+        if family_revoked || client_revoked || swept {
             state.status = Status::Revoked;
         }
     }
     Ok(Some(state))
+}
+
+/// The sequence number up to which every credential issued to
+/// `client_id` was revoked (0: none was).
+fn watermark<P: Projection>(p: &P, client_id: &str) -> Result<Seq, ProjectionError> {
+    let Some(bytes) = p.get(Tree::ClientWatermarks, client_id.as_bytes())? else {
+        return Ok(0);
+    };
+    let bytes: [u8; 8] =
+        bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| StoreError::CorruptProjection {
+                tree: Tree::ClientWatermarks.name(),
+                error: CodecError::Malformed(format!(
+                    "the watermark of {client_id:?} is not 8 bytes"
+                )),
+            })?;
+    Ok(u64::from_be_bytes(bytes))
 }
 
 /// Whether a nonce use is recorded.
@@ -510,6 +535,12 @@ pub fn apply<P: ProjectionMut>(p: &mut P, record: &Record) -> Result<(), Project
                 }
             }
             Event::GrantRevoked(revoked) => end_grant(p, &revoked.user, &revoked.client_id)?,
+            // Read through `credential`: what was issued up to this record is revoked.
+            Event::CredentialsRevoked(revoked) => p.insert(
+                Tree::ClientWatermarks,
+                revoked.client_id.as_bytes(),
+                record.seq.to_be_bytes().to_vec(),
+            )?,
             Event::UserRemoved(removed) => {
                 let name = removed.name.as_str();
                 let owned: Vec<String> = stored(p, Tree::OwnerIndex, name)?.unwrap_or_default();
