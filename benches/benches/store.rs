@@ -1,6 +1,6 @@
 //! The credential store: durable appends on sled with 1 and 64 concurrent
-//! appenders, the nonce check-and-record, and a credential look-up among
-//! 100,000.
+//! appenders, the nonce check-and-record, a credential look-up among
+//! 100,000, and the sizes a `/metrics` scrape reads.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -134,10 +134,53 @@ fn credential_lookup(c: &mut Criterion) {
     group.finish();
 }
 
+/// What a `/metrics` scrape asks the store: the nonces held (sled walks
+/// the tree to count them) and the live sessions, with 100,000 nonces in
+/// the window and 1,000 sessions.
+fn sizes_scrape(c: &mut Criterion) {
+    use credlog_core::store::{SessionHash, SessionLimits, SessionRecord};
+    let runtime = runtime();
+    let dir = tempfile::tempdir().unwrap();
+    let sled = SledStore::open(dir.path().join("data")).unwrap();
+    let limits = SessionLimits {
+        lifetime: 43_200,
+        idle: 1_800,
+        per_user: 16,
+        in_all: 100_000,
+    };
+    runtime.block_on(async {
+        for batch in 0..100 {
+            let events = (0..1000)
+                .map(|i| Event::Verified(nonce("c1", None, NOW, &format!("{batch}-{i}"))))
+                .collect();
+            sled.append(&[], events, NOW).await.unwrap();
+        }
+        for i in 0..1000 {
+            let id = format!("session-{i}");
+            let session = SessionRecord::new(
+                SessionHash::of(&id),
+                &format!("user{}", i % 100),
+                "csrf",
+                NOW,
+            );
+            sled.create_session(session, &limits).await.unwrap();
+        }
+    });
+    let sizes = runtime.block_on(sled.sizes(&limits, NOW)).unwrap();
+    assert_eq!((sizes.nonces, sizes.live_sessions), (100_000, 1000));
+    let mut group = c.benchmark_group("a scrape's store sizes");
+    group.bench_function("sled, 100,000 nonces and 1,000 sessions", |b| {
+        b.to_async(&runtime)
+            .iter(|| async { black_box(sled.sizes(&limits, NOW).await.unwrap()) })
+    });
+    group.finish();
+}
+
 criterion_group!(
     benches,
     durable_appends,
     nonce_check_and_record,
-    credential_lookup
+    credential_lookup,
+    sizes_scrape
 );
 criterion_main!(benches);

@@ -10,7 +10,12 @@
 //!   bearer use of `/api/me`, and the refusals the libraries surface;
 //! - `public_url.py`: behind a TLS-ending proxy (`--public-url https://...`),
 //!   requests signed for the public URL are accepted, ones signed for the
-//!   listener refused; the issuer and cookies follow the public URL.
+//!   listener refused; the issuer and cookies follow the public URL;
+//! - `browser_manage.py`: a person registers an app on the pages, rotates
+//!   its secret, grants it consent, revokes the grant and deletes the app,
+//!   in Debian's chromium (headless, Selenium through Debian's
+//!   chromedriver), with JavaScript and without; screenshots land in
+//!   `target/browser-screenshots`.
 //!
 //! (`interop_support.py` holds what the two scripts share.)
 //!
@@ -18,7 +23,10 @@
 //! `CREDLOG_INTEROP_PYTHON`) and, the first time, access to PyPI: the tests
 //! create `target/interop-venv` and install `tests/interop/requirements.txt`
 //! into it, again whenever that file changes. They fail (never skip) when
-//! that is impossible.
+//! that is impossible. The browser test needs `/usr/bin/chromium` and
+//! `/usr/bin/chromedriver` (Debian's `chromium` and `chromium-driver`,
+//! which `.ci/run` installs; `CREDLOG_CHROMIUM` and `CREDLOG_CHROMEDRIVER`
+//! name others).
 
 mod support;
 
@@ -353,4 +361,40 @@ fn python_clients_sign_for_the_public_url_behind_a_proxy() {
         server.field("confidential", "client_secret"),
     ];
     run_script(&python, server, "public_url.py", &args);
+}
+
+/// A browser program the real-browser test needs: `$env`, or `default`.
+fn browser_program(env: &str, default: &str) -> String {
+    let path = std::env::var(env).unwrap_or_else(|_| default.to_owned());
+    assert!(
+        Path::new(&path).exists(),
+        "{path} is missing: the real-browser test drives Debian's chromium \
+         (apt-get install chromium chromium-driver, as .ci/run does; or set {env})"
+    );
+    path
+}
+
+/// The management pages in a real browser, with and without JavaScript
+/// (issue 14): register through the form, read the one-time secret, rotate
+/// it, consent, see and revoke the grant on /authorizations, delete.
+#[test]
+fn a_person_manages_an_app_in_chromium_with_and_without_javascript() {
+    let chromium = browser_program("CREDLOG_CHROMIUM", "/usr/bin/chromium");
+    let chromedriver = browser_program("CREDLOG_CHROMEDRIVER", "/usr/bin/chromedriver");
+    let python = python_env();
+    let server = Server::start();
+    let screenshots = target_dir().join("browser-screenshots");
+    let args = [
+        "--username".into(),
+        "demo".into(),
+        "--password".into(),
+        "demo".into(),
+        "--screenshots".into(),
+        screenshots.display().to_string(),
+        "--chromium".into(),
+        chromium,
+        "--chromedriver".into(),
+        chromedriver,
+    ];
+    run_script(&python, server, "browser_manage.py", &args);
 }
