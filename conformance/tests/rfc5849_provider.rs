@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use credlog_core::consent::{Consent, Page, Prompt, ReturnsTo};
 use credlog_core::form::{form_decode, Fields};
 use credlog_core::rfc5849::{
-    ClientCredentials, Oauth1Config, Oauth1Error, Oauth1Provider, Signer, TokenCredentials,
+    ClientCredentials, Decided, Oauth1Config, Oauth1Error, Oauth1Provider, Signer, TokenCredentials,
 };
 use credlog_core::rfc6749::{ClientAuthMethod, GrantType, ResponseType, Scope};
 use credlog_core::store::{ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret};
@@ -410,5 +410,90 @@ async fn a_temporary_credential_waits_its_lifetime_by_the_injected_clock() {
     assert_eq!(
         (missing.status, body(&missing).as_str()),
         (400, "refused: Bad request")
+    );
+}
+
+/// The three legs at `at`, with alice granting: a token credential.
+async fn token_credential(
+    provider: &Oauth1Provider,
+    store: &MemoryStore,
+    at: u64,
+) -> (String, String) {
+    let (temporary, temporary_secret) = initiate(provider, store, at).await;
+    let decided = provider
+        .decide(store, Some(&temporary), "alice", true, at)
+        .await
+        .unwrap();
+    let Decided::Redirect(location) = decided else {
+        panic!("{decided:?}")
+    };
+    let query = location.split_once('?').unwrap().1;
+    let verifier = Fields::parse(query.as_bytes())
+        .unwrap()
+        .get("oauth_verifier")
+        .unwrap()
+        .to_owned();
+    let exchange = signed(
+        Some((&temporary, &temporary_secret)),
+        "POST",
+        "/oauth1/token",
+        &[("oauth_verifier", &verifier)],
+        at,
+        &format!("n-token-{at}"),
+    );
+    let answer = provider.token(store, &exchange, at).await;
+    assert_eq!(answer.status, 200, "{}", body(&answer));
+    (
+        form_field(&answer, "oauth_token"),
+        form_field(&answer, "oauth_token_secret"),
+    )
+}
+
+/// A protected resource request signed with `token` at `at`.
+async fn call(
+    provider: &Oauth1Provider,
+    store: &MemoryStore,
+    token: &(String, String),
+    at: u64,
+) -> Result<String, Oauth1Error> {
+    let request = signed(
+        Some((&token.0, &token.1)),
+        "GET",
+        "/api/photos",
+        &[],
+        at,
+        &format!("n-call-{at}"),
+    );
+    provider
+        .resource(store, &request, at)
+        .await
+        .map(|used| used.token)
+}
+
+#[tokio::test]
+async fn a_token_credential_lives_its_lifetime_when_one_is_set() {
+    // By default (RFC 5849 sets none) it works until revoked.
+    let (provider, store) = provider_and_store().await;
+    let token = token_credential(&provider, &store, NOW).await;
+    let record = store.credential(&token.0).await.unwrap().unwrap().record;
+    assert_eq!(record.expires_at, None);
+    let years = 10 * 365 * 24 * 3600;
+    assert_eq!(
+        call(&provider, &store, &token, NOW + years).await,
+        Ok(token.0)
+    );
+
+    let (provider, store) = provider_and_store().await;
+    let provider = provider.with_token_lifetime(Some(3600));
+    let token = token_credential(&provider, &store, NOW).await;
+    let record = store.credential(&token.0).await.unwrap().unwrap().record;
+    assert_eq!(record.expires_at, Some(NOW + 3600));
+    assert_eq!(
+        call(&provider, &store, &token, NOW + 3599).await,
+        Ok(token.0.clone())
+    );
+    assert_eq!(
+        call(&provider, &store, &token, NOW + 3600).await,
+        Err(Oauth1Error::UnknownToken)
     );
 }

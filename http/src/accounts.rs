@@ -9,8 +9,8 @@ use argon2::Argon2;
 use credlog_core::rfc6749::{Oauth2Server, OwnerCheckError};
 use credlog_core::rfc7591::RegistrationError;
 use credlog_core::store::{
-    AppendError, CredentialKind, CredentialStore, Event, Issued, Precondition, Secret, StoreError,
-    UserRecord,
+    AppendError, ClientState, CredentialKind, CredentialStore, Event, Issued, Precondition, Secret,
+    StoreError, UserRecord,
 };
 use credlog_core::throttle::{Attempt, Verdict};
 use credlog_core::Response;
@@ -315,6 +315,16 @@ pub async fn register_client_on(
     Ok(server
         .register_client(store, owner, metadata, client_id, now)
         .await?)
+}
+
+/// When a client was registered (its `client_id_issued_at`): the time of
+/// the record that issued it, which the projections do not copy.
+pub async fn client_issued_at(
+    store: &dyn CredentialStore,
+    client: &ClientState,
+) -> Result<u64, StoreError> {
+    let records = store.read_log(client.issued_seq, 1).await?;
+    Ok(records.first().map_or(0, |record| record.time))
 }
 
 #[cfg(test)]

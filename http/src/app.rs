@@ -40,6 +40,9 @@ pub struct Settings {
     /// How long a temporary credential may wait for its grant and
     /// exchange, in seconds (default 600).
     pub temporary_lifetime: u64,
+    /// How long a token credential works after its exchange, in seconds
+    /// (default `None`: until revoked, as RFC 5849 leaves it).
+    pub token_lifetime: Option<u64>,
     /// How long a login lasts, in seconds (default 12 hours).
     pub session_lifetime: u64,
     /// The largest request body read, in bytes (default 64 KiB); larger
@@ -166,6 +169,7 @@ impl Default for Settings {
                 ..Oauth1Config::default()
             },
             temporary_lifetime: 600,
+            token_lifetime: None,
             session_lifetime: 12 * 60 * 60,
             body_limit: 64 * 1024,
             admin_token: None,
@@ -299,7 +303,8 @@ impl App {
         App {
             inner: Arc::new(Inner {
                 store,
-                oauth1: Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime),
+                oauth1: Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime)
+                    .with_token_lifetime(settings.token_lifetime),
                 oauth2,
                 sessions,
                 passwords: Passwords::new(settings.password_checks),

@@ -57,11 +57,7 @@ impl Line {
             .iter()
             .map(|(name, value)| (name.as_str(), value.clone()));
         for (name, value) in fields.chain(known) {
-            if value.is_empty() || value.contains(needs_quoting) {
-                text.push_str(&format!(" {name}={value:?}"));
-            } else {
-                text.push_str(&format!(" {name}={value}"));
-            }
+            text.push_str(&format!(" {name}={}", escaped(&value)));
         }
         text
     }
@@ -82,6 +78,19 @@ impl Line {
     }
 }
 
+/// `value` as a text line shows it: as it is, or, when it is empty or
+/// holds a space, a quote or a control character, quoted with its escapes
+/// written out (`"Evil\u{1b}[2J"`), so that what a user or client typed
+/// never reaches an operator's terminal as itself and a line still splits
+/// at its spaces. `credlog client list` and `user list` print names so too.
+pub fn escaped(value: &str) -> std::borrow::Cow<'_, str> {
+    if value.is_empty() || value.contains(needs_quoting) {
+        format!("{value:?}").into()
+    } else {
+        value.into()
+    }
+}
+
 /// Characters a text line shows escaped: white space and quotes (which
 /// would break the `name=value` form) and every control or other character
 /// Rust's `escape_debug` writes out (ESC, BEL, bidirectional overrides ...).
@@ -89,7 +98,8 @@ fn needs_quoting(c: char) -> bool {
     c.is_whitespace() || c == '"' || c.is_control() || c.escape_debug().len() > 1
 }
 
-fn kind_name(kind: CredentialKind) -> &'static str {
+/// A credential kind as the log names it (`access_token`, `token_credential` ...).
+pub fn kind_name(kind: CredentialKind) -> &'static str {
     match kind {
         CredentialKind::Client => "client",
         CredentialKind::User => "user",

@@ -41,6 +41,7 @@ pub mod login;
 pub mod metrics;
 pub mod oauth1;
 pub mod oauth2;
+pub mod operator;
 pub mod pages;
 pub mod progress;
 pub mod protector;

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgGroup, Args, Parser, Subcommand};
 use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::CredentialStore;
 use credlog_core::store::StoreError;
@@ -26,6 +26,7 @@ use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
 use credlog_http::config::{self, Config, ConfigError, Flags, LogFormat};
 use credlog_http::metrics::Metrics;
+use credlog_http::operator::{self, Revocation};
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_sled::SledStore;
@@ -55,6 +56,9 @@ enum Command {
         #[command(subcommand)]
         command: ClientCommand,
     },
+    /// Revokes a token, every credential issued to a client, or every
+    /// credential a user granted.
+    Revoke(Revoke),
     /// Prints the audit trail, one event a line (never a secret).
     Log(Log),
     /// Replays the log, rebuilds the projections and compares; exits 1 on a mismatch.
@@ -94,6 +98,25 @@ impl DataDir {
         let config = self.config()?;
         open(&config.data, &config.settings())
     }
+}
+
+/// `credlog revoke`: exactly one of `--token`, `--client`, `--user` (none,
+/// or two, is a usage error).
+#[derive(Args)]
+#[command(group(ArgGroup::new("what").required(true).args(["token", "client", "user"])))]
+struct Revoke {
+    /// A token and every credential issued from it: an OAuth 1 token
+    /// credential's oauth_token, or an OAuth 2 access or refresh token.
+    #[arg(long, value_name = "ID")]
+    token: Option<String>,
+    /// Every credential issued to this client; the client stays.
+    #[arg(long, value_name = "ID")]
+    client: Option<String>,
+    /// Every credential this user granted, to every client.
+    #[arg(long, value_name = "NAME")]
+    user: Option<String>,
+    #[command(flatten)]
+    data: DataDir,
 }
 
 #[derive(Args)]
@@ -155,6 +178,28 @@ enum UserCommand {
         #[command(flatten)]
         data: DataDir,
     },
+    /// Prints every user's name, one a line.
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Gives a user a new password and ends the user's sessions.
+    Passwd {
+        /// The user name.
+        name: String,
+        /// The new password.
+        #[arg(long)]
+        password: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Removes a user: every client it owns and every credential it granted end.
+    Remove {
+        /// The user name.
+        name: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
 }
 
 #[derive(Subcommand)]
@@ -182,6 +227,36 @@ enum ClientCommand {
         /// An RSA public key (PEM file) for OAuth 1 RSA-SHA1.
         #[arg(long = "rsa-public-key", value_name = "FILE.pem")]
         rsa_public_key: Option<PathBuf>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Prints one line a client, `ID OWNER NAME` (escaped as `credlog log`
+    /// escapes them); removed clients are left out.
+    List {
+        /// Only this user's clients.
+        #[arg(long, value_name = "NAME")]
+        owner: Option<String>,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Prints a client's registration as JSON (never its secret).
+    Show {
+        /// The client id.
+        id: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Gives a client a new secret and prints it, once, as JSON; the old one stops working.
+    RotateSecret {
+        /// The client id.
+        id: String,
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Removes a client: it and every credential issued to it end.
+    Remove {
+        /// The client id.
+        id: String,
         #[command(flatten)]
         data: DataDir,
     },
@@ -287,31 +362,75 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
             }
             run_serve(config).await
         }
-        Command::User {
-            command:
-                UserCommand::Add {
-                    name,
-                    password,
-                    data,
-                },
+        Command::User { command } => run_user(command).await,
+        Command::Client { command } => run_client(command).await,
+        Command::Revoke(revoke) => run_revoke(revoke).await,
+        Command::Log(log) => run_log(log).await,
+        Command::Check(data) => {
+            let store = data.open()?;
+            let report = credlog_http::progress::check(&store).await?;
+            for mismatch in &report.mismatches {
+                println!("{mismatch}");
+            }
+            if report.is_consistent() {
+                println!("ok: {} records replayed, projections match", report.records);
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!(
+                    "credlog: {} mismatches between the log and the projections",
+                    report.mismatches.len()
+                );
+                Ok(ExitCode::from(1))
+            }
+        }
+    }
+}
+
+async fn run_user(command: UserCommand) -> Result<ExitCode, Failure> {
+    match command {
+        UserCommand::Add {
+            name,
+            password,
+            data,
         } => {
             let store = data.open()?;
             add_user(&store, &name, &password, now()).await?;
             eprintln!("added user {name}");
-            Ok(ExitCode::SUCCESS)
         }
-        Command::Client {
-            command:
-                ClientCommand::Add {
-                    owner,
-                    name,
-                    redirect_uris,
-                    scope,
-                    grant_types,
-                    auth_method,
-                    rsa_public_key,
-                    data,
-                },
+        UserCommand::List { data } => {
+            for line in operator::user_lines(&data.open()?).await? {
+                println!("{line}");
+            }
+        }
+        UserCommand::Passwd {
+            name,
+            password,
+            data,
+        } => {
+            let store = data.open()?;
+            operator::change_password(&store, &name, &password, now()).await?;
+            eprintln!("changed the password of {name}; its sessions ended");
+        }
+        UserCommand::Remove { name, data } => {
+            let store = data.open()?;
+            credlog_core::manage::remove_user(&store, &name, now()).await?;
+            eprintln!("removed user {name}, every client it owned and every credential it granted");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
+    match command {
+        ClientCommand::Add {
+            owner,
+            name,
+            redirect_uris,
+            scope,
+            grant_types,
+            auth_method,
+            rsa_public_key,
+            data,
         } => {
             let mut metadata = ClientMetadata::named(name);
             metadata.redirect_uris = redirect_uris;
@@ -347,27 +466,45 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
                 registered.issued_at,
             );
             println!("{json}");
-            Ok(ExitCode::SUCCESS)
         }
-        Command::Log(log) => run_log(log).await,
-        Command::Check(data) => {
+        ClientCommand::List { owner, data } => {
             let store = data.open()?;
-            let report = credlog_http::progress::check(&store).await?;
-            for mismatch in &report.mismatches {
-                println!("{mismatch}");
+            for line in operator::client_lines(&store, owner.as_deref()).await? {
+                println!("{line}");
             }
-            if report.is_consistent() {
-                println!("ok: {} records replayed, projections match", report.records);
-                Ok(ExitCode::SUCCESS)
-            } else {
-                eprintln!(
-                    "credlog: {} mismatches between the log and the projections",
-                    report.mismatches.len()
-                );
-                Ok(ExitCode::from(1))
-            }
+        }
+        ClientCommand::Show { id, data } => {
+            let store = data.open()?;
+            println!("{}", operator::client_registration(&store, &id).await?);
+        }
+        ClientCommand::RotateSecret { id, data } => {
+            let store = data.open()?;
+            println!("{}", operator::rotate_secret(&store, &id, now()).await?);
+        }
+        ClientCommand::Remove { id, data } => {
+            let store = data.open()?;
+            credlog_core::manage::remove_client(&store, &id, now()).await?;
+            eprintln!("removed client {id} and every credential issued to it");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_revoke(revoke: Revoke) -> Result<ExitCode, Failure> {
+    // clap's group lets exactly one through.
+    let what = match (&revoke.token, &revoke.client, &revoke.user) {
+        (Some(token), None, None) => Revocation::Token(token),
+        (None, Some(client), None) => Revocation::Client(client),
+        (None, None, Some(user)) => Revocation::User(user),
+        _ => {
+            return Err(Failure::usage(
+                "give exactly one of --token, --client, --user".to_owned(),
+            ))
+        }
+    };
+    let store = revoke.data.open()?;
+    eprintln!("{}", operator::revoke(&store, what, now()).await?);
+    Ok(ExitCode::SUCCESS)
 }
 
 fn now() -> u64 {
@@ -381,9 +518,24 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
 }
 
 /// The data directory's store, keeping nonces for the timestamp window the
-/// server validates OAuth 1 requests with (one value for one fact).
+/// server validates OAuth 1 requests with (one value for one fact). A
+/// directory another process holds is refused at once, saying what to do:
+/// a running server (it left its serve file) is to be stopped first, since
+/// every change a command makes goes through the one process that holds
+/// the store.
 fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
-    SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window).map_err(Failure::from)
+    match SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window) {
+        Ok(store) => Ok(store),
+        Err(StoreError::Locked { path }) if ServeFile::read(data).is_some() => {
+            Err(Failure::from(format!(
+                "the data directory {path} is in use by a running credlog server; stop the server first, then run this again"
+            )))
+        }
+        Err(StoreError::Locked { path }) => Err(Failure::from(format!(
+            "the data directory {path} is in use by another process; stop it first, then run this again"
+        ))),
+        Err(error) => Err(error.into()),
+    }
 }
 
 async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {

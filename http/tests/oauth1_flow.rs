@@ -1,9 +1,14 @@
 //! The three-legged OAuth 1 flow over real HTTP, for every signature method
-//! and every transmission, with a callback and `oob`, against both stores.
+//! and every transmission, with a callback and `oob`, against both stores;
+//! and how long its token credentials work (their lifetime, a revocation).
 
 mod support;
 
+use credlog_core::rfc5849::client::random_nonce;
 use credlog_core::rfc5849::Transmission;
+use credlog_core::Request;
+use credlog_http::App;
+use support::clock::TestClock;
 use support::*;
 
 on_both_stores!(backend; every_method_and_transmission);
@@ -145,5 +150,64 @@ async fn plaintext_may_omit_timestamp_and_nonce() {
     let answer = send(&request.with_header("Authorization", header)).await;
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert!(answer.form("oauth_token").is_some());
+    server.stop().await;
+}
+
+/// `GET /api/me` signed with a token credential at `at` (the server's
+/// clock, which the test moves past the wall clock's window).
+async fn me_at(server: &TestServer, client: &TestClient, token: (&str, &str), at: u64) -> Answer {
+    let request = client
+        .signer(Some(token))
+        .sign_at(
+            Request::new("GET", server.url("/api/me")),
+            &[],
+            at,
+            &random_nonce(),
+        )
+        .unwrap();
+    send(&request).await
+}
+
+on_both_stores!(backend; a_token_credential_works_until_its_lifetime_ends);
+async fn a_token_credential_works_until_its_lifetime_ends(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = TestClock::starting_now();
+    let app_clock = clock.clock();
+    let server = TestServer::start_with(backend, &dir, |store| {
+        let mut settings = loopback_settings();
+        settings.token_lifetime = Some(3600);
+        App::with_clock(store, settings, app_clock)
+    })
+    .await;
+    let client = seed(server.store.as_ref(), "alice", "Photo printer").await;
+    let cookie = login(&server, "alice", PASSWORD).await;
+    let token = three_legged(&server, &client, &cookie).await;
+    let token = (token.0.as_str(), token.1.as_str());
+
+    clock.advance(3599);
+    let answer = me_at(&server, &client, token, clock.now()).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    clock.advance(1);
+    me_at(&server, &client, token, clock.now())
+        .await
+        .assert_oauth1_error(401, "invalid_token");
+    server.stop().await;
+}
+
+on_both_stores!(backend; a_revoked_token_credential_is_refused);
+async fn a_revoked_token_credential_is_refused(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = TestServer::start(backend, &dir).await;
+    let client = seed(server.store.as_ref(), "alice", "Photo printer").await;
+    let cookie = login(&server, "alice", PASSWORD).await;
+    let token = three_legged(&server, &client, &cookie).await;
+    assert_eq!(me(&server, &client, (&token.0, &token.1)).await.status, 200);
+
+    credlog_core::manage::revoke_token(server.store.as_ref(), &token.0, now())
+        .await
+        .unwrap();
+    me(&server, &client, (&token.0, &token.1))
+        .await
+        .assert_oauth1_error(401, "invalid_token");
     server.stop().await;
 }

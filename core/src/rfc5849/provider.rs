@@ -18,12 +18,13 @@ use crate::store::{
 };
 use crate::{Request, Response};
 
-/// The OAuth 1 provider: the validator, the lifetime of temporary
-/// credentials, and a cache of clients' parsed RSA keys.
+/// The OAuth 1 provider: the validator, the lifetimes of temporary and
+/// token credentials, and a cache of clients' parsed RSA keys.
 #[derive(Debug, Default)]
 pub struct Oauth1Provider {
     validator: Oauth1Server,
     temporary_lifetime: u64,
+    token_lifetime: Option<u64>,
     rsa_keys: RsaKeyCache,
 }
 
@@ -144,13 +145,25 @@ fn no_store(mut response: Response) -> Response {
 
 impl Oauth1Provider {
     /// A provider with this validation and temporary credentials that wait
-    /// `temporary_lifetime` seconds for their grant and exchange.
+    /// `temporary_lifetime` seconds for their grant and exchange. Its token
+    /// credentials never expire (RFC 5849 sets them no lifetime) unless
+    /// [`Oauth1Provider::with_token_lifetime`] gives them one.
     pub fn new(config: Oauth1Config, temporary_lifetime: u64) -> Self {
         Oauth1Provider {
             validator: Oauth1Server::new(config),
             temporary_lifetime,
+            token_lifetime: None,
             rsa_keys: RsaKeyCache::default(),
         }
+    }
+
+    /// Token credentials issued from now on stop working `lifetime` seconds
+    /// after their exchange (`None`: only when revoked). A deployment sets
+    /// one so that a leaked token credential, which a client may keep for
+    /// years, does not work for ever; the client then asks its user again.
+    pub fn with_token_lifetime(mut self, lifetime: Option<u64>) -> Self {
+        self.token_lifetime = lifetime;
+        self
     }
 
     /// The request validator.
@@ -330,7 +343,9 @@ impl Oauth1Provider {
             client_id: verified.client_key.clone(),
             user: state.record.user.clone(),
             scope: state.record.scope.clone(),
-            expires_at: None,
+            expires_at: self
+                .token_lifetime
+                .map(|lifetime| now.saturating_add(lifetime)),
             parent: Some(temporary.clone()),
             redirect_uri: None,
             code_challenge: None,

@@ -83,6 +83,7 @@ fn keys() -> Vec<(String, Value)> {
         password_checks: Some(1),
         ..Config::default()
     };
+    full.oauth1.token_lifetime_seconds = Some(1);
     full.oauth2.refresh_token_lifetime_seconds = Some(1);
     full.oauth2.allowed_scopes = credlog_core::rfc6749::Scope::parse("profile").ok();
     let Ok(Value::Table(table)) = Value::try_from(&full) else {

@@ -73,7 +73,7 @@ pub struct Config {
         deserialize_with = "some_count"
     )]
     pub password_checks: Option<usize>,
-    /// OAuth 1 validation and temporary credentials.
+    /// OAuth 1 validation and the lifetimes of its credentials.
     pub oauth1: Oauth1Section,
     /// The OAuth 2 server.
     pub oauth2: Oauth2Section,
@@ -85,7 +85,7 @@ pub struct Config {
     pub connections: ConnectionsSection,
 }
 
-/// `[oauth1]`: RFC 5849 validation.
+/// `[oauth1]`: RFC 5849 validation and credential lifetimes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Oauth1Section {
@@ -98,6 +98,12 @@ pub struct Oauth1Section {
     /// How long a temporary credential may wait for its grant and exchange.
     #[serde(deserialize_with = "seconds")]
     pub temporary_lifetime_seconds: u64,
+    /// How long a token credential works after its exchange (absent: until revoked).
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_seconds"
+    )]
+    pub token_lifetime_seconds: Option<u64>,
     /// The realm named in `WWW-Authenticate` challenges.
     pub realm: String,
 }
@@ -282,6 +288,7 @@ impl Config {
                     .filter_map(SignatureMethodName::from_name)
                     .collect(),
                 temporary_lifetime_seconds: settings.temporary_lifetime,
+                token_lifetime_seconds: settings.token_lifetime,
                 realm: settings.oauth1.realm.clone(),
             },
             oauth2: Oauth2Section {
@@ -365,6 +372,7 @@ impl Config {
         Settings {
             oauth1,
             temporary_lifetime: self.oauth1.temporary_lifetime_seconds,
+            token_lifetime: self.oauth1.token_lifetime_seconds,
             session_lifetime: self.sessions.lifetime_seconds,
             body_limit: self.connections.max_body_bytes,
             oauth2,
@@ -410,6 +418,10 @@ impl Config {
             (
                 "oauth1.temporary_lifetime_seconds",
                 self.oauth1.temporary_lifetime_seconds,
+            ),
+            (
+                "oauth1.token_lifetime_seconds",
+                self.oauth1.token_lifetime_seconds.unwrap_or(1),
             ),
             (
                 "oauth2.code_lifetime_seconds",

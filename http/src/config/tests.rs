@@ -63,6 +63,7 @@ fn the_values_reach_the_settings_and_limits() {
     let config = load_text(
         "password_checks = 3\n\
          [oauth1]\ntimestamp_window_seconds = 60\nsignature_methods = [\"RSA-SHA1\"]\n\
+         token_lifetime_seconds = 86400\n\
          [oauth2]\ncode_lifetime_seconds = 120\nallow_plain_pkce = false\nallowed_scopes = \"profile email\"\n\
          [oauth2.grants.password]\naccess_token_lifetime_seconds = 5\n\
          [oauth2.error_uris]\ninvalid_grant = \"https://example.com/e\"\n\
@@ -74,6 +75,8 @@ fn the_values_reach_the_settings_and_limits() {
     .unwrap();
     let settings = config.settings();
     assert_eq!(settings.oauth1.timestamp_window, 60);
+    assert_eq!(settings.token_lifetime, Some(86400));
+    assert_eq!(Config::default().settings().token_lifetime, None);
     assert_eq!(
         settings
             .oauth1
@@ -179,6 +182,14 @@ fn errors_name_the_key_and_what_was_expected() {
         error.contains("oauth2.code_lifetime_seconds") && error.contains("600"),
         "{error}"
     );
+    // A token credential dead on arrival is a mistake, not a setting.
+    let error = load_text("[oauth1]\ntoken_lifetime_seconds = 0\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("oauth1.token_lifetime_seconds") && error.contains("at least 1"),
+        "{error}"
+    );
     let error = load_text("[oauth2.grants.magic]\nissue_refresh_token = true\n", &[])
         .unwrap_err()
         .to_string();
@@ -228,6 +239,7 @@ fn every_key_has_its_variable() {
         "CREDLOG_ADMIN_ADDR",
         "CREDLOG_LOG_FORMAT",
         "CREDLOG_OAUTH1_TIMESTAMP_WINDOW_SECONDS",
+        "CREDLOG_OAUTH1_TOKEN_LIFETIME_SECONDS",
         "CREDLOG_OAUTH2_REFRESH_TOKEN_LIFETIME_SECONDS",
         "CREDLOG_OAUTH2_ALLOWED_SCOPES",
         "CREDLOG_CONNECTIONS_MAX_CONNECTIONS",
