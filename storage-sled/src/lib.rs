@@ -461,9 +461,10 @@ impl CredentialStore for SledStore {
         self.trees.prune_nonces(before_timestamp)
     }
 
-    /// sled counts a tree by walking it: about 35 ms for 100,000 nonces
-    /// (`cargo bench --bench store -- "store sizes"`), once a scrape, on a
-    /// blocking thread rather than the runtime's.
+    /// sled counts a tree by walking it: 34 to 61 ms for 100,000 nonces
+    /// (`cargo bench --bench store -- "store sizes"`, two runs while other
+    /// builds shared the cores), once a scrape, on a blocking thread
+    /// rather than the runtime's.
     async fn sizes(&self, limits: &SessionLimits, now: u64) -> Result<Sizes, StoreError> {
         let (trees, sessions, limits) =
             (Arc::clone(&self.trees), Arc::clone(&self.sessions), *limits);
