@@ -177,6 +177,13 @@ pub async fn revoke_user_grants(
         })
         .collect();
     let count = events.len();
+    if count == 0 {
+        // Nothing to end: no record (an empty one would only be a gap in the log).
+        return match store.user(user).await? {
+            Some(_) => Ok(0),
+            None => Err(not_found("user", user)),
+        };
+    }
     append(store, vec![exists], events, now, "user", user).await?;
     Ok(count)
 }
