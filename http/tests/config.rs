@@ -13,19 +13,8 @@ use std::process::{Command, Output, Stdio};
 
 use credlog_core::rfc5849::Transmission;
 use credlog_core::Request;
-use support::process::Running;
+use support::process::{credlog, Running};
 use support::{http, Answer};
-
-fn credlog() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
-    // The tests' own environment must not leak settings in.
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("CREDLOG_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
 
 fn config_file(text: &str) -> tempfile::NamedTempFile {
     let mut file = tempfile::Builder::new().suffix(".toml").tempfile().unwrap();

@@ -17,13 +17,9 @@ const PASSWORD: &str = "NoLogLineHoldsThis42";
 
 /// The binary, without the tests' own `CREDLOG_*` variables, and without
 /// `CREDLOG_LOG` at all: the logs are the binary's defaults.
+/// The binary, logging at its default level (the test helper quiets it).
 fn credlog() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("CREDLOG_") {
-            command.env_remove(name);
-        }
-    }
+    let mut command = support::process::credlog();
     command.env_remove("CREDLOG_LOG");
     command
 }

@@ -3,23 +3,17 @@
 //! binary once with stderr on a pseudo-terminal made here, once on a pipe.
 #![cfg(unix)]
 
+mod support;
+
 use std::fs::File;
 use std::io::Read;
 use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
+
+use support::process::credlog;
 
 use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
-
-fn credlog() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("CREDLOG_") {
-            command.env_remove(name);
-        }
-    }
-    command
-}
 
 /// A data directory holding `users` records, one user each.
 fn data_with_users(dir: &Path, users: usize) {

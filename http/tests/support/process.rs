@@ -8,6 +8,19 @@ use std::sync::mpsc::{self, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
+/// The `credlog` binary, with none of the tests' own `CREDLOG_*`
+/// variables: a setting in the developer's environment must not change
+/// what a test sees.
+pub fn credlog() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("CREDLOG_") {
+            command.env_remove(name);
+        }
+    }
+    command
+}
+
 /// How long a process may take to print a line it is waited for.
 pub const STARTUP: Duration = Duration::from_secs(60);
 
