@@ -22,7 +22,9 @@ use crate::app::App;
 use crate::limits::{DeadlineBody, Limits};
 use crate::metrics::Metrics;
 use crate::tls::TlsAcceptor;
-use crate::{admin, client_page, clients, consent, login, metrics, oauth1, oauth2, protector};
+use crate::{
+    admin, authorizations, client_page, clients, consent, login, metrics, oauth1, oauth2, protector,
+};
 
 /// Every route of CONTRACT.md, with every rejection turned into an answer.
 pub fn routes(
@@ -38,6 +40,8 @@ pub fn routes(
         .or(clients::routes(app.clone()))
         .unify()
         .or(client_page::routes(app.clone()))
+        .unify()
+        .or(authorizations::routes(app.clone()))
         .unify()
         .or(oauth1::routes(app.clone()))
         .unify()

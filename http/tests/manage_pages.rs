@@ -1,15 +1,18 @@
 //! The management pages over real HTTP (CONTRACT.md "Client
 //! registration", issue 14): an owner registers a client from the form,
-//! sees its page, rotates its secret and deletes it; other users see none
-//! of it; forged and cross-site forms change nothing. Each case ends with
-//! the store's `check()` and runs against both stores.
+//! sees its page, rotates its secret and deletes it; a user sees what each
+//! application they allowed holds and revokes it; other users see none of
+//! it; forged and cross-site forms change nothing. Each case ends with the
+//! store's `check()` and runs against both stores.
 
 mod support;
 
+use credlog_core::rfc5849::encoding::form_decode;
 use credlog_core::rfc5849::Transmission;
 use credlog_http::accounts::add_user;
 use support::oauth2::{
-    self as o2, code_flow, refresh, token, AuthMethod, Form, Oauth2Answer, Oauth2Client, World,
+    self as o2, code_flow, code_for, code_request, consent_page, refresh, token, AuthMethod, Form,
+    Oauth2Answer, Oauth2Client, World,
 };
 use support::{
     element_text, get_page, hidden_inputs, login, post_form, post_form_with, three_legged, Answer,
@@ -87,6 +90,7 @@ async fn assert_consistent(w: &World) {
 
 on_both_stores!(
     an_owner_registers_from_the_form_rotates_the_secret_and_no_one_else_can,
+    revoking_a_grant_ends_what_that_client_holds_and_nothing_else,
     deleting_a_client_ends_it_and_every_token_it_holds,
 );
 
@@ -253,6 +257,142 @@ async fn an_owner_registers_from_the_form_rotates_the_secret_and_no_one_else_can
     assert_consistent(w).await;
 }
 
+async fn revoking_a_grant_ends_what_that_client_holds_and_nothing_else(w: &World) {
+    let cookie = w.cookie.as_str();
+    // Signed out: sign in, then come back here.
+    let anonymous = get_page(&w.server, "/authorizations", None).await;
+    assert_eq!(anonymous.status, 303);
+    let location = anonymous.header("location").unwrap();
+    let next = location.strip_prefix("/login?").unwrap();
+    let next: Vec<_> = form_decode(next).unwrap();
+    assert_eq!(next[0].1, "/authorizations");
+    let nothing = get_page(&w.server, "/authorizations", Some(cookie)).await;
+    assert_eq!(nothing.status, 200);
+    assert!(
+        element_text(&nothing.body, "none").is_some(),
+        "{}",
+        nothing.body
+    );
+    let home = get_page(&w.server, "/", Some(cookie)).await;
+    assert!(home.body.contains("href=\"/authorizations\""));
+    assert!(home.body.contains("href=\"/clients\""));
+
+    // Two clients, each with an OAuth 2 grant and an OAuth 1 one; a third
+    // with a code not yet exchanged.
+    let revoked = code_flow(w, &w.basic).await;
+    let kept = code_flow(w, &w.other).await;
+    let revoked_oauth1 = three_legged(&w.server, &consumer(&w.basic), cookie).await;
+    let kept_oauth1 = three_legged(&w.server, &consumer(&w.other), cookie).await;
+    code_for(w, &code_request(&w.code_only)).await;
+    // The OAuth 2 consent page remembers nothing: it asks again.
+    let again = consent_page(w, &code_request(&w.basic)).await;
+    assert_eq!(again.status, 200);
+    assert_eq!(
+        element_text(&again.body, "client").as_deref(),
+        Some("Photo printer")
+    );
+
+    let page = get_page(&w.server, "/authorizations", Some(cookie)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    let holds = |page: &Answer, id: &str| element_text(&page.body, &format!("holds-{id}"));
+    let both = "1 OAuth 1 token credential, 1 access token, 1 refresh token";
+    assert_eq!(holds(&page, &w.basic.id).as_deref(), Some(both));
+    assert_eq!(holds(&page, &w.other.id).as_deref(), Some(both));
+    assert_eq!(
+        holds(&page, &w.code_only.id).as_deref(),
+        Some("1 authorization code not yet exchanged")
+    );
+    assert!(page.body.contains("<strong>Photo printer</strong>"));
+    assert_eq!(holds(&page, &w.post.id), None, "never granted");
+    for id in ["granted", "last-granted"] {
+        let text = element_text(&page.body, &format!("{id}-{}", w.basic.id)).unwrap();
+        assert!(text.ends_with('Z'), "{text}");
+        humantime::parse_rfc3339(&text).unwrap();
+    }
+    let token = csrf_token(&page.body);
+    let revoke = |client_id: &str| fields(&[("client_id", client_id), ("csrf_token", &token)]);
+
+    // Forged, cross-site, someone else's and never granted: nothing changes.
+    let forged = fields(&[("client_id", &w.basic.id)]);
+    let refused = post_form(&w.server, "/authorizations/revoke", Some(cookie), &forged).await;
+    assert_eq!(refused.status, 403);
+    let evil = [("Origin", EVIL)];
+    let refused = post_form_with(
+        &w.server,
+        "/authorizations/revoke",
+        Some(cookie),
+        &evil,
+        &revoke(&w.basic.id),
+    )
+    .await;
+    assert_eq!(refused.status, 403);
+    let (bob, bobs_token) = bob(w).await;
+    let bobs = fields(&[("client_id", &w.basic.id), ("csrf_token", &bobs_token)]);
+    let refused = post_form(&w.server, "/authorizations/revoke", Some(&bob), &bobs).await;
+    assert_eq!(refused.status, 404, "bob granted basic nothing");
+    let refused = post_form(
+        &w.server,
+        "/authorizations/revoke",
+        Some(cookie),
+        &revoke(&w.post.id),
+    )
+    .await;
+    assert_eq!(refused.status, 404);
+    assert_eq!(o2::me(w, &revoked.access_token).await.status, 200);
+    assert_eq!(oauth1_me(w, &w.basic, &revoked_oauth1).await, 200);
+
+    let done = post_form(
+        &w.server,
+        "/authorizations/revoke",
+        Some(cookie),
+        &revoke(&w.basic.id),
+    )
+    .await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.header("location"), Some("/authorizations"));
+
+    // Everything basic held is dead ...
+    o2::me(w, &revoked.access_token)
+        .await
+        .assert_bearer_error(401, "invalid_token");
+    refresh(w, &w.basic, revoked.refresh(), None)
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    assert_eq!(oauth1_me(w, &w.basic, &revoked_oauth1).await, 401);
+    // ... and what other holds still works.
+    assert_eq!(o2::me(w, &kept.access_token).await.status, 200);
+    assert_eq!(oauth1_me(w, &w.other, &kept_oauth1).await, 200);
+    refresh(w, &w.other, kept.refresh(), None).await.tokens();
+
+    let page = get_page(&w.server, "/authorizations", Some(cookie)).await;
+    assert_eq!(holds(&page, &w.basic.id), None, "{}", page.body);
+    // The refresh retired its refresh token; the first access token lives on.
+    assert_eq!(
+        holds(&page, &w.other.id).as_deref(),
+        Some("1 OAuth 1 token credential, 2 access tokens, 1 refresh token")
+    );
+    // The grant is gone: revoking it again finds nothing.
+    let again = post_form(
+        &w.server,
+        "/authorizations/revoke",
+        Some(cookie),
+        &revoke(&w.basic.id),
+    )
+    .await;
+    assert_eq!(again.status, 404);
+    // Signed out, the form sends the user to sign in.
+    let anonymous = post_form(
+        &w.server,
+        "/authorizations/revoke",
+        None,
+        &revoke(&w.other.id),
+    )
+    .await;
+    assert_eq!(anonymous.status, 303);
+    assert_eq!(o2::me(w, &kept.access_token).await.status, 200);
+    assert_consistent(w).await;
+}
+
 async fn deleting_a_client_ends_it_and_every_token_it_holds(w: &World) {
     let cookie = w.cookie.as_str();
     let tokens = code_flow(w, &w.basic).await;
@@ -287,6 +427,8 @@ async fn deleting_a_client_ends_it_and_every_token_it_holds(w: &World) {
     refresh(w, &w.basic, tokens.refresh(), None)
         .await
         .assert_oauth2_error(401, "invalid_client");
+    let authorizations = get_page(&w.server, "/authorizations", Some(cookie)).await;
+    assert!(!authorizations.body.contains(&w.basic.id));
     // Gone: deleting or rotating it again finds nothing.
     let again = post_form(
         &w.server,
