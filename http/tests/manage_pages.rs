@@ -2,21 +2,25 @@
 //! registration", issue 14): an owner registers a client from the form,
 //! sees its page, rotates its secret and deletes it; a user sees what each
 //! application they allowed holds and revokes it; other users see none of
-//! it; forged and cross-site forms change nothing. Each case ends with the
-//! store's `check()` and runs against both stores.
+//! it; forged and cross-site forms change nothing; and the consent pages
+//! describe scopes in the deployment's words. Each case ends with the
+//! store's `check()`, and the world cases run against both stores.
 
 mod support;
+
+use std::collections::BTreeMap;
 
 use credlog_core::rfc5849::encoding::form_decode;
 use credlog_core::rfc5849::Transmission;
 use credlog_http::accounts::add_user;
+use credlog_http::App;
 use support::oauth2::{
     self as o2, code_flow, code_for, code_request, consent_page, refresh, token, AuthMethod, Form,
     Oauth2Answer, Oauth2Client, World,
 };
 use support::{
-    element_text, get_page, hidden_inputs, login, post_form, post_form_with, three_legged, Answer,
-    TestClient, CALLBACK,
+    element_text, get_page, hidden_inputs, initiate, login, post_form, post_form_with, seed,
+    three_legged, Answer, Backend, TestClient, TestServer, CALLBACK,
 };
 
 const BOB_PASSWORD: &str = "bob's password";
@@ -449,4 +453,59 @@ async fn deleting_a_client_ends_it_and_every_token_it_holds(w: &World) {
     assert_eq!(again.status, 404);
     assert_eq!(client_credentials(w, &w.other).await.status, 200);
     assert_consistent(w).await;
+}
+
+#[tokio::test]
+async fn consent_pages_describe_scopes_in_the_settings_words() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = support::loopback_settings();
+    settings.scope_descriptions = BTreeMap::from([(
+        "profile".to_owned(),
+        "See your <user> name & \"more\"".to_owned(),
+    )]);
+    let server = TestServer::start_with(Backend::Memory, &dir, move |store| {
+        App::new(store, settings)
+    })
+    .await;
+    let client = seed(server.store.as_ref(), "alice", "App").await;
+    let cookie = login(&server, "alice", support::PASSWORD).await;
+    let described = "See your <user> name & \"more\"";
+
+    let (token, _) = initiate(&server, &client, CALLBACK).await;
+    let oauth1 = get_page(
+        &server,
+        &format!("/oauth1/authorize?oauth_token={token}"),
+        Some(&cookie),
+    )
+    .await;
+    let oauth2_request = Form::new()
+        .with("response_type", "code")
+        .with("client_id", &client.id)
+        .with("redirect_uri", CALLBACK)
+        .with("scope", "profile email")
+        .with("state", "s");
+    let oauth2 = get_page(
+        &server,
+        &format!("/oauth2/authorize?{}", oauth2_request.encoded()),
+        Some(&cookie),
+    )
+    .await;
+    for page in [oauth1, oauth2] {
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert_eq!(
+            element_text(&page.body, "scope-profile").as_deref(),
+            Some(described)
+        );
+        assert!(!page.body.contains("<user>"), "{}", page.body);
+        assert_eq!(
+            element_text(&page.body, "scope-email").as_deref(),
+            Some("email")
+        );
+        assert_eq!(
+            element_text(&page.body, "scope").as_deref(),
+            Some("profile email")
+        );
+    }
+    assert!(server.store.check().await.unwrap().is_consistent());
+    server.stop().await;
 }
