@@ -188,6 +188,14 @@ impl Fields {
             .find(|(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
+
+    /// Every value of `name`, in order: what a group of checkboxes sends.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 #[cfg(test)]
@@ -231,6 +239,8 @@ mod tests {
         assert_eq!(fields.get("a"), Some("1"));
         assert_eq!(fields.get("b"), Some("two words"));
         assert_eq!(fields.get("c"), None);
+        assert_eq!(fields.all("a").collect::<Vec<_>>(), ["1", "3"]);
+        assert_eq!(fields.all("c").count(), 0);
         assert_eq!(Fields::parse(&[0xff]), None);
         let request = Request::new("GET", "https://h.example/p?x=%41#y=2");
         assert_eq!(Fields::query(&request).unwrap().get("x"), Some("A"));

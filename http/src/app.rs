@@ -2,6 +2,7 @@
 //! server, the login sessions, the clock and the settings a deployment
 //! chooses.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -76,6 +77,9 @@ pub struct Settings {
     pub sessions_per_user: usize,
     /// The most logins held in all; past it the oldest ends (default 100,000).
     pub sessions_in_all: usize,
+    /// What each scope lets an application do, in words for the consent
+    /// pages, by scope name (default none: a scope is shown by its name).
+    pub scope_descriptions: BTreeMap<String, String>,
 }
 
 /// The origin clients reach the server at (CONTRACT.md "Deployment"):
@@ -182,6 +186,7 @@ impl Default for Settings {
             session_idle: 30 * 60,
             sessions_per_user: 16,
             sessions_in_all: 100_000,
+            scope_descriptions: BTreeMap::new(),
         }
     }
 }

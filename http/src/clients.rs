@@ -1,13 +1,14 @@
 //! `POST /clients` (RFC 7591-shaped registration by the signed-in owner)
-//! and `GET /clients` (the owner's clients, as a page or as JSON).
+//! and `GET /clients` (the owner's clients, as a page or as JSON, each
+//! linking to its own page, [`crate::client_page`]).
 
+use credlog_core::rfc5849::encoding::percent_encode;
 use credlog_core::store::{ClientState, StoreError};
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
 use crate::accounts::{register_client_on, registration_json, AccountError, ClientMetadata};
-use crate::adapter::Fields;
 use crate::adapter::{answer_with_session, json, same_origin};
 use crate::app::App;
 use crate::pages::{self, escape, hidden};
@@ -32,7 +33,8 @@ fn json_error(status: u16, error: &str, description: &str) -> Response {
     )
 }
 
-fn not_signed_in(wants_json: bool) -> Response {
+/// 401: JSON for a program, else a page with a link to sign in.
+pub(crate) fn not_signed_in(wants_json: bool) -> Response {
     if wants_json {
         json_error(401, "unauthorized", "sign in first (POST /login)")
     } else {
@@ -123,26 +125,31 @@ async fn register(app: App, session: Option<Session>, request: Request) -> Respo
     }
 }
 
-/// The metadata of the form on `/clients` (`client_name`, `redirect_uris`
-/// one a line, `scope`), once its CSRF token is this session's (403 else).
+/// The grant types the form offers, with whether each is checked at first.
+const FORM_GRANT_TYPES: [(&str, bool); 5] = [
+    ("authorization_code", true),
+    ("refresh_token", true),
+    ("client_credentials", false),
+    ("password", false),
+    ("implicit", false),
+];
+
+/// The authentication methods the form offers, with what each means; the
+/// first is the default.
+const FORM_AUTH_METHODS: [(&str, &str); 3] = [
+    ("client_secret_basic", "the secret in HTTP Basic"),
+    ("client_secret_post", "the secret in the form body"),
+    ("none", "a public client: no secret, PKCE"),
+];
+
+/// The metadata of the form on `/clients`, once its CSRF token is this
+/// session's (403 else): `client_name`, `redirect_uris` one a line,
+/// `scope`, `grant_types` (checkboxes; none checked, or an older form
+/// without them, means the ones checked at first) and
+/// `token_endpoint_auth_method`. The response types follow from the grant
+/// types: `code` for `authorization_code`, `token` for `implicit`.
 fn from_form(session: &Session, request: &Request) -> Result<ClientMetadata, Response> {
-    let Some(fields) = Fields::parse(&request.body) else {
-        return Err(pages::error_page(
-            400,
-            "Bad request",
-            "The form could not be read.",
-        ));
-    };
-    if !fields
-        .get("csrf_token")
-        .is_some_and(|token| session.csrf_matches(token))
-    {
-        return Err(pages::error_page(
-            403,
-            "Forbidden",
-            "The form did not come from this session. Reload /clients and try again; nothing was registered.",
-        ));
-    }
+    let fields = pages::form_of(session, &request.body, "/clients")?;
     let mut metadata = ClientMetadata::named(fields.get("client_name").unwrap_or_default().trim());
     metadata.redirect_uris = fields
         .get("redirect_uris")
@@ -159,17 +166,46 @@ fn from_form(session: &Session, request: &Request) -> Result<ClientMetadata, Res
     {
         metadata.scope = scope.to_owned();
     }
+    let mut grant_types: Vec<String> = Vec::new();
+    for grant in fields.all("grant_types") {
+        if !grant_types.iter().any(|kept| kept == grant) {
+            grant_types.push(grant.to_owned());
+        }
+    }
+    if grant_types.is_empty() {
+        grant_types = FORM_GRANT_TYPES
+            .iter()
+            .filter(|(_, checked)| *checked)
+            .map(|(grant, _)| (*grant).to_owned())
+            .collect();
+    }
+    let answers = |grant: &str| grant_types.iter().any(|kept| kept == grant);
+    metadata.response_types = [("authorization_code", "code"), ("implicit", "token")]
+        .into_iter()
+        .filter(|(grant, _)| answers(grant))
+        .map(|(_, response)| response.to_owned())
+        .collect();
+    metadata.grant_types = grant_types;
+    if let Some(method) = fields
+        .get("token_endpoint_auth_method")
+        .filter(|method| !method.is_empty())
+    {
+        metadata.token_endpoint_auth_method = method.to_owned();
+    }
     Ok(metadata)
 }
 
 /// 201: the new client's id and secret, shown this once.
 fn registered_page(registered: &crate::accounts::Registered) -> Response {
+    let id = &registered.record.client_id;
     let secret = registered
         .secret
         .as_deref()
         .map_or(String::new(), |secret| {
             format!(
-                "<p>Client secret (shown once): <code id=\"client_secret\">{}</code></p>\n",
+                "<p>Client secret: <code id=\"client_secret\">{}</code></p>\n\
+                 <p><strong>Copy it now: it will not be shown again.</strong> If it is lost, \
+                 rotate it on the client's page.</p>\n",
                 escape(secret)
             )
         });
@@ -178,11 +214,18 @@ fn registered_page(registered: &crate::accounts::Registered) -> Response {
         "Client registered",
         &format!(
             "<p>Registered <strong>{}</strong>.</p>\n<p>Client id: <code id=\"client_id\">{}</code></p>\n{secret}\
-             <p><a href=\"/clients\">Your clients</a></p>",
+             <p><a id=\"client_page\" href=\"{}\">The client's page</a> · <a href=\"/clients\">Your clients</a></p>",
             escape(&registered.record.name),
-            escape(&registered.record.client_id),
+            escape(id),
+            client_path(id),
         ),
     )
+}
+
+/// `/clients/{id}`, the id percent-encoded: only unreserved characters,
+/// `%` and `/`, so it goes into HTML as it is.
+pub(crate) fn client_path(client_id: &str) -> String {
+    format!("/clients/{}", percent_encode(client_id))
 }
 
 fn wants_json(request: &Request) -> bool {
@@ -215,7 +258,8 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
     let rows: String = live
         .map(|client| {
             format!(
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                "<tr><td><a href=\"{}\">{}</a></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                client_path(&client.record.client_id),
                 escape(&client.record.name),
                 escape(&client.record.client_id),
                 escape(&client.record.redirect_uris.join(" ")),
@@ -230,11 +274,29 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
             "<table>\n<tr><th>Name</th><th>Client id</th><th>Redirect URIs</th><th>Scope</th></tr>\n{rows}</table>"
         )
     };
+    let grant_types: String = FORM_GRANT_TYPES
+        .iter()
+        .map(|(grant, checked)| {
+            format!(
+                "<label><input type=\"checkbox\" name=\"grant_types\" value=\"{grant}\"{}> {grant}</label>\n",
+                if *checked { " checked" } else { "" }
+            )
+        })
+        .collect();
+    let auth_methods: String = FORM_AUTH_METHODS
+        .iter()
+        .map(|(method, meaning)| {
+            format!("<option value=\"{method}\">{method} ({meaning})</option>")
+        })
+        .collect();
     let form = format!(
         "<h2>Register a client</h2>\n<form method=\"post\" action=\"/clients\">\n{}\n\
          <label>Name <input name=\"client_name\" required></label>\n\
-         <label>Redirect URIs, one a line <textarea name=\"redirect_uris\" rows=\"3\" required></textarea></label>\n\
-         <label>Scope <input name=\"scope\" value=\"profile\"></label>\n\
+         <label>Redirect URIs, one a line (also the OAuth 1 callbacks; none needed for \
+         client_credentials or password alone) <textarea name=\"redirect_uris\" rows=\"3\"></textarea></label>\n\
+         <label>Scope, space-separated <input name=\"scope\" value=\"profile\"></label>\n\
+         <fieldset><legend>Grant types</legend>\n{grant_types}</fieldset>\n\
+         <label>Token endpoint authentication <select name=\"token_endpoint_auth_method\">{auth_methods}</select></label>\n\
          <button type=\"submit\">Register</button>\n</form>",
         hidden("csrf_token", &session.csrf_token)
     );
@@ -246,7 +308,7 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
 }
 
 /// When a client was registered: the time of the record that issued it.
-async fn issued_at(app: &App, client: &ClientState) -> Result<u64, StoreError> {
+pub(crate) async fn issued_at(app: &App, client: &ClientState) -> Result<u64, StoreError> {
     let records = app.store().read_log(client.issued_seq, 1).await?;
     Ok(records.first().map_or(0, |record| record.time))
 }

@@ -28,6 +28,33 @@ impl<'a> Accounts<'a> {
     pub fn new(app: &'a App) -> Self {
         Accounts { app }
     }
+
+    /// The end of the consent page's sentence about `scope`: a list of
+    /// what each scope lets the application do, in the words of the
+    /// settings ([`crate::Settings::scope_descriptions`]), or its name
+    /// where they have none. Every `<li>` names its scope in an id.
+    fn scopes(&self, scope: &str) -> String {
+        let descriptions = &self.app.settings().scope_descriptions;
+        let items: String = scope
+            .split(' ')
+            .filter(|name| !name.is_empty())
+            .map(|name| {
+                let id = escape(name);
+                match descriptions.get(name) {
+                    Some(description) => format!(
+                        "<li><span id=\"scope-{id}\">{}</span> (<code>{id}</code>)</li>\n",
+                        escape(description)
+                    ),
+                    None => format!("<li><code id=\"scope-{id}\">{id}</code></li>\n"),
+                }
+            })
+            .collect();
+        if items.is_empty() {
+            ".</p>".to_owned()
+        } else {
+            format!(":</p>\n<ul id=\"scopes\">\n{items}</ul>")
+        }
+    }
 }
 
 /// The value of the session cookie among a request's `Cookie` headers.
@@ -67,10 +94,11 @@ impl Consent for Accounts<'_> {
             .iter()
             .map(|(name, value)| hidden(name, value) + "\n")
             .collect();
+        let scopes = self.scopes(prompt.scope);
         let body = format!(
             "<p>Signed in as <strong>{user}</strong>.</p>\n\
              <p>The application <strong id=\"client\">{client}</strong> asks to act on your behalf \
-             with scope <code id=\"scope\">{scope}</code>.</p>\n<p>{returns_to}</p>\n\
+             with scope <code id=\"scope\">{scope}</code>{scopes}\n<p>{returns_to}</p>\n\
              <form method=\"post\" action=\"{action}\">\n{fields}{csrf}\n\
              <button type=\"submit\" name=\"confirm\" value=\"yes\">Allow</button>\n\
              <button type=\"submit\" name=\"confirm\" value=\"no\">Deny</button>\n</form>",

@@ -32,6 +32,8 @@ pub mod adapter;
 pub mod admin;
 pub mod app;
 pub mod audit;
+pub mod authorizations;
+pub mod client_page;
 pub mod clients;
 pub mod config;
 pub mod consent;

@@ -250,7 +250,8 @@ fn home_page(session: Option<&Session>) -> Response {
     let body = match session {
         Some(session) => format!(
             "<p>Signed in as <strong id=\"user\">{}</strong>.</p>\n\
-             <p><a href=\"/clients\">Your clients</a></p>\n\
+             <p><a href=\"/authorizations\">Applications you allowed</a></p>\n\
+             <p><a href=\"/clients\">Your clients</a> (as a developer)</p>\n\
              <form method=\"post\" action=\"/logout\">{}<button type=\"submit\">Sign out</button></form>",
             escape(&session.user),
             hidden("csrf_token", &session.csrf_token),

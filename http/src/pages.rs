@@ -2,8 +2,10 @@
 //! Everything a user or client typed goes through [`escape`].
 
 use std::borrow::Cow;
+use std::time::{Duration, UNIX_EPOCH};
 
 use crate::sessions::Session;
+use credlog_core::form::Fields;
 use credlog_core::Response;
 
 /// HTML-escapes text for an element's content or a quoted attribute.
@@ -96,6 +98,36 @@ pub fn decision(
     }
 }
 
+/// A posted page form's fields, once its `csrf_token` is this session's:
+/// 400 when the body is not a form, 403 when the token is missing or
+/// another session's (`retry` says where to reload; nothing was changed).
+pub fn form_of(session: &Session, body: &[u8], retry: &str) -> Result<Fields, Response> {
+    let Some(fields) = Fields::parse(body) else {
+        return Err(error_page(
+            400,
+            "Bad request",
+            "The form could not be read.",
+        ));
+    };
+    if !fields
+        .get("csrf_token")
+        .is_some_and(|token| session.csrf_matches(token))
+    {
+        return Err(error_page(
+            403,
+            "Forbidden",
+            &format!("The form did not come from this session. Reload {retry} and try again; nothing was changed."),
+        ));
+    }
+    Ok(fields)
+}
+
+/// A time (seconds since the epoch) as people read it: RFC 3339 in UTC,
+/// to the second.
+pub fn utc(seconds: u64) -> String {
+    humantime::format_rfc3339_seconds(UNIX_EPOCH + Duration::from_secs(seconds)).to_string()
+}
+
 /// A hidden form input (name and value escaped here).
 pub fn hidden(name: &str, value: &str) -> String {
     format!(
@@ -126,5 +158,11 @@ mod tests {
             hidden("n", "\"><x"),
             "<input type=\"hidden\" name=\"n\" value=\"&quot;&gt;&lt;x\">"
         );
+    }
+
+    #[test]
+    fn times_read_as_utc() {
+        assert_eq!(utc(0), "1970-01-01T00:00:00Z");
+        assert_eq!(utc(1_700_000_000), "2023-11-14T22:13:20Z");
     }
 }

@@ -22,7 +22,9 @@ use crate::app::App;
 use crate::limits::{DeadlineBody, Limits};
 use crate::metrics::Metrics;
 use crate::tls::TlsAcceptor;
-use crate::{admin, clients, consent, login, metrics, oauth1, oauth2, protector};
+use crate::{
+    admin, authorizations, client_page, clients, consent, login, metrics, oauth1, oauth2, protector,
+};
 
 /// Every route of CONTRACT.md, with every rejection turned into an answer.
 pub fn routes(
@@ -36,6 +38,10 @@ pub fn routes(
         .or(login::routes(app.clone()))
         .unify()
         .or(clients::routes(app.clone()))
+        .unify()
+        .or(client_page::routes(app.clone()))
+        .unify()
+        .or(authorizations::routes(app.clone()))
         .unify()
         .or(oauth1::routes(app.clone()))
         .unify()

@@ -83,6 +83,10 @@ pub struct Config {
     pub throttle: ThrottleSection,
     /// What one connection may send and take.
     pub connections: ConnectionsSection,
+    /// `[scopes]`: what each scope lets an application do, by scope name,
+    /// in words the consent pages show beside it.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub scopes: BTreeMap<String, String>,
 }
 
 /// `[oauth1]`: RFC 5849 validation and credential lifetimes.
@@ -323,6 +327,7 @@ impl Config {
                 max_connections: limits.max_connections,
                 shutdown_grace_seconds: limits.shutdown_grace.as_secs(),
             },
+            scopes: settings.scope_descriptions.clone(),
         }
     }
 
@@ -387,6 +392,7 @@ impl Config {
             session_idle: self.sessions.idle_seconds,
             sessions_per_user: self.sessions.per_user,
             sessions_in_all: self.sessions.in_all,
+            scope_descriptions: self.scopes.clone(),
             ..defaults
         }
     }
@@ -470,6 +476,20 @@ impl Config {
         ];
         if let Some((key, _)) = positive.iter().find(|(_, value)| *value == 0) {
             return Err((key, "expected at least 1, found 0".to_owned()));
+        }
+        for (scope, description) in &self.scopes {
+            let one_token = Scope::parse(scope).is_ok_and(|parsed| parsed.tokens().count() == 1);
+            if !one_token {
+                return Err((
+                    "scopes",
+                    format!(
+                        "expected scope names (RFC 6749 3.3 scope tokens) as keys, found {scope:?}"
+                    ),
+                ));
+            }
+            if description.trim().is_empty() {
+                return Err(("scopes", format!("the description of {scope:?} is empty")));
+            }
         }
         if self.oauth2.code_lifetime_seconds > 600 {
             return Err((

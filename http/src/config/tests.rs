@@ -69,11 +69,17 @@ fn the_values_reach_the_settings_and_limits() {
          [oauth2.error_uris]\ninvalid_grant = \"https://example.com/e\"\n\
          [sessions]\nidle_seconds = 7\n\
          [throttle]\nuser_failures = 2\n\
-         [connections]\nhead_timeout_seconds = 3\nmax_body_bytes = 100\n",
+         [connections]\nhead_timeout_seconds = 3\nmax_body_bytes = 100\n\
+         [scopes]\nprofile = \"See your user name\"\n\"https://api.example/read\" = \"Read\"\n",
         &[],
     )
     .unwrap();
     let settings = config.settings();
+    assert_eq!(settings.scope_descriptions["profile"], "See your user name");
+    assert_eq!(
+        settings.scope_descriptions["https://api.example/read"],
+        "Read"
+    );
     assert_eq!(settings.oauth1.timestamp_window, 60);
     assert_eq!(settings.token_lifetime, Some(86400));
     assert_eq!(Config::default().settings().token_lifetime, None);
@@ -197,6 +203,16 @@ fn errors_name_the_key_and_what_was_expected() {
         error.contains("oauth2.grants") && error.contains("magic"),
         "{error}"
     );
+    for scopes in [
+        "\"two words\" = \"x\"\n",
+        "\"\" = \"x\"\n",
+        "profile = \" \"\n",
+    ] {
+        let error = load_text(&format!("[scopes]\n{scopes}"), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("scopes"), "{scopes}: {error}");
+    }
     let error = load_text("public_url = \"ftp://x\"\n", &[])
         .unwrap_err()
         .to_string();
@@ -218,10 +234,12 @@ fn the_printed_settings_read_back_the_same() {
          admin_addr = \"9000\"\nlog_format = \"json\"\n\
          [oauth2]\nrefresh_token_lifetime_seconds = 60\nallowed_scopes = \"a b\"\n\
          [oauth2.grants.password]\nauth_methods = [\"client_secret_post\"]\n\
-         [oauth2.error_uris]\ninvalid_grant = \"https://example.com/e\"\n",
+         [oauth2.error_uris]\ninvalid_grant = \"https://example.com/e\"\n\
+         [scopes]\nprofile = \"See your user name\"\n\"a:b.c\" = \"Say \\\"hi\\\"\"\n",
         &[],
     )
     .unwrap();
+    assert_eq!(config.scopes.len(), 2);
     let printed = toml::to_string(&config).unwrap();
     assert_eq!(load_text(&printed, &[]).unwrap(), config, "{printed}");
 }
