@@ -55,7 +55,9 @@ class Callback:
                     self.end_headers()
                     self.wfile.write(body)
                     return
-                outer.queries.append(urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query))
+                url = urllib.parse.urlsplit(self.path)
+                if url.path == "/cb":  # not the browser's /favicon.ico
+                    outer.queries.append(urllib.parse.parse_qs(url.query))
                 body = b"<!doctype html><title>app</title><p>back at the app</p>"
                 self.send_response(200)
                 self.send_header("Content-Type", "text/html")
@@ -133,14 +135,19 @@ class Person:
         check(self.path() == next_path, f"signed in to {self.driver.current_url}, not {next_path}")
 
 
+def session():
+    """A requests session whose exchanges a failure shows."""
+    made = requests.Session()
+    recorded(made)
+    return made
+
+
 def token_request(config, client_id, secret, fields):
-    session = recorded(requests.Session())
-    return session.post(config.base_url + "/oauth2/token", data=fields, auth=(client_id, secret))
+    return session().post(config.base_url + "/oauth2/token", data=fields, auth=(client_id, secret))
 
 
 def me(config, access_token):
-    session = recorded(requests.Session())
-    return session.get(config.base_url + "/api/me", headers={"Authorization": f"Bearer {access_token}"})
+    return session().get(config.base_url + "/api/me", headers={"Authorization": f"Bearer {access_token}"})
 
 
 def manage_an_app(config, javascript):
@@ -230,7 +237,11 @@ def manage_an_app(config, javascript):
 
         # Delete the client.
         person.open(f"/clients/{client_id}")
-        person.submit(person.form(f"/clients/{client_id}/delete"))
+        delete = person.form(f"/clients/{client_id}/delete")
+        # The page asks to confirm; a browser holds the form back until then.
+        for box in delete.find_elements(By.CSS_SELECTOR, "input[type=checkbox]"):
+            box.click()
+        person.submit(delete)
         person.shot("deleted")
         check(person.path() == "/clients", f"deleting led to {person.driver.current_url}")
         check(name not in person.text(), f"the deleted client is still listed:\n{person.text()}")
