@@ -21,7 +21,7 @@ use warp::Filter;
 
 use crate::adapter::{incoming, reply, same_origin};
 use crate::app::App;
-use crate::clients::{client_path, issued_at, not_signed_in};
+use crate::clients::{client_path, not_signed_in};
 use crate::pages::{self, escape, hidden};
 use crate::sessions::Session;
 
@@ -104,7 +104,7 @@ async fn show_page(app: App, id: String, session: Option<Session>, _: Request) -
         Ok(client) => client,
         Err(refused) => return refused,
     };
-    let registered = match issued_at(&app, &client).await {
+    let registered = match crate::accounts::client_issued_at(app.store(), &client).await {
         Ok(at) => pages::utc(at),
         Err(error) => return app.store_failure(&error),
     };

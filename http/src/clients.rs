@@ -3,7 +3,6 @@
 //! linking to its own page, [`crate::client_page`]).
 
 use credlog_core::rfc5849::encoding::percent_encode;
-use credlog_core::store::{ClientState, StoreError};
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
@@ -248,7 +247,7 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
     if wants_json {
         let mut registrations = Vec::new();
         for client in live {
-            match issued_at(app, client).await {
+            match crate::accounts::client_issued_at(app.store(), client).await {
                 Ok(at) => registrations.push(registration_json(&client.record, None, at)),
                 Err(error) => return app.store_failure(&error),
             }
@@ -305,10 +304,4 @@ async fn list(app: App, session: Option<Session>, request: Request) -> Response 
         "Your clients",
         &format!("{body}\n{form}\n<p><a href=\"/\">Home</a></p>"),
     )
-}
-
-/// When a client was registered: the time of the record that issued it.
-pub(crate) async fn issued_at(app: &App, client: &ClientState) -> Result<u64, StoreError> {
-    let records = app.store().read_log(client.issued_seq, 1).await?;
-    Ok(records.first().map_or(0, |record| record.time))
 }
