@@ -317,6 +317,60 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn management_events_name_who_and_what_and_never_the_new_secret() {
+        use credlog_core::store::{
+            CredentialsRevoked, GrantRevoked, SecretRotated, UserRecord, UserRemoved,
+        };
+        let store = MemoryStore::new();
+        let events = vec![
+            Event::SecretRotated(SecretRotated {
+                client_id: "app".into(),
+                secret: Secret::Plain("brand-new-secret".into()),
+            }),
+            Event::PasswordChanged(UserRecord {
+                name: "alice".into(),
+                password: Secret::Argon2("$argon2id$the-new-hash".into()),
+            }),
+            Event::GrantRevoked(GrantRevoked {
+                user: "alice".into(),
+                client_id: "app".into(),
+            }),
+            Event::CredentialsRevoked(CredentialsRevoked {
+                client_id: "app".into(),
+            }),
+            Event::UserRemoved(UserRemoved {
+                name: "alice".into(),
+            }),
+        ];
+        store.append(&[], events, 1_700_000_000).await.unwrap();
+        let record = &store.read_log(1, 1).await.unwrap()[0];
+        let texts: Vec<String> = lines(&store, record)
+            .await
+            .unwrap()
+            .iter()
+            .map(Line::text)
+            .collect();
+        let at = "1 2023-11-14T22:13:20Z";
+        assert_eq!(
+            texts,
+            [
+                format!("{at} secret_rotated client=app"),
+                format!("{at} password_changed user=alice"),
+                format!("{at} grant_revoked client=app user=alice"),
+                format!("{at} credentials_revoked client=app"),
+                format!("{at} user_removed user=alice"),
+            ]
+        );
+        for line in lines(&store, record).await.unwrap() {
+            let json = line.json().to_string();
+            assert!(
+                !json.contains("brand-new-secret") && !json.contains("argon2"),
+                "{json}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn lines_name_client_and_user_and_never_a_secret() {
         let store = MemoryStore::new();
         let token = TokenRecord {
