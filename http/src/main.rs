@@ -522,9 +522,15 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
 /// directory another process holds is refused at once, saying what to do:
 /// a running server (it left its serve file) is to be stopped first, since
 /// every change a command makes goes through the one process that holds
-/// the store.
+/// the store. An old directory whose projections are rebuilt on open shows
+/// a progress bar on a terminal.
 fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
-    match SledStore::open_with_nonce_window(data, settings.oauth1.timestamp_window) {
+    let rebuilding = credlog_http::progress::Rebuilding::default();
+    let opened = SledStore::open_observed(data, settings.oauth1.timestamp_window, &|seq, last| {
+        rebuilding.replayed(seq, last)
+    });
+    rebuilding.finish();
+    match opened {
         Ok(store) => Ok(store),
         Err(StoreError::Locked { path }) if ServeFile::read(data).is_some() => {
             Err(Failure::from(format!(

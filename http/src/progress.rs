@@ -4,7 +4,9 @@
 //! sees only the command's own lines. Drawn by indicatif, which rate
 //! limits its redraws: counting a record costs an atomic add.
 
-use credlog_core::store::{CheckReport, CredentialStore, StoreError};
+use std::sync::OnceLock;
+
+use credlog_core::store::{CheckReport, CredentialStore, Seq, StoreError};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 /// A bar counting `total` records, drawn on stderr only if it is a terminal.
@@ -30,4 +32,27 @@ pub async fn check(store: &dyn CredentialStore) -> Result<CheckReport, StoreErro
         Err(_) => bar.abandon(),
     }
     report
+}
+
+/// A bar for a rebuild of the projections on open, drawn only if one
+/// happens (the store tells of its first record replayed).
+#[derive(Debug, Default)]
+pub struct Rebuilding {
+    bar: OnceLock<ProgressBar>,
+}
+
+impl Rebuilding {
+    /// Record `seq` of `last` was replayed.
+    pub fn replayed(&self, seq: Seq, last: Seq) {
+        self.bar
+            .get_or_init(|| records_bar(last, "rebuilding the projections"))
+            .set_position(seq);
+    }
+
+    /// The rebuild is over (or never began).
+    pub fn finish(&self) {
+        if let Some(bar) = self.bar.get() {
+            bar.finish();
+        }
+    }
 }

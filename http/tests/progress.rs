@@ -52,15 +52,14 @@ fn pty() -> (File, OwnedFd) {
 
 const EXPECTED: &str = "ok: 5 records replayed, projections match\n";
 
-#[test]
-fn check_draws_a_progress_bar_on_a_terminal() {
-    let dir = tempfile::tempdir().unwrap();
-    data_with_users(dir.path(), 5);
+/// `credlog check --data DIR` with stderr on a new pseudo-terminal: its
+/// output, and everything drawn on the terminal.
+fn check_on_a_terminal(dir: &Path) -> (Output, String) {
     let (mut master, slave) = pty();
     let mut command = credlog();
     command
         .args(["check", "--data"])
-        .arg(dir.path())
+        .arg(dir)
         .env("TERM", "xterm")
         .stdout(Stdio::piped())
         .stderr(Stdio::from(slave));
@@ -78,27 +77,78 @@ fn check_draws_a_progress_bar_on_a_terminal() {
     });
     let output = child.wait_with_output().unwrap();
     assert!(output.status.success(), "{output:?}");
+    (output, drawn.join().unwrap())
+}
+
+/// `credlog check --data DIR` with stderr on a pipe.
+fn check_on_a_pipe(dir: &Path) -> Output {
+    let output = credlog()
+        .args(["check", "--data"])
+        .arg(dir)
+        .env("TERM", "xterm")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    output
+}
+
+/// Makes the directory look as an older build left it: no grants trees
+/// and no version of the projection rules, so opening it rebuilds them.
+fn as_an_older_build_left_it(dir: &Path) {
+    let db = sled::open(dir).unwrap();
+    for tree in ["grants", "user_grants", "client_watermarks"] {
+        db.drop_tree(tree).unwrap();
+    }
+    db.remove("credlog-projections").unwrap();
+    db.flush().unwrap();
+}
+
+#[test]
+fn check_draws_a_progress_bar_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    data_with_users(dir.path(), 5);
+    let (output, drawn) = check_on_a_terminal(dir.path());
     assert_eq!(String::from_utf8_lossy(&output.stdout), EXPECTED);
-    let drawn = drawn.join().unwrap();
     assert!(
         drawn.contains("replaying ["),
         "no bar on the terminal: {drawn:?}"
     );
     assert!(drawn.contains("5/5 records"), "no final count: {drawn:?}");
     assert!(drawn.contains("/s"), "no rate: {drawn:?}");
+    assert!(
+        !drawn.contains("rebuilding"),
+        "nothing to rebuild: {drawn:?}"
+    );
 }
 
 #[test]
 fn check_prints_nothing_extra_on_a_pipe() {
     let dir = tempfile::tempdir().unwrap();
     data_with_users(dir.path(), 5);
-    let output: Output = credlog()
-        .args(["check", "--data"])
-        .arg(dir.path())
-        .env("TERM", "xterm")
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
+    let output = check_on_a_pipe(dir.path());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), EXPECTED);
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "",
+        "stderr is a pipe"
+    );
+}
+
+#[test]
+fn a_rebuild_on_open_draws_its_own_bar_on_a_terminal_and_nothing_on_a_pipe() {
+    let dir = tempfile::tempdir().unwrap();
+    data_with_users(dir.path(), 5);
+    as_an_older_build_left_it(dir.path());
+    let (output, drawn) = check_on_a_terminal(dir.path());
+    assert_eq!(String::from_utf8_lossy(&output.stdout), EXPECTED);
+    assert!(
+        drawn.contains("rebuilding the projections ["),
+        "no rebuild bar: {drawn:?}"
+    );
+    assert!(drawn.contains("5/5 records"), "{drawn:?}");
+
+    as_an_older_build_left_it(dir.path());
+    let output = check_on_a_pipe(dir.path());
     assert_eq!(String::from_utf8_lossy(&output.stdout), EXPECTED);
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),

@@ -153,6 +153,18 @@ impl SledStore {
         path: impl AsRef<Path>,
         seconds: u64,
     ) -> Result<Self, StoreError> {
+        SledStore::open_observed(path, seconds, &|_, _| {})
+    }
+
+    /// [`SledStore::open_with_nonce_window`], telling `rebuilding` of each
+    /// record replayed (its sequence number, and the last one's) when the
+    /// projections must be rebuilt from the log first: for a directory of
+    /// a long log, that can take a while, and a command shows its progress.
+    pub fn open_observed(
+        path: impl AsRef<Path>,
+        seconds: u64,
+        rebuilding: &dyn Fn(Seq, Seq),
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         private::prepare(&path).map_err(|error| unprepared(&path, &error))?;
         let db = open_db(&path)?;
@@ -165,7 +177,7 @@ impl SledStore {
             .map_err(backend)?;
         let sessions = SessionTrees::open(&db)?;
         let trees = Arc::new(SledTrees { db, trees });
-        trees.bring_projections_up_to_date()?;
+        trees.bring_projections_up_to_date(rebuilding)?;
         let commit = GroupCommit::start(Arc::clone(&trees))
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let pruner = Pruner::start(Arc::clone(&trees), seconds)
@@ -278,7 +290,10 @@ impl SledTrees {
     /// projection rules built them (DESIGN.md rule 6): a tree those rules
     /// did not have would be empty, and `check` would find it so. Runs
     /// before the writer starts, so nothing appends meanwhile.
-    fn bring_projections_up_to_date(&self) -> Result<(), StoreError> {
+    fn bring_projections_up_to_date(
+        &self,
+        rebuilding: &dyn Fn(Seq, Seq),
+    ) -> Result<(), StoreError> {
         let version = match self.db.get(PROJECTIONS_KEY).map_err(backend)? {
             Some(bytes) => bytes
                 .as_ref()
@@ -292,9 +307,15 @@ impl SledTrees {
         if version >= PROJECTIONS_VERSION {
             return Ok(());
         }
-        if projections::last_seq(self).map_err(store_error)? > 0 {
+        let last = projections::last_seq(self).map_err(store_error)?;
+        if last > 0 {
             let floor = projections::nonce_floor(self).map_err(store_error)?;
-            let (rebuilt, records) = Trees::replay(self.records_from(1), floor)?;
+            let replayed = self.records_from(1).inspect(|record| {
+                if let Ok(record) = record {
+                    rebuilding(record.seq, last);
+                }
+            });
+            let (rebuilt, records) = Trees::replay(replayed, floor)?;
             for &tree in Tree::PROJECTIONS {
                 let on_disk = self.tree(tree);
                 on_disk.clear().map_err(backend)?;
