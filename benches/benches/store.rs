@@ -134,6 +134,25 @@ fn credential_lookup(c: &mut Criterion) {
     group.finish();
 }
 
+/// The disk's own durable-write latency, beside which a lone appender's
+/// latency is judged: 512 bytes appended to a file and `fdatasync`ed, in
+/// the same temporary directory the stores use.
+fn fsync_alone(c: &mut Criterion) {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let mut file = std::fs::File::create(dir.path().join("fsync")).unwrap();
+    let record = [7u8; 512];
+    let mut group = c.benchmark_group("the disk");
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("512 bytes appended and fdatasync", |b| {
+        b.iter(|| {
+            file.write_all(&record).unwrap();
+            file.sync_data().unwrap();
+        })
+    });
+    group.finish();
+}
+
 /// What a `/metrics` scrape asks the store: the nonces held (sled walks
 /// the tree to count them) and the live sessions, with 100,000 nonces in
 /// the window and 1,000 sessions.
@@ -181,6 +200,7 @@ criterion_group!(
     durable_appends,
     nonce_check_and_record,
     credential_lookup,
-    sizes_scrape
+    sizes_scrape,
+    fsync_alone
 );
 criterion_main!(benches);
