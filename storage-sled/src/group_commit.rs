@@ -27,7 +27,8 @@ use tokio::sync::oneshot;
 
 use crate::SledTrees;
 
-/// How long the writer waits for more appends to join a batch, per round.
+/// How long the writer waits for more appends to join a batch, per round,
+/// when appends come together (a lone appender does not wait).
 const GATHER_PAUSE: Duration = Duration::from_micros(100);
 /// At most this many rounds.
 const GATHER_ROUNDS: usize = 10;
@@ -135,6 +136,11 @@ impl GroupCommit {
 }
 
 fn run(shared: &Shared, trees: &SledTrees) {
+    // How many appends a batch has held lately (a moving average): when
+    // appends come one at a time, a lone appender is not made to wait for
+    // company that is not coming; when they come together, one small batch
+    // does not stop the pause that lets the next ones share an fsync.
+    let mut recent_batch = 1.0_f64;
     loop {
         let (batch, flushes) = {
             let mut queue = shared.lock();
@@ -146,7 +152,8 @@ fn run(shared: &Shared, trees: &SledTrees) {
             }
             // Let appends that are on their way join this batch: wait
             // while the queue still grows, about a millisecond at most.
-            for _ in 0..GATHER_ROUNDS {
+            let together = recent_batch > 1.5 || queue.pending.len() > 1;
+            for _ in 0..if together { GATHER_ROUNDS } else { 0 } {
                 let waiting = queue.pending.len();
                 drop(queue);
                 thread::sleep(GATHER_PAUSE);
@@ -160,6 +167,9 @@ fn run(shared: &Shared, trees: &SledTrees) {
                 std::mem::take(&mut queue.flushes),
             )
         };
+        if !batch.is_empty() {
+            recent_batch = 0.8 * recent_batch + 0.2 * batch.len() as f64;
+        }
         metrics::histogram!("credlog_store_append_batch_size").record(batch.len() as f64);
         let (outcomes, flushed) = write(trees, &batch);
         for outcome in &outcomes {
