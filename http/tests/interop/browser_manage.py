@@ -31,6 +31,8 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 sys.dont_write_bytecode = True
 from interop_support import add_option, check, expect_status, recorded, run, versions  # noqa: E402
@@ -122,9 +124,16 @@ class Person:
         check(False, f"no form to {action} on {self.driver.current_url}:\n{self.text()}")
 
     def submit(self, form, button=None):
+        """Clicks the form's button and waits until the next page has
+        replaced this one (a click returns before the navigation ends)."""
         buttons = form.find_elements(By.CSS_SELECTOR, button or "button[type=submit], input[type=submit]")
         check(buttons, f"no submit button in the form on {self.driver.current_url}")
+        page = self.driver.find_element(By.TAG_NAME, "html")
         buttons[0].click()
+        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 20).until(
+            lambda driver: driver.execute_script("return document.readyState") == "complete"
+        )
 
     def sign_in(self, next_path):
         self.open(f"/login?next={urllib.parse.quote(next_path)}")
@@ -202,6 +211,7 @@ def manage_an_app(config, javascript):
         consent = [f for f in forms if f.find_elements(By.CSS_SELECTOR, "button[name=confirm][value=yes]")]
         check(consent, f"no consent form:\n{person.text()}")
         person.submit(consent[0], "button[name=confirm][value=yes]")
+        WebDriverWait(person.driver, 20).until(lambda _: callback.queries)
         check(callback.queries, f"the browser did not come back to the app: {person.driver.current_url}")
         back = callback.queries[-1]
         check(back.get("state") == [f"state-{person.mode}"], f"state lost: {back}")
