@@ -57,6 +57,12 @@ impl CredentialState {
     pub fn is_expired(&self, now: u64) -> bool {
         self.record.expires_at.is_some_and(|at| now >= at)
     }
+
+    /// Whether it can still be used at `now`: issued or authorized (not
+    /// traded, not revoked) and not expired.
+    pub fn works_at(&self, now: u64) -> bool {
+        matches!(self.status, Status::Issued | Status::Authorized) && !self.is_expired(now)
+    }
 }
 
 /// What one resource owner granted one client, as the projections keep it
@@ -89,9 +95,9 @@ pub struct Grant {
 impl Grant {
     /// The credentials that work at `now`: issued or authorized, not expired.
     pub fn live(&self, now: u64) -> impl Iterator<Item = &CredentialState> {
-        self.credentials.iter().filter(move |state| {
-            matches!(state.status, Status::Issued | Status::Authorized) && !state.is_expired(now)
-        })
+        self.credentials
+            .iter()
+            .filter(move |state| state.works_at(now))
     }
 }
 

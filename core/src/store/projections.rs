@@ -622,9 +622,7 @@ fn add_to_grant<P: ProjectionMut>(
     };
     let mut live = Vec::with_capacity(grant.credentials.len() + 1);
     for kept in grant.credentials.drain(..) {
-        let works = credential(p, &kept)?.is_some_and(|state| {
-            matches!(state.status, Status::Issued | Status::Authorized) && !state.is_expired(time)
-        });
+        let works = credential(p, &kept)?.is_some_and(|state| state.works_at(time));
         if works && kept != id {
             live.push(kept);
         }
