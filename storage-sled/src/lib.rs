@@ -59,7 +59,8 @@ const PROBE_KEY: &[u8] = b"credlog-probe";
 const PROJECTIONS_KEY: &[u8] = b"credlog-projections";
 
 /// The projection rules' version: 2 added the grants trees
-/// ([`Tree::Grants`], [`Tree::UserGrants`]). A data directory built by an
+/// ([`Tree::Grants`], [`Tree::UserGrants`]) and the clients' revocation
+/// watermarks ([`Tree::ClientWatermarks`]). A data directory built by an
 /// older one has its projections rebuilt from the log when opened.
 const PROJECTIONS_VERSION: u64 = 2;
 
