@@ -84,6 +84,23 @@ async fn owned(app: &App, session: &Session, in_path: &str) -> Result<ClientStat
     }
 }
 
+/// For a POST to the client's page: the client, when the request comes
+/// from a session, carries its CSRF token (checked before any look-up, so
+/// a forged POST is 403 whoever's client it names) and its user owns the
+/// client; else the answer to give.
+async fn posted_to_owned(
+    app: &App,
+    in_path: &str,
+    session: Option<Session>,
+    request: &Request,
+) -> Result<ClientState, Response> {
+    let Some(session) = session else {
+        return Err(not_signed_in(false));
+    };
+    pages::form_of(&session, &request.body, "the client's page")?;
+    owned(app, &session, in_path).await
+}
+
 fn failure(app: &App, error: &ManageError) -> Response {
     match error {
         ManageError::NotFound { .. } => not_found(),
@@ -189,13 +206,7 @@ async fn rotate_secret(
     session: Option<Session>,
     request: Request,
 ) -> Response {
-    let Some(session) = session else {
-        return not_signed_in(false);
-    };
-    if let Err(refused) = pages::form_of(&session, &request.body, "the client's page") {
-        return refused;
-    }
-    let client = match owned(&app, &session, &id).await {
+    let client = match posted_to_owned(&app, &id, session, &request).await {
         Ok(client) => client,
         Err(refused) => return refused,
     };
@@ -226,13 +237,7 @@ async fn delete_client(
     session: Option<Session>,
     request: Request,
 ) -> Response {
-    let Some(session) = session else {
-        return not_signed_in(false);
-    };
-    if let Err(refused) = pages::form_of(&session, &request.body, "the client's page") {
-        return refused;
-    }
-    let client = match owned(&app, &session, &id).await {
+    let client = match posted_to_owned(&app, &id, session, &request).await {
         Ok(client) => client,
         Err(refused) => return refused,
     };
