@@ -517,6 +517,19 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
     Oauth2Server::new(settings.oauth2.clone())
 }
 
+/// The data directory's store as every command opens it: keeping nonces
+/// for the configured timestamp window (a store opened with another would
+/// prune nonces the server still needs), and showing the progress of a
+/// rebuild of its projections on a terminal.
+fn open_store(data: &Path, settings: &Settings) -> Result<SledStore, StoreError> {
+    let rebuilding = credlog_http::progress::Rebuilding::default();
+    let opened = SledStore::open_observed(data, settings.oauth1.timestamp_window, &|seq, last| {
+        rebuilding.replayed(seq, last)
+    });
+    rebuilding.finish();
+    opened
+}
+
 /// The data directory's store, keeping nonces for the timestamp window the
 /// server validates OAuth 1 requests with (one value for one fact). A
 /// directory another process holds is refused at once, saying what to do:
@@ -525,12 +538,7 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
 /// the store. An old directory whose projections are rebuilt on open shows
 /// a progress bar on a terminal.
 fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
-    let rebuilding = credlog_http::progress::Rebuilding::default();
-    let opened = SledStore::open_observed(data, settings.oauth1.timestamp_window, &|seq, last| {
-        rebuilding.replayed(seq, last)
-    });
-    rebuilding.finish();
-    match opened {
+    match open_store(data, settings) {
         Ok(store) => Ok(store),
         Err(StoreError::Locked { path }) if ServeFile::read(data).is_some() => {
             Err(Failure::from(format!(
@@ -743,8 +751,9 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
         client: log.client,
         user: log.user,
     };
-    let data = log.data.config()?.data;
-    let source = match SledStore::open(&data) {
+    let config = log.data.config()?;
+    let data = config.data.clone();
+    let source = match open_store(&data, &config.settings()) {
         Ok(store) => LogSource::Local(store),
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.
