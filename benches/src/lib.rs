@@ -82,3 +82,24 @@ pub fn ready<F: Future>(future: F) -> F::Output {
         Poll::Pending => panic!("the benchmarked future waited; it needs an executor"),
     }
 }
+
+/// The bytes a directory takes on disk: every file under it, counted in
+/// the blocks the file system gave it (on Unix; its length elsewhere), so
+/// a sparse or preallocated file counts what it really holds.
+pub fn disk_use(path: &std::path::Path) -> std::io::Result<u64> {
+    let metadata = std::fs::symlink_metadata(path)?;
+    if metadata.is_dir() {
+        let mut total = 0;
+        for entry in std::fs::read_dir(path)? {
+            total += disk_use(&entry?.path())?;
+        }
+        return Ok(total);
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        Ok(metadata.blocks() * 512)
+    }
+    #[cfg(not(unix))]
+    Ok(metadata.len())
+}

@@ -1,7 +1,10 @@
 //! Group commit (DESIGN.md rule 2): one writer thread takes every append
-//! queued while it was busy, checks and writes them in order inside one
-//! sled transaction, flushes once, and answers them all. Both the
-//! transaction and the fsync are paid per batch, not per append.
+//! queued while it was busy, checks them in order against the projections
+//! as the ones before left them ([`Overlay`]: the writer is the only
+//! mutator, DESIGN.md rule 6, so nothing changes under it), writes the
+//! batch's changes at once ([`SledTrees::write`]), flushes once, and
+//! answers them all. Both the write and the fsync are paid per batch, not
+//! per append.
 //!
 //! The writer also answers requests for a flush alone (a login session
 //! written outside the log, [`crate::sessions`]): they share the batch's
@@ -21,7 +24,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use credlog_core::store::projections::{self, ProjectionError};
+use credlog_core::store::projections::{self, Overlay, ProjectionError};
 use credlog_core::store::{AppendError, Event, Precondition, Seq, StoreError};
 use tokio::sync::oneshot;
 
@@ -187,8 +190,8 @@ fn run(shared: &Shared, trees: &SledTrees) {
     }
 }
 
-/// Writes a batch in one transaction and flushes: each append is checked
-/// against what the ones before it wrote, and a refused one writes nothing.
+/// Writes a batch at once and flushes: each append is checked against what
+/// the ones before it wrote, and a refused one writes nothing.
 /// Also answers how the flush went, when there was one (not for an empty
 /// batch, nor when the transaction failed).
 fn write(trees: &SledTrees, batch: &[Pending]) -> (Vec<Outcome>, Option<Flushed>) {
@@ -201,19 +204,22 @@ fn write(trees: &SledTrees, batch: &[Pending]) -> (Vec<Outcome>, Option<Flushed>
     if batch.is_empty() {
         return (Vec::new(), None);
     }
-    let written = trees.transaction(|view| {
-        let mut transaction = crate::Transaction(view);
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for pending in batch {
-            let outcome = projections::append(
-                &mut transaction,
+    let mut overlay = Overlay::new(trees);
+    let checked = batch
+        .iter()
+        .map(|pending| {
+            projections::append(
+                &mut overlay,
                 &pending.preconditions,
                 &pending.events,
                 pending.time,
-            )?;
-            outcomes.push(outcome);
-        }
-        Ok::<_, ProjectionError>(outcomes)
+            )
+        })
+        .collect::<Result<Vec<_>, ProjectionError>>()
+        .map_err(crate::store_error);
+    let written = checked.and_then(|outcomes| {
+        trees.write(overlay.into_changes())?;
+        Ok(outcomes)
     });
     let outcomes = match written {
         Ok(outcomes) => outcomes,

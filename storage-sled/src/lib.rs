@@ -2,13 +2,22 @@
 //! big-endian sequence number, beside the projection trees (DESIGN.md
 //! rules 1 to 3).
 //!
-//! Appends queue for one writer thread ([`group_commit`]), which writes
-//! every append waiting in one sled transaction, each checked against what
-//! the ones before it wrote (a refused append writes nothing), then
+//! Appends queue for one writer thread ([`group_commit`]), the only
+//! mutator (DESIGN.md rule 6). It checks every append waiting against the
+//! projections as the ones before it left them (a refused append writes
+//! nothing), writes the batch's records and projection changes at once
+//! (one sled batch when only the log changes, as for a signed request;
+//! one write-only transaction over the trees that change otherwise), then
 //! flushes once and answers them: an append returns once its record is on
-//! disk. Old nonces are pruned by a background thread, so the nonce tree
-//! stays bounded however long the server runs. Login sessions live in trees
-//! of their own, outside the log and its projections ([`sessions`]).
+//! disk.
+//!
+//! The nonce window and the counters (the last sequence number, the nonce
+//! floor) live in memory, not on disk: `open` rebuilds them from the log's
+//! end (the records of the last two timestamp windows), so a signed
+//! request costs one log record and nothing else. Old nonces are pruned by
+//! a background thread, so the window stays bounded however long the
+//! server runs. Login sessions live in trees of their own, outside the log
+//! and its projections ([`sessions`]).
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), credlog_core::store::StoreError> {
@@ -24,27 +33,25 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod chunks;
 pub mod group_commit;
 pub mod private;
 mod pruner;
 pub mod sessions;
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
-use credlog_core::store::codec::decode_record;
 use credlog_core::store::projections::{
-    self, seq_key, Projection, ProjectionError, ProjectionMut, Tree, Trees,
+    self, seq_key, Changes, Projection, ProjectionError, ProjectionMut, Tree, Trees,
 };
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
     NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
     Sizes, StoreError, UserRecord,
 };
-use sled::transaction::{
-    ConflictableTransactionError, TransactionError, TransactionalTree, UnabortableTransactionError,
-};
+use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use group_commit::GroupCommit;
@@ -60,9 +67,18 @@ const PROJECTIONS_KEY: &[u8] = b"credlog-projections";
 
 /// The projection rules' version: 2 added the grants trees
 /// ([`Tree::Grants`], [`Tree::UserGrants`]) and the clients' revocation
-/// watermarks ([`Tree::ClientWatermarks`]). A data directory built by an
-/// older one has its projections rebuilt from the log when opened.
-const PROJECTIONS_VERSION: u64 = 2;
+/// watermarks ([`Tree::ClientWatermarks`]); 3 keeps [`Tree::Meta`] and
+/// [`Tree::Nonces`] in memory (their trees on disk are emptied). A data
+/// directory built by an older one is migrated when opened: its
+/// projections rebuilt from the log (before 2), its in-memory trees'
+/// copies on disk removed (before 3).
+const PROJECTIONS_VERSION: u64 = 3;
+
+/// The trees this backend keeps in memory and rebuilds from the log on
+/// open (DESIGN.md rule 6).
+fn in_memory(tree: Tree) -> bool {
+    matches!(tree, Tree::Meta | Tree::Nonces)
+}
 
 /// The credential store on sled.
 pub struct SledStore {
@@ -108,15 +124,25 @@ impl std::fmt::Debug for SledStore {
     }
 }
 
-/// The database and its trees, in [`Tree::ALL`] order.
+/// The database and its trees, in [`Tree::ALL`] order, and the trees kept
+/// in memory ([`in_memory`]).
 pub(crate) struct SledTrees {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+    memory: RwLock<Trees>,
 }
 
 impl SledTrees {
     fn tree(&self, tree: Tree) -> &sled::Tree {
         &self.trees[index(tree)]
+    }
+
+    fn memory(&self) -> RwLockReadGuard<'_, Trees> {
+        self.memory.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(crate) fn memory_mut(&self) -> RwLockWriteGuard<'_, Trees> {
+        self.memory.write().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -177,8 +203,13 @@ impl SledStore {
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;
         let sessions = SessionTrees::open(&db)?;
-        let trees = Arc::new(SledTrees { db, trees });
+        let trees = Arc::new(SledTrees {
+            db,
+            trees,
+            memory: RwLock::new(Trees::new()),
+        });
         trees.bring_projections_up_to_date(rebuilding)?;
+        trees.rebuild_memory(seconds)?;
         let commit = GroupCommit::start(Arc::clone(&trees))
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let pruner = Pruner::start(Arc::clone(&trees), seconds)
@@ -236,61 +267,30 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
-/// The trees inside one sled transaction.
-pub(crate) struct Transaction<'a>(pub(crate) &'a [TransactionalTree]);
-
-fn unabortable(error: UnabortableTransactionError) -> ProjectionError {
-    match error {
-        UnabortableTransactionError::Conflict => ProjectionError::Conflict,
-        UnabortableTransactionError::Storage(error) => ProjectionError::Store(backend(error)),
-    }
-}
-
-impl Projection for Transaction<'_> {
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
-        let value = self.0[index(tree)].get(key).map_err(unabortable)?;
-        Ok(value.map(|v| v.to_vec()))
-    }
-}
-
-impl ProjectionMut for Transaction<'_> {
-    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError> {
-        self.0[index(tree)]
-            .insert(key, value)
-            .map_err(unabortable)?;
-        Ok(())
-    }
-
-    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), ProjectionError> {
-        self.0[index(tree)].remove(key).map_err(unabortable)?;
-        Ok(())
-    }
-}
-
 impl Projection for SledTrees {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        if in_memory(tree) {
+            return self.memory().get(tree, key);
+        }
         let value = self.tree(tree).get(key).map_err(backend)?;
         Ok(value.map(|v| v.to_vec()))
     }
 }
 
-fn store_error(error: ProjectionError) -> StoreError {
+pub(crate) fn store_error(error: ProjectionError) -> StoreError {
     match error {
         ProjectionError::Store(error) => error,
         ProjectionError::Conflict => StoreError::Backend("a read met a conflict".into()),
     }
 }
 
-fn decode(key: &[u8], bytes: &[u8]) -> Result<Record, StoreError> {
-    let seq = key.try_into().map(u64::from_be_bytes).unwrap_or_default();
-    decode_record(bytes).map_err(|error| StoreError::CorruptRecord { seq, error })
-}
-
 impl SledTrees {
-    /// Rebuilds every projection from the log when an older version of the
-    /// projection rules built them (DESIGN.md rule 6): a tree those rules
-    /// did not have would be empty, and `check` would find it so. Runs
-    /// before the writer starts, so nothing appends meanwhile.
+    /// Migrates a data directory an older version of the projection rules
+    /// built (DESIGN.md rule 6): before 2, every projection is rebuilt from
+    /// the log (a tree those rules did not have would be empty, and
+    /// `check` would find it so); before 3, the copies of the in-memory
+    /// trees on disk go. Runs before the writer starts, so nothing appends
+    /// meanwhile, and says what it did in one line.
     fn bring_projections_up_to_date(
         &self,
         rebuilding: &dyn Fn(Seq, Seq),
@@ -308,31 +308,67 @@ impl SledTrees {
         if version >= PROJECTIONS_VERSION {
             return Ok(());
         }
-        let last = projections::last_seq(self).map_err(store_error)?;
-        if last > 0 {
-            let floor = projections::nonce_floor(self).map_err(store_error)?;
+        let last = self.newest()?.map_or(0, |record| record.seq);
+        if version < 2 && last > 0 {
+            let on_disk = |tree: Tree| self.tree(tree).get(b"nonce_floor");
+            let floor = on_disk(Tree::Meta)
+                .map_err(backend)?
+                .and_then(|bytes| bytes.as_ref().try_into().ok().map(u64::from_be_bytes))
+                .unwrap_or(0);
             let replayed = self.records_from(1).inspect(|record| {
                 if let Ok(record) = record {
                     rebuilding(record.seq, last);
                 }
             });
-            let (rebuilt, records) = Trees::replay(replayed, floor)?;
-            for &tree in Tree::PROJECTIONS {
+            let (rebuilt, _) = Trees::replay(replayed, floor)?;
+            for &tree in Tree::PROJECTIONS.iter().filter(|tree| !in_memory(**tree)) {
                 let on_disk = self.tree(tree);
                 on_disk.clear().map_err(backend)?;
                 for (key, value) in rebuilt.entries(tree) {
                     on_disk.insert(key, value).map_err(backend)?;
                 }
             }
+        }
+        for tree in [Tree::Meta, Tree::Nonces] {
+            self.tree(tree).clear().map_err(backend)?;
+        }
+        if last > 0 {
             tracing::info!(
-                records,
-                "rebuilt the projections from the log for this version"
+                records = last,
+                from = version,
+                to = PROJECTIONS_VERSION,
+                rebuilt = version < 2,
+                "migrated the data directory's projections to this version"
             );
         }
         self.db
             .insert(PROJECTIONS_KEY, &PROJECTIONS_VERSION.to_be_bytes())
             .map_err(backend)?;
         self.flush()
+    }
+
+    /// The log's newest record.
+    pub(crate) fn newest(&self) -> Result<Option<Record>, StoreError> {
+        match self.tree(Tree::Log).last().map_err(backend)? {
+            Some((key, bytes)) => Ok(chunks::unpack(&key, &bytes)?.pop()),
+            None => Ok(None),
+        }
+    }
+
+    /// Rebuilds the in-memory trees from the log's end: the counters, and
+    /// the nonces `window` seconds behind the newest record.
+    fn rebuild_memory(&self, window: u64) -> Result<(), StoreError> {
+        let newest_first = self.tree(Tree::Log).iter().rev().flat_map(|entry| {
+            let records = entry
+                .map_err(backend)
+                .and_then(|(key, bytes)| chunks::unpack(&key, &bytes));
+            match records {
+                Ok(records) => records.into_iter().rev().map(Ok).collect(),
+                Err(error) => vec![Err(error)],
+            }
+        });
+        *self.memory_mut() = projections::window_from_tail(newest_first, window)?;
+        Ok(())
     }
 
     /// Every value of a projection tree, in key order.
@@ -344,30 +380,97 @@ impl SledTrees {
             .map_err(backend)
     }
 
+    /// The log's records from `from` on, starting in the entry that holds
+    /// it ([`chunks`]).
     fn records_from(&self, from: Seq) -> impl Iterator<Item = Result<Record, StoreError>> + '_ {
-        self.tree(Tree::Log).range(seq_key(from)..).map(|entry| {
-            entry
+        let log = self.tree(Tree::Log);
+        let start = match log.range(..=seq_key(from)).next_back() {
+            Some(Ok((key, _))) => key.to_vec(),
+            _ => seq_key(from).to_vec(),
+        };
+        log.range(start..).flat_map(move |entry| {
+            let records = entry
                 .map_err(backend)
-                .and_then(|(key, bytes)| decode(&key, &bytes))
+                .and_then(|(key, bytes)| chunks::unpack(&key, &bytes));
+            match records {
+                Ok(records) => records
+                    .into_iter()
+                    .filter(|record| record.seq >= from)
+                    .map(Ok)
+                    .collect(),
+                Err(error) => vec![Err(error)],
+            }
         })
     }
 
-    /// Runs `body` in one sled transaction over every tree; a conflict
-    /// retries it, a store error aborts it.
-    pub(crate) fn transaction<T>(
-        &self,
-        body: impl Fn(&[TransactionalTree]) -> Result<T, ProjectionError>,
-    ) -> Result<T, StoreError> {
-        let trees: Vec<&sled::Tree> = self.trees.iter().collect();
-        let result = trees.as_slice().transaction(|view| match body(view) {
-            Ok(value) => Ok(value),
-            Err(ProjectionError::Conflict) => Err(ConflictableTransactionError::Conflict),
-            Err(ProjectionError::Store(error)) => Err(ConflictableTransactionError::Abort(error)),
-        });
-        result.map_err(|e| match e {
-            TransactionError::Abort(error) => error,
-            TransactionError::Storage(error) => backend(error),
-        })
+    /// Writes one batch's changes: those of the trees on disk at once (one
+    /// sled batch when only one tree changes, as for a signed request's
+    /// log record; one write-only transaction over the trees that change
+    /// otherwise), then those of the in-memory trees. A nonce below the
+    /// floor the pruner raised meanwhile is already forgotten, as a prune
+    /// would forget it.
+    pub(crate) fn write(&self, changes: Changes) -> Result<(), StoreError> {
+        let mut on_disk = Vec::new();
+        let mut held = Vec::new();
+        for (tree, entries) in changes {
+            if in_memory(tree) {
+                held.push((tree, entries));
+                continue;
+            }
+            let mut batch = sled::Batch::default();
+            if tree == Tree::Log {
+                // Only appended to: every value is a new record, in order.
+                if let Some(first) = entries.keys().next().cloned() {
+                    let records: Vec<Vec<u8>> = entries.into_values().flatten().collect();
+                    batch.insert(first, chunks::pack(&records));
+                }
+                on_disk.push((self.tree(tree), batch));
+                continue;
+            }
+            for (key, value) in entries {
+                match value {
+                    Some(value) => batch.insert(key, value),
+                    None => batch.remove(key),
+                }
+            }
+            on_disk.push((self.tree(tree), batch));
+        }
+        match on_disk.as_slice() {
+            [] => {}
+            [(tree, batch)] => tree.apply_batch(batch.clone()).map_err(backend)?,
+            several => {
+                let trees: Vec<&sled::Tree> = several.iter().map(|(tree, _)| *tree).collect();
+                trees
+                    .as_slice()
+                    .transaction(|view| {
+                        for (tree, (_, batch)) in view.iter().zip(several) {
+                            tree.apply_batch(batch)?;
+                        }
+                        Ok::<_, ConflictableTransactionError<()>>(())
+                    })
+                    .map_err(|error| match error {
+                        TransactionError::Storage(error) => backend(error),
+                        TransactionError::Abort(()) => {
+                            StoreError::Backend("a batch's write aborted".into())
+                        }
+                    })?;
+            }
+        }
+        let mut memory = self.memory_mut();
+        let floor = projections::nonce_floor(&*memory).map_err(store_error)?;
+        for (tree, entries) in held {
+            for (key, value) in entries {
+                if tree == Tree::Nonces && projections::nonce_key_timestamp(&key) < floor {
+                    continue;
+                }
+                match value {
+                    Some(value) => memory.insert(tree, &key, value),
+                    None => memory.remove(tree, &key),
+                }
+                .map_err(store_error)?;
+            }
+        }
+        Ok(())
     }
 
     /// Makes everything written so far durable.
@@ -392,13 +495,9 @@ impl SledTrees {
 
     /// Removes nonces below `timestamp` and raises the floor; answers how many went.
     fn prune_nonces(&self, timestamp: u64) -> Result<u64, StoreError> {
-        let nonces = self.tree(Tree::Nonces);
-        let mut removed = 0;
-        for key in nonces.range(..timestamp.to_be_bytes().to_vec()).keys() {
-            nonces.remove(key.map_err(backend)?).map_err(backend)?;
-            removed += 1;
-        }
-        self.transaction(|view| projections::raise_nonce_floor(&mut Transaction(view), timestamp))?;
+        let mut memory = self.memory_mut();
+        let removed = memory.prune_nonces(timestamp);
+        projections::raise_nonce_floor(&mut *memory, timestamp).map_err(store_error)?;
         Ok(removed)
     }
 }
@@ -458,6 +557,7 @@ impl CredentialStore for SledStore {
 
     async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
         let floor = projections::nonce_floor(&*self.trees).map_err(store_error)?;
+        let memory = self.trees.memory().clone();
         let records = self.trees.records_from(1).inspect(|record| {
             if let Ok(record) = record {
                 replayed(record.seq);
@@ -466,6 +566,13 @@ impl CredentialStore for SledStore {
         let (rebuilt, records) = Trees::replay(records, floor)?;
         let stored =
             |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
+                if in_memory(tree) {
+                    return Box::new(
+                        memory
+                            .entries(tree)
+                            .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
+                    );
+                }
                 Box::new(self.trees.tree(tree).iter().map(|entry| {
                     entry
                         .map(|(k, v)| (k.to_vec(), v.to_vec()))
@@ -483,16 +590,14 @@ impl CredentialStore for SledStore {
         self.trees.prune_nonces(before_timestamp)
     }
 
-    /// sled counts a tree by walking it: 34 to 61 ms for 100,000 nonces
-    /// (`cargo bench --bench store -- "store sizes"`, two runs while other
-    /// builds shared the cores), once a scrape, on a blocking thread
-    /// rather than the runtime's.
+    /// The nonce window is counted in memory; sessions by walking their
+    /// tree, once a scrape, on a blocking thread rather than the runtime's.
     async fn sizes(&self, limits: &SessionLimits, now: u64) -> Result<Sizes, StoreError> {
         let (trees, sessions, limits) =
             (Arc::clone(&self.trees), Arc::clone(&self.sessions), *limits);
         tokio::task::spawn_blocking(move || {
             Ok(Sizes {
-                nonces: trees.tree(Tree::Nonces).len() as u64,
+                nonces: trees.memory().len(Tree::Nonces) as u64,
                 live_sessions: sessions.live(&limits, now)?,
             })
         })

@@ -1,15 +1,13 @@
 //! The background pruning of old nonces: a nonce older than the window
 //! behind the newest record can never be presented again, so its entry
-//! goes, and the nonce tree stays bounded.
+//! goes, and the in-memory nonce window stays bounded.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use credlog_core::store::projections::Tree;
-
-use crate::{decode, SledTrees};
+use crate::SledTrees;
 
 /// How often the pruner looks.
 const EVERY: Duration = Duration::from_secs(5);
@@ -41,13 +39,7 @@ impl Pruner {
 /// Prunes below the newest record's time minus the window. A failure is
 /// left for the next round: pruning is housekeeping, never correctness.
 fn prune_once(trees: &SledTrees, window: u64) {
-    let newest = trees
-        .tree(Tree::Log)
-        .last()
-        .ok()
-        .flatten()
-        .and_then(|(key, bytes)| decode(&key, &bytes).ok());
-    if let Some(record) = newest {
+    if let Ok(Some(record)) = trees.newest() {
         let _ = trees.prune_nonces(record.time.saturating_sub(window));
     }
 }

@@ -10,9 +10,10 @@ use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use credlog_conformance::store_suite::{nonce, NOW};
+use credlog_conformance::store_suite::{nonce, token, NOW};
 use credlog_core::store::{
-    CredentialStore, Event, NonceKey, Precondition, SessionHash, SessionLimits, SessionRecord,
+    CredentialKind, CredentialStore, Event, Issued, NonceKey, Precondition, SessionHash,
+    SessionLimits, SessionRecord,
 };
 use credlog_storage_sled::SledStore;
 
@@ -41,10 +42,24 @@ fn crash_child() {
                 let store = Arc::clone(&store);
                 tokio::spawn(async move {
                     for i in 0u64.. {
-                        let used = nonce("crash", None, NOW, &format!("{task}-{i}"));
-                        let precondition = Precondition::NonceUnused(NonceKey::from(&used));
+                        // Mostly signed requests (a batch of them is one
+                        // log entry), and an issuance now and then (a
+                        // write across the log and several projections).
+                        let (preconditions, event) = if i % 4 == 3 {
+                            let id = format!("t-{task}-{i}");
+                            let issued = token(CredentialKind::AccessToken, &id, "crash", None);
+                            let absent = Precondition::Absent {
+                                kind: CredentialKind::AccessToken,
+                                id,
+                            };
+                            (vec![absent], Event::Issued(Issued::Token(issued)))
+                        } else {
+                            let used = nonce("crash", None, NOW, &format!("{task}-{i}"));
+                            let precondition = Precondition::NonceUnused(NonceKey::from(&used));
+                            (vec![precondition], Event::Verified(used))
+                        };
                         let seq = store
-                            .append(&[precondition], vec![Event::Verified(used)], NOW)
+                            .append(&preconditions, vec![event], NOW)
                             .await
                             .unwrap();
                         println!("acked {seq}");

@@ -6,6 +6,23 @@ use credlog_conformance::store_suite::{client, token};
 use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued};
 use credlog_storage_sled::SledStore;
 
+/// Opens the store once the raw sled handle a test used has let go of the
+/// directory: sled releases its lock from a background thread, a little
+/// after the handle is dropped.
+fn reopen(path: &std::path::Path) -> SledStore {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match SledStore::open(path) {
+            Err(credlog_core::store::StoreError::Locked { .. })
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => return opened.unwrap(),
+        }
+    }
+}
+
 #[tokio::test]
 async fn projections_from_before_the_grants_trees_are_rebuilt_on_open() {
     let dir = tempfile::tempdir().unwrap();
@@ -28,7 +45,7 @@ async fn projections_from_before_the_grants_trees_are_rebuilt_on_open() {
         db.remove("credlog-projections").unwrap();
         db.flush().unwrap();
     }
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = reopen(dir.path());
     let report = store.check().await.unwrap();
     assert!(report.is_consistent(), "{:?}", report.mismatches);
     let grants = store.grants_of("alice").await.unwrap();
@@ -43,7 +60,70 @@ async fn projections_from_before_the_grants_trees_are_rebuilt_on_open() {
         db.drop_tree("grants").unwrap();
         db.flush().unwrap();
     }
-    let store = SledStore::open(dir.path()).unwrap();
+    let store = reopen(dir.path());
     let report = store.check().await.unwrap();
     assert!(!report.is_consistent(), "the version key did not hold");
+}
+
+/// Version 3 keeps the counters and the nonce window in memory: a
+/// directory of version 2 held them in trees on disk, which go on the
+/// first open; a nonce used before is still refused (the window is
+/// rebuilt from the log), and the sequence numbers go on from the log's end.
+#[tokio::test]
+async fn a_version_2_directory_loses_its_nonce_tree_and_keeps_its_nonces() {
+    use credlog_conformance::store_suite::{nonce, NOW};
+    use credlog_core::store::{AppendError, Failure, NonceKey, Precondition};
+
+    let dir = tempfile::tempdir().unwrap();
+    let used = nonce("c1", None, NOW, "once");
+    let precondition = Precondition::NonceUnused(NonceKey::from(&used));
+    {
+        let store = SledStore::open(dir.path()).unwrap();
+        store
+            .append(&[], vec![Event::Issued(Issued::Client(client("c1")))], NOW)
+            .await
+            .unwrap();
+        store
+            .append(
+                std::slice::from_ref(&precondition),
+                vec![Event::Verified(used.clone())],
+                NOW,
+            )
+            .await
+            .unwrap();
+    }
+    // What version 2 left: its counters and nonces in trees on disk.
+    {
+        let db = sled::open(dir.path()).unwrap();
+        db.open_tree("meta")
+            .unwrap()
+            .insert("last_seq", &2u64.to_be_bytes())
+            .unwrap();
+        db.open_tree("nonces")
+            .unwrap()
+            .insert(vec![0u8; 12], vec![])
+            .unwrap();
+        db.insert("credlog-projections", &2u64.to_be_bytes())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen(dir.path());
+    let again = store
+        .append(&[precondition], vec![Event::Verified(used)], NOW)
+        .await;
+    assert!(
+        matches!(&again, Err(AppendError::Refused(r)) if r.failure == Failure::NonceUsed),
+        "{again:?}"
+    );
+    assert_eq!(store.last_seq().await.unwrap(), 2);
+    let report = store.check().await.unwrap();
+    assert!(report.is_consistent(), "{:?}", report.mismatches);
+    drop(store);
+    let db = sled::open(dir.path()).unwrap();
+    for tree in ["meta", "nonces"] {
+        assert!(
+            db.open_tree(tree).unwrap().is_empty(),
+            "{tree} is still on disk"
+        );
+    }
 }

@@ -660,6 +660,103 @@ fn end_grant<P: ProjectionMut>(
     }
 }
 
+/// What a batch of appends changes, tree by tree: each key's new value,
+/// or `None` where it was removed. Final values, so writing them twice
+/// leaves what writing them once did.
+pub type Changes = BTreeMap<Tree, BTreeMap<Vec<u8>, Option<Vec<u8>>>>;
+
+/// Changes gathered over a backend's trees without writing them: reads see
+/// the changes first, then the trees. A backend whose writer is the only
+/// mutator (DESIGN.md rule 6) checks and applies a batch's appends on one,
+/// then writes [`Overlay::into_changes`] at once.
+pub struct Overlay<'a, P> {
+    base: &'a P,
+    changes: Changes,
+}
+
+impl<'a, P: Projection> Overlay<'a, P> {
+    /// No changes yet over `base`.
+    pub fn new(base: &'a P) -> Self {
+        Overlay {
+            base,
+            changes: Changes::new(),
+        }
+    }
+
+    /// What was changed.
+    pub fn into_changes(self) -> Changes {
+        self.changes
+    }
+}
+
+impl<P: Projection> Projection for Overlay<'_, P> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        match self.changes.get(&tree).and_then(|changed| changed.get(key)) {
+            Some(value) => Ok(value.clone()),
+            None => self.base.get(tree, key),
+        }
+    }
+}
+
+impl<P: Projection> ProjectionMut for Overlay<'_, P> {
+    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError> {
+        let changed = self.changes.entry(tree).or_default();
+        changed.insert(key.to_vec(), Some(value));
+        Ok(())
+    }
+
+    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), ProjectionError> {
+        self.changes
+            .entry(tree)
+            .or_default()
+            .insert(key.to_vec(), None);
+        Ok(())
+    }
+}
+
+/// Rebuilds [`Tree::Meta`] and [`Tree::Nonces`] from the log's records,
+/// newest first, for a backend that holds them in memory: the last
+/// sequence number, and the nonces `window` seconds behind the newest
+/// record's time (the floor). Reads back only as far as a nonce at or
+/// above the floor can be: a record's nonces are at most `window` seconds
+/// off its time (the validator refuses others), so the walk stops at the
+/// first record more than two windows older than the newest. The same
+/// trees as [`Trees::replay`] with that floor rebuilds.
+pub fn window_from_tail(
+    newest_first: impl IntoIterator<Item = Result<Record, StoreError>>,
+    window: u64,
+) -> Result<Trees, StoreError> {
+    let mut trees = Trees::new();
+    let mut records = newest_first.into_iter();
+    let Some(newest) = records.next().transpose()? else {
+        return Ok(trees);
+    };
+    let floor = newest.time.saturating_sub(window);
+    trees
+        .insert(Tree::Meta, LAST_SEQ, newest.seq.to_be_bytes().to_vec())
+        .map_err(unwrap_store)?;
+    if floor > 0 {
+        raise_nonce_floor(&mut trees, floor).map_err(unwrap_store)?;
+    }
+    for record in std::iter::once(Ok(newest)).chain(records) {
+        let record = record?;
+        if record.time.saturating_add(window) < floor {
+            break;
+        }
+        for event in &record.events {
+            if let Event::Verified(verified) = event {
+                if verified.timestamp >= floor {
+                    let key = nonce_key(&verified.into());
+                    trees
+                        .insert(Tree::Nonces, &key, Vec::new())
+                        .map_err(unwrap_store)?;
+                }
+            }
+        }
+    }
+    Ok(trees)
+}
+
 /// Key-value trees in memory: the memory backend's store, and what a
 /// replay rebuilds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -679,6 +776,11 @@ impl Trees {
             .get(&tree)
             .into_iter()
             .flat_map(|t| t.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
+    }
+
+    /// How many entries a tree holds.
+    pub fn len(&self, tree: Tree) -> usize {
+        self.trees.get(&tree).map_or(0, BTreeMap::len)
     }
 
     /// Entries of a tree from `start` on.
