@@ -65,6 +65,13 @@ const PROBE_KEY: &[u8] = b"credlog-probe";
 /// the version of the projection rules the stored projections were built by.
 const PROJECTIONS_KEY: &[u8] = b"credlog-projections";
 
+/// Where sled's default tree keeps the nonce floor the pruner last raised:
+/// open starts the in-memory window at it, or at the newest record's time
+/// less the window, whichever is later. Written without a flush of its own
+/// (the next batch's carries it): a floor lost in a crash is only lower,
+/// and every nonce above it is rebuilt from the log.
+const NONCE_FLOOR_KEY: &[u8] = b"credlog-nonce-floor";
+
 /// The projection rules' version: 2 added the grants trees
 /// ([`Tree::Grants`], [`Tree::UserGrants`]) and the clients' revocation
 /// watermarks ([`Tree::ClientWatermarks`]); 3 keeps [`Tree::Meta`] and
@@ -367,7 +374,15 @@ impl SledTrees {
                 Err(error) => vec![Err(error)],
             }
         });
-        *self.memory_mut() = projections::window_from_tail(newest_first, window)?;
+        let pruned = match self.db.get(NONCE_FLOOR_KEY).map_err(backend)? {
+            Some(bytes) => bytes
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt("the stored nonce floor is not 8 bytes".into()))?,
+            None => 0,
+        };
+        *self.memory_mut() = projections::window_from_tail(newest_first, window, pruned)?;
         Ok(())
     }
 
@@ -498,6 +513,10 @@ impl SledTrees {
         let mut memory = self.memory_mut();
         let removed = memory.prune_nonces(timestamp);
         projections::raise_nonce_floor(&mut *memory, timestamp).map_err(store_error)?;
+        let floor = projections::nonce_floor(&*memory).map_err(store_error)?;
+        self.db
+            .insert(NONCE_FLOOR_KEY, &floor.to_be_bytes())
+            .map_err(backend)?;
         Ok(removed)
     }
 }

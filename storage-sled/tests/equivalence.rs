@@ -1,6 +1,8 @@
 //! The memory and sled backends give identical answers to any sequence of
 //! operations: the same appends accepted and refused for the same reasons,
-//! the same reads, the same log, and a consistent check on both.
+//! the same reads, the same log, and a consistent check on both. The
+//! operations include closing and reopening the sled store, which rebuilds
+//! its in-memory nonce window and counters from the log.
 
 use credlog_conformance::store_suite::{client, nonce, token, NOW};
 use credlog_core::store::{
@@ -44,6 +46,7 @@ enum Op {
         nonce: u8,
     },
     Prune(u16),
+    Reopen,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -88,6 +91,7 @@ fn op() -> impl Strategy<Value = Op> {
             }
         ),
         (0..400u16).prop_map(Op::Prune),
+        Just(Op::Reopen),
     ]
 }
 
@@ -236,7 +240,7 @@ fn append_of(op: &Op) -> Option<(Vec<Precondition>, Vec<Event>)> {
                 vec![Event::Verified(used)],
             )
         }
-        Op::Prune(_) => return None,
+        Op::Prune(_) | Op::Reopen => return None,
     })
 }
 
@@ -246,7 +250,7 @@ async fn run(store: &dyn CredentialStore, op: &Op) -> String {
             format!("{:?}", store.append(&preconditions, events, NOW).await)
         }
         (None, Op::Prune(age)) => format!("{:?}", store.prune_nonces(NOW - u64::from(*age)).await),
-        (None, _) => unreachable!("only a prune appends nothing"),
+        (None, _) => unreachable!("a reopen is the caller's"),
     }
 }
 
@@ -284,9 +288,15 @@ proptest! {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         runtime.block_on(async {
             let dir = tempfile::tempdir().unwrap();
-            let sled = SledStore::open(dir.path().join("data")).unwrap();
+            let path = dir.path().join("data");
+            let mut sled = SledStore::open(&path).unwrap();
             let memory = MemoryStore::new();
             for (i, op) in ops.iter().enumerate() {
+                if let Op::Reopen = op {
+                    drop(sled);
+                    sled = SledStore::open(&path).unwrap();
+                    continue;
+                }
                 let (on_memory, on_sled) = (run(&memory, op).await, run(&sled, op).await);
                 prop_assert_eq!(on_memory, on_sled, "operation {} ({:?})", i, op);
             }

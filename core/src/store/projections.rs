@@ -716,8 +716,9 @@ impl<P: Projection> ProjectionMut for Overlay<'_, P> {
 
 /// Rebuilds [`Tree::Meta`] and [`Tree::Nonces`] from the log's records,
 /// newest first, for a backend that holds them in memory: the last
-/// sequence number, and the nonces `window` seconds behind the newest
-/// record's time (the floor). Reads back only as far as a nonce at or
+/// sequence number, and the nonces at or above the floor: `window` seconds
+/// behind the newest record's time, or `pruned` (the floor a prune had
+/// raised, when the backend kept it) if that is later. Reads back only as far as a nonce at or
 /// above the floor can be: a record's nonces are at most `window` seconds
 /// off its time (the validator refuses others), so the walk stops at the
 /// first record more than two windows older than the newest. The same
@@ -725,13 +726,17 @@ impl<P: Projection> ProjectionMut for Overlay<'_, P> {
 pub fn window_from_tail(
     newest_first: impl IntoIterator<Item = Result<Record, StoreError>>,
     window: u64,
+    pruned: u64,
 ) -> Result<Trees, StoreError> {
     let mut trees = Trees::new();
     let mut records = newest_first.into_iter();
     let Some(newest) = records.next().transpose()? else {
+        if pruned > 0 {
+            raise_nonce_floor(&mut trees, pruned).map_err(unwrap_store)?;
+        }
         return Ok(trees);
     };
-    let floor = newest.time.saturating_sub(window);
+    let floor = newest.time.saturating_sub(window).max(pruned);
     trees
         .insert(Tree::Meta, LAST_SEQ, newest.seq.to_be_bytes().to_vec())
         .map_err(unwrap_store)?;
