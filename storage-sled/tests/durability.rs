@@ -49,6 +49,16 @@ async fn a_revoked_credential_and_a_used_nonce_survive_reopening() {
         Status::Revoked
     );
     assert_eq!(store.last_seq().await.unwrap(), 4);
+    refuses_again_and_checks_clean(&store, used, 4).await;
+}
+
+/// The nonce `used` is refused as used, and `check` finds `records`
+/// records and nothing amiss.
+async fn refuses_again_and_checks_clean(
+    store: &SledStore,
+    used: credlog_core::store::Verified,
+    records: u64,
+) {
     let again = store
         .append(
             &[Precondition::NonceUnused(NonceKey::from(&used))],
@@ -59,7 +69,7 @@ async fn a_revoked_credential_and_a_used_nonce_survive_reopening() {
     assert!(matches!(again, Err(AppendError::Refused(r)) if r.failure == Failure::NonceUsed));
     let report = store.check().await.unwrap();
     assert!(report.is_consistent(), "{:?}", report.mismatches);
-    assert_eq!(report.records, 4);
+    assert_eq!(report.records, records);
 }
 
 #[tokio::test]
@@ -348,16 +358,5 @@ async fn reads_back_one_by_one(store: &SledStore) {
         let expected: Vec<u64> = (from..=64).take(3).collect();
         assert_eq!(seqs, expected);
     }
-    let used = nonce("c1", None, NOW, "together-17");
-    let again = store
-        .append(
-            &[Precondition::NonceUnused(NonceKey::from(&used))],
-            vec![Event::Verified(used)],
-            NOW,
-        )
-        .await;
-    assert!(matches!(again, Err(AppendError::Refused(r)) if r.failure == Failure::NonceUsed));
-    let report = store.check().await.unwrap();
-    assert!(report.is_consistent(), "{:?}", report.mismatches);
-    assert_eq!(report.records, 64);
+    refuses_again_and_checks_clean(store, nonce("c1", None, NOW, "together-17"), 64).await;
 }
