@@ -13,6 +13,7 @@ use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+use credlog_benches::setting;
 use credlog_core::rfc5849::client::random_nonce;
 use credlog_core::store::{CredentialStore, Event, NonceKey, Precondition, Verified};
 use credlog_storage_sled::SledStore;
@@ -37,10 +38,7 @@ fn show(what: &str, mut latencies: Vec<Duration>) -> Duration {
 }
 
 fn bench() -> Result<(), Failure> {
-    let appends: usize = match std::env::var("LATENCY_APPENDS") {
-        Ok(value) => value.trim().parse()?,
-        Err(_) => 5_000,
-    };
+    let appends: usize = setting("LATENCY_APPENDS", 5_000)?;
     let dir = tempfile::tempdir()?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use credlog_benches::disk_use;
+use credlog_benches::{disk_use, memory_mib, setting};
 use credlog_core::random::random_token;
 use credlog_core::rfc5849::client::random_nonce;
 use credlog_core::store::codec::encode_record;
@@ -28,16 +28,6 @@ use credlog_core::store::{CredentialStore, Event, NonceKey, Precondition, Record
 use credlog_storage_sled::SledStore;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
-
-fn setting(name: &str, default: u64) -> Result<u64, Failure> {
-    match std::env::var(name) {
-        Ok(value) => Ok(value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={value:?} is not a number"))?),
-        Err(_) => Ok(default),
-    }
-}
 
 fn now() -> u64 {
     std::time::SystemTime::now()
@@ -63,19 +53,9 @@ fn report(what: &str, path: &std::path::Path, requests: u64) -> Result<(), Failu
     Ok(())
 }
 
-/// The process's resident memory, in MiB (Linux; 0 elsewhere).
-fn resident_mib() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-        .map_or(0.0, |kib| kib / 1024.0)
-}
-
 fn bench() -> Result<(), Failure> {
-    let requests = setting("DISK_REQUESTS", 100_000)?;
-    let appenders = setting("DISK_APPENDERS", 64)?.max(1);
+    let requests: u64 = setting("DISK_REQUESTS", 100_000)?;
+    let appenders = setting("DISK_APPENDERS", 64u64)?.max(1);
     let (client_id, token) = (random_token(), random_token());
     let record = Record {
         seq: requests,
@@ -93,7 +73,7 @@ fn bench() -> Result<(), Failure> {
         .enable_all()
         .build()?;
     let store = Arc::new(SledStore::open(&path)?);
-    let resident_before = resident_mib();
+    let (resident_before, _) = memory_mib();
     let started = Instant::now();
     runtime.block_on(async {
         let tasks: Vec<_> = (0..appenders)
@@ -133,7 +113,7 @@ fn bench() -> Result<(), Failure> {
             now(),
         ))?
         .nonces;
-    let grown = resident_mib() - resident_before;
+    let grown = memory_mib().0 - resident_before;
     println!(
         "{held} nonces held in the window; resident memory grew {grown:.1} MiB = {:.0} bytes a nonce (sled's cache included)",
         grown * 1024.0 * 1024.0 / held.max(1) as f64

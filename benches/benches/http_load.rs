@@ -78,6 +78,7 @@ use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use credlog_benches::setting;
 use credlog_core::rfc5849::{ClientCredentials, Signer, TokenCredentials};
 use credlog_core::rfc6749::client_auth::parse_basic;
 use credlog_core::rfc6749::{ClientAuthMethod, GrantType, Scope};
@@ -126,16 +127,6 @@ struct Config {
     client_threads: usize,
     max_rate: u64,
     rounds: usize,
-}
-
-fn setting<T: std::str::FromStr>(name: &str, default: T) -> Result<T, Failure> {
-    match std::env::var(name) {
-        Ok(value) => value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={value:?} is not a valid value").into()),
-        Err(_) => Ok(default),
-    }
 }
 
 impl Config {

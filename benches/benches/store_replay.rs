@@ -18,6 +18,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Instant;
 
+use credlog_benches::memory_mib;
 use credlog_conformance::store_suite::{client, nonce, token, NOW};
 use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued, NonceKey, Precondition};
 use credlog_storage_sled::SledStore;
@@ -33,19 +34,6 @@ fn events() -> u64 {
         .ok()
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or(1_000_000)
-}
-
-/// The process's resident and peak resident memory, in MiB.
-fn memory_mib() -> (f64, f64) {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix(name))
-            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
-            .map_or(0.0, |kib| kib / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
 }
 
 fn replay(path: &Path) {

@@ -83,6 +83,32 @@ pub fn ready<F: Future>(future: F) -> F::Output {
     }
 }
 
+/// A setting from the environment: `name`'s value parsed, or `default`
+/// when it is not set; a value that does not parse is an error naming it.
+pub fn setting<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={value:?} is not a valid value")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// The process's resident and peak resident memory, in MiB (from
+/// `/proc/self/status`; 0 where there is none).
+pub fn memory_mib() -> (f64, f64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.split_whitespace().next()?.parse::<f64>().ok())
+            .map_or(0.0, |kib| kib / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 /// The bytes a directory takes on disk: every file under it, counted in
 /// the blocks the file system gave it (on Unix; its length elsewhere), so
 /// a sparse or preallocated file counts what it really holds.

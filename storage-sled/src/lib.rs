@@ -284,6 +284,18 @@ impl Projection for SledTrees {
     }
 }
 
+/// The records of one log entry as sled's iterator gives it ([`chunks`]),
+/// or the one error reading or unpacking it met.
+fn entry_records(entry: sled::Result<(sled::IVec, sled::IVec)>) -> Vec<Result<Record, StoreError>> {
+    let records = entry
+        .map_err(backend)
+        .and_then(|(key, bytes)| chunks::unpack(&key, &bytes));
+    match records {
+        Ok(records) => records.into_iter().map(Ok).collect(),
+        Err(error) => vec![Err(error)],
+    }
+}
+
 pub(crate) fn store_error(error: ProjectionError) -> StoreError {
     match error {
         ProjectionError::Store(error) => error,
@@ -302,23 +314,15 @@ impl SledTrees {
         &self,
         rebuilding: &dyn Fn(Seq, Seq),
     ) -> Result<(), StoreError> {
-        let version = match self.db.get(PROJECTIONS_KEY).map_err(backend)? {
-            Some(bytes) => bytes
-                .as_ref()
-                .try_into()
-                .map(u64::from_be_bytes)
-                .map_err(|_| {
-                    StoreError::Corrupt("the projections' version is not 8 bytes".into())
-                })?,
-            None => 0,
-        };
+        let version = self.stored_u64(PROJECTIONS_KEY, "the projections' version")?;
         if version >= PROJECTIONS_VERSION {
             return Ok(());
         }
         let last = self.newest()?.map_or(0, |record| record.seq);
         if version < 2 && last > 0 {
-            let on_disk = |tree: Tree| self.tree(tree).get(b"nonce_floor");
-            let floor = on_disk(Tree::Meta)
+            let floor = self
+                .tree(Tree::Meta)
+                .get(b"nonce_floor")
                 .map_err(backend)?
                 .and_then(|bytes| bytes.as_ref().try_into().ok().map(u64::from_be_bytes))
                 .unwrap_or(0);
@@ -354,6 +358,19 @@ impl SledTrees {
         self.flush()
     }
 
+    /// A big-endian number under `key` in sled's default tree (0 when
+    /// absent); `what` names it when it is not 8 bytes.
+    fn stored_u64(&self, key: &[u8], what: &str) -> Result<u64, StoreError> {
+        match self.db.get(key).map_err(backend)? {
+            Some(bytes) => bytes
+                .as_ref()
+                .try_into()
+                .map(u64::from_be_bytes)
+                .map_err(|_| StoreError::Corrupt(format!("{what} is not 8 bytes"))),
+            None => Ok(0),
+        }
+    }
+
     /// The log's newest record.
     pub(crate) fn newest(&self) -> Result<Option<Record>, StoreError> {
         match self.tree(Tree::Log).last().map_err(backend)? {
@@ -366,22 +383,11 @@ impl SledTrees {
     /// the nonces `window` seconds behind the newest record.
     fn rebuild_memory(&self, window: u64) -> Result<(), StoreError> {
         let newest_first = self.tree(Tree::Log).iter().rev().flat_map(|entry| {
-            let records = entry
-                .map_err(backend)
-                .and_then(|(key, bytes)| chunks::unpack(&key, &bytes));
-            match records {
-                Ok(records) => records.into_iter().rev().map(Ok).collect(),
-                Err(error) => vec![Err(error)],
-            }
+            let mut records = entry_records(entry);
+            records.reverse();
+            records
         });
-        let pruned = match self.db.get(NONCE_FLOOR_KEY).map_err(backend)? {
-            Some(bytes) => bytes
-                .as_ref()
-                .try_into()
-                .map(u64::from_be_bytes)
-                .map_err(|_| StoreError::Corrupt("the stored nonce floor is not 8 bytes".into()))?,
-            None => 0,
-        };
+        let pruned = self.stored_u64(NONCE_FLOOR_KEY, "the stored nonce floor")?;
         *self.memory_mut() = projections::window_from_tail(newest_first, window, pruned)?;
         Ok(())
     }
@@ -404,17 +410,9 @@ impl SledTrees {
             _ => seq_key(from).to_vec(),
         };
         log.range(start..).flat_map(move |entry| {
-            let records = entry
-                .map_err(backend)
-                .and_then(|(key, bytes)| chunks::unpack(&key, &bytes));
-            match records {
-                Ok(records) => records
-                    .into_iter()
-                    .filter(|record| record.seq >= from)
-                    .map(Ok)
-                    .collect(),
-                Err(error) => vec![Err(error)],
-            }
+            let mut records = entry_records(entry);
+            records.retain(|record| record.as_ref().map_or(true, |r| r.seq >= from));
+            records
         })
     }
 
@@ -439,26 +437,28 @@ impl SledTrees {
                     let records: Vec<Vec<u8>> = entries.into_values().flatten().collect();
                     batch.insert(first, chunks::pack(&records));
                 }
-                on_disk.push((self.tree(tree), batch));
-                continue;
-            }
-            for (key, value) in entries {
-                match value {
-                    Some(value) => batch.insert(key, value),
-                    None => batch.remove(key),
+            } else {
+                for (key, value) in entries {
+                    match value {
+                        Some(value) => batch.insert(key, value),
+                        None => batch.remove(key),
+                    }
                 }
             }
             on_disk.push((self.tree(tree), batch));
         }
-        match on_disk.as_slice() {
-            [] => {}
-            [(tree, batch)] => tree.apply_batch(batch.clone()).map_err(backend)?,
-            several => {
-                let trees: Vec<&sled::Tree> = several.iter().map(|(tree, _)| *tree).collect();
+        match on_disk.len() {
+            0 => {}
+            1 => {
+                let (tree, batch) = on_disk.remove(0);
+                tree.apply_batch(batch).map_err(backend)?;
+            }
+            _ => {
+                let trees: Vec<&sled::Tree> = on_disk.iter().map(|(tree, _)| *tree).collect();
                 trees
                     .as_slice()
                     .transaction(|view| {
-                        for (tree, (_, batch)) in view.iter().zip(several) {
+                        for (tree, (_, batch)) in view.iter().zip(&on_disk) {
                             tree.apply_batch(batch)?;
                         }
                         Ok::<_, ConflictableTransactionError<()>>(())
