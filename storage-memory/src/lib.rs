@@ -202,7 +202,7 @@ impl CredentialStore for MemoryStore {
                     replayed(record.seq);
                 }
             });
-        let (rebuilt, records) = Trees::replay(records, floor)?;
+        let (rebuilt, records) = Trees::replay(records, floor, 0)?;
         let stored =
             |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
                 Box::new(

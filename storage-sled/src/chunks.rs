@@ -52,7 +52,10 @@ pub(crate) fn unpack(key: &[u8], value: &[u8]) -> Result<Vec<Record>, StoreError
     let mut records = Vec::new();
     let mut rest = plain.as_slice();
     while !rest.is_empty() {
-        let seq = first + records.len() as u64;
+        // A retention may have taken records out between the ones kept.
+        let seq = records
+            .last()
+            .map_or(first, |record: &Record| record.seq + 1);
         let Some((length, body)) = rest.split_first_chunk::<4>() else {
             return Err(damaged(
                 seq,

@@ -37,10 +37,11 @@ mod chunks;
 pub mod group_commit;
 pub mod private;
 mod pruner;
+mod retention;
 pub mod sessions;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use credlog_core::store::projections::{
@@ -56,6 +57,8 @@ use sled::Transactional;
 
 use group_commit::GroupCommit;
 use pruner::Pruner;
+use retention::{Archive, RETIRED_KEY};
+pub use retention::{Retention, ARCHIVE_DIR};
 use sessions::SessionTrees;
 
 /// The key [`CredentialStore::probe`] writes, in sled's default tree.
@@ -92,9 +95,11 @@ pub struct SledStore {
     // Declared first, dropped first: the pruner and the flusher stop and
     // flush before the database closes.
     pruner: Option<Pruner>,
+    housekeeping: Housekeeping,
     commit: GroupCommit,
     trees: Arc<SledTrees>,
     sessions: Arc<SessionTrees>,
+    archive: Archive,
     path: PathBuf,
     // Declared last, dropped last: waits until sled has let go of the
     // directory, so that it can be opened again at once.
@@ -137,10 +142,13 @@ pub(crate) struct SledTrees {
     db: sled::Db,
     trees: Vec<sled::Tree>,
     memory: RwLock<Trees>,
+    /// Held by a retirement pass, and by `check` while it replays: the
+    /// log and the retirement mark change together under it.
+    retiring: Mutex<()>,
 }
 
 impl SledTrees {
-    fn tree(&self, tree: Tree) -> &sled::Tree {
+    pub(crate) fn tree(&self, tree: Tree) -> &sled::Tree {
         &self.trees[index(tree)]
     }
 
@@ -199,6 +207,17 @@ impl SledStore {
         seconds: u64,
         rebuilding: &dyn Fn(Seq, Seq),
     ) -> Result<Self, StoreError> {
+        SledStore::open_retaining(path, seconds, None, rebuilding)
+    }
+
+    /// [`SledStore::open_observed`], with a retention for `Verified`
+    /// records (DESIGN.md rule 7; `None` keeps them for ever).
+    pub fn open_retaining(
+        path: impl AsRef<Path>,
+        seconds: u64,
+        retention: Option<Retention>,
+        rebuilding: &dyn Fn(Seq, Seq),
+    ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         private::prepare(&path).map_err(|error| unprepared(&path, &error))?;
         let db = open_db(&path)?;
@@ -214,18 +233,26 @@ impl SledStore {
             db,
             trees,
             memory: RwLock::new(Trees::new()),
+            retiring: Mutex::new(()),
         });
         trees.bring_projections_up_to_date(rebuilding)?;
         trees.rebuild_memory(seconds)?;
         let commit = GroupCommit::start(Arc::clone(&trees))
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        let pruner = Pruner::start(Arc::clone(&trees), seconds)
+        let archive = Archive::in_data_dir(&path);
+        let housekeeping = Housekeeping {
+            window: seconds,
+            retention: retention.map(|retention| (retention, archive.clone())),
+        };
+        let pruner = Pruner::start(Arc::clone(&trees), seconds, housekeeping.retention.clone())
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(SledStore {
             pruner: Some(pruner),
             commit,
             trees,
             sessions: Arc::new(sessions),
+            archive,
+            housekeeping,
             _released: LockReleased {
                 db_file: path.join("db"),
             },
@@ -237,6 +264,24 @@ impl SledStore {
     pub fn path(&self) -> &Path {
         &self.path
     }
+
+    /// Does at once what a background thread does every few seconds:
+    /// prunes the nonces outside the window and, with a retention, retires
+    /// the `Verified` records older than it. Answers how many records left
+    /// the live log.
+    pub fn housekeep(&self) -> Result<u64, StoreError> {
+        pruner::prune_once(
+            &self.trees,
+            self.housekeeping.window,
+            self.housekeeping.retention.as_ref(),
+        )
+    }
+}
+
+/// What the background housekeeping runs with.
+struct Housekeeping {
+    window: u64,
+    retention: Option<(Retention, Archive)>,
 }
 
 fn unprepared(path: &Path, error: &std::io::Error) -> StoreError {
@@ -331,7 +376,7 @@ impl SledTrees {
                     rebuilding(record.seq, last);
                 }
             });
-            let (rebuilt, _) = Trees::replay(replayed, floor)?;
+            let (rebuilt, _) = Trees::replay(replayed, floor, 0)?;
             for &tree in Tree::PROJECTIONS.iter().filter(|tree| !in_memory(**tree)) {
                 let on_disk = self.tree(tree);
                 on_disk.clear().map_err(backend)?;
@@ -360,7 +405,7 @@ impl SledTrees {
 
     /// A big-endian number under `key` in sled's default tree (0 when
     /// absent); `what` names it when it is not 8 bytes.
-    fn stored_u64(&self, key: &[u8], what: &str) -> Result<u64, StoreError> {
+    pub(crate) fn stored_u64(&self, key: &[u8], what: &str) -> Result<u64, StoreError> {
         match self.db.get(key).map_err(backend)? {
             Some(bytes) => bytes
                 .as_ref()
@@ -409,9 +454,19 @@ impl SledTrees {
             Some(Ok((key, _))) => key.to_vec(),
             _ => seq_key(from).to_vec(),
         };
+        // A retirement pass may rewrite an entry under a later key while
+        // this walks: a record seen twice is skipped.
+        let mut next = from;
         log.range(start..).flat_map(move |entry| {
             let mut records = entry_records(entry);
-            records.retain(|record| record.as_ref().map_or(true, |r| r.seq >= from));
+            records.retain(|record| match record {
+                Ok(record) if record.seq < next => false,
+                Ok(record) => {
+                    next = record.seq + 1;
+                    true
+                }
+                Err(_) => true,
+            });
             records
         })
     }
@@ -570,11 +625,24 @@ impl CredentialStore for SledStore {
         self.trees.records_from(from).take(limit).collect()
     }
 
+    async fn read_archive(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let archive = self.archive.clone();
+        tokio::task::spawn_blocking(move || archive.read(from, limit))
+            .await
+            .map_err(|e| StoreError::Backend(format!("reading the archive did not finish: {e}")))?
+    }
+
     async fn last_seq(&self) -> Result<Seq, StoreError> {
         projections::last_seq(&*self.trees).map_err(store_error)
     }
 
     async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
+        let _only = self
+            .trees
+            .retiring
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let retired = self.trees.stored_u64(RETIRED_KEY, "the retirement mark")?;
         let floor = projections::nonce_floor(&*self.trees).map_err(store_error)?;
         let memory = self.trees.memory().clone();
         let records = self.trees.records_from(1).inspect(|record| {
@@ -582,7 +650,7 @@ impl CredentialStore for SledStore {
                 replayed(record.seq);
             }
         });
-        let (rebuilt, records) = Trees::replay(records, floor)?;
+        let (rebuilt, records) = Trees::replay(records, floor, retired)?;
         let stored =
             |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
                 if in_memory(tree) {

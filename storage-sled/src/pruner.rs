@@ -7,6 +7,10 @@ use std::sync::Arc;
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use credlog_core::store::projections::retention_cutoff;
+use credlog_core::store::StoreError;
+
+use crate::retention::{self, Archive, Retention};
 use crate::SledTrees;
 
 /// How often the pruner looks.
@@ -19,13 +23,19 @@ pub(crate) struct Pruner {
 }
 
 impl Pruner {
-    pub(crate) fn start(trees: Arc<SledTrees>, window: u64) -> std::io::Result<Self> {
+    pub(crate) fn start(
+        trees: Arc<SledTrees>,
+        window: u64,
+        retention: Option<(Retention, Archive)>,
+    ) -> std::io::Result<Self> {
         let (stop, stopped) = mpsc::channel();
         let thread = thread::Builder::new()
             .name("credlog-nonce-pruner".into())
             .spawn(move || loop {
                 match stopped.recv_timeout(EVERY) {
-                    Err(RecvTimeoutError::Timeout) => prune_once(&trees, window),
+                    Err(RecvTimeoutError::Timeout) => {
+                        let _ = prune_once(&trees, window, retention.as_ref());
+                    }
                     _ => return,
                 }
             })?;
@@ -36,12 +46,33 @@ impl Pruner {
     }
 }
 
-/// Prunes below the newest record's time minus the window. A failure is
-/// left for the next round: pruning is housekeeping, never correctness.
-fn prune_once(trees: &SledTrees, window: u64) {
-    if let Ok(Some(record)) = trees.newest() {
-        let _ = trees.prune_nonces(record.time.saturating_sub(window));
+/// Prunes below the newest record's time minus the window, then, with a
+/// retention, retires the records older than it allows (only after a
+/// prune that worked: a retired record's nonces must be below the floor);
+/// answers how many records were retired. A failure is left for the next
+/// round: pruning is housekeeping, never correctness; a failed retirement
+/// is logged, since the disk then fills.
+pub(crate) fn prune_once(
+    trees: &SledTrees,
+    window: u64,
+    retention: Option<&(Retention, Archive)>,
+) -> Result<u64, StoreError> {
+    let Some(record) = trees.newest()? else {
+        return Ok(0);
+    };
+    trees.prune_nonces(record.time.saturating_sub(window))?;
+    let Some((retention, archive)) = retention else {
+        return Ok(0);
+    };
+    let cutoff = retention_cutoff(record.time, retention.seconds, window);
+    let archive = retention.archive.then_some(archive);
+    let retired = retention::retire(trees, cutoff, archive).inspect_err(|error| {
+        tracing::warn!(%error, "retiring old Verified records failed");
+    })?;
+    if retired > 0 {
+        tracing::debug!(retired, cutoff, "retired old Verified records");
     }
+    Ok(retired)
 }
 
 impl Drop for Pruner {

@@ -400,6 +400,14 @@ pub trait CredentialStore: Send + Sync {
     /// Up to `limit` records from `from` on, in order.
     async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError>;
 
+    /// Up to `limit` records from `from` on that a retention moved out of
+    /// the live log into an archive (DESIGN.md rule 7), in order. A store
+    /// that archives nothing has none.
+    async fn read_archive(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let _ = (from, limit);
+        Ok(Vec::new())
+    }
+
     /// The sequence number of the last record (0 for an empty log).
     async fn last_seq(&self) -> Result<Seq, StoreError>;
 

@@ -714,6 +714,26 @@ impl<P: Projection> ProjectionMut for Overlay<'_, P> {
     }
 }
 
+/// Whether a retention may take `record` out of the live log once it is
+/// old enough (DESIGN.md rule 7): it holds only `Verified` events, which
+/// change no credential's state and matter only inside the nonce window.
+pub fn retirable(record: &Record) -> bool {
+    !record.events.is_empty()
+        && record
+            .events
+            .iter()
+            .all(|event| matches!(event, Event::Verified(_)))
+}
+
+/// How far behind the newest record's time a retention of `retain`
+/// seconds takes records out, for a nonce window of `window` seconds: at
+/// least two windows, so that every record the nonce window is rebuilt
+/// from on open (see [`window_from_tail`]) stays, and every nonce a
+/// retired record held is below the floor already.
+pub fn retention_cutoff(newest_time: u64, retain: u64, window: u64) -> u64 {
+    newest_time.saturating_sub(retain.max(window.saturating_mul(2).saturating_add(1)))
+}
+
 /// Rebuilds [`Tree::Meta`] and [`Tree::Nonces`] from the log's records,
 /// newest first, for a backend that holds them in memory: the last
 /// sequence number, and the nonces at or above the floor: `window` seconds
@@ -810,21 +830,29 @@ impl Trees {
 
     /// Rebuilds the projections from log records, as a replay does: each
     /// record applied in order, nonces below `nonce_floor` pruned.
+    ///
+    /// Records below `retired_below` may be missing: a retention took them
+    /// out of the live log (DESIGN.md rule 7), and it takes only records
+    /// of `Verified` events older than the nonce floor, which a replay
+    /// would forget again. Any other gap is damage.
     pub fn replay(
         records: impl IntoIterator<Item = Result<Record, StoreError>>,
         nonce_floor: u64,
+        retired_below: Seq,
     ) -> Result<(Trees, u64), StoreError> {
         let mut trees = Trees::new();
         let mut count = 0;
+        let mut expected = 1;
         for record in records {
             let record = record?;
-            let expected = count + 1;
-            if record.seq != expected {
+            let retired = record.seq > expected && record.seq <= retired_below;
+            if record.seq != expected && !retired {
                 return Err(StoreError::Corrupt(format!(
                     "log record {expected} is missing (found {})",
                     record.seq
                 )));
             }
+            expected = record.seq + 1;
             trees
                 .insert(Tree::Meta, LAST_SEQ, record.seq.to_be_bytes().to_vec())
                 .map_err(unwrap_store)?;
@@ -1041,7 +1069,7 @@ mod tests {
             time: 0,
             events: vec![Event::Issued(Issued::Client(client))],
         };
-        Trees::replay([Ok(record)], 0).unwrap().0
+        Trees::replay([Ok(record)], 0, 0).unwrap().0
     }
 
     fn mismatches(rebuilt: &Trees, stored_client: Vec<u8>) -> Vec<String> {
