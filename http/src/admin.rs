@@ -173,9 +173,10 @@ fn log_route(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     }
 }
 
-/// `GET /admin/log?since=SEQ&wait=SECONDS` with `Authorization: Bearer TOKEN`:
-/// up to 1024 records from `since` on; with `wait`, holds the request until
-/// one is appended or the wait is over.
+/// `GET /admin/log?since=SEQ&wait=SECONDS&archive=1` with `Authorization:
+/// Bearer TOKEN`: up to 1024 records from `since` on (with `archive=1`,
+/// the archived ones among them); with `wait`, holds the request until one
+/// is appended or the wait is over.
 fn log(app: App, token: String) -> BoxedFilter<(warp::reply::Response,)> {
     warp::path!("admin" / "log")
         .and(warp::get())
@@ -220,10 +221,20 @@ async fn log_page(app: &App, token: &str, request: &Request) -> Response {
             &serde_json::json!({"error": "invalid_request", "error_description": "since and wait are whole numbers"}),
         );
     };
+    let archive = match query.get("archive") {
+        None | Some("0") => false,
+        Some("1") => true,
+        Some(_) => {
+            return json(
+                400,
+                &serde_json::json!({"error": "invalid_request", "error_description": "archive is 0 or 1"}),
+            )
+        }
+    };
     let since = since.max(1);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(wait.min(MAX_WAIT));
     loop {
-        let page = match audit::page(app.store(), since).await {
+        let page = match audit::page(app.store(), since, archive).await {
             Ok(page) => page,
             Err(error) => return app.store_failure(&error),
         };

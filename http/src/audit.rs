@@ -254,9 +254,21 @@ pub struct LogPage {
     pub lines: Vec<Line>,
 }
 
-/// The events of up to 1,024 records from `since` on, and where the next page starts.
-pub async fn page(store: &dyn CredentialStore, since: u64) -> Result<LogPage, StoreError> {
-    let records = store.read_log(since, 1024).await?;
+/// The most records a page holds.
+const PAGE: usize = 1024;
+
+/// The events of up to 1,024 records from `since` on, and where the next
+/// page starts; with `archive`, the records a retention archived are read
+/// too, in sequence order among the live ones.
+pub async fn page(
+    store: &dyn CredentialStore,
+    since: u64,
+    archive: bool,
+) -> Result<LogPage, StoreError> {
+    let mut records = store.read_log(since, PAGE).await?;
+    if archive {
+        records = merged(records, store.read_archive(since, PAGE).await?);
+    }
     let mut page = LogPage {
         next: records.last().map_or(since, |record| record.seq + 1),
         lines: Vec::new(),
@@ -265,6 +277,18 @@ pub async fn page(store: &dyn CredentialStore, since: u64) -> Result<LogPage, St
         page.lines.extend(lines(store, record).await?);
     }
     Ok(page)
+}
+
+/// The first [`PAGE`] of two runs of records in sequence order, merged; a
+/// record in both (a retirement cut short holds it in both) once. Each run
+/// is its source's first page, so the merge's first page is whole: a
+/// record beyond either run's end comes after a page of the other.
+fn merged(live: Vec<Record>, archived: Vec<Record>) -> Vec<Record> {
+    let mut all: Vec<Record> = live.into_iter().chain(archived).collect();
+    all.sort_by_key(|record| record.seq);
+    all.dedup_by_key(|record| record.seq);
+    all.truncate(PAGE);
+    all
 }
 
 async fn owner_of(

@@ -11,7 +11,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -96,7 +96,7 @@ impl DataDir {
     /// The store in the data directory, under the settings' timestamp window.
     fn open(&self) -> Result<SledStore, Failure> {
         let config = self.config()?;
-        open(&config.data, &config.settings())
+        open(&config, &config.settings())
     }
 }
 
@@ -281,6 +281,10 @@ struct Log {
     /// Keep printing events as they are appended.
     #[arg(long)]
     follow: bool,
+    /// Also the signed requests a retention moved to the archive
+    /// (`[store] retain_verified_seconds`), in order among the rest.
+    #[arg(long)]
+    archive: bool,
 }
 
 /// A failure: one line for stderr, and whether it is a usage error (exit
@@ -450,7 +454,7 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
             }
             let config = data.config()?;
             let settings = config.settings();
-            let store = open(&config.data, &settings)?;
+            let store = open(&config, &settings)?;
             let registered = register_client_on(
                 &served_oauth2(&settings),
                 &store,
@@ -519,13 +523,17 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
 
 /// The data directory's store as every command opens it: keeping nonces
 /// for the configured timestamp window (a store opened with another would
-/// prune nonces the server still needs), and showing the progress of a
-/// rebuild of its projections on a terminal.
-fn open_store(data: &Path, settings: &Settings) -> Result<SledStore, StoreError> {
+/// prune nonces the server still needs) and `Verified` records for the
+/// configured retention, and showing the progress of a rebuild of its
+/// projections on a terminal.
+fn open_store(config: &Config, settings: &Settings) -> Result<SledStore, StoreError> {
     let rebuilding = credlog_http::progress::Rebuilding::default();
-    let opened = SledStore::open_observed(data, settings.oauth1.timestamp_window, &|seq, last| {
-        rebuilding.replayed(seq, last)
-    });
+    let opened = SledStore::open_retaining(
+        &config.data,
+        settings.oauth1.timestamp_window,
+        config.retention(),
+        &|seq, last| rebuilding.replayed(seq, last),
+    );
     rebuilding.finish();
     opened
 }
@@ -537,8 +545,9 @@ fn open_store(data: &Path, settings: &Settings) -> Result<SledStore, StoreError>
 /// every change a command makes goes through the one process that holds
 /// the store. An old directory whose projections are rebuilt on open shows
 /// a progress bar on a terminal.
-fn open(data: &Path, settings: &Settings) -> Result<SledStore, Failure> {
-    match open_store(data, settings) {
+fn open(config: &Config, settings: &Settings) -> Result<SledStore, Failure> {
+    let data = &config.data;
+    match open_store(config, settings) {
         Ok(store) => Ok(store),
         Err(StoreError::Locked { path }) if ServeFile::read(data).is_some() => {
             Err(Failure::from(format!(
@@ -588,7 +597,7 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         )
     } else {
         let key_file = serve.data.join("demo-rsa-private.pem");
-        (Arc::new(open(&serve.data, &settings)?), key_file)
+        (Arc::new(open(&serve, &settings)?), key_file)
     };
     let oauth2 = served_oauth2(&settings);
     let demo_clients = if serve.demo {
@@ -753,7 +762,7 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
     };
     let config = log.data.config()?;
     let data = config.data.clone();
-    let source = match open_store(&data, &config.settings()) {
+    let source = match open_store(&config, &config.settings()) {
         Ok(store) => LogSource::Local(store),
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.
@@ -769,7 +778,7 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
     };
     let mut next = log.since.max(1);
     loop {
-        let page = source.page(next, log.follow).await?;
+        let page = source.page(next, log.follow, log.archive).await?;
         for line in page.lines.iter().filter(|line| filter.admits(line)) {
             if log.json {
                 println!("{}", line.json());
@@ -799,13 +808,17 @@ enum LogSource {
 impl LogSource {
     /// The page from `since` on; from a server, with `follow`, it waits a
     /// while for new records before answering an empty page.
-    async fn page(&self, since: u64, follow: bool) -> Result<LogPage, Failure> {
+    async fn page(&self, since: u64, follow: bool, archive: bool) -> Result<LogPage, Failure> {
         let (serve, client) = match self {
-            LogSource::Local(store) => return Ok(audit::page(store, since).await?),
+            LogSource::Local(store) => return Ok(audit::page(store, since, archive).await?),
             LogSource::Remote(serve, client) => (serve, client),
         };
         let wait = if follow { MAX_WAIT } else { 0 };
-        let url = format!("{}/admin/log?since={since}&wait={wait}", serve.url);
+        let url = format!(
+            "{}/admin/log?since={since}&wait={wait}&archive={}",
+            serve.url,
+            u8::from(archive)
+        );
         let response = client
             .get(&url)
             .bearer_auth(&serve.token)

@@ -156,6 +156,38 @@ fn client_add_prints_its_registration_as_json() {
         .contains("BEGIN PUBLIC KEY"));
 }
 
+/// A client of alice's registered with `credlog client add` in `data`
+/// (with the extra arguments `more`), signing with HMAC-SHA1.
+fn add_client(data: &str, more: &[&str]) -> TestClient {
+    let added = credlog(
+        &[
+            "client",
+            "add",
+            "--owner",
+            "alice",
+            "--name",
+            "App",
+            "--redirect-uri",
+            CALLBACK,
+            "--scope",
+            "profile email",
+            "--data",
+            data,
+        ]
+        .iter()
+        .chain(more)
+        .copied()
+        .collect::<Vec<_>>(),
+    );
+    let registration: serde_json::Value = serde_json::from_str(stdout(&added).trim()).unwrap();
+    TestClient {
+        id: registration["client_id"].as_str().unwrap().to_owned(),
+        secret: registration["client_secret"].as_str().unwrap().to_owned(),
+        method: "HMAC-SHA1",
+        transmission: Transmission::Header,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_log_follow_check_and_stop() {
     let dir = tempfile::tempdir().unwrap();
@@ -171,27 +203,7 @@ async fn serve_log_follow_check_and_stop() {
     ])
     .status
     .success());
-    let added = credlog(&[
-        "client",
-        "add",
-        "--owner",
-        "alice",
-        "--name",
-        "App",
-        "--redirect-uri",
-        CALLBACK,
-        "--scope",
-        "profile email",
-        "--data",
-        &data,
-    ]);
-    let registration: serde_json::Value = serde_json::from_str(stdout(&added).trim()).unwrap();
-    let client = TestClient {
-        id: registration["client_id"].as_str().unwrap().to_owned(),
-        secret: registration["client_secret"].as_str().unwrap().to_owned(),
-        method: "HMAC-SHA1",
-        transmission: Transmission::Header,
-    };
+    let client = add_client(&data, &[]);
 
     let mut server = running(&["serve", "--addr", "127.0.0.1:0", "--data", &data]);
     let first = server.line();
@@ -453,4 +465,130 @@ fn client_add_refuses_a_redirect_uri_the_contract_forbids() {
     }
     let log = credlog(&["log", "--data", &data]);
     assert!(!stdout(&log).contains("kind=client"), "{}", stdout(&log));
+}
+
+/// The `credlog log --json` lines of `args` (and `--data`, `--config`).
+fn log_json(data: &str, config: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["log", "--json", "--data", data, "--config", config];
+    all.extend(args);
+    let output = credlog(&all);
+    assert!(output.status.success(), "{}", stderr(&output));
+    stdout(&output)
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect()
+}
+
+fn seqs(lines: &[serde_json::Value]) -> Vec<u64> {
+    lines
+        .iter()
+        .map(|line| line["seq"].as_u64().unwrap())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    let config = dir.path().join("credlog.toml");
+    // The shortest window and retention there are, so that the test waits
+    // seconds: records leave the live log three seconds behind the newest.
+    std::fs::write(
+        &config,
+        "[oauth1]\ntimestamp_window_seconds = 1\n[store]\nretain_verified_seconds = 2\n",
+    )
+    .unwrap();
+    let config = data_arg(&config);
+    let with_config = |args: &[&str]| -> Output {
+        let mut all = args.to_vec();
+        all.extend(["--data", &data, "--config", &config]);
+        credlog(&all)
+    };
+    assert!(
+        with_config(&["user", "add", "alice", "--password", PASSWORD])
+            .status
+            .success()
+    );
+    let client = add_client(&data, &["--config", &config]);
+    let mut server = running(&[
+        "serve",
+        "--addr",
+        "127.0.0.1:0",
+        "--data",
+        &data,
+        "--config",
+        &config,
+    ]);
+    let remote = TestServer::remote(&server.base());
+    let cookie = login(&remote, "alice", PASSWORD).await;
+    let token = three_legged(&remote, &client, &cookie).await;
+    for _ in 0..5 {
+        assert_eq!(me(&remote, &client, (&token.0, &token.1)).await.status, 200);
+    }
+    let written = log_json(&data, &config, &[]);
+    let old_requests: Vec<u64> = seqs(
+        &written
+            .iter()
+            .filter(|line| line["event"] == "verified" && line["token"] == token.0.as_str())
+            .cloned()
+            .collect::<Vec<_>>(),
+    );
+    assert_eq!(old_requests.len(), 5, "{written:?}");
+
+    // Later requests move the newest record on; the server's housekeeping
+    // (every five seconds) then moves the old ones out.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let live = loop {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert_eq!(me(&remote, &client, (&token.0, &token.1)).await.status, 200);
+        let live = log_json(&data, &config, &[]);
+        if !seqs(&live).contains(&old_requests[0]) {
+            break live;
+        }
+        assert!(Instant::now() < deadline, "nothing left the live log");
+    };
+    let live_seqs = seqs(&live);
+    assert!(old_requests.iter().all(|seq| !live_seqs.contains(seq)));
+    // Every record that changed a credential stays.
+    for line in &written {
+        if line["event"] != "verified" {
+            assert!(live.contains(line), "{line} left the live log");
+        }
+    }
+    // --archive reads them back, in order among the rest, through the
+    // server and from the directory alike.
+    let through_server = log_json(&data, &config, &["--archive"]);
+    let all = seqs(&through_server);
+    assert!(all.windows(2).all(|pair| pair[0] <= pair[1]), "{all:?}");
+    let twice = through_server
+        .iter()
+        .enumerate()
+        .any(|(n, line)| through_server[n + 1..].contains(line));
+    assert!(!twice, "a line is printed twice: {through_server:?}");
+    assert_eq!(&through_server[..written.len()], &written[..]);
+    let filtered = log_json(&data, &config, &["--archive", "--client", &client.id]);
+    assert!(filtered
+        .iter()
+        .all(|line| line["client"] == client.id.as_str()));
+    assert!(old_requests.iter().all(|seq| seqs(&filtered).contains(seq)));
+    assert!(server.terminate().success());
+    let from_directory = log_json(&data, &config, &["--archive"]);
+    assert_eq!(&from_directory[..through_server.len()], &through_server[..]);
+    let check = with_config(&["check"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+
+    // A retention shorter than two windows would forget nonces too soon.
+    std::fs::write(
+        dir.path().join("short.toml"),
+        "[oauth1]\ntimestamp_window_seconds = 60\n[store]\nretain_verified_seconds = 100\n",
+    )
+    .unwrap();
+    let short = data_arg(&dir.path().join("short.toml"));
+    let refused = credlog(&["check", "--data", &data, "--config", &short]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("store.retain_verified_seconds"),
+        "{}",
+        stderr(&refused)
+    );
 }

@@ -55,7 +55,14 @@ impl std::error::Error for ConfigError {}
 
 /// The sections whose `CREDLOG_<SECTION>_...` variables are all taken for
 /// settings, so that a misspelt one is an error rather than ignored.
-const SECTIONS: [&str; 5] = ["oauth1", "oauth2", "sessions", "throttle", "connections"];
+const SECTIONS: [&str; 6] = [
+    "oauth1",
+    "oauth2",
+    "sessions",
+    "throttle",
+    "connections",
+    "store",
+];
 
 /// Every key an environment variable can set, as (variable, key): each
 /// top-level key and each key of a section that is not a table itself
@@ -85,6 +92,7 @@ fn keys() -> Vec<(String, Value)> {
     };
     full.oauth1.token_lifetime_seconds = Some(1);
     full.oauth2.refresh_token_lifetime_seconds = Some(1);
+    full.store.retain_verified_seconds = Some(1);
     full.oauth2.allowed_scopes = credlog_core::rfc6749::Scope::parse("profile").ok();
     let Ok(Value::Table(table)) = Value::try_from(&full) else {
         return Vec::new();

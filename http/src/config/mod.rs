@@ -83,6 +83,8 @@ pub struct Config {
     pub throttle: ThrottleSection,
     /// What one connection may send and take.
     pub connections: ConnectionsSection,
+    /// The data directory's log.
+    pub store: StoreSection,
     /// `[scopes]`: what each scope lets an application do, by scope name,
     /// in words the consent pages show beside it.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
@@ -187,6 +189,32 @@ pub struct SessionsSection {
     /// The most logins held in all; past it the oldest ends.
     #[serde(deserialize_with = "count")]
     pub in_all: usize,
+}
+
+/// `[store]`: how long the data directory's log keeps what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StoreSection {
+    /// How long a signed request's `Verified` record stays in the live
+    /// log, behind the newest record (absent: for ever). At least two
+    /// OAuth 1 timestamp windows.
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "some_seconds"
+    )]
+    pub retain_verified_seconds: Option<u64>,
+    /// Whether the records past `retain_verified_seconds` are kept in
+    /// archive segments (`credlog log --archive` reads them) or dropped.
+    pub archive_verified: bool,
+}
+
+impl Default for StoreSection {
+    fn default() -> Self {
+        StoreSection {
+            retain_verified_seconds: None,
+            archive_verified: true,
+        }
+    }
 }
 
 /// `[throttle]`: how much password guessing sign-in allows.
@@ -327,8 +355,19 @@ impl Config {
                 max_connections: limits.max_connections,
                 shutdown_grace_seconds: limits.shutdown_grace.as_secs(),
             },
+            store: StoreSection::default(),
             scopes: settings.scope_descriptions.clone(),
         }
+    }
+
+    /// The retention the data directory's store runs with, if any.
+    pub fn retention(&self) -> Option<credlog_storage_sled::Retention> {
+        self.store
+            .retain_verified_seconds
+            .map(|seconds| credlog_storage_sled::Retention {
+                seconds,
+                archive: self.store.archive_verified,
+            })
     }
 
     /// The app's settings (before [`Settings::reached_at`] sets the issuer
@@ -489,6 +528,17 @@ impl Config {
             }
             if description.trim().is_empty() {
                 return Err(("scopes", format!("the description of {scope:?} is empty")));
+            }
+        }
+        let two_windows = self.oauth1.timestamp_window_seconds.saturating_mul(2);
+        if let Some(retain) = self.store.retain_verified_seconds {
+            if retain < two_windows {
+                return Err((
+                    "store.retain_verified_seconds",
+                    format!(
+                        "expected at least {two_windows} (two oauth1.timestamp_window_seconds: used nonces must stay checkable), found {retain}"
+                    ),
+                ));
             }
         }
         if self.oauth2.code_lifetime_seconds > 600 {
