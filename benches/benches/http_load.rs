@@ -61,8 +61,24 @@
 //! default; they always run in that order, and the ratios need `bare`),
 //! `LOAD_ROUNDS` (default 1; the issue figures are medians of 3),
 //! `LOAD_CLIENT_THREADS` (the load generator's worker threads, default 2)
-//! and `LOAD_MAX_RATE` (signed requests a second to sign for, default
+//! `LOAD_MAX_RATE` (signed requests a second to sign for, default
 //! 60000).
+//!
+//! **Disk under a retention.** With `LOAD_RETAIN` (seconds) the sled store
+//! runs with that retention for `Verified` records (`LOAD_ARCHIVE=1` keeps
+//! them in archive segments; by default they are dropped) and a nonce
+//! window of `LOAD_WINDOW` seconds (default 30; at most half the
+//! retention), the server validating with the same window. Signed
+//! requests are then signed as they are sent, at the current time (a run
+//! may be longer than the window), and every `LOAD_DISK_EVERY` seconds
+//! (default 30) of the signed route the harness prints the data
+//! directory's size on disk, the archive's, and the records appended: a
+//! retention holds the size level once the load has run longer than it.
+//! Issue 15's figure, ten minutes at a one-minute retention:
+//!
+//! ```text
+//! LOAD_RETAIN=60 LOAD_ROUTES=oauth1 LOAD_SECONDS=600 cargo bench -p credlog-benches --bench http_load
+//! ```
 #![forbid(unsafe_code)]
 
 /// The allocator the `credlog` binary ships with, so the server measured
@@ -88,7 +104,7 @@ use credlog_core::store::{
 };
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
-use credlog_storage_sled::SledStore;
+use credlog_storage_sled::{Retention, SledStore};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
@@ -127,6 +143,10 @@ struct Config {
     client_threads: usize,
     max_rate: u64,
     rounds: usize,
+    /// `LOAD_RETAIN`, `LOAD_ARCHIVE`: the sled store's retention.
+    retention: Option<Retention>,
+    window: u64,
+    disk_every: u64,
 }
 
 impl Config {
@@ -140,7 +160,24 @@ impl Config {
             client_threads: setting("LOAD_CLIENT_THREADS", 2)?,
             max_rate: setting("LOAD_MAX_RATE", 60_000)?,
             rounds: setting("LOAD_ROUNDS", 1)?,
+            retention: match setting("LOAD_RETAIN", 0)? {
+                0 => None,
+                seconds => Some(Retention {
+                    seconds,
+                    archive: setting("LOAD_ARCHIVE", 0)? == 1,
+                }),
+            },
+            window: setting("LOAD_WINDOW", 30)?,
+            disk_every: setting("LOAD_DISK_EVERY", 30)?,
         };
+        if let Some(retention) = config.retention {
+            if config.store != "sled" || retention.seconds < 2 * config.window || config.window == 0
+            {
+                return Err(
+                    "LOAD_RETAIN needs LOAD_STORE=sled and at least twice LOAD_WINDOW (> 0)".into(),
+                );
+            }
+        }
         if !["sled", "memory"].contains(&config.store.as_str()) {
             return Err(format!("LOAD_STORE={} is neither sled nor memory", config.store).into());
         }
@@ -199,6 +236,13 @@ enum Headers {
         next: AtomicUsize,
     },
     PerConnection(Vec<HeaderValue>),
+    /// Signed when sent, at the current time, each with a nonce of its
+    /// own: for a run longer than the timestamp window.
+    Live {
+        signer: Signer,
+        uri: String,
+        next: AtomicUsize,
+    },
 }
 
 impl Headers {
@@ -210,6 +254,10 @@ impl Headers {
                 headers.get(next.fetch_add(1, Ordering::Relaxed)).cloned()
             }
             Headers::PerConnection(headers) => headers.get(connection % headers.len()).cloned(),
+            Headers::Live { signer, uri, next } => {
+                let nonce = format!("live{:x}", next.fetch_add(1, Ordering::Relaxed));
+                signed_header(signer, uri, unix_now(), &nonce).ok()
+            }
         }
     }
 }
@@ -270,27 +318,47 @@ fn basic_authorization(id: &str, secret: &str) -> Result<HeaderValue, Failure> {
     }
 }
 
+/// The seconds since the epoch.
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_secs())
+}
+
+/// The signer of the seeded client and token credential.
+fn bench_signer() -> Signer {
+    Signer::new(ClientCredentials::new(CLIENT_ID, CLIENT_SECRET))
+        .with_token(TokenCredentials::new(TOKEN, TOKEN_SECRET))
+}
+
+/// The `Authorization` header of `GET uri` signed at `timestamp` with `nonce`.
+fn signed_header(
+    signer: &Signer,
+    uri: &str,
+    timestamp: u64,
+    nonce: &str,
+) -> Result<HeaderValue, Failure> {
+    let signed = signer.sign_at(
+        credlog_core::Request::new("GET", uri),
+        &[],
+        timestamp,
+        nonce,
+    )?;
+    let (_, value) = signed
+        .headers
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
+        .ok_or("the signer gave no Authorization header")?;
+    Ok(HeaderValue::from_str(value)?)
+}
+
 /// Signs `count` requests for `GET http://{addr}/api/me`, each with its own
 /// nonce, on every core.
 fn sign_all(addr: SocketAddr, count: usize) -> Result<Vec<HeaderValue>, Failure> {
-    let timestamp = SystemTime::now().duration_since(UNIX_EPOCH)?.as_secs();
-    let signer = Signer::new(ClientCredentials::new(CLIENT_ID, CLIENT_SECRET))
-        .with_token(TokenCredentials::new(TOKEN, TOKEN_SECRET));
+    let timestamp = unix_now();
+    let signer = bench_signer();
     let uri = format!("http://{addr}/api/me");
-    let sign = |nonce: usize| -> Result<HeaderValue, Failure> {
-        let signed = signer.sign_at(
-            credlog_core::Request::new("GET", uri.as_str()),
-            &[],
-            timestamp,
-            &format!("n{nonce:x}"),
-        )?;
-        let (_, value) = signed
-            .headers
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case("authorization"))
-            .ok_or("the signer gave no Authorization header")?;
-        Ok(HeaderValue::from_str(value)?)
-    };
+    let sign = |nonce: usize| signed_header(&signer, &uri, timestamp, &format!("n{nonce:x}"));
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let chunk = count.div_ceil(threads).max(1);
     std::thread::scope(|scope| {
@@ -670,8 +738,18 @@ fn bench(config: &Config) -> Result<bool, Failure> {
     let servers = runtime("server", 2)?;
     let load = runtime("load", config.client_threads)?;
     let dir = tempfile::tempdir()?;
-    let store: Arc<dyn CredentialStore> = if config.store == "sled" {
-        Arc::new(SledStore::open(dir.path().join("data"))?)
+    let data = dir.path().join("data");
+    let mut settings = Settings::default();
+    let store: Arc<dyn CredentialStore> = if let Some(retention) = config.retention {
+        settings.oauth1.timestamp_window = config.window;
+        Arc::new(SledStore::open_retaining(
+            &data,
+            config.window,
+            Some(retention),
+            &|_, _| {},
+        )?)
+    } else if config.store == "sled" {
+        Arc::new(SledStore::open(&data)?)
     } else {
         Arc::new(MemoryStore::new())
     };
@@ -690,7 +768,7 @@ fn bench(config: &Config) -> Result<bool, Failure> {
     let (stop_bare, bare_stopped) = oneshot::channel::<()>();
     let (credlog_listener, credlog_addr) = servers.block_on(credlog_http::bind(localhost))?;
     let (bare_listener, bare_addr) = servers.block_on(credlog_http::bind(localhost))?;
-    let app = App::new(Arc::clone(&store), Settings::default());
+    let app = App::new(Arc::clone(&store), settings);
     let credlog = servers.spawn(credlog_http::serve(app, credlog_listener, async {
         let _ = credlog_stopped.await;
     }));
@@ -706,7 +784,7 @@ fn bench(config: &Config) -> Result<bool, Failure> {
 
     // Without the OAuth 1 route, one signed header is enough for the bare one.
     let per_round = usize::try_from((config.warmup + config.seconds) * config.max_rate)?;
-    let count = if config.runs("oauth1") {
+    let count = if config.runs("oauth1") && config.retention.is_none() {
         per_round * config.rounds
     } else {
         1
@@ -735,9 +813,16 @@ fn bench(config: &Config) -> Result<bool, Failure> {
                 Requests::get("/bare", Headers::PerConnection(vec![sample.clone()]), None),
             ),
             "oauth1" => {
-                let headers = Headers::Signed {
-                    headers: signed.split_off(signed.len().saturating_sub(per_round)),
-                    next: AtomicUsize::new(0),
+                let headers = match config.retention {
+                    Some(_) => Headers::Live {
+                        signer: bench_signer(),
+                        uri: format!("http://{credlog_addr}/api/me"),
+                        next: AtomicUsize::new(0),
+                    },
+                    None => Headers::Signed {
+                        headers: signed.split_off(signed.len().saturating_sub(per_round)),
+                        next: AtomicUsize::new(0),
+                    },
                 };
                 let requests = Requests::get("/api/me", headers, Some(USER));
                 (format!("signed {}", config.store), credlog_addr, requests)
@@ -770,7 +855,10 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             }
             other => return Err(format!("no route {other}").into()),
         };
+        let sampling = (route == "oauth1" && config.retention.is_some())
+            .then(|| DiskSampler::start(&data, Arc::clone(&store), config.disk_every));
         let outcome = load.block_on(run(config, addr, requests))?;
+        drop(sampling);
         let label = if config.rounds > 1 {
             format!("{label} #{round}")
         } else {
@@ -834,13 +922,57 @@ fn bench(config: &Config) -> Result<bool, Failure> {
     if config.store == "sled" {
         let records = servers.block_on(store.last_seq())?;
         drop(store);
-        let bytes = credlog_benches::disk_use(&dir.path().join("data"))?;
+        let bytes = credlog_benches::disk_use(&data)?;
         println!(
             "  data directory: {bytes} bytes on disk for {records} log records = {:.0} bytes a record",
             bytes as f64 / records.max(1) as f64
         );
     }
     Ok(outcomes.iter().all(|(_, _, outcome)| outcome.errors == 0))
+}
+
+/// Prints the data directory's size on disk, the archive's and the
+/// records appended, every `every` seconds, until dropped.
+struct DiskSampler {
+    stop: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl DiskSampler {
+    fn start(data: &std::path::Path, store: Arc<dyn CredentialStore>, every: u64) -> DiskSampler {
+        let (stop, stopped) = std::sync::mpsc::channel::<()>();
+        let data = data.to_path_buf();
+        let started = Instant::now();
+        let thread = std::thread::spawn(move || loop {
+            let bytes = credlog_benches::disk_use(&data).unwrap_or(0);
+            let archive = credlog_benches::disk_use(&data.join(credlog_storage_sled::ARCHIVE_DIR))
+                .unwrap_or(0);
+            let records = credlog_benches::ready(store.last_seq()).unwrap_or(0);
+            println!(
+                "  disk at {:>4} s: {:>6.1} MB in the data directory ({:.1} MB of it archive), {records} records appended",
+                started.elapsed().as_secs(),
+                bytes as f64 / 1e6,
+                archive as f64 / 1e6,
+            );
+            match stopped.recv_timeout(Duration::from_secs(every.max(1))) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {}
+                _ => return,
+            }
+        });
+        DiskSampler {
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for DiskSampler {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// The middle value (the mean of the middle two for an even count).

@@ -141,6 +141,9 @@ impl<S: CredentialStore> CredentialStore for FaultyStore<S> {
     async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
         self.inner.check_observed(replayed).await
     }
+    async fn check_from_snapshot(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
+        self.inner.check_from_snapshot(replayed).await
+    }
     async fn sizes(&self, limits: &SessionLimits, now: u64) -> Result<Sizes, StoreError> {
         self.inner.sizes(limits, now).await
     }

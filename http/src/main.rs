@@ -62,7 +62,17 @@ enum Command {
     /// Prints the audit trail, one event a line (never a secret).
     Log(Log),
     /// Replays the log, rebuilds the projections and compares; exits 1 on a mismatch.
-    Check(DataDir),
+    Check(Check),
+}
+
+#[derive(Args)]
+struct Check {
+    #[command(flatten)]
+    data: DataDir,
+    /// Replay the whole log, not only the records after the snapshot the
+    /// last check kept.
+    #[arg(long)]
+    full: bool,
 }
 
 /// Where the operator commands find their store and the protocol settings
@@ -370,14 +380,20 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Client { command } => run_client(command).await,
         Command::Revoke(revoke) => run_revoke(revoke).await,
         Command::Log(log) => run_log(log).await,
-        Command::Check(data) => {
-            let store = data.open()?;
-            let report = credlog_http::progress::check(&store).await?;
+        Command::Check(check) => {
+            let store = check.data.open()?;
+            let report = credlog_http::progress::check(&store, check.full).await?;
             for mismatch in &report.mismatches {
                 println!("{mismatch}");
             }
             if report.is_consistent() {
-                println!("ok: {} records replayed, projections match", report.records);
+                match report.snapshot {
+                    Some(seq) => println!(
+                        "ok: {} records replayed after the snapshot at record {seq}, projections match",
+                        report.records
+                    ),
+                    None => println!("ok: {} records replayed, projections match", report.records),
+                }
                 Ok(ExitCode::SUCCESS)
             } else {
                 eprintln!(

@@ -21,12 +21,18 @@ pub fn records_bar(total: u64, verb: &str) -> ProgressBar {
     bar
 }
 
-/// [`CredentialStore::check`], with a bar counting the records replayed.
-/// The bar stays drawn at its end count, so the terminal shows how many
-/// records were read and how fast.
-pub async fn check(store: &dyn CredentialStore) -> Result<CheckReport, StoreError> {
+/// [`CredentialStore::check`] (from the store's snapshot unless `full`),
+/// with a bar counting the records replayed. The bar stays drawn at its
+/// end count, so the terminal shows how many records were read and how
+/// fast.
+pub async fn check(store: &dyn CredentialStore, full: bool) -> Result<CheckReport, StoreError> {
     let bar = records_bar(store.last_seq().await?, "replaying");
-    let report = store.check_observed(&|seq| bar.set_position(seq)).await;
+    let replayed = |seq| bar.set_position(seq);
+    let report = if full {
+        store.check_observed(&replayed).await
+    } else {
+        store.check_from_snapshot(&replayed).await
+    };
     match report {
         Ok(_) => bar.finish(),
         Err(_) => bar.abandon(),

@@ -576,6 +576,17 @@ async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads(
     assert_eq!(&from_directory[..through_server.len()], &through_server[..]);
     let check = with_config(&["check"]);
     assert!(check.status.success(), "{}", stderr(&check));
+    // That check kept a snapshot; the next starts from it, --full does not.
+    let again = with_config(&["check"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(
+        stdout(&again).contains("0 records replayed after the snapshot at record"),
+        "{}",
+        stdout(&again)
+    );
+    let full = with_config(&["check", "--full"]);
+    assert!(full.status.success(), "{}", stderr(&full));
+    assert!(!stdout(&full).contains("snapshot"), "{}", stdout(&full));
 
     // A retention shorter than two windows would forget nonces too soon.
     std::fs::write(

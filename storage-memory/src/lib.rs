@@ -214,6 +214,7 @@ impl CredentialStore for MemoryStore {
         let mismatches = rebuilt.compare(stored, 100)?;
         Ok(CheckReport {
             records,
+            snapshot: None,
             mismatches,
         })
     }

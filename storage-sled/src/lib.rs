@@ -38,6 +38,7 @@ pub mod group_commit;
 pub mod private;
 mod pruner;
 mod retention;
+mod scratch;
 pub mod sessions;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +46,7 @@ use std::sync::{Arc, Mutex, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
 use credlog_core::store::projections::{
-    self, seq_key, Changes, Projection, ProjectionError, ProjectionMut, Tree, Trees,
+    self, seq_key, Changes, Entries, Projection, ProjectionError, ProjectionMut, Tree, Trees,
 };
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
@@ -59,6 +60,8 @@ use group_commit::GroupCommit;
 use pruner::Pruner;
 use retention::{Archive, RETIRED_KEY};
 pub use retention::{Retention, ARCHIVE_DIR};
+use scratch::Scratch;
+pub use scratch::SNAPSHOT_DIR;
 use sessions::SessionTrees;
 
 /// The key [`CredentialStore::probe`] writes, in sled's default tree.
@@ -161,7 +164,7 @@ impl SledTrees {
     }
 }
 
-fn index(tree: Tree) -> usize {
+pub(crate) fn index(tree: Tree) -> usize {
     Tree::ALL
         .iter()
         .position(|t| *t == tree)
@@ -278,6 +281,62 @@ impl SledStore {
     }
 }
 
+impl SledStore {
+    fn check_sled(
+        &self,
+        from_snapshot: bool,
+        replayed: Replayed<'_>,
+    ) -> Result<CheckReport, StoreError> {
+        let _only = self
+            .trees
+            .retiring
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let retired = self.trees.stored_u64(RETIRED_KEY, "the retirement mark")?;
+        let floor = projections::nonce_floor(&*self.trees).map_err(store_error)?;
+        let scratch = Scratch::open(&self.path, from_snapshot)?;
+        scratch.prune_nonces(floor)?;
+        let from = scratch.from_snapshot.map_or(1, |seq| seq + 1);
+        let mut last = from - 1;
+        let records = self.trees.records_from(from).inspect(|record| {
+            if let Ok(record) = record {
+                last = record.seq;
+                replayed(record.seq);
+            }
+        });
+        let records = projections::replay_through(
+            records,
+            floor,
+            retired,
+            from,
+            &scratch,
+            |changes| scratch.write(changes),
+            REPLAY_BUDGET,
+        )?;
+        let memory = self.trees.memory();
+        let stored = |tree| -> Entries<'_> {
+            if in_memory(tree) {
+                return Box::new(
+                    memory
+                        .entries(tree)
+                        .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
+                );
+            }
+            sled_entries(self.trees.tree(tree))
+        };
+        let mismatches = projections::compare_trees(|tree| scratch.entries(tree), stored, 100)?;
+        let snapshot = scratch.from_snapshot;
+        if mismatches.is_empty() {
+            scratch.keep_as_snapshot(last)?;
+        }
+        Ok(CheckReport {
+            records,
+            snapshot,
+            mismatches,
+        })
+    }
+}
+
 /// What the background housekeeping runs with.
 struct Housekeeping {
     window: u64,
@@ -340,6 +399,19 @@ fn entry_records(entry: sled::Result<(sled::IVec, sled::IVec)>) -> Vec<Result<Re
         Err(error) => vec![Err(error)],
     }
 }
+
+/// A sled tree's entries, in key order.
+pub(crate) fn sled_entries(tree: &sled::Tree) -> Entries<'_> {
+    Box::new(tree.iter().map(|entry| {
+        entry
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .map_err(backend)
+    }))
+}
+
+/// How many events' changes `check` gathers in memory before it writes
+/// them to its scratch database: some tens of megabytes at most.
+const REPLAY_BUDGET: usize = 32_768;
 
 pub(crate) fn store_error(error: ProjectionError) -> StoreError {
     match error {
@@ -636,41 +708,16 @@ impl CredentialStore for SledStore {
         projections::last_seq(&*self.trees).map_err(store_error)
     }
 
+    /// Replays the whole log into a rebuild on disk (memory holds a few
+    /// tens of megabytes of it at a time), compares, and keeps the rebuild
+    /// as the snapshot when they agree.
     async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
-        let _only = self
-            .trees
-            .retiring
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let retired = self.trees.stored_u64(RETIRED_KEY, "the retirement mark")?;
-        let floor = projections::nonce_floor(&*self.trees).map_err(store_error)?;
-        let memory = self.trees.memory().clone();
-        let records = self.trees.records_from(1).inspect(|record| {
-            if let Ok(record) = record {
-                replayed(record.seq);
-            }
-        });
-        let (rebuilt, records) = Trees::replay(records, floor, retired)?;
-        let stored =
-            |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
-                if in_memory(tree) {
-                    return Box::new(
-                        memory
-                            .entries(tree)
-                            .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
-                    );
-                }
-                Box::new(self.trees.tree(tree).iter().map(|entry| {
-                    entry
-                        .map(|(k, v)| (k.to_vec(), v.to_vec()))
-                        .map_err(backend)
-                }))
-            };
-        let mismatches = rebuilt.compare(stored, 100)?;
-        Ok(CheckReport {
-            records,
-            mismatches,
-        })
+        self.check_sled(false, replayed)
+    }
+
+    /// Replays onto a copy of the snapshot only the records after it.
+    async fn check_from_snapshot(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
+        self.check_sled(true, replayed)
     }
 
     async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {

@@ -5,6 +5,7 @@
 //! own transaction; [`Trees`] is the in-memory one (the memory backend and
 //! every replay use it).
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use super::codec::{self, CodecError};
@@ -842,17 +843,10 @@ impl Trees {
     ) -> Result<(Trees, u64), StoreError> {
         let mut trees = Trees::new();
         let mut count = 0;
-        let mut expected = 1;
+        let mut order = Order::starting(1, retired_below);
         for record in records {
             let record = record?;
-            let retired = record.seq > expected && record.seq <= retired_below;
-            if record.seq != expected && !retired {
-                return Err(StoreError::Corrupt(format!(
-                    "log record {expected} is missing (found {})",
-                    record.seq
-                )));
-            }
-            expected = record.seq + 1;
+            order.check(record.seq)?;
             trees
                 .insert(Tree::Meta, LAST_SEQ, record.seq.to_be_bytes().to_vec())
                 .map_err(unwrap_store)?;
@@ -873,70 +867,154 @@ impl Trees {
     /// Compares these (rebuilt) projections with stored ones, tree by tree;
     /// one line per difference, at most `limit` lines.
     pub fn compare<'a>(
-        &self,
-        stored: impl Fn(Tree) -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + 'a>,
+        &'a self,
+        stored: impl Fn(Tree) -> Entries<'a>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
-        let mut mismatches = Vec::new();
-        for &tree in Tree::PROJECTIONS {
-            let mut rebuilt = self.entries(tree).peekable();
-            let mut on_disk = stored(tree).peekable();
-            loop {
-                if mismatches.len() >= limit {
-                    return Ok(mismatches);
+        compare_trees(
+            |tree| {
+                Box::new(
+                    self.entries(tree)
+                        .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
+                )
+            },
+            stored,
+            limit,
+        )
+    }
+}
+
+/// A tree's entries in key order, as a backend reads them.
+pub type Entries<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + 'a>;
+
+/// Where a replay is in the log: the sequence number it expects next, and
+/// below which records may be missing (a retention took them).
+struct Order {
+    expected: Seq,
+    retired_below: Seq,
+}
+
+impl Order {
+    fn starting(expected: Seq, retired_below: Seq) -> Self {
+        Order {
+            expected,
+            retired_below,
+        }
+    }
+
+    /// The next record is `seq`: the one expected, or one after a gap a
+    /// retention left.
+    fn check(&mut self, seq: Seq) -> Result<(), StoreError> {
+        let retired = seq > self.expected && seq <= self.retired_below;
+        if seq != self.expected && !retired {
+            return Err(StoreError::Corrupt(format!(
+                "log record {} is missing (found {seq})",
+                self.expected
+            )));
+        }
+        self.expected = seq + 1;
+        Ok(())
+    }
+}
+
+/// [`Trees::replay`] for a log too long to rebuild in memory: the changes
+/// of each `budget` events gather over `base` (reads see them first, then
+/// `base`) and are handed to `flush`, which writes them to `base`; memory
+/// holds one budget's changes. Nonces below the floor are never written.
+/// `records` start at `from`: `base` is empty for 1, else the projections
+/// as the records before `from` left them (a snapshot, its nonces below
+/// the floor removed). `base` then holds what [`Trees::replay`] would
+/// return; answers how many records were replayed.
+pub fn replay_through<P: Projection>(
+    records: impl IntoIterator<Item = Result<Record, StoreError>>,
+    nonce_floor: u64,
+    retired_below: Seq,
+    from: Seq,
+    base: &P,
+    mut flush: impl FnMut(Changes) -> Result<(), StoreError>,
+    budget: usize,
+) -> Result<u64, StoreError> {
+    let mut overlay = Overlay::new(base);
+    if nonce_floor > 0 {
+        raise_nonce_floor(&mut overlay, nonce_floor).map_err(unwrap_store)?;
+    }
+    let mut order = Order::starting(from, retired_below);
+    let (mut count, mut pending) = (0, 0);
+    for record in records {
+        let record = record?;
+        order.check(record.seq)?;
+        overlay
+            .insert(Tree::Meta, LAST_SEQ, record.seq.to_be_bytes().to_vec())
+            .map_err(unwrap_store)?;
+        apply(&mut overlay, &record).map_err(unwrap_store)?;
+        count += 1;
+        pending += record.events.len();
+        if pending >= budget {
+            flush(std::mem::replace(&mut overlay, Overlay::new(base)).into_changes())?;
+            pending = 0;
+        }
+    }
+    flush(overlay.into_changes())?;
+    Ok(count)
+}
+
+/// Compares rebuilt projections with stored ones, tree by tree, each read
+/// in key order; one line per difference, at most `limit` lines.
+pub fn compare_trees<'a>(
+    rebuilt: impl Fn(Tree) -> Entries<'a>,
+    stored: impl Fn(Tree) -> Entries<'a>,
+    limit: usize,
+) -> Result<Vec<String>, StoreError> {
+    let mut mismatches = Vec::new();
+    for &tree in Tree::PROJECTIONS {
+        let mut rebuilt = rebuilt(tree).peekable();
+        let mut stored = stored(tree).peekable();
+        loop {
+            if mismatches.len() >= limit {
+                return Ok(mismatches);
+            }
+            let order = match (peeked(&mut rebuilt)?, peeked(&mut stored)?) {
+                (None, None) => break,
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(new), Some(old)) => {
+                    let order = new.0.cmp(&old.0);
+                    let differs = new.1 != old.1 && !same_value(tree, &new.1, &old.1);
+                    if order == Ordering::Equal && differs {
+                        let key = show_key(tree, &new.0);
+                        mismatches.push(format!("{}: {key} differs", tree.name()));
+                    }
+                    order
                 }
-                let disk = match on_disk.peek() {
-                    Some(Err(_)) => {
-                        return Err(on_disk
-                            .next()
-                            .and_then(Result::err)
-                            .unwrap_or_else(|| StoreError::Backend("read failed".into())))
-                    }
-                    Some(Ok((k, v))) => Some((k.as_slice(), v.as_slice())),
-                    None => None,
-                };
-                match (rebuilt.peek().copied(), disk) {
-                    (None, None) => break,
-                    (Some((k, v)), Some((dk, dv))) if k == dk => {
-                        if v != dv && !same_value(tree, v, dv) {
-                            mismatches.push(format!(
-                                "{}: {} differs",
-                                tree.name(),
-                                show_key(tree, k)
-                            ));
-                        }
-                        rebuilt.next();
-                        on_disk.next();
-                    }
-                    (Some((k, _)), Some((dk, _))) if k < dk => {
-                        mismatches.push(format!(
-                            "{}: {} is in the log but not stored",
-                            tree.name(),
-                            show_key(tree, k)
-                        ));
-                        rebuilt.next();
-                    }
-                    (Some((k, _)), None) => {
-                        mismatches.push(format!(
-                            "{}: {} is in the log but not stored",
-                            tree.name(),
-                            show_key(tree, k)
-                        ));
-                        rebuilt.next();
-                    }
-                    (_, Some((dk, _))) => {
-                        mismatches.push(format!(
-                            "{}: {} is stored but not in the log",
-                            tree.name(),
-                            show_key(tree, dk)
-                        ));
-                        on_disk.next();
-                    }
+            };
+            let (side, what) = match order {
+                Ordering::Equal => {
+                    rebuilt.next();
+                    stored.next();
+                    continue;
                 }
+                Ordering::Less => (&mut rebuilt, "is in the log but not stored"),
+                Ordering::Greater => (&mut stored, "is stored but not in the log"),
+            };
+            if let Some(Ok((key, _))) = side.next() {
+                mismatches.push(format!("{}: {} {what}", tree.name(), show_key(tree, &key)));
             }
         }
-        Ok(mismatches)
     }
+    Ok(mismatches)
+}
+
+/// The next entry of `entries` without taking it; its error taken.
+fn peeked<'e>(
+    entries: &'e mut std::iter::Peekable<Entries<'_>>,
+) -> Result<Option<&'e (Vec<u8>, Vec<u8>)>, StoreError> {
+    if matches!(entries.peek(), Some(Err(_))) {
+        return Err(entries
+            .next()
+            .and_then(Result::err)
+            .unwrap_or_else(|| StoreError::Backend("read failed".into())));
+    }
+    Ok(entries.peek().and_then(|entry| entry.as_ref().ok()))
 }
 
 /// Whether two encodings of a projection value mean the same value. A

@@ -1,0 +1,115 @@
+//! Snapshots (DESIGN.md rule 7): a consistent check keeps its rebuild as
+//! the snapshot; the next check replays only the records after it, onto a
+//! copy, and finds what a full replay finds; `check` (full) replays all.
+
+use std::path::Path;
+
+use credlog_conformance::store_suite::{self, nonce, NOW};
+use credlog_core::store::projections::Tree;
+use credlog_core::store::{CheckReport, CredentialStore, Event, NonceKey, Precondition};
+use credlog_storage_sled::{SledStore, SNAPSHOT_DIR};
+
+/// The nonce window of these stores: short, so that the window moves on
+/// between checks.
+const WINDOW: u64 = 10;
+
+fn open(path: &Path) -> SledStore {
+    SledStore::open_with_nonce_window(path, WINDOW).expect("the store opens")
+}
+
+/// Signed requests `from..to`, one a second after `NOW`.
+async fn requests(store: &SledStore, seconds: std::ops::Range<u64>) {
+    for second in seconds {
+        let used = nonce("c1", None, NOW + second, &format!("n{second}"));
+        let precondition = Precondition::NonceUnused(NonceKey::from(&used));
+        store
+            .append(&[precondition], vec![Event::Verified(used)], NOW + second)
+            .await
+            .unwrap();
+    }
+}
+
+fn consistent(report: &CheckReport) {
+    assert!(report.is_consistent(), "{:?}", report.mismatches);
+}
+
+#[tokio::test]
+async fn a_check_starts_from_the_snapshot_the_last_one_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    let store = open(&path);
+    store_suite::client_with_temporary(&store).await;
+    requests(&store, 0..40).await;
+
+    // No snapshot yet: the whole log, and a snapshot at its end.
+    let first = store.check_from_snapshot(&|_| {}).await.unwrap();
+    consistent(&first);
+    assert_eq!((first.records, first.snapshot), (42, None));
+    assert!(path.join(SNAPSHOT_DIR).is_dir());
+    assert!(
+        !path.join("check-scratch").exists(),
+        "the rebuild is left behind"
+    );
+
+    // The window moves on and prunes; the snapshot's old nonces must go.
+    requests(&store, 40..70).await;
+    store.housekeep().unwrap();
+    let second = store.check_from_snapshot(&|_| {}).await.unwrap();
+    consistent(&second);
+    assert_eq!((second.records, second.snapshot), (30, Some(42)));
+
+    // Nothing new: nothing replayed, still consistent.
+    let third = store.check_from_snapshot(&|_| {}).await.unwrap();
+    consistent(&third);
+    assert_eq!((third.records, third.snapshot), (0, Some(72)));
+
+    // A full check replays everything, whatever the snapshot.
+    let full = store.check().await.unwrap();
+    consistent(&full);
+    assert_eq!((full.records, full.snapshot), (72, None));
+
+    // Across a restart, the snapshot is still there.
+    drop(store);
+    let store = open(&path);
+    let after = store.check_from_snapshot(&|_| {}).await.unwrap();
+    consistent(&after);
+    assert_eq!(after.snapshot, Some(72));
+}
+
+#[tokio::test]
+async fn a_projection_changed_behind_the_log_is_found_from_the_snapshot_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    {
+        let store = open(&path);
+        store_suite::client_with_temporary(&store).await;
+        requests(&store, 0..5).await;
+        consistent(&store.check().await.unwrap());
+        requests(&store, 5..10).await;
+    }
+    // A credential the snapshot already holds, removed behind the log's back.
+    let db = sled::open(&path).unwrap();
+    assert!(db
+        .open_tree(Tree::Credentials.name())
+        .unwrap()
+        .remove("t1")
+        .unwrap()
+        .is_some());
+    db.flush().unwrap();
+    drop(db);
+    let store = open(&path);
+    let report = store.check_from_snapshot(&|_| {}).await.unwrap();
+    assert_eq!(report.snapshot, Some(7));
+    assert!(
+        report
+            .mismatches
+            .iter()
+            .any(|m| m.contains("credentials") && m.contains("in the log but not stored")),
+        "{:?}",
+        report.mismatches
+    );
+    // An inconsistent check keeps the snapshot it started from.
+    let again = store.check_from_snapshot(&|_| {}).await.unwrap();
+    assert_eq!(again.snapshot, Some(7));
+    assert!(!again.is_consistent());
+}
