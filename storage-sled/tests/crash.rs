@@ -14,8 +14,8 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use credlog_conformance::store_suite::{nonce, token, NOW};
 use credlog_core::store::projections;
 use credlog_core::store::{
-    CredentialKind, CredentialStore, Event, Issued, NonceKey, Precondition, SessionHash,
-    SessionLimits, SessionRecord,
+    AppendError, CredentialKind, CredentialStore, Event, Issued, NonceKey, Precondition,
+    SessionHash, SessionLimits, SessionRecord,
 };
 use credlog_storage_sled::{Retention, SledStore};
 
@@ -24,29 +24,28 @@ const SESSION_CHILD_DIR: &str = "CREDLOG_SESSION_CRASH_CHILD_DIR";
 const ROUNDS: usize = 3;
 const APPENDERS: usize = 8;
 
-/// The child: appends from several tasks until killed, printing
-/// `acked SEQ` after each append returns.
-#[test]
-#[ignore = "run as a child process by acknowledged_appends_survive_sigkill"]
-fn crash_child() {
-    let Ok(dir) = std::env::var(CHILD_DIR) else {
-        return;
-    };
+/// Appends from [`APPENDERS`] tasks until the process is killed, printing
+/// `acked SEQ` after each append returns: mostly signed requests (a batch
+/// of them is one log entry), and an issuance now and then (a write across
+/// the log and several projections). The clock stands at `NOW`, or, with
+/// `per_second` above 0, moves a second every `per_second` appends; a
+/// signed request that fell behind the window is then refused, and not
+/// printed.
+fn append_until_killed(store: Arc<SledStore>, per_second: u64) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap();
+    let clock = Arc::new(std::sync::atomic::AtomicU64::new(0));
     runtime.block_on(async move {
-        let store = Arc::new(SledStore::open(&dir).expect("the child opens the store"));
         let appenders: Vec<_> = (0..APPENDERS)
             .map(|task| {
-                let store = Arc::clone(&store);
+                let (store, clock) = (Arc::clone(&store), Arc::clone(&clock));
                 tokio::spawn(async move {
                     for i in 0u64.. {
-                        // Mostly signed requests (a batch of them is one
-                        // log entry), and an issuance now and then (a
-                        // write across the log and several projections).
+                        let ticks = clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let time = NOW + ticks.checked_div(per_second).unwrap_or(0);
                         let (preconditions, event) = if i % 4 == 3 {
                             let id = format!("t-{task}-{i}");
                             let issued = token(CredentialKind::AccessToken, &id, "crash", None);
@@ -56,15 +55,15 @@ fn crash_child() {
                             };
                             (vec![absent], Event::Issued(Issued::Token(issued)))
                         } else {
-                            let used = nonce("crash", None, NOW, &format!("{task}-{i}"));
+                            let used = nonce("crash", None, time, &format!("{task}-{i}"));
                             let precondition = Precondition::NonceUnused(NonceKey::from(&used));
                             (vec![precondition], Event::Verified(used))
                         };
-                        let seq = store
-                            .append(&preconditions, vec![event], NOW)
-                            .await
-                            .unwrap();
-                        println!("acked {seq}");
+                        match store.append(&preconditions, vec![event], time).await {
+                            Ok(seq) => println!("acked {seq}"),
+                            Err(AppendError::Refused(_)) if per_second > 0 => {}
+                            Err(error) => panic!("append failed: {error}"),
+                        }
                     }
                 })
             })
@@ -73,6 +72,20 @@ fn crash_child() {
             appender.await.unwrap();
         }
     });
+}
+
+/// The child: appends from several tasks until killed, printing
+/// `acked SEQ` after each append returns.
+#[test]
+#[ignore = "run as a child process by acknowledged_appends_survive_sigkill"]
+fn crash_child() {
+    let Ok(dir) = std::env::var(CHILD_DIR) else {
+        return;
+    };
+    append_until_killed(
+        Arc::new(SledStore::open(&dir).expect("the child opens the store")),
+        0,
+    );
 }
 
 /// Runs the ignored test `child` as a child process with `env` set to
@@ -270,47 +283,13 @@ fn retiring_crash_child() {
     let Ok(dir) = std::env::var(RETIRING_CHILD_DIR) else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async move {
-        let store = Arc::new(open_retaining(Path::new(&dir)));
-        let housekeeper = Arc::clone(&store);
-        std::thread::spawn(move || loop {
-            housekeeper.housekeep().expect("a retirement pass works");
-            std::thread::sleep(Duration::from_millis(1));
-        });
-        let clock = Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let appenders: Vec<_> = (0..APPENDERS)
-            .map(|task| {
-                let (store, clock) = (Arc::clone(&store), Arc::clone(&clock));
-                tokio::spawn(async move {
-                    for i in 0u64.. {
-                        let time =
-                            NOW + clock.fetch_add(1, std::sync::atomic::Ordering::Relaxed) / 8;
-                        let (preconditions, event) = if i % 4 == 3 {
-                            let id = format!("t-{task}-{i}");
-                            let issued = token(CredentialKind::AccessToken, &id, "crash", None);
-                            (vec![], Event::Issued(Issued::Token(issued)))
-                        } else {
-                            let used = nonce("crash", None, time, &format!("{task}-{i}"));
-                            let precondition = Precondition::NonceUnused(NonceKey::from(&used));
-                            (vec![precondition], Event::Verified(used))
-                        };
-                        // A task that fell behind the window is refused as too old.
-                        if let Ok(seq) = store.append(&preconditions, vec![event], time).await {
-                            println!("acked {seq}");
-                        }
-                    }
-                })
-            })
-            .collect();
-        for appender in appenders {
-            appender.await.unwrap();
-        }
+    let store = Arc::new(open_retaining(Path::new(&dir)));
+    let housekeeper = Arc::clone(&store);
+    std::thread::spawn(move || loop {
+        housekeeper.housekeep().expect("a retirement pass works");
+        std::thread::sleep(Duration::from_millis(1));
     });
+    append_until_killed(store, 8);
 }
 
 #[test]

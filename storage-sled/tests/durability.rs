@@ -3,6 +3,9 @@
 //! data gives a clear error, never a panic, and the health probe writes
 //! nothing the log or the projections show.
 
+mod support;
+use support::copy_dir;
+
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -216,19 +219,6 @@ async fn the_check_finds_a_projection_that_disagrees_with_the_log() {
         "{:?}",
         report.mismatches
     );
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn files(dir: &Path) -> Vec<std::path::PathBuf> {

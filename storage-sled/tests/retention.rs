@@ -3,6 +3,9 @@
 //! that changes a credential stays; the projections still equal a replay,
 //! and a nonce inside the window is still refused.
 
+mod support;
+use support::copy_dir;
+
 use std::path::Path;
 
 use credlog_conformance::store_suite::{self, nonce, NOW};
@@ -198,17 +201,4 @@ async fn a_move_cut_short_after_its_segment_was_written_is_redone() {
     let segments = |path: &Path| std::fs::read_dir(path.join(ARCHIVE_DIR)).unwrap().count();
     assert_eq!(segments(&cut), segments(&done));
     assert!(store.check().await.unwrap().is_consistent());
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
