@@ -239,7 +239,7 @@ enum Headers {
     /// Signed when sent, at the current time, each with a nonce of its
     /// own: for a run longer than the timestamp window.
     Live {
-        signer: Signer,
+        signer: Box<Signer>,
         uri: String,
         next: AtomicUsize,
     },
@@ -815,7 +815,7 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             "oauth1" => {
                 let headers = match config.retention {
                     Some(_) => Headers::Live {
-                        signer: bench_signer(),
+                        signer: Box::new(bench_signer()),
                         uri: format!("http://{credlog_addr}/api/me"),
                         next: AtomicUsize::new(0),
                     },

@@ -884,8 +884,11 @@ impl Trees {
     }
 }
 
+/// One key and its value.
+pub type Entry = (Vec<u8>, Vec<u8>);
+
 /// A tree's entries in key order, as a backend reads them.
-pub type Entries<'a> = Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + 'a>;
+pub type Entries<'a> = Box<dyn Iterator<Item = Result<Entry, StoreError>> + 'a>;
 
 /// Where a replay is in the log: the sequence number it expects next, and
 /// below which records may be missing (a retention took them).
@@ -1007,7 +1010,7 @@ pub fn compare_trees<'a>(
 /// The next entry of `entries` without taking it; its error taken.
 fn peeked<'e>(
     entries: &'e mut std::iter::Peekable<Entries<'_>>,
-) -> Result<Option<&'e (Vec<u8>, Vec<u8>)>, StoreError> {
+) -> Result<Option<&'e Entry>, StoreError> {
     if matches!(entries.peek(), Some(Err(_))) {
         return Err(entries
             .next()
