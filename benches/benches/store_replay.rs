@@ -14,6 +14,12 @@
 //! REPLAY_EVENTS=10000000 cargo bench -p credlog-benches --bench store_replay
 //! ```
 
+/// The allocator the `credlog` binary ships with, so the check measured
+/// here allocates as `credlog check` does (sled's node rewrites are mostly
+/// allocation).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;

@@ -378,10 +378,11 @@ fn the_other_commands_find_their_store_through_the_same_layers() {
     assert!(registered["client_id"].is_string(), "{registered}");
 
     // `check` and `log` read both from the file's directory, whether
-    // --config or CREDLOG_CONFIG names it.
-    let direct = records_checked(&run_in(&cwd, &["check", "--data", data], &[]));
+    // --config or CREDLOG_CONFIG names it (--full: each check replays
+    // the whole log, not only what came after the last one's snapshot).
+    let direct = records_checked(&run_in(&cwd, &["check", "--full", "--data", data], &[]));
     assert!(direct >= 2, "the user and the client: {direct}");
-    let check = run_in(&cwd, &["check", "--config", file], &[]);
+    let check = run_in(&cwd, &["check", "--full", "--config", file], &[]);
     assert_eq!(records_checked(&check), direct);
     let log = stdout(&run_in(&cwd, &["log"], &[("CREDLOG_CONFIG", file)]));
     assert!(
@@ -392,11 +393,15 @@ fn the_other_commands_find_their_store_through_the_same_layers() {
     // CREDLOG_DATA wins over the file, and --data over both.
     let elsewhere = config_file(&format!("data = {other:?}\n"));
     let over_file = [("CREDLOG_DATA", data)];
-    let check = run_in(&cwd, &["check", "--config", path(&elsewhere)], &over_file);
+    let check = run_in(
+        &cwd,
+        &["check", "--full", "--config", path(&elsewhere)],
+        &over_file,
+    );
     assert_eq!(records_checked(&check), direct);
     let check = run_in(
         &cwd,
-        &["check", "--config", file, "--data", other],
+        &["check", "--full", "--config", file, "--data", other],
         &over_file,
     );
     assert_eq!(records_checked(&check), 0);

@@ -101,6 +101,8 @@ fn as_an_older_build_left_it(dir: &Path) {
     }
     db.remove("credlog-projections").unwrap();
     db.flush().unwrap();
+    // Nor a snapshot: those came later.
+    let _ = std::fs::remove_dir_all(dir.join(credlog_storage_sled::SNAPSHOT_DIR));
 }
 
 #[test]

@@ -30,6 +30,10 @@ const OLD_SNAPSHOT_DIR: &str = "snapshot.old";
 /// Where the snapshot's default tree keeps the last sequence number it
 /// stands for.
 const SNAPSHOT_SEQ: &[u8] = b"credlog-snapshot-seq";
+/// And the version of the projection rules that built it: a snapshot by
+/// other rules is not what a replay by these would rebuild, and is passed
+/// over.
+const SNAPSHOT_RULES: &[u8] = b"credlog-snapshot-rules";
 
 /// sled's cache for the rebuild: the replay's reads of recent state mostly
 /// hit the changes gathered in memory.
@@ -79,6 +83,14 @@ impl Scratch {
             .map(|tree| db.open_tree(tree.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;
+        let rules = db.get(SNAPSHOT_RULES).map_err(backend)?;
+        let same_rules = rules.as_deref() == Some(&crate::PROJECTIONS_VERSION.to_be_bytes()[..]);
+        if copied && !same_rules {
+            drop(trees);
+            drop(db);
+            fs::remove_dir_all(&path).map_err(|e| failed("remove", e))?;
+            return Scratch::open(data, false);
+        }
         let from_snapshot = match db.get(SNAPSHOT_SEQ).map_err(backend)? {
             Some(bytes) if copied => Some(
                 bytes
@@ -144,6 +156,8 @@ impl Scratch {
             return Ok(());
         };
         db.insert(SNAPSHOT_SEQ, &seq.to_be_bytes())
+            .map_err(backend)?;
+        db.insert(SNAPSHOT_RULES, &crate::PROJECTIONS_VERSION.to_be_bytes())
             .map_err(backend)?;
         db.flush().map_err(backend)?;
         self.trees.clear();

@@ -113,3 +113,29 @@ async fn a_projection_changed_behind_the_log_is_found_from_the_snapshot_too() {
     assert_eq!(again.snapshot, Some(7));
     assert!(!again.is_consistent());
 }
+
+#[tokio::test]
+async fn a_snapshot_built_by_other_projection_rules_is_passed_over() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    {
+        let store = open(&path);
+        store_suite::client_with_temporary(&store).await;
+        consistent(&store.check().await.unwrap());
+    }
+    // As an older version of the rules would have left it.
+    let snapshot = sled::open(path.join(SNAPSHOT_DIR)).unwrap();
+    snapshot
+        .insert("credlog-snapshot-rules", &2u64.to_be_bytes())
+        .unwrap();
+    snapshot.flush().unwrap();
+    drop(snapshot);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let store = open(&path);
+    let report = store.check_from_snapshot(&|_| {}).await.unwrap();
+    consistent(&report);
+    assert_eq!((report.records, report.snapshot), (2, None));
+    // That check kept a snapshot by these rules, which the next one uses.
+    let next = store.check_from_snapshot(&|_| {}).await.unwrap();
+    assert_eq!(next.snapshot, Some(2));
+}
