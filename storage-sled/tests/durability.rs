@@ -155,7 +155,7 @@ async fn a_damaged_record_is_named_by_its_sequence_number() {
             store_suite::revocation_reaches_family_and_client(&store).await;
         }
         poke(&path, Tree::Log, &seq_key(seq), bytes);
-        let opened = SledStore::open(&path);
+        let opened = support::open_released(&path);
         match (&opened, version) {
             (Err(StoreError::CorruptRecord { seq: at, .. }), None) => assert_eq!(*at, seq),
             (
@@ -201,7 +201,7 @@ async fn the_check_finds_a_projection_that_disagrees_with_the_log() {
     drop(clients);
     drop(db);
 
-    let report = open(&path).check().await.unwrap();
+    let report = support::reopen(&path).check().await.unwrap();
     assert!(!report.is_consistent());
     assert!(
         report

@@ -6,6 +6,9 @@
 //! the old record shape (the layout core's codec tests pin against bytes
 //! that code wrote). Projection values are in the same format as then.
 
+mod support;
+use support::reopen;
+
 use std::path::Path;
 
 use credlog_conformance::store_suite::{self, NOW};
@@ -158,7 +161,7 @@ async fn a_format_1_directory_opens_reads_typed_and_checks_clean() {
     let path = dir.path().join("data");
     let written = written_then_rewritten(&path, "profile").await;
 
-    let store = SledStore::open(&path).unwrap();
+    let store = reopen(&path);
     assert_eq!(store.read_log(1, 1000).await.unwrap(), written);
     let report = store.check().await.unwrap();
     assert!(report.is_consistent(), "{:?}", report.mismatches);
@@ -184,7 +187,7 @@ async fn a_format_1_client_with_a_repeated_scope_token_checks_clean() {
     let path = dir.path().join("data");
     written_then_rewritten(&path, "profile profile").await;
 
-    let store = SledStore::open(&path).unwrap();
+    let store = reopen(&path);
     let report = store.check().await.unwrap();
     assert!(report.is_consistent(), "{:?}", report.mismatches);
     // A scope is a set (RFC 6749 3.3): the token counts once.

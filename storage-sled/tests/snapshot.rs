@@ -2,6 +2,8 @@
 //! the snapshot; the next check replays only the records after it, onto a
 //! copy, and finds what a full replay finds; `check` (full) replays all.
 
+mod support;
+
 use std::path::Path;
 
 use credlog_conformance::store_suite::{self, nonce, NOW};
@@ -13,8 +15,9 @@ use credlog_storage_sled::{SledStore, SNAPSHOT_DIR};
 /// between checks.
 const WINDOW: u64 = 10;
 
+/// The store in `path` (once a raw sled handle a test used let go of it).
 fn open(path: &Path) -> SledStore {
-    SledStore::open_with_nonce_window(path, WINDOW).expect("the store opens")
+    support::released(|| SledStore::open_with_nonce_window(path, WINDOW)).expect("the store opens")
 }
 
 /// Signed requests `from..to`, one a second after `NOW`.
@@ -130,7 +133,6 @@ async fn a_snapshot_built_by_other_projection_rules_is_passed_over() {
         .unwrap();
     snapshot.flush().unwrap();
     drop(snapshot);
-    std::thread::sleep(std::time::Duration::from_millis(200));
     let store = open(&path);
     let report = store.check_from_snapshot(&|_| {}).await.unwrap();
     consistent(&report);

@@ -2,26 +2,12 @@
 //! grants trees existed) is brought up to date on open: its projections
 //! are rebuilt from the log, so `check` agrees and the new reads answer.
 
+mod support;
+use support::reopen;
+
 use credlog_conformance::store_suite::{client, token};
 use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued};
 use credlog_storage_sled::SledStore;
-
-/// Opens the store once the raw sled handle a test used has let go of the
-/// directory: sled releases its lock from a background thread, a little
-/// after the handle is dropped.
-fn reopen(path: &std::path::Path) -> SledStore {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        match SledStore::open(path) {
-            Err(credlog_core::store::StoreError::Locked { .. })
-                if std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            opened => return opened.unwrap(),
-        }
-    }
-}
 
 #[tokio::test]
 async fn projections_from_before_the_grants_trees_are_rebuilt_on_open() {
