@@ -203,15 +203,7 @@ impl CredentialStore for MemoryStore {
                 }
             });
         let (rebuilt, records) = Trees::replay(records, floor, 0)?;
-        let stored =
-            |tree| -> Box<dyn Iterator<Item = Result<(Vec<u8>, Vec<u8>), StoreError>> + '_> {
-                Box::new(
-                    trees
-                        .entries(tree)
-                        .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
-                )
-            };
-        let mismatches = rebuilt.compare(stored, 100)?;
+        let mismatches = rebuilt.compare(|tree| trees.owned_entries(tree), 100)?;
         Ok(CheckReport {
             records,
             snapshot: None,

@@ -247,7 +247,7 @@ impl SledStore {
             window: seconds,
             retention: retention.map(|retention| (retention, archive.clone())),
         };
-        let pruner = Pruner::start(Arc::clone(&trees), seconds, housekeeping.retention.clone())
+        let pruner = Pruner::start(Arc::clone(&trees), housekeeping.clone())
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(SledStore {
             pruner: Some(pruner),
@@ -273,11 +273,7 @@ impl SledStore {
     /// the `Verified` records older than it. Answers how many records left
     /// the live log.
     pub fn housekeep(&self) -> Result<u64, StoreError> {
-        pruner::prune_once(
-            &self.trees,
-            self.housekeeping.window,
-            self.housekeeping.retention.as_ref(),
-        )
+        pruner::prune_once(&self.trees, &self.housekeeping)
     }
 }
 
@@ -316,11 +312,7 @@ impl SledStore {
         let memory = self.trees.memory();
         let stored = |tree| -> Entries<'_> {
             if in_memory(tree) {
-                return Box::new(
-                    memory
-                        .entries(tree)
-                        .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
-                );
+                return memory.owned_entries(tree);
             }
             sled_entries(self.trees.tree(tree))
         };
@@ -337,10 +329,12 @@ impl SledStore {
     }
 }
 
-/// What the background housekeeping runs with.
-struct Housekeeping {
-    window: u64,
-    retention: Option<(Retention, Archive)>,
+/// What the background housekeeping runs with: the nonce window, and the
+/// retention with the archive it moves records to.
+#[derive(Clone)]
+pub(crate) struct Housekeeping {
+    pub(crate) window: u64,
+    pub(crate) retention: Option<(Retention, Archive)>,
 }
 
 fn unprepared(path: &Path, error: &std::io::Error) -> StoreError {
@@ -398,6 +392,20 @@ fn entry_records(entry: sled::Result<(sled::IVec, sled::IVec)>) -> Vec<Result<Re
         Ok(records) => records.into_iter().map(Ok).collect(),
         Err(error) => vec![Err(error)],
     }
+}
+
+/// One tree's changes as a sled batch: each key set or removed.
+pub(crate) fn batch_of(
+    entries: std::collections::BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+) -> sled::Batch {
+    let mut batch = sled::Batch::default();
+    for (key, value) in entries {
+        match value {
+            Some(value) => batch.insert(key, value),
+            None => batch.remove(key),
+        }
+    }
+    batch
 }
 
 /// A sled tree's entries, in key order.
@@ -557,21 +565,17 @@ impl SledTrees {
                 held.push((tree, entries));
                 continue;
             }
-            let mut batch = sled::Batch::default();
-            if tree == Tree::Log {
+            let batch = if tree == Tree::Log {
                 // Only appended to: every value is a new record, in order.
+                let mut batch = sled::Batch::default();
                 if let Some(first) = entries.keys().next().cloned() {
                     let records: Vec<Vec<u8>> = entries.into_values().flatten().collect();
                     batch.insert(first, chunks::pack(&records));
                 }
+                batch
             } else {
-                for (key, value) in entries {
-                    match value {
-                        Some(value) => batch.insert(key, value),
-                        None => batch.remove(key),
-                    }
-                }
-            }
+                batch_of(entries)
+            };
             on_disk.push((self.tree(tree), batch));
         }
         match on_disk.len() {

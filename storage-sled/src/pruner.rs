@@ -10,8 +10,8 @@ use std::time::Duration;
 use credlog_core::store::projections::retention_cutoff;
 use credlog_core::store::StoreError;
 
-use crate::retention::{self, Archive, Retention};
-use crate::SledTrees;
+use crate::retention;
+use crate::{Housekeeping, SledTrees};
 
 /// How often the pruner looks.
 const EVERY: Duration = Duration::from_secs(5);
@@ -25,8 +25,7 @@ pub(crate) struct Pruner {
 impl Pruner {
     pub(crate) fn start(
         trees: Arc<SledTrees>,
-        window: u64,
-        retention: Option<(Retention, Archive)>,
+        housekeeping: Housekeeping,
     ) -> std::io::Result<Self> {
         let (stop, stopped) = mpsc::channel();
         let thread = thread::Builder::new()
@@ -34,7 +33,7 @@ impl Pruner {
             .spawn(move || loop {
                 match stopped.recv_timeout(EVERY) {
                     Err(RecvTimeoutError::Timeout) => {
-                        let _ = prune_once(&trees, window, retention.as_ref());
+                        let _ = prune_once(&trees, &housekeeping);
                     }
                     _ => return,
                 }
@@ -54,14 +53,14 @@ impl Pruner {
 /// is logged, since the disk then fills.
 pub(crate) fn prune_once(
     trees: &SledTrees,
-    window: u64,
-    retention: Option<&(Retention, Archive)>,
+    housekeeping: &Housekeeping,
 ) -> Result<u64, StoreError> {
+    let window = housekeeping.window;
     let Some(record) = trees.newest()? else {
         return Ok(0);
     };
     trees.prune_nonces(record.time.saturating_sub(window))?;
-    let Some((retention, archive)) = retention else {
+    let Some((retention, archive)) = &housekeeping.retention else {
         return Ok(0);
     };
     let cutoff = retention_cutoff(record.time, retention.seconds, window);

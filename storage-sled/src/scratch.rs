@@ -132,14 +132,9 @@ impl Scratch {
     /// Writes one flush of the replay's changes.
     pub(crate) fn write(&self, changes: Changes) -> Result<(), StoreError> {
         for (tree, entries) in changes {
-            let mut batch = sled::Batch::default();
-            for (key, value) in entries {
-                match value {
-                    Some(value) => batch.insert(key, value),
-                    None => batch.remove(key),
-                }
-            }
-            self.tree(tree).apply_batch(batch).map_err(backend)?;
+            self.tree(tree)
+                .apply_batch(crate::batch_of(entries))
+                .map_err(backend)?;
         }
         Ok(())
     }

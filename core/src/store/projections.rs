@@ -726,13 +726,19 @@ pub fn retirable(record: &Record) -> bool {
             .all(|event| matches!(event, Event::Verified(_)))
 }
 
+/// The shortest retention a nonce window of `window` seconds allows: two
+/// windows, so that every record the nonce window is rebuilt from on open
+/// (see [`window_from_tail`]) stays, and every nonce a retired record held
+/// is below the floor already.
+pub fn shortest_retention(window: u64) -> u64 {
+    window.saturating_mul(2)
+}
+
 /// How far behind the newest record's time a retention of `retain`
-/// seconds takes records out, for a nonce window of `window` seconds: at
-/// least two windows, so that every record the nonce window is rebuilt
-/// from on open (see [`window_from_tail`]) stays, and every nonce a
-/// retired record held is below the floor already.
+/// seconds takes records out, for a nonce window of `window` seconds:
+/// past [`shortest_retention`] whatever `retain` says.
 pub fn retention_cutoff(newest_time: u64, retain: u64, window: u64) -> u64 {
-    newest_time.saturating_sub(retain.max(window.saturating_mul(2).saturating_add(1)))
+    newest_time.saturating_sub(retain.max(shortest_retention(window).saturating_add(1)))
 }
 
 /// Rebuilds [`Tree::Meta`] and [`Tree::Nonces`] from the log's records,
@@ -804,6 +810,15 @@ impl Trees {
             .flat_map(|t| t.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
     }
 
+    /// [`Trees::entries`] as a backend's reads give them, for
+    /// [`compare_trees`].
+    pub fn owned_entries(&self, tree: Tree) -> Entries<'_> {
+        Box::new(
+            self.entries(tree)
+                .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
+        )
+    }
+
     /// How many entries a tree holds.
     pub fn len(&self, tree: Tree) -> usize {
         self.trees.get(&tree).map_or(0, BTreeMap::len)
@@ -846,11 +861,7 @@ impl Trees {
         let mut order = Order::starting(1, retired_below);
         for record in records {
             let record = record?;
-            order.check(record.seq)?;
-            trees
-                .insert(Tree::Meta, LAST_SEQ, record.seq.to_be_bytes().to_vec())
-                .map_err(unwrap_store)?;
-            apply(&mut trees, &record).map_err(unwrap_store)?;
+            replay_record(&mut trees, &mut order, &record)?;
             count += 1;
             // Keep memory bounded while replaying a long log.
             if count % 65_536 == 0 {
@@ -871,16 +882,7 @@ impl Trees {
         stored: impl Fn(Tree) -> Entries<'a>,
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
-        compare_trees(
-            |tree| {
-                Box::new(
-                    self.entries(tree)
-                        .map(|(k, v)| Ok((k.to_vec(), v.to_vec()))),
-                )
-            },
-            stored,
-            limit,
-        )
+        compare_trees(|tree| self.owned_entries(tree), stored, limit)
     }
 }
 
@@ -920,6 +922,18 @@ impl Order {
     }
 }
 
+/// Replays one record onto `p`, the next in `order`: every replay's step.
+fn replay_record<P: ProjectionMut>(
+    p: &mut P,
+    order: &mut Order,
+    record: &Record,
+) -> Result<(), StoreError> {
+    order.check(record.seq)?;
+    p.insert(Tree::Meta, LAST_SEQ, record.seq.to_be_bytes().to_vec())
+        .map_err(unwrap_store)?;
+    apply(p, record).map_err(unwrap_store)
+}
+
 /// [`Trees::replay`] for a log too long to rebuild in memory: the changes
 /// of each `budget` events gather over `base` (reads see them first, then
 /// `base`) and are handed to `flush`, which writes them to `base`; memory
@@ -945,11 +959,7 @@ pub fn replay_through<P: Projection>(
     let (mut count, mut pending) = (0, 0);
     for record in records {
         let record = record?;
-        order.check(record.seq)?;
-        overlay
-            .insert(Tree::Meta, LAST_SEQ, record.seq.to_be_bytes().to_vec())
-            .map_err(unwrap_store)?;
-        apply(&mut overlay, &record).map_err(unwrap_store)?;
+        replay_record(&mut overlay, &mut order, &record)?;
         count += 1;
         pending += record.events.len();
         if pending >= budget {

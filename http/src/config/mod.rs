@@ -530,7 +530,9 @@ impl Config {
                 return Err(("scopes", format!("the description of {scope:?} is empty")));
             }
         }
-        let two_windows = self.oauth1.timestamp_window_seconds.saturating_mul(2);
+        let two_windows = credlog_core::store::projections::shortest_retention(
+            self.oauth1.timestamp_window_seconds,
+        );
         if let Some(retain) = self.store.retain_verified_seconds {
             if retain < two_windows {
                 return Err((
