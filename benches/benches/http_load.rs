@@ -104,7 +104,7 @@ use credlog_core::store::{
 };
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
-use credlog_storage_sled::{Retention, SledStore};
+use credlog_storage_sled::{Retention, SledStore, Usage};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
@@ -746,6 +746,7 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             &data,
             config.window,
             Some(retention),
+            Usage::Serving,
             &|_, _| {},
         )?)
     } else if config.store == "sled" {

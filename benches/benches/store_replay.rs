@@ -28,7 +28,7 @@ use std::time::Instant;
 use credlog_benches::memory_mib;
 use credlog_conformance::store_suite::{client, nonce, token, NOW};
 use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued, NonceKey, Precondition};
-use credlog_storage_sled::SledStore;
+use credlog_storage_sled::{SledStore, Usage};
 
 const APPENDERS: u64 = 64;
 const REPLAY_DIR: &str = "CREDLOG_REPLAY_DIR";
@@ -45,7 +45,10 @@ fn events() -> u64 {
 
 fn replay(path: &Path) {
     let opening = Instant::now();
-    let store = SledStore::open(path).expect("the store opens");
+    // As `credlog check` opens it.
+    let window = credlog_core::rfc5849::DEFAULT_TIMESTAMP_WINDOW;
+    let store = SledStore::open_retaining(path, window, None, Usage::Once, &|_, _| {})
+        .expect("the store opens");
     let (open_resident, open_peak) = memory_mib();
     println!(
         "open after a crash: {:.2} s; resident {open_resident:.0} MiB, peak {open_peak:.0} MiB",

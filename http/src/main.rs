@@ -29,7 +29,7 @@ use credlog_http::metrics::Metrics;
 use credlog_http::operator::{self, Revocation};
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
-use credlog_storage_sled::SledStore;
+use credlog_storage_sled::{SledStore, Usage};
 
 #[derive(Parser)]
 #[command(
@@ -106,7 +106,7 @@ impl DataDir {
     /// The store in the data directory, under the settings' timestamp window.
     fn open(&self) -> Result<SledStore, Failure> {
         let config = self.config()?;
-        open(&config, &config.settings())
+        open(&config, &config.settings(), Usage::Once)
     }
 }
 
@@ -470,7 +470,7 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
             }
             let config = data.config()?;
             let settings = config.settings();
-            let store = open(&config, &settings)?;
+            let store = open(&config, &settings, Usage::Once)?;
             let registered = register_client_on(
                 &served_oauth2(&settings),
                 &store,
@@ -542,12 +542,13 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
 /// prune nonces the server still needs) and `Verified` records for the
 /// configured retention, and showing the progress of a rebuild of its
 /// projections on a terminal.
-fn open_store(config: &Config, settings: &Settings) -> Result<SledStore, StoreError> {
+fn open_store(config: &Config, settings: &Settings, usage: Usage) -> Result<SledStore, StoreError> {
     let rebuilding = credlog_http::progress::Rebuilding::default();
     let opened = SledStore::open_retaining(
         &config.data,
         settings.oauth1.timestamp_window,
         config.retention(),
+        usage,
         &|seq, last| rebuilding.replayed(seq, last),
     );
     rebuilding.finish();
@@ -561,9 +562,9 @@ fn open_store(config: &Config, settings: &Settings) -> Result<SledStore, StoreEr
 /// every change a command makes goes through the one process that holds
 /// the store. An old directory whose projections are rebuilt on open shows
 /// a progress bar on a terminal.
-fn open(config: &Config, settings: &Settings) -> Result<SledStore, Failure> {
+fn open(config: &Config, settings: &Settings, usage: Usage) -> Result<SledStore, Failure> {
     let data = &config.data;
-    match open_store(config, settings) {
+    match open_store(config, settings, usage) {
         Ok(store) => Ok(store),
         Err(StoreError::Locked { path }) if ServeFile::read(data).is_some() => {
             Err(Failure::from(format!(
@@ -613,7 +614,7 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         )
     } else {
         let key_file = serve.data.join("demo-rsa-private.pem");
-        (Arc::new(open(&serve, &settings)?), key_file)
+        (Arc::new(open(&serve, &settings, Usage::Serving)?), key_file)
     };
     let oauth2 = served_oauth2(&settings);
     let demo_clients = if serve.demo {
@@ -778,7 +779,7 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
     };
     let config = log.data.config()?;
     let data = config.data.clone();
-    let source = match open_store(&config, &config.settings()) {
+    let source = match open_store(&config, &config.settings(), Usage::Once) {
         Ok(store) => LogSource::Local(store),
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.

@@ -17,7 +17,7 @@ use credlog_core::store::{
     AppendError, CredentialKind, CredentialStore, Event, Issued, NonceKey, Precondition,
     SessionHash, SessionLimits, SessionRecord,
 };
-use credlog_storage_sled::{Retention, SledStore};
+use credlog_storage_sled::{Retention, SledStore, Usage};
 
 const CHILD_DIR: &str = "CREDLOG_CRASH_CHILD_DIR";
 const SESSION_CHILD_DIR: &str = "CREDLOG_SESSION_CRASH_CHILD_DIR";
@@ -270,8 +270,14 @@ const RETAINED: Retention = Retention {
 };
 
 fn open_retaining(path: &Path) -> SledStore {
-    SledStore::open_retaining(path, RETIRING_WINDOW, Some(RETAINED), &|_, _| {})
-        .expect("the store opens")
+    SledStore::open_retaining(
+        path,
+        RETIRING_WINDOW,
+        Some(RETAINED),
+        Usage::Serving,
+        &|_, _| {},
+    )
+    .expect("the store opens")
 }
 
 /// The retiring child: appends as `crash_child` does, on a clock that

@@ -13,7 +13,7 @@ use credlog_core::store::{
     AppendError, CredentialKind, CredentialStore, Event, Failure, NonceKey, Precondition, Record,
     RevocationReason, Revoked, Status,
 };
-use credlog_storage_sled::{Retention, SledStore, ARCHIVE_DIR};
+use credlog_storage_sled::{Retention, SledStore, Usage, ARCHIVE_DIR};
 
 /// The nonce window these stores keep; the retention is longer.
 const WINDOW: u64 = 10;
@@ -26,7 +26,8 @@ fn open(path: &Path, archive: bool) -> SledStore {
         seconds: RETAIN,
         archive,
     };
-    SledStore::open_retaining(path, WINDOW, Some(retention), &|_, _| {}).expect("the store opens")
+    SledStore::open_retaining(path, WINDOW, Some(retention), Usage::Serving, &|_, _| {})
+        .expect("the store opens")
 }
 
 fn verified(second: u64) -> (Precondition, Event) {

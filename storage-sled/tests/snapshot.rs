@@ -53,6 +53,13 @@ async fn a_check_starts_from_the_snapshot_the_last_one_kept() {
         !path.join("check-scratch").exists(),
         "the rebuild is left behind"
     );
+    // It holds the clients' secrets: private, as the data directory is.
+    #[cfg(unix)]
+    for entry in std::fs::read_dir(path.join(SNAPSHOT_DIR)).unwrap() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = entry.unwrap().metadata().unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode & 0o077, 0, "the snapshot's files are {mode:o}");
+    }
 
     // The window moves on and prunes; the snapshot's old nonces must go.
     requests(&store, 40..70).await;
@@ -127,11 +134,11 @@ async fn a_snapshot_built_by_other_projection_rules_is_passed_over() {
         consistent(&store.check().await.unwrap());
     }
     // As an older version of the rules would have left it.
-    let snapshot = sled::open(path.join(SNAPSHOT_DIR)).unwrap();
-    snapshot
-        .insert("credlog-snapshot-rules", &2u64.to_be_bytes())
-        .unwrap();
-    snapshot.flush().unwrap();
+    let about: redb::TableDefinition<&str, u64> = redb::TableDefinition::new("snapshot");
+    let snapshot = redb::Database::open(path.join(SNAPSHOT_DIR).join("projections.redb")).unwrap();
+    let txn = snapshot.begin_write().unwrap();
+    txn.open_table(about).unwrap().insert("rules", 2).unwrap();
+    txn.commit().unwrap();
     drop(snapshot);
     let store = open(&path);
     let report = store.check_from_snapshot(&|_| {}).await.unwrap();
@@ -140,4 +147,26 @@ async fn a_snapshot_built_by_other_projection_rules_is_passed_over() {
     // That check kept a snapshot by these rules, which the next one uses.
     let next = store.check_from_snapshot(&|_| {}).await.unwrap();
     assert_eq!(next.snapshot, Some(2));
+}
+
+#[tokio::test]
+async fn a_snapshot_left_by_the_version_before_is_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data");
+    {
+        let store = open(&path);
+        store_suite::client_with_temporary(&store).await;
+    }
+    // The previous version kept its snapshot as a sled database.
+    let old = sled::open(path.join(SNAPSHOT_DIR)).unwrap();
+    old.insert("credlog-snapshot-seq", &2u64.to_be_bytes())
+        .unwrap();
+    old.flush().unwrap();
+    drop(old);
+    let store = open(&path);
+    let report = store.check_from_snapshot(&|_| {}).await.unwrap();
+    consistent(&report);
+    assert_eq!((report.records, report.snapshot), (2, None));
+    let next = store.check_from_snapshot(&|_| {}).await.unwrap();
+    assert_eq!((next.records, next.snapshot), (0, Some(2)));
 }
