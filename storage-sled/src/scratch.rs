@@ -43,6 +43,7 @@ const SNAPSHOT_RULES: &str = "rules";
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 type Table = TableDefinition<'static, &'static [u8], &'static [u8]>;
+type ReadTable = redb::ReadOnlyTable<&'static [u8], &'static [u8]>;
 
 fn table(tree: Tree) -> Table {
     TableDefinition::new(tree.name())
@@ -52,7 +53,7 @@ fn table(tree: Tree) -> Table {
 pub(crate) struct Scratch {
     db: Option<redb::Database>,
     /// The trees as the last write left them, opened once per write.
-    read: RefCell<Vec<Option<redb::ReadOnlyTable<&'static [u8], &'static [u8]>>>>,
+    read: RefCell<Vec<Option<ReadTable>>>,
     data: PathBuf,
     /// The sequence number of the snapshot it started from.
     pub(crate) from_snapshot: Option<Seq>,
@@ -99,9 +100,9 @@ impl Scratch {
         };
         scratch.transaction(|txn| {
             for tree in Tree::ALL {
-                txn.open_table(table(tree))?;
+                txn.open_table(table(tree)).map_err(failed)?;
             }
-            txn.open_table(ABOUT)?;
+            txn.open_table(ABOUT).map_err(failed)?;
             Ok(())
         })?;
         if copied {
@@ -137,11 +138,11 @@ impl Scratch {
     /// for the disk (a crash during a check loses only the check).
     fn transaction(
         &self,
-        write: impl FnOnce(&redb::WriteTransaction) -> Result<(), redb::Error>,
+        write: impl FnOnce(&redb::WriteTransaction) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut txn = self.db().begin_write().map_err(failed)?;
         txn.set_durability(Durability::Eventual);
-        write(&txn).map_err(failed)?;
+        write(&txn)?;
         txn.commit().map_err(failed)?;
         self.read.borrow_mut().clear();
         Ok(())
@@ -152,8 +153,10 @@ impl Scratch {
     pub(crate) fn prune_nonces(&self, floor: u64) -> Result<(), StoreError> {
         let floor = floor.to_be_bytes();
         self.transaction(|txn| {
-            let mut nonces = txn.open_table(table(Tree::Nonces))?;
-            nonces.retain_in(..&floor[..], |_, _| false)?;
+            let mut nonces = txn.open_table(table(Tree::Nonces)).map_err(failed)?;
+            nonces
+                .retain_in(..&floor[..], |_, _| false)
+                .map_err(failed)?;
             Ok(())
         })
     }
@@ -162,12 +165,13 @@ impl Scratch {
     pub(crate) fn write(&self, changes: Changes) -> Result<(), StoreError> {
         self.transaction(|txn| {
             for (tree, entries) in changes {
-                let mut table = txn.open_table(table(tree))?;
+                let mut table = txn.open_table(table(tree)).map_err(failed)?;
                 for (key, value) in entries {
                     match value {
-                        Some(value) => table.insert(&key[..], &value[..])?,
-                        None => table.remove(&key[..])?,
-                    };
+                        Some(value) => table.insert(&key[..], &value[..]),
+                        None => table.remove(&key[..]),
+                    }
+                    .map_err(failed)?;
                 }
             }
             Ok(())
