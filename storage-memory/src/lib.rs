@@ -32,6 +32,7 @@ use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use credlog_core::store::codec::decode_record;
 use credlog_core::store::projections::{self, seq_key, ProjectionError, Tree, Trees};
+use credlog_core::store::sessions;
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
     NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
@@ -88,27 +89,6 @@ impl MemoryStore {
 
     fn sessions_mut(&self) -> RwLockWriteGuard<'_, BTreeMap<SessionHash, SessionRecord>> {
         self.sessions.write().unwrap_or_else(|e| e.into_inner())
-    }
-}
-
-/// Forgets the oldest sessions among those `among` picks until fewer than
-/// `bound` remain (ties go by hash, as the sled backend's index sorts them).
-fn drop_oldest(
-    sessions: &mut BTreeMap<SessionHash, SessionRecord>,
-    bound: usize,
-    among: impl Fn(&SessionRecord) -> bool,
-) {
-    let mut picked: Vec<(u64, SessionHash)> = sessions
-        .values()
-        .filter(|session| among(session))
-        .map(|session| (session.created, session.hash))
-        .collect();
-    if picked.len() < bound {
-        return;
-    }
-    picked.sort_unstable();
-    for (_, hash) in &picked[..=picked.len() - bound] {
-        sessions.remove(hash);
     }
 }
 
@@ -233,15 +213,7 @@ impl CredentialStore for MemoryStore {
         session: SessionRecord,
         limits: &SessionLimits,
     ) -> Result<(), StoreError> {
-        let now = session.created;
-        let mut sessions = self.sessions_mut();
-        sessions.remove(&session.hash);
-        sessions.retain(|_, kept| limits.is_live(kept, now));
-        drop_oldest(&mut sessions, limits.per_user_bound(), |kept| {
-            kept.user == session.user
-        });
-        drop_oldest(&mut sessions, limits.in_all_bound(), |_| true);
-        sessions.insert(session.hash, session);
+        sessions::admit(&mut self.sessions_mut(), session, limits);
         Ok(())
     }
 

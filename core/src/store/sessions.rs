@@ -12,6 +12,8 @@
 //! The CSRF token is kept as it is, because the server writes it into
 //! every form of the session; it is worth nothing without the id.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -133,6 +135,49 @@ impl SessionLimits {
     /// The sessions held in all at most (never less than one).
     pub fn in_all_bound(&self) -> usize {
         self.in_all.max(1)
+    }
+}
+
+/// Admits `session` among `kept` (every session a store keeps, by hash),
+/// as [`crate::store::CredentialStore::create_session`] says: forgets the
+/// sessions ended by `limits` at its creation, then, while its user holds
+/// [`SessionLimits::per_user_bound`] or more, that user's oldest, then,
+/// while `kept` holds [`SessionLimits::in_all_bound`] or more, the oldest
+/// of all (ties go by hash), and keeps it. One rule for every backend
+/// that holds the sessions, or reads them all, at once.
+pub fn admit(
+    kept: &mut BTreeMap<SessionHash, SessionRecord>,
+    session: SessionRecord,
+    limits: &SessionLimits,
+) {
+    let now = session.created;
+    kept.remove(&session.hash);
+    kept.retain(|_, old| limits.is_live(old, now));
+    drop_oldest(kept, limits.per_user_bound(), |old| {
+        old.user == session.user
+    });
+    drop_oldest(kept, limits.in_all_bound(), |_| true);
+    kept.insert(session.hash, session);
+}
+
+/// Forgets the oldest sessions among those `among` picks until fewer than
+/// `bound` remain.
+fn drop_oldest(
+    sessions: &mut BTreeMap<SessionHash, SessionRecord>,
+    bound: usize,
+    among: impl Fn(&SessionRecord) -> bool,
+) {
+    let mut picked: Vec<(u64, SessionHash)> = sessions
+        .values()
+        .filter(|session| among(session))
+        .map(|session| (session.created, session.hash))
+        .collect();
+    if picked.len() < bound {
+        return;
+    }
+    picked.sort_unstable();
+    for (_, hash) in &picked[..=picked.len() - bound] {
+        sessions.remove(hash);
     }
 }
 

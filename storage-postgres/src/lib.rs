@@ -1,0 +1,663 @@
+//! credlog's credential store on PostgreSQL: the event log in one table,
+//! the projections in another, and any number of credlog nodes on one
+//! database (DESIGN.md rule 8).
+//!
+//! Every append is one database transaction. It first takes a
+//! transaction-scoped advisory lock that every append of every node takes,
+//! so appends are serialised across nodes: the preconditions are checked
+//! against the projections as the previous append left them, and the log
+//! record and the projections' changes commit together or not at all.
+//! Two nodes racing for one authorization code, nonce or refresh token
+//! therefore cannot both win (DESIGN.md rule 1), whatever the isolation
+//! level of the readers. The commit returns once PostgreSQL has made it
+//! durable (rule 2, with the server's `synchronous_commit`).
+//!
+//! The projections are the same trees, keys and values as on sled and in
+//! memory, one row a key (`credlog_projection (tree, key, value)`), so
+//! the same rules ([`credlog_core::store::projections`]) check, apply and
+//! replay them. Those rules read synchronously; a store call runs them on
+//! a blocking thread, each read waiting for its query on the runtime.
+//!
+//! Login sessions are a table of their own, outside the log, admitted
+//! under a second advisory lock so the per-user and overall bounds hold
+//! however many nodes sign users in at once.
+//!
+//! The driver is tokio-postgres with a deadpool-postgres pool: async, the
+//! binary protocol with cached prepared statements, and no compile-time
+//! database (sqlx's checked queries would need one at build time).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod schema;
+pub mod testing;
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::str::FromStr;
+
+use async_trait::async_trait;
+use credlog_core::store::codec::decode_record;
+use credlog_core::store::projections::{
+    self, Changes, Entries, Overlay, Projection, ProjectionError, Tree, Trees,
+};
+use credlog_core::store::sessions;
+use credlog_core::store::{
+    AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
+    NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
+    Sizes, StoreError, UserRecord,
+};
+use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use tokio::runtime::Handle;
+use tokio_postgres::NoTls;
+
+pub use schema::SCHEMA_VERSION;
+
+/// The advisory lock every append takes for its transaction.
+const APPEND_LOCK: i64 = 0x6372_6564_6c6f_6701;
+/// The one every admission of a login session takes.
+const SESSION_LOCK: i64 = 0x6372_6564_6c6f_6702;
+/// How many appends pass between two prunings of old nonces.
+const PRUNE_EVERY: u64 = 1024;
+/// Connections a node keeps to the database at most.
+const POOL_SIZE: usize = 16;
+/// Log records a check reads a query.
+const PAGE: i64 = 4096;
+
+/// The credential store on a PostgreSQL database.
+pub struct PostgresStore {
+    pool: Pool,
+    nonce_window: u64,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("nonce_window", &self.nonce_window)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A PostgreSQL failure as the store reports it.
+pub(crate) fn pg(error: tokio_postgres::Error) -> StoreError {
+    StoreError::Backend(format!("PostgreSQL: {error}"))
+}
+
+fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Backend(format!("PostgreSQL: no connection: {error}"))
+}
+
+fn store_error(error: ProjectionError) -> StoreError {
+    match error {
+        ProjectionError::Store(error) => error,
+        ProjectionError::Conflict => StoreError::Backend("unexpected conflict".into()),
+    }
+}
+
+/// A number PostgreSQL keeps as `bigint`.
+fn int(value: u64) -> Result<i64, StoreError> {
+    i64::try_from(value).map_err(|_| StoreError::Backend(format!("{value} is too large to store")))
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host:port/db`),
+    /// applies the schema migrations it lacks, and keeps nonces for the
+    /// default OAuth 1 timestamp window.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        PostgresStore::open_with_nonce_window(url, credlog_core::rfc5849::DEFAULT_TIMESTAMP_WINDOW)
+            .await
+    }
+
+    /// [`PostgresStore::open`], keeping nonces `seconds` behind the newest
+    /// record: the OAuth 1 timestamp window the server validates with.
+    pub async fn open_with_nonce_window(url: &str, seconds: u64) -> Result<Self, StoreError> {
+        let config = tokio_postgres::Config::from_str(url).map_err(|error| {
+            StoreError::Backend(format!("the PostgreSQL URL cannot be read: {error}"))
+        })?;
+        PostgresStore::connect(config, seconds).await
+    }
+
+    /// [`PostgresStore::open_with_nonce_window`] with a parsed configuration.
+    pub async fn connect(config: tokio_postgres::Config, seconds: u64) -> Result<Self, StoreError> {
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(|error| StoreError::Backend(format!("PostgreSQL pool: {error}")))?;
+        let mut client = pool.get().await.map_err(pool_error)?;
+        schema::migrate(&mut client).await?;
+        Ok(PostgresStore {
+            pool,
+            nonce_window: seconds,
+        })
+    }
+
+    /// Runs `work` on a blocking thread with a pooled connection: the
+    /// projection rules read synchronously, each read waiting on the
+    /// runtime for its query.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Handle, &mut deadpool_postgres::Client) -> Result<T, StoreError>
+            + Send
+            + 'static,
+    ) -> Result<T, StoreError> {
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let handle = Handle::current();
+        tokio::task::spawn_blocking(move || work(&handle, &mut client))
+            .await
+            .map_err(|error| StoreError::Backend(format!("a store task failed: {error}")))?
+    }
+
+    /// Runs the projection rules' reads `read` on a connection.
+    async fn read<T: Send + 'static>(
+        &self,
+        read: impl for<'a> FnOnce(&Reader<'a, deadpool_postgres::Client>) -> Result<T, ProjectionError>
+            + Send
+            + 'static,
+    ) -> Result<T, StoreError> {
+        self.blocking(move |handle, client| read(&Reader { handle, client }).map_err(store_error))
+            .await
+    }
+
+    /// Every value of one projection, in key order.
+    async fn values(&self, tree: Tree) -> Result<Vec<Vec<u8>>, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let rows = client
+            .query(
+                "SELECT value FROM credlog_projection WHERE tree = $1 ORDER BY key",
+                &[&tree.name()],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
+    /// Every session kept, by hash.
+    async fn all_sessions(
+        client: &impl GenericClient,
+    ) -> Result<BTreeMap<SessionHash, SessionRecord>, StoreError> {
+        let rows = client
+            .query(
+                "SELECT hash, user_name, csrf_token, created, last_used FROM credlog_session",
+                &[],
+            )
+            .await
+            .map_err(pg)?;
+        rows.iter()
+            .map(|row| {
+                let record = session_of(row)?;
+                Ok((record.hash, record))
+            })
+            .collect()
+    }
+}
+
+/// A session from its row.
+fn session_of(row: &tokio_postgres::Row) -> Result<SessionRecord, StoreError> {
+    let damaged = || StoreError::Corrupt("a stored session's hash or time is out of range".into());
+    let hash: Vec<u8> = row.get(0);
+    let hash = SessionHash(hash.try_into().map_err(|_| damaged())?);
+    let time = |i: usize| u64::try_from(row.get::<_, i64>(i)).map_err(|_| damaged());
+    Ok(SessionRecord {
+        hash,
+        user: row.get(1),
+        csrf_token: row.get(2),
+        created: time(3)?,
+        last_used: time(4)?,
+    })
+}
+
+/// The projections as a connection or a transaction reads them, from a
+/// blocking thread.
+struct Reader<'a, C> {
+    handle: &'a Handle,
+    client: &'a C,
+}
+
+impl<C: GenericClient> Reader<'_, C> {
+    fn wait<F: Future>(&self, future: F) -> F::Output {
+        self.handle.block_on(future)
+    }
+}
+
+impl<C: GenericClient> Projection for Reader<'_, C> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
+        let row = self
+            .wait(async {
+                let statement = self
+                    .client
+                    .prepare_cached(
+                        "SELECT value FROM credlog_projection WHERE tree = $1 AND key = $2",
+                    )
+                    .await?;
+                self.client
+                    .query_opt(&statement, &[&tree.name(), &key])
+                    .await
+            })
+            .map_err(pg)?;
+        Ok(row.map(|row| row.get(0)))
+    }
+}
+
+/// Writes an append's changes in its transaction: the log record, then
+/// every projection key set or removed, one statement each.
+async fn write(
+    txn: &deadpool_postgres::Transaction<'_>,
+    changes: Changes,
+) -> Result<(), StoreError> {
+    let (mut seqs, mut records) = (Vec::new(), Vec::new());
+    let (mut set_trees, mut set_keys, mut set_values) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut gone_trees, mut gone_keys) = (Vec::new(), Vec::new());
+    for (tree, entries) in changes {
+        for (key, value) in entries {
+            match (tree, value) {
+                (Tree::Log, Some(record)) => {
+                    let seq = <[u8; 8]>::try_from(&key[..]).map(u64::from_be_bytes);
+                    seqs.push(int(seq.unwrap_or_default())?);
+                    records.push(record);
+                }
+                (Tree::Log, None) => {}
+                (tree, Some(value)) => {
+                    set_trees.push(tree.name());
+                    set_keys.push(key);
+                    set_values.push(value);
+                }
+                (tree, None) => {
+                    gone_trees.push(tree.name());
+                    gone_keys.push(key);
+                }
+            }
+        }
+    }
+    if !seqs.is_empty() {
+        let statement = txn
+            .prepare_cached(
+                "INSERT INTO credlog_log (seq, record) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
+            )
+            .await
+            .map_err(pg)?;
+        txn.execute(&statement, &[&seqs, &records])
+            .await
+            .map_err(pg)?;
+    }
+    if !set_trees.is_empty() {
+        let statement = txn
+            .prepare_cached(
+                "INSERT INTO credlog_projection (tree, key, value) \
+                 SELECT * FROM unnest($1::text[], $2::bytea[], $3::bytea[]) \
+                 ON CONFLICT (tree, key) DO UPDATE SET value = excluded.value",
+            )
+            .await
+            .map_err(pg)?;
+        txn.execute(&statement, &[&set_trees, &set_keys, &set_values])
+            .await
+            .map_err(pg)?;
+    }
+    if !gone_trees.is_empty() {
+        let statement = txn
+            .prepare_cached(
+                "DELETE FROM credlog_projection p USING unnest($1::text[], $2::bytea[]) AS d (tree, key) \
+                 WHERE p.tree = d.tree AND p.key = d.key",
+            )
+            .await
+            .map_err(pg)?;
+        txn.execute(&statement, &[&gone_trees, &gone_keys])
+            .await
+            .map_err(pg)?;
+    }
+    Ok(())
+}
+
+/// In an append's transaction: raises the nonce floor to `before` and
+/// forgets the nonces below it.
+fn prune_in(
+    handle: &Handle,
+    txn: &deadpool_postgres::Transaction<'_>,
+    before: u64,
+) -> Result<u64, StoreError> {
+    let reader = Reader {
+        handle,
+        client: txn,
+    };
+    let mut overlay = Overlay::new(&reader);
+    projections::raise_nonce_floor(&mut overlay, before).map_err(store_error)?;
+    let changes = overlay.into_changes();
+    handle.block_on(async {
+        write(txn, changes).await?;
+        let removed = txn
+            .execute(
+                "DELETE FROM credlog_projection WHERE tree = $1 AND key < $2",
+                &[&Tree::Nonces.name(), &&before.to_be_bytes()[..]],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(removed)
+    })
+}
+
+/// Begins a transaction holding the advisory lock `lock`.
+fn locked<'c>(
+    handle: &Handle,
+    client: &'c mut deadpool_postgres::Client,
+    lock: i64,
+) -> Result<deadpool_postgres::Transaction<'c>, StoreError> {
+    handle.block_on(async {
+        let txn = client.transaction().await.map_err(pg)?;
+        txn.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+            .await
+            .map_err(pg)?;
+        Ok(txn)
+    })
+}
+
+#[async_trait]
+impl CredentialStore for PostgresStore {
+    async fn append(
+        &self,
+        preconditions: &[Precondition],
+        events: Vec<Event>,
+        time: u64,
+    ) -> Result<Seq, AppendError> {
+        let preconditions = preconditions.to_vec();
+        let window = self.nonce_window;
+        let outcome = self
+            .blocking(move |handle, client| {
+                let txn = locked(handle, client, APPEND_LOCK)?;
+                let reader = Reader {
+                    handle,
+                    client: &txn,
+                };
+                let mut overlay = Overlay::new(&reader);
+                let outcome = projections::append(&mut overlay, &preconditions, &events, time)
+                    .map_err(store_error)?;
+                let seq = match outcome {
+                    Ok(seq) => seq,
+                    Err(refused) => {
+                        handle.block_on(txn.rollback()).map_err(pg)?;
+                        return Ok(Err(refused));
+                    }
+                };
+                let changes = overlay.into_changes();
+                handle.block_on(write(&txn, changes))?;
+                if seq % PRUNE_EVERY == 0 {
+                    prune_in(handle, &txn, time.saturating_sub(window))?;
+                }
+                handle.block_on(txn.commit()).map_err(pg)?;
+                Ok(Ok(seq))
+            })
+            .await?;
+        outcome.map_err(AppendError::Refused)
+    }
+
+    async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError> {
+        let client_id = client_id.to_owned();
+        self.read(move |p| projections::client(p, &client_id)).await
+    }
+
+    async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError> {
+        let owner = owner.to_owned();
+        self.read(move |p| projections::clients_owned_by(p, &owner))
+            .await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
+        let name = name.to_owned();
+        self.read(move |p| projections::user(p, &name)).await
+    }
+
+    async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
+        let values = self.values(Tree::Users).await?;
+        projections::decode_all(Tree::Users, values.iter().map(Vec::as_slice)).map_err(store_error)
+    }
+
+    async fn clients(&self) -> Result<Vec<ClientState>, StoreError> {
+        let values = self.values(Tree::Clients).await?;
+        projections::decode_all(Tree::Clients, values.iter().map(Vec::as_slice))
+            .map_err(store_error)
+    }
+
+    async fn grants_of(&self, user: &str) -> Result<Vec<Grant>, StoreError> {
+        let user = user.to_owned();
+        self.read(move |p| projections::grants_of(p, &user)).await
+    }
+
+    async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
+        let id = id.to_owned();
+        self.read(move |p| projections::credential(p, &id)).await
+    }
+
+    async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
+        let nonce = nonce.clone();
+        self.read(move |p| projections::nonce_seen(p, &nonce)).await
+    }
+
+    async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        read_page(&client, int(from)?, limit).await
+    }
+
+    async fn last_seq(&self) -> Result<Seq, StoreError> {
+        self.read(|p| projections::last_seq(p)).await
+    }
+
+    async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let txn_client = &client;
+        // One snapshot of the database for the whole check.
+        txn_client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .await
+            .map_err(pg)?;
+        let checked = async {
+            let floor = nonce_floor(txn_client).await?;
+            let mut records = Vec::new();
+            let mut next = 1;
+            loop {
+                let page = read_page(txn_client, next, PAGE).await?;
+                let Some(last) = page.last() else { break };
+                next = int(last.seq)? + 1;
+                for record in &page {
+                    replayed(record.seq);
+                }
+                records.extend(page);
+            }
+            let (rebuilt, count) = Trees::replay(records.into_iter().map(Ok), floor, 0)?;
+            let mut stored = Trees::new();
+            for &tree in Tree::PROJECTIONS {
+                let rows = txn_client
+                    .query(
+                        "SELECT key, value FROM credlog_projection WHERE tree = $1",
+                        &[&tree.name()],
+                    )
+                    .await
+                    .map_err(pg)?;
+                for row in rows {
+                    let key: Vec<u8> = row.get(0);
+                    projections::ProjectionMut::insert(&mut stored, tree, &key, row.get(1))
+                        .map_err(store_error)?;
+                }
+            }
+            let stored = &stored;
+            let mismatches =
+                rebuilt.compare(|tree| -> Entries<'_> { stored.owned_entries(tree) }, 100)?;
+            Ok(CheckReport {
+                records: count,
+                snapshot: None,
+                mismatches,
+            })
+        }
+        .await;
+        txn_client.batch_execute("ROLLBACK").await.map_err(pg)?;
+        checked
+    }
+
+    async fn sizes(&self, limits: &SessionLimits, now: u64) -> Result<Sizes, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let row = client
+            .query_one(
+                "SELECT count(*) FROM credlog_projection WHERE tree = $1",
+                &[&Tree::Nonces.name()],
+            )
+            .await
+            .map_err(pg)?;
+        let nonces = u64::try_from(row.get::<_, i64>(0)).unwrap_or_default();
+        let sessions = PostgresStore::all_sessions(&client).await?;
+        let live_sessions = sessions
+            .values()
+            .filter(|session| limits.is_live(session, now))
+            .count() as u64;
+        Ok(Sizes {
+            nonces,
+            live_sessions,
+        })
+    }
+
+    async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
+        self.blocking(move |handle, client| {
+            let txn = locked(handle, client, APPEND_LOCK)?;
+            let removed = prune_in(handle, &txn, before_timestamp)?;
+            handle.block_on(txn.commit()).map_err(pg)?;
+            Ok(removed)
+        })
+        .await
+    }
+
+    async fn create_session(
+        &self,
+        session: SessionRecord,
+        limits: &SessionLimits,
+    ) -> Result<(), StoreError> {
+        let limits = *limits;
+        self.blocking(move |handle, client| {
+            let txn = locked(handle, client, SESSION_LOCK)?;
+            handle.block_on(async {
+                let mut kept = PostgresStore::all_sessions(&txn).await?;
+                let before: Vec<SessionHash> = kept.keys().copied().collect();
+                let hash = session.hash;
+                sessions::admit(&mut kept, session, &limits);
+                let gone: Vec<Vec<u8>> = before
+                    .iter()
+                    .filter(|old| !kept.contains_key(old) || **old == hash)
+                    .map(|old| old.0.to_vec())
+                    .collect();
+                if !gone.is_empty() {
+                    txn.execute("DELETE FROM credlog_session WHERE hash = ANY($1)", &[&gone])
+                        .await
+                        .map_err(pg)?;
+                }
+                let new = &kept[&hash];
+                txn.execute(
+                    "INSERT INTO credlog_session (hash, user_name, csrf_token, created, last_used) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &&new.hash.0[..],
+                        &new.user,
+                        &new.csrf_token,
+                        &int(new.created)?,
+                        &int(new.last_used)?,
+                    ],
+                )
+                .await
+                .map_err(pg)?;
+                txn.commit().await.map_err(pg)
+            })
+        })
+        .await
+    }
+
+    async fn session(
+        &self,
+        hash: &SessionHash,
+        limits: &SessionLimits,
+        now: u64,
+    ) -> Result<Option<SessionRecord>, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let row = client
+            .query_opt(
+                "SELECT hash, user_name, csrf_token, created, last_used FROM credlog_session WHERE hash = $1",
+                &[&&hash.0[..]],
+            )
+            .await
+            .map_err(pg)?;
+        let session = row.as_ref().map(session_of).transpose()?;
+        Ok(session.filter(|session| limits.is_live(session, now)))
+    }
+
+    async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        client
+            .execute(
+                "UPDATE credlog_session SET last_used = greatest(last_used, $2) WHERE hash = $1",
+                &[&&hash.0[..], &int(now)?],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(())
+    }
+
+    async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let removed = client
+            .execute(
+                "DELETE FROM credlog_session WHERE hash = $1",
+                &[&&hash.0[..]],
+            )
+            .await
+            .map_err(pg)?;
+        Ok(removed > 0)
+    }
+
+    async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        client
+            .execute("DELETE FROM credlog_session WHERE user_name = $1", &[&user])
+            .await
+            .map_err(pg)
+    }
+}
+
+/// The nonce floor as the projections hold it.
+async fn nonce_floor(client: &impl GenericClient) -> Result<u64, StoreError> {
+    let rows = client
+        .query(
+            "SELECT key, value FROM credlog_projection WHERE tree = $1",
+            &[&Tree::Meta.name()],
+        )
+        .await
+        .map_err(pg)?;
+    let mut meta = Trees::new();
+    for row in rows {
+        let key: Vec<u8> = row.get(0);
+        projections::ProjectionMut::insert(&mut meta, Tree::Meta, &key, row.get(1))
+            .map_err(store_error)?;
+    }
+    projections::nonce_floor(&meta).map_err(store_error)
+}
+
+/// Up to `limit` log records from `from` on, in order.
+async fn read_page(
+    client: &impl GenericClient,
+    from: i64,
+    limit: i64,
+) -> Result<Vec<Record>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT seq, record FROM credlog_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            &[&from, &limit],
+        )
+        .await
+        .map_err(pg)?;
+    rows.iter()
+        .map(|row| {
+            let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or_default();
+            let bytes: Vec<u8> = row.get(1);
+            decode_record(&bytes).map_err(|error| StoreError::CorruptRecord { seq, error })
+        })
+        .collect()
+}
