@@ -125,7 +125,17 @@ pub async fn ensure(
         .map_err(AccountError::from)?
         .is_none()
     {
-        add_user(store, USER.0, USER.1, now).await?;
+        if let Err(error) = add_user(store, USER.0, USER.1, now).await {
+            // Another server on the same database may have added it first.
+            if store
+                .user(USER.0)
+                .await
+                .map_err(AccountError::from)?
+                .is_none()
+            {
+                return Err(error.into());
+            }
+        }
     }
     let mut clients = Vec::new();
     for kind in KINDS {
@@ -146,9 +156,24 @@ pub async fn ensure(
                     wanted.rsa_public_key = Some(write_key_pair(key_file)?);
                 }
                 let client_id = Some(kind.client_id.to_owned());
-                register_client_on(server, store, USER.0, wanted, client_id, now)
-                    .await?
-                    .record
+                match register_client_on(server, store, USER.0, wanted, client_id, now).await {
+                    Ok(registered) => registered.record,
+                    // Another server on the same database registered it
+                    // first, with its own key: this one's is of no use.
+                    Err(error) => match store
+                        .client(kind.client_id)
+                        .await
+                        .map_err(AccountError::from)?
+                    {
+                        Some(state) => {
+                            if kind.rsa {
+                                let _ = std::fs::remove_file(key_file);
+                            }
+                            state.record
+                        }
+                        None => return Err(error.into()),
+                    },
+                }
             }
         };
         clients.push(DemoClient {
@@ -158,7 +183,9 @@ pub async fn ensure(
                 Secret::Plain(secret) => Some(secret),
                 _ => None,
             },
-            private_key: kind.rsa.then(|| key_file.display().to_string()),
+            // A server without a data directory (PostgreSQL) has the key
+            // only if it registered the client itself.
+            private_key: (kind.rsa && key_file.exists()).then(|| key_file.display().to_string()),
         });
     }
     Ok(clients)

@@ -29,6 +29,7 @@ use credlog_http::metrics::Metrics;
 use credlog_http::operator::{self, Revocation};
 use credlog_http::{audit, demo, App, Settings};
 use credlog_storage_memory::MemoryStore;
+use credlog_storage_postgres::PostgresStore;
 use credlog_storage_sled::{SledStore, Usage};
 
 #[derive(Parser)]
@@ -84,6 +85,11 @@ struct DataDir {
     /// read from CREDLOG_DATA, or the settings file's `data`.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// A PostgreSQL database (postgres://USER@HOST:PORT/DB) in place of the
+    /// data directory. Also read from CREDLOG_POSTGRES, or the settings
+    /// file's `postgres`.
+    #[arg(long, value_name = "URL", conflicts_with = "data")]
+    postgres: Option<String>,
     /// The settings file `credlog serve` reads (its `data`, and the
     /// protocol settings the store is kept under). Also read from
     /// CREDLOG_CONFIG.
@@ -97,16 +103,18 @@ impl DataDir {
     fn config(&self) -> Result<Config, Failure> {
         let flags = Flags {
             data: self.data.clone(),
+            postgres: self.postgres.clone(),
             ..Flags::default()
         };
         config::load(config_file(&self.config).as_deref(), env(), flags)
             .map_err(|error| Failure::usage(error.to_string()))
     }
 
-    /// The store in the data directory, under the settings' timestamp window.
-    fn open(&self) -> Result<SledStore, Failure> {
+    /// The store (the data directory, or the PostgreSQL database), under
+    /// the settings' timestamp window.
+    async fn open(&self) -> Result<Box<dyn CredentialStore>, Failure> {
         let config = self.config()?;
-        open(&config, &config.settings(), Usage::Once)
+        open(&config, &config.settings(), Usage::Once).await
     }
 }
 
@@ -135,11 +143,15 @@ struct Serve {
     #[arg(long)]
     addr: Option<SocketAddr>,
     /// The data directory (embedded sled) [default: ./credlog-data].
-    #[arg(long, value_name = "DIR", conflicts_with = "memory")]
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["memory", "postgres"])]
     data: Option<PathBuf>,
     /// Keep nothing on disk.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "postgres")]
     memory: bool,
+    /// Keep the store in this PostgreSQL database (postgres://USER@HOST:PORT/DB),
+    /// which any number of servers may share. Also read from CREDLOG_POSTGRES.
+    #[arg(long, value_name = "URL")]
+    postgres: Option<String>,
     /// Create (if absent) user demo/demo and one client of each kind, and print them.
     #[arg(long)]
     demo: bool,
@@ -320,6 +332,7 @@ fn serve_config(serve: &Serve) -> Result<Config, ConfigError> {
         addr: serve.addr,
         data: serve.data.clone(),
         memory: serve.memory,
+        postgres: serve.postgres.clone(),
         demo: serve.demo,
         public_url: serve.public_url.clone(),
         tls_cert: serve.tls_cert.clone(),
@@ -381,8 +394,8 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Revoke(revoke) => run_revoke(revoke).await,
         Command::Log(log) => run_log(log).await,
         Command::Check(check) => {
-            let store = check.data.open()?;
-            let report = credlog_http::progress::check(&store, check.full).await?;
+            let store = check.data.open().await?;
+            let report = credlog_http::progress::check(&*store, check.full).await?;
             for mismatch in &report.mismatches {
                 println!("{mismatch}");
             }
@@ -413,12 +426,12 @@ async fn run_user(command: UserCommand) -> Result<ExitCode, Failure> {
             password,
             data,
         } => {
-            let store = data.open()?;
-            add_user(&store, &name, &password, now()).await?;
+            let store = data.open().await?;
+            add_user(&*store, &name, &password, now()).await?;
             eprintln!("added user {name}");
         }
         UserCommand::List { data } => {
-            for line in operator::user_lines(&data.open()?).await? {
+            for line in operator::user_lines(&*data.open().await?).await? {
                 println!("{line}");
             }
         }
@@ -427,13 +440,13 @@ async fn run_user(command: UserCommand) -> Result<ExitCode, Failure> {
             password,
             data,
         } => {
-            let store = data.open()?;
-            operator::change_password(&store, &name, &password, now()).await?;
+            let store = data.open().await?;
+            operator::change_password(&*store, &name, &password, now()).await?;
             eprintln!("changed the password of {name}; its sessions ended");
         }
         UserCommand::Remove { name, data } => {
-            let store = data.open()?;
-            credlog_core::manage::remove_user(&store, &name, now()).await?;
+            let store = data.open().await?;
+            credlog_core::manage::remove_user(&*store, &name, now()).await?;
             eprintln!("removed user {name}, every client it owned and every credential it granted");
         }
     }
@@ -470,10 +483,10 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
             }
             let config = data.config()?;
             let settings = config.settings();
-            let store = open(&config, &settings, Usage::Once)?;
+            let store = open(&config, &settings, Usage::Once).await?;
             let registered = register_client_on(
                 &served_oauth2(&settings),
-                &store,
+                &*store,
                 &owner,
                 metadata,
                 None,
@@ -488,22 +501,22 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
             println!("{json}");
         }
         ClientCommand::List { owner, data } => {
-            let store = data.open()?;
-            for line in operator::client_lines(&store, owner.as_deref()).await? {
+            let store = data.open().await?;
+            for line in operator::client_lines(&*store, owner.as_deref()).await? {
                 println!("{line}");
             }
         }
         ClientCommand::Show { id, data } => {
-            let store = data.open()?;
-            println!("{}", operator::client_registration(&store, &id).await?);
+            let store = data.open().await?;
+            println!("{}", operator::client_registration(&*store, &id).await?);
         }
         ClientCommand::RotateSecret { id, data } => {
-            let store = data.open()?;
-            println!("{}", operator::rotate_secret(&store, &id, now()).await?);
+            let store = data.open().await?;
+            println!("{}", operator::rotate_secret(&*store, &id, now()).await?);
         }
         ClientCommand::Remove { id, data } => {
-            let store = data.open()?;
-            credlog_core::manage::remove_client(&store, &id, now()).await?;
+            let store = data.open().await?;
+            credlog_core::manage::remove_client(&*store, &id, now()).await?;
             eprintln!("removed client {id} and every credential issued to it");
         }
     }
@@ -522,8 +535,8 @@ async fn run_revoke(revoke: Revoke) -> Result<ExitCode, Failure> {
             ))
         }
     };
-    let store = revoke.data.open()?;
-    eprintln!("{}", operator::revoke(&store, what, now()).await?);
+    let store = revoke.data.open().await?;
+    eprintln!("{}", operator::revoke(&*store, what, now()).await?);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -537,22 +550,32 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
     Oauth2Server::new(settings.oauth2.clone())
 }
 
-/// The data directory's store as every command opens it: keeping nonces
-/// for the configured timestamp window (a store opened with another would
-/// prune nonces the server still needs) and `Verified` records for the
-/// configured retention, and showing the progress of a rebuild of its
-/// projections on a terminal.
-fn open_store(config: &Config, settings: &Settings, usage: Usage) -> Result<SledStore, StoreError> {
+/// The store as every command opens it: the PostgreSQL database when one
+/// is set, else the data directory; keeping nonces for the configured
+/// timestamp window (a store opened with another would prune nonces the
+/// server still needs) and, on sled, `Verified` records for the configured
+/// retention, and showing the progress of a rebuild of its projections on
+/// a terminal.
+async fn open_store(
+    config: &Config,
+    settings: &Settings,
+    usage: Usage,
+) -> Result<Box<dyn CredentialStore>, StoreError> {
+    let window = settings.oauth1.timestamp_window;
+    if let Some(url) = &config.postgres {
+        let store = PostgresStore::open_with_nonce_window(url, window).await?;
+        return Ok(Box::new(store));
+    }
     let rebuilding = credlog_http::progress::Rebuilding::default();
     let opened = SledStore::open_retaining(
         &config.data,
-        settings.oauth1.timestamp_window,
+        window,
         config.retention(),
         usage,
         &|seq, last| rebuilding.replayed(seq, last),
     );
     rebuilding.finish();
-    opened
+    Ok(Box::new(opened?))
 }
 
 /// The data directory's store, keeping nonces for the timestamp window the
@@ -562,9 +585,13 @@ fn open_store(config: &Config, settings: &Settings, usage: Usage) -> Result<Sled
 /// every change a command makes goes through the one process that holds
 /// the store. An old directory whose projections are rebuilt on open shows
 /// a progress bar on a terminal.
-fn open(config: &Config, settings: &Settings, usage: Usage) -> Result<SledStore, Failure> {
+async fn open(
+    config: &Config,
+    settings: &Settings,
+    usage: Usage,
+) -> Result<Box<dyn CredentialStore>, Failure> {
     let data = &config.data;
-    match open_store(config, settings, usage) {
+    match open_store(config, settings, usage).await {
         Ok(store) => Ok(store),
         Err(StoreError::Locked { path }) if ServeFile::read(data).is_some() => {
             Err(Failure::from(format!(
@@ -587,7 +614,8 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     // while a data directory is held, loopback on a free port (the public
     // listener no longer answers /admin/log). With --memory and no
     // --admin-addr there is no log to read from outside, so none.
-    let admin_bind = admin_addr.or((!serve.memory).then(|| SocketAddr::from(([127, 0, 0, 1], 0))));
+    let on_data_dir = !serve.memory && serve.postgres.is_none();
+    let admin_bind = admin_addr.or(on_data_dir.then(|| SocketAddr::from(([127, 0, 0, 1], 0))));
     // Recording from the start, so the demo's appends are counted too.
     let metrics = match admin_bind {
         Some(_) => Some(Metrics::install().map_err(Failure::from)?),
@@ -604,17 +632,24 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     };
     settings.tls = tls.is_some();
     let window = settings.oauth1.timestamp_window;
-    // With --memory the demo key is new each run, so it is written beside
-    // no data dir: to a file of this process's own in the temporary directory.
-    let (store, key_file): (Arc<dyn CredentialStore>, PathBuf) = if serve.memory {
+    // Without a data directory the demo key is written beside none: to a
+    // file of this process's own in the temporary directory.
+    let own_key_file = || {
         let name = format!("credlog-demo-rsa-private-{}.pem", std::process::id());
+        std::env::temp_dir().join(name)
+    };
+    let (store, key_file): (Arc<dyn CredentialStore>, PathBuf) = if serve.memory {
         (
             Arc::new(MemoryStore::with_nonce_window(window)),
-            std::env::temp_dir().join(name),
+            own_key_file(),
         )
+    } else if serve.postgres.is_some() {
+        let store = open(&serve, &settings, Usage::Serving).await?;
+        (Arc::from(store), own_key_file())
     } else {
         let key_file = serve.data.join("demo-rsa-private.pem");
-        (Arc::new(open(&serve, &settings, Usage::Serving)?), key_file)
+        let store = open(&serve, &settings, Usage::Serving).await?;
+        (Arc::from(store), key_file)
     };
     let oauth2 = served_oauth2(&settings);
     let demo_clients = if serve.demo {
@@ -661,7 +696,7 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     // through the server: the data directory is this process's alone.
     let mut settings = settings.reached_at(addr, serve.public_url.clone());
     let serve_file = match &admin {
-        Some((_, admin_addr)) if !serve.memory => Some(ServeFile {
+        Some((_, admin_addr)) if on_data_dir => Some(ServeFile {
             url: format!("http://{}", reachable(*admin_addr)),
             token: credlog_http::app::random_token(),
         }),
@@ -698,7 +733,7 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     if serve_file.is_some() {
         let _ = std::fs::remove_file(ServeFile::path(&serve.data));
     }
-    if serve.memory && serve.demo {
+    if !on_data_dir && serve.demo {
         let _ = std::fs::remove_file(&key_file);
     }
     tracing::info!("stopped");
@@ -779,7 +814,7 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
     };
     let config = log.data.config()?;
     let data = config.data.clone();
-    let source = match open_store(&config, &config.settings(), Usage::Once) {
+    let source = match open_store(&config, &config.settings(), Usage::Once).await {
         Ok(store) => LogSource::Local(store),
         Err(StoreError::Locked { path }) => {
             // A server holds the directory: ask it.
@@ -818,7 +853,7 @@ async fn run_log(log: Log) -> Result<ExitCode, Failure> {
 
 /// Where `credlog log` reads: the data directory, or the server holding it.
 enum LogSource {
-    Local(SledStore),
+    Local(Box<dyn CredentialStore>),
     Remote(ServeFile, reqwest::Client),
 }
 
@@ -827,7 +862,9 @@ impl LogSource {
     /// while for new records before answering an empty page.
     async fn page(&self, since: u64, follow: bool, archive: bool) -> Result<LogPage, Failure> {
         let (serve, client) = match self {
-            LogSource::Local(store) => return Ok(audit::page(store, since, archive).await?),
+            LogSource::Local(store) => {
+                return Ok(audit::page(store.as_ref(), since, archive).await?)
+            }
             LogSource::Remote(serve, client) => (serve, client),
         };
         let wait = if follow { MAX_WAIT } else { 0 };

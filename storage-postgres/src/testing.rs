@@ -30,6 +30,31 @@ fn server() -> Config {
     Config::from_str(&url).unwrap_or_else(|e| panic!("CREDLOG_TEST_POSTGRES {url:?}: {e}"))
 }
 
+/// Whether the tests' PostgreSQL answers: with `CI` set it must (the test
+/// fails); elsewhere a test that needs it says loudly that it is skipped.
+pub async fn available() -> bool {
+    match server().connect(NoTls).await {
+        Ok(_) => true,
+        Err(error) => {
+            unavailable(&error);
+            false
+        }
+    }
+}
+
+/// Fails the test under CI, else says loudly that it is skipped.
+fn unavailable(error: &tokio_postgres::Error) {
+    if std::env::var_os("CI").is_some() {
+        panic!(
+            "CI is set and PostgreSQL does not answer ({error}): the PostgreSQL tests cannot run"
+        );
+    }
+    eprintln!(
+        "\n*** PostgreSQL does not answer ({error}); SKIPPING this PostgreSQL test. \
+         Start one, or point CREDLOG_TEST_POSTGRES at one. ***\n"
+    );
+}
+
 impl TestDatabase {
     /// A new, empty database; `None` (after a loud line) when no server
     /// answers outside CI.
@@ -39,14 +64,8 @@ impl TestDatabase {
         let connected = admin.connect(NoTls).await;
         let (client, connection) = match connected {
             Ok(connected) => connected,
-            Err(error) if std::env::var_os("CI").is_some() => {
-                panic!("CI is set and PostgreSQL does not answer ({error}): the PostgreSQL tests cannot run")
-            }
             Err(error) => {
-                eprintln!(
-                    "\n*** PostgreSQL does not answer ({error}); SKIPPING this PostgreSQL test. \
-                     Start one, or point CREDLOG_TEST_POSTGRES at one. ***\n"
-                );
+                unavailable(&error);
                 return None;
             }
         };

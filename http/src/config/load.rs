@@ -25,6 +25,8 @@ pub struct Flags {
     pub data: Option<PathBuf>,
     /// `--memory`.
     pub memory: bool,
+    /// `--postgres` (it also turns `memory` off and `data` away).
+    pub postgres: Option<String>,
     /// `--demo`.
     pub demo: bool,
     /// `--public-url`.
@@ -87,6 +89,7 @@ fn keys() -> Vec<(String, Value)> {
         tls_cert: Some(PathBuf::from("cert.pem")),
         tls_key: Some(PathBuf::from("key.pem")),
         admin_addr: Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
+        postgres: Some("postgres://localhost/credlog".to_owned()),
         password_checks: Some(1),
         ..Config::default()
     };
@@ -161,8 +164,16 @@ pub fn load(
     if let Some(data) = flags.data {
         config.data = data;
         config.memory = false;
+        config.postgres = None;
     }
-    config.memory |= flags.memory;
+    if let Some(url) = flags.postgres {
+        config.postgres = Some(url);
+        config.memory = false;
+    }
+    if flags.memory {
+        config.memory = true;
+        config.postgres = None;
+    }
     config.demo |= flags.demo;
     if let Some(url) = flags.public_url {
         config.public_url = Some(url);

@@ -45,6 +45,10 @@ pub struct Config {
     pub data: PathBuf,
     /// `--memory`: keep nothing on disk (`data` is then unused).
     pub memory: bool,
+    /// `--postgres`: the PostgreSQL database (a URL) the store is kept in,
+    /// in place of `data`; any number of servers may share one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub postgres: Option<String>,
     /// `--demo`: create the demo user and clients, and print them.
     pub demo: bool,
     /// `--public-url`: the URL clients use when a proxy in front ends TLS.
@@ -304,6 +308,7 @@ impl Config {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data: PathBuf::from("./credlog-data"),
             memory: false,
+            postgres: None,
             demo: false,
             public_url: None,
             tls_cert: None,

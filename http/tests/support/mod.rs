@@ -17,6 +17,8 @@ use credlog_core::Request;
 use credlog_http::accounts::{add_user, register_client, ClientMetadata};
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
+use credlog_storage_postgres::testing::TestDatabase;
+use credlog_storage_postgres::PostgresStore;
 use credlog_storage_sled::SledStore;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -31,9 +33,10 @@ pub mod process;
 pub enum Backend {
     Memory,
     Sled,
+    Postgres,
 }
 
-pub const BACKENDS: [Backend; 2] = [Backend::Memory, Backend::Sled];
+pub const BACKENDS: [Backend; 3] = [Backend::Memory, Backend::Sled, Backend::Postgres];
 
 pub const CALLBACK: &str = "http://127.0.0.1:8000/callback";
 pub const PASSWORD: &str = "alice's password";
@@ -62,6 +65,15 @@ macro_rules! on_both_stores {
             #[tokio::test]
             async fn sled() {
                 let $backend = $crate::support::Backend::Sled;
+                $run
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if !credlog_storage_postgres::testing::available().await {
+                    return;
+                }
+                let $backend = $crate::support::Backend::Postgres;
                 $run
             }
         }
@@ -93,10 +105,26 @@ macro_rules! on_both_stores {
 }
 
 /// A fresh store of this kind (sled in `dir`).
-fn open(backend: Backend, dir: &tempfile::TempDir) -> Arc<dyn CredentialStore> {
+/// A store on `backend`, and the PostgreSQL database it is in (dropped
+/// after the store).
+async fn open(
+    backend: Backend,
+    dir: &tempfile::TempDir,
+) -> (Arc<dyn CredentialStore>, Option<TestDatabase>) {
     match backend {
-        Backend::Memory => Arc::new(MemoryStore::new()),
-        Backend::Sled => Arc::new(SledStore::open(dir.path().join("data")).unwrap()),
+        Backend::Memory => (Arc::new(MemoryStore::new()), None),
+        Backend::Sled => (
+            Arc::new(SledStore::open(dir.path().join("data")).unwrap()),
+            None,
+        ),
+        Backend::Postgres => {
+            let database = TestDatabase::create().await.expect("PostgreSQL answers");
+            let window = credlog_core::rfc5849::DEFAULT_TIMESTAMP_WINDOW;
+            let store = PostgresStore::connect(database.config.clone(), window)
+                .await
+                .expect("the store opens");
+            (Arc::new(store), Some(database))
+        }
     }
 }
 
@@ -114,11 +142,16 @@ pub struct TestServer {
     pub store: Arc<dyn CredentialStore>,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
+    /// Last, so it is dropped after the store.
+    database: Option<TestDatabase>,
 }
 
 impl TestServer {
     pub async fn start(backend: Backend, dir: &tempfile::TempDir) -> TestServer {
-        TestServer::on(open(backend, dir)).await
+        let (store, database) = open(backend, dir).await;
+        let mut server = TestServer::on(store).await;
+        server.database = database;
+        server
     }
 
     pub async fn on(store: Arc<dyn CredentialStore>) -> TestServer {
@@ -140,9 +173,11 @@ impl TestServer {
         dir: &tempfile::TempDir,
         build: impl FnOnce(Arc<dyn CredentialStore>) -> App,
     ) -> TestServer {
-        let store = open(backend, dir);
+        let (store, database) = open(backend, dir).await;
         let app = build(Arc::clone(&store));
-        TestServer::serving(app, store, "127.0.0.1:0".parse().unwrap()).await
+        let mut server = TestServer::serving(app, store, "127.0.0.1:0".parse().unwrap()).await;
+        server.database = database;
+        server
     }
 
     async fn serving(
@@ -160,6 +195,7 @@ impl TestServer {
             store,
             shutdown: Some(shutdown),
             task: Some(task),
+            database: None,
         }
     }
 
@@ -171,6 +207,7 @@ impl TestServer {
             store: Arc::new(MemoryStore::new()),
             shutdown: None,
             task: None,
+            database: None,
         }
     }
 

@@ -1,0 +1,209 @@
+//! Two `credlog serve --postgres` processes on one database, behind one
+//! `--public-url`, behave as one server: a nonce used on one is refused on
+//! the other, a token issued on one is seen, and its revocation too, on the
+//! other at once, a session made on one signs in on the other, and two
+//! nodes racing for one authorization code give it out once.
+
+mod support;
+
+use credlog_core::rfc5849::encoding::form_decode;
+use credlog_core::Request;
+use credlog_storage_postgres::testing::TestDatabase;
+use support::process::{credlog, Running};
+use support::{
+    get_page, hidden_inputs, http, login, post_form, send, Answer, TestClient, TestServer,
+};
+
+/// The URL clients use, the same for both nodes (a load balancer's).
+const PUBLIC: &str = "http://auth.test";
+const REDIRECT: &str = "http://127.0.0.1:8000/callback";
+
+/// A node on `database`; `demo` creates the demo user and clients.
+fn node(database: &TestDatabase, demo: bool) -> (Running, TestServer) {
+    let mut command = credlog();
+    command.args(["serve", "--addr", "127.0.0.1:0", "--public-url", PUBLIC]);
+    command.args(["--postgres", &database.url()]);
+    if demo {
+        command.arg("--demo");
+    }
+    let running = Running::spawn(&mut command);
+    let base = running.base();
+    (running, TestServer::remote(&base))
+}
+
+struct Nodes {
+    a: TestServer,
+    b: TestServer,
+    client: TestClient,
+    _processes: (Running, Running),
+    _database: TestDatabase,
+}
+
+async fn two_nodes() -> Option<Nodes> {
+    let database = TestDatabase::create().await?;
+    let (a_process, a) = node(&database, true);
+    let (id, secret) = a_process.demo_confidential();
+    let (b_process, b) = node(&database, false);
+    Some(Nodes {
+        a,
+        b,
+        client: TestClient {
+            id,
+            secret,
+            method: "HMAC-SHA1",
+            transmission: credlog_core::rfc5849::Transmission::Header,
+        },
+        _processes: (a_process, b_process),
+        _database: database,
+    })
+}
+
+/// `request`, signed for the public URL, sent to `node`.
+fn to(node: &TestServer, request: &Request) -> Request {
+    let mut request = request.clone();
+    request.uri = request.uri.replacen(PUBLIC, &node.base, 1);
+    request
+}
+
+/// A form POST with client_secret_basic, to `node`.
+async fn post_as_client(node: &TestServer, client: &TestClient, path: &str, form: &str) -> Answer {
+    let answer = http()
+        .post(node.url(path))
+        .basic_auth(&client.id, Some(&client.secret))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(form.to_owned())
+        .send()
+        .await
+        .unwrap();
+    Answer::from(answer).await
+}
+
+async fn active(node: &TestServer, client: &TestClient, token: &str) -> bool {
+    let answer = post_as_client(
+        node,
+        client,
+        "/oauth2/introspect",
+        &format!("token={token}"),
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    answer.json()["active"].as_bool().unwrap()
+}
+
+#[tokio::test]
+async fn a_nonce_used_on_one_node_is_refused_on_the_other() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    let signed = nodes
+        .client
+        .signer(None)
+        .sign(
+            Request::new("POST", format!("{PUBLIC}/oauth1/initiate")),
+            &[("oauth_callback", "oob")],
+        )
+        .unwrap();
+    let first = send(&to(&nodes.a, &signed)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    send(&to(&nodes.b, &signed))
+        .await
+        .assert_oauth1_error(401, "invalid_nonce");
+}
+
+#[tokio::test]
+async fn a_token_and_its_revocation_reach_the_other_node_at_once() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    let issued = post_as_client(
+        &nodes.a,
+        &nodes.client,
+        "/oauth2/token",
+        "grant_type=client_credentials&scope=profile",
+    )
+    .await;
+    assert_eq!(issued.status, 200, "{}", issued.body);
+    let token = issued.json()["access_token"].as_str().unwrap().to_owned();
+    assert!(active(&nodes.b, &nodes.client, &token).await);
+    let revoked = post_as_client(
+        &nodes.a,
+        &nodes.client,
+        "/oauth2/revoke",
+        &format!("token={token}"),
+    )
+    .await;
+    assert_eq!(revoked.status, 200, "{}", revoked.body);
+    assert!(!active(&nodes.b, &nodes.client, &token).await);
+}
+
+/// Signs demo in on `node` and asks for a code for the confidential client:
+/// the code from the redirect after consent.
+async fn code_from(node: &TestServer, cookie: &str, client: &TestClient) -> String {
+    let query = format!(
+        "/oauth2/authorize?response_type=code&client_id={}&redirect_uri={}&scope=profile&state=s",
+        client.id,
+        credlog_core::rfc5849::encoding::percent_encode(REDIRECT)
+    );
+    let page = get_page(node, &query, Some(cookie)).await;
+    assert_eq!(page.status, 200, "consent page: {}", page.body);
+    let mut fields = hidden_inputs(&page.body);
+    fields.push(("confirm".to_owned(), "yes".to_owned()));
+    let answer = post_form(node, "/oauth2/authorize", Some(cookie), &fields).await;
+    let location = answer.header("location").unwrap_or_else(|| {
+        panic!(
+            "no redirect after consent: {} {}",
+            answer.status, answer.body
+        )
+    });
+    let query = location.split_once('?').expect("a query").1;
+    form_decode(query)
+        .unwrap()
+        .into_iter()
+        .find(|(name, _)| name == "code")
+        .expect("a code")
+        .1
+        .into_owned()
+}
+
+#[tokio::test]
+async fn a_session_and_a_code_work_across_nodes_and_a_code_once_under_a_race() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    // Signed in on A, known on B.
+    let cookie = login(&nodes.a, "demo", "demo").await;
+    let page = get_page(&nodes.b, "/authorizations", Some(&cookie)).await;
+    assert_eq!(page.status, 200, "{}", page.body);
+
+    // A code issued on A is exchanged on B, once.
+    let exchange = |code: &str| {
+        format!(
+            "grant_type=authorization_code&code={code}&redirect_uri={}",
+            credlog_core::rfc5849::encoding::percent_encode(REDIRECT)
+        )
+    };
+    let code = code_from(&nodes.a, &cookie, &nodes.client).await;
+    let first = post_as_client(&nodes.b, &nodes.client, "/oauth2/token", &exchange(&code)).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let again = post_as_client(&nodes.a, &nodes.client, "/oauth2/token", &exchange(&code)).await;
+    assert_eq!(again.status, 400, "{}", again.body);
+    assert_eq!(again.json()["error"], "invalid_grant");
+
+    // Both nodes at once, for codes of their own: each code works once.
+    for _ in 0..5 {
+        let code = code_from(&nodes.b, &cookie, &nodes.client).await;
+        let form = exchange(&code);
+        let (on_a, on_b) = tokio::join!(
+            post_as_client(&nodes.a, &nodes.client, "/oauth2/token", &form),
+            post_as_client(&nodes.b, &nodes.client, "/oauth2/token", &form),
+        );
+        let statuses = [on_a.status, on_b.status];
+        assert_eq!(
+            statuses.iter().filter(|&&status| status == 200).count(),
+            1,
+            "{statuses:?}: {} / {}",
+            on_a.body,
+            on_b.body
+        );
+    }
+}
