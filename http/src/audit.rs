@@ -265,10 +265,7 @@ pub async fn page(
     since: u64,
     archive: bool,
 ) -> Result<LogPage, StoreError> {
-    let mut records = store.read_log(since, PAGE).await?;
-    if archive {
-        records = merged(records, store.read_archive(since, PAGE).await?);
-    }
+    let records = records_page(store, since, archive).await?;
     let mut page = LogPage {
         next: records.last().map_or(since, |record| record.seq + 1),
         lines: Vec::new(),
@@ -277,6 +274,20 @@ pub async fn page(
         page.lines.extend(lines(store, record).await?);
     }
     Ok(page)
+}
+
+/// Up to 1,024 records from `since` on, in order; with `archive`, the
+/// records a retention archived among them.
+pub async fn records_page(
+    store: &dyn CredentialStore,
+    since: u64,
+    archive: bool,
+) -> Result<Vec<Record>, StoreError> {
+    let records = store.read_log(since, PAGE).await?;
+    if !archive {
+        return Ok(records);
+    }
+    Ok(merged(records, store.read_archive(since, PAGE).await?))
 }
 
 /// The first [`PAGE`] of two runs of records in sequence order, merged; a

@@ -64,6 +64,23 @@ enum Command {
     Log(Log),
     /// Replays the log, rebuilds the projections and compares; exits 1 on a mismatch.
     Check(Check),
+    /// Replays a data directory's log into an empty PostgreSQL database.
+    Migrate(Migrate),
+}
+
+#[derive(Args)]
+struct Migrate {
+    /// The data directory (embedded sled) to read.
+    #[arg(long, value_name = "DIR")]
+    from: PathBuf,
+    /// The PostgreSQL database to write (postgres://USER@HOST:PORT/DB):
+    /// it must hold no records yet.
+    #[arg(long, value_name = "URL")]
+    to: String,
+    /// The settings file `credlog serve` reads (the protocol settings the
+    /// store is kept under). Also read from CREDLOG_CONFIG.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -393,6 +410,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Client { command } => run_client(command).await,
         Command::Revoke(revoke) => run_revoke(revoke).await,
         Command::Log(log) => run_log(log).await,
+        Command::Migrate(migrate) => run_migrate(migrate).await,
         Command::Check(check) => {
             let store = check.data.open().await?;
             let report = credlog_http::progress::check(&*store, check.full).await?;
@@ -805,6 +823,64 @@ fn init_tracing(format: LogFormat) {
         LogFormat::Text => logs.with_ansi(std::io::stderr().is_terminal()).init(),
         LogFormat::Json => logs.json().flatten_event(true).init(),
     }
+}
+
+/// `credlog migrate`: every record of the data directory's log (its
+/// archive too), in order, into an empty PostgreSQL database, with a bar
+/// on a terminal; then both are checked. Login sessions are not in the
+/// log and stay behind: users sign in again.
+async fn run_migrate(migrate: Migrate) -> Result<ExitCode, Failure> {
+    let dir = DataDir {
+        data: Some(migrate.from.clone()),
+        postgres: None,
+        config: migrate.config.clone(),
+    };
+    let mut config = dir.config()?;
+    config.postgres = None;
+    let settings = config.settings();
+    let source = open(&config, &settings, Usage::Once).await?;
+    let window = settings.oauth1.timestamp_window;
+    let target = PostgresStore::open_with_nonce_window(&migrate.to, window).await?;
+    let held = target.last_seq().await?;
+    if held > 0 {
+        return Err(Failure::from(format!(
+            "the database already holds {held} records; migrate into an empty one"
+        )));
+    }
+    let last = source.last_seq().await?;
+    let bar = credlog_http::progress::records_bar(last, "migrating");
+    let mut next = 1;
+    loop {
+        let records = audit::records_page(&*source, next, true).await?;
+        let Some(end) = records.last().map(|record| record.seq) else {
+            break;
+        };
+        target
+            .import(records)
+            .await
+            .inspect_err(|_| bar.abandon())?;
+        bar.set_position(end);
+        next = end + 1;
+    }
+    bar.finish();
+    for (name, store) in [
+        ("the data directory", &*source),
+        ("PostgreSQL", &target as &dyn CredentialStore),
+    ] {
+        let report = store.check().await?;
+        if !report.is_consistent() {
+            for mismatch in &report.mismatches {
+                println!("{mismatch}");
+            }
+            eprintln!("credlog: the check of {name} after the migration found mismatches");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    println!(
+        "migrated {} records into PostgreSQL; the check passes on both",
+        target.last_seq().await?
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn run_log(log: Log) -> Result<ExitCode, Failure> {

@@ -137,6 +137,43 @@ impl PostgresStore {
         })
     }
 
+    /// Writes records another store's log holds, as they were (`credlog
+    /// migrate`): each must be the next record here (the first into an
+    /// empty database is record 1), or nothing of the batch is written.
+    /// The events are applied as an append applies them, and the nonces
+    /// below the window behind the batch's last record are pruned.
+    pub async fn import(&self, records: Vec<Record>) -> Result<(), StoreError> {
+        let window = self.nonce_window;
+        self.blocking(move |handle, client| {
+            let Some(last) = records.last() else {
+                return Ok(());
+            };
+            let floor = last.time.saturating_sub(window);
+            let txn = locked(handle, client, APPEND_LOCK)?;
+            let reader = Reader {
+                handle,
+                client: &txn,
+            };
+            let mut overlay = Overlay::new(&reader);
+            for record in &records {
+                let seq = projections::append(&mut overlay, &[], &record.events, record.time)
+                    .map_err(store_error)?
+                    .map_err(|refused| StoreError::Backend(refused.to_string()))?;
+                if seq != record.seq {
+                    return Err(StoreError::Backend(format!(
+                        "record {} would be record {seq} here: records are missing before it \
+                         (a retention without an archive dropped them), or the database was not empty",
+                        record.seq
+                    )));
+                }
+            }
+            handle.block_on(write(&txn, overlay.into_changes()))?;
+            prune_in(handle, &txn, floor)?;
+            handle.block_on(txn.commit()).map_err(pg)
+        })
+        .await
+    }
+
     /// Runs `work` on a blocking thread with a pooled connection: the
     /// projection rules read synchronously, each read waiting on the
     /// runtime for its query.
