@@ -19,6 +19,7 @@
 mod faulty_store;
 mod fixed_credentials;
 pub mod store_suite;
+pub mod throttle_suite;
 pub mod vectors;
 
 pub use faulty_store::{Fault, FaultyStore};

@@ -20,6 +20,7 @@ use clap::{ArgGroup, Args, Parser, Subcommand};
 use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::CredentialStore;
 use credlog_core::store::StoreError;
+use credlog_core::throttle::Throttle;
 use credlog_http::accounts::{add_user, register_client_on, registration_json, ClientMetadata};
 use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken, PublicUrl};
@@ -656,14 +657,18 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         let name = format!("credlog-demo-rsa-private-{}.pem", std::process::id());
         std::env::temp_dir().join(name)
     };
+    // On PostgreSQL the sign-in throttle counts there too, so that every
+    // server sharing the database counts the same guesses.
+    let mut throttle: Option<Arc<dyn Throttle>> = None;
     let (store, key_file): (Arc<dyn CredentialStore>, PathBuf) = if serve.memory {
         (
             Arc::new(MemoryStore::with_nonce_window(window)),
             own_key_file(),
         )
-    } else if serve.postgres.is_some() {
-        let store = open(&serve, &settings, Usage::Serving).await?;
-        (Arc::from(store), own_key_file())
+    } else if let Some(url) = &serve.postgres {
+        let store = PostgresStore::open_with_nonce_window(url, window).await?;
+        throttle = Some(Arc::new(store.throttle(settings.throttle)));
+        (Arc::new(store), own_key_file())
     } else {
         let key_file = serve.data.join("demo-rsa-private.pem");
         let store = open(&serve, &settings, Usage::Serving).await?;
@@ -729,7 +734,10 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         })?;
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
-    let app = App::with_oauth2(store, settings, system_clock(), oauth2);
+    let app = match throttle {
+        Some(throttle) => App::with_parts(store, settings, system_clock(), oauth2, throttle),
+        None => App::with_oauth2(store, settings, system_clock(), oauth2),
+    };
     let admin_served = async {
         if let Some((admin_listener, _)) = admin {
             credlog_http::serve_admin(

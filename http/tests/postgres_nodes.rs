@@ -11,7 +11,8 @@ use credlog_core::Request;
 use credlog_storage_postgres::testing::TestDatabase;
 use support::process::{credlog, Running};
 use support::{
-    get_page, hidden_inputs, http, login, post_form, send, Answer, TestClient, TestServer,
+    get_page, hidden_inputs, http, login, post_form, send, submit_login, Answer, TestClient,
+    TestServer,
 };
 
 /// The URL clients use, the same for both nodes (a load balancer's).
@@ -205,5 +206,24 @@ async fn a_session_and_a_code_work_across_nodes_and_a_code_once_under_a_race() {
             on_a.body,
             on_b.body
         );
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_on_either_node_count_together() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    for n in 0..5 {
+        let node = if n % 2 == 0 { &nodes.a } else { &nodes.b };
+        let answer = submit_login(node, "/login", "demo", "not the password").await;
+        assert_ne!(answer.status, 429, "guess {n}: {}", answer.body);
+        assert_ne!(answer.status, 303, "guess {n} signed in");
+    }
+    // The sixth, even the right password, waits, on both.
+    for node in [&nodes.a, &nodes.b] {
+        let answer = submit_login(node, "/login", "demo", "demo").await;
+        assert_eq!(answer.status, 429, "{}", answer.body);
+        assert!(answer.header("retry-after").is_some());
     }
 }

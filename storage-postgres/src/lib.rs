@@ -30,6 +30,7 @@
 
 mod schema;
 pub mod testing;
+mod throttle;
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -51,6 +52,7 @@ use tokio::runtime::Handle;
 use tokio_postgres::NoTls;
 
 pub use schema::SCHEMA_VERSION;
+pub use throttle::PostgresThrottle;
 
 /// The advisory lock every append takes for its transaction.
 const APPEND_LOCK: i64 = 0x6372_6564_6c6f_6701;
@@ -135,6 +137,16 @@ impl PostgresStore {
             pool,
             nonce_window: seconds,
         })
+    }
+
+    /// The sign-in throttle with `limits`, its counts in this database:
+    /// every node that signs users in on it counts the same guesses.
+    pub fn throttle(&self, limits: credlog_core::throttle::Limits) -> PostgresThrottle {
+        PostgresThrottle {
+            pool: self.pool.clone(),
+            limits,
+            failures: std::sync::atomic::AtomicU64::new(0),
+        }
     }
 
     /// Writes records another store's log holds, as they were (`credlog

@@ -33,6 +33,18 @@ const MIGRATIONS: &[&str] = &[
          last_used bigint NOT NULL
      );
      CREATE INDEX credlog_session_user ON credlog_session (user_name);",
+    // 2: the sign-in throttle's counts, shared by every node.
+    "CREATE TABLE credlog_throttle_user (
+         name text PRIMARY KEY,
+         failures bigint NOT NULL,
+         locked_until bigint NOT NULL,
+         last_failure bigint NOT NULL
+     );
+     CREATE TABLE credlog_throttle_address (
+         address text PRIMARY KEY,
+         started bigint NOT NULL,
+         failures bigint NOT NULL
+     );",
 ];
 
 /// Applies the migrations the database lacks.
