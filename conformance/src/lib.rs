@@ -16,6 +16,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod equivalence;
 mod faulty_store;
 mod fixed_credentials;
 pub mod store_suite;
