@@ -227,3 +227,87 @@ async fn wrong_passwords_on_either_node_count_together() {
         assert!(answer.header("retry-after").is_some());
     }
 }
+
+#[tokio::test]
+async fn a_refresh_token_reused_on_one_node_ends_its_family_on_both() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    let cookie = login(&nodes.a, "demo", "demo").await;
+    let code = code_from(&nodes.a, &cookie, &nodes.client).await;
+    let form = format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}",
+        credlog_core::rfc5849::encoding::percent_encode(REDIRECT)
+    );
+    let first = post_as_client(&nodes.a, &nodes.client, "/oauth2/token", &form).await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    let old_refresh = first.json()["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = |token: &str| format!("grant_type=refresh_token&refresh_token={token}");
+    let second = post_as_client(
+        &nodes.a,
+        &nodes.client,
+        "/oauth2/token",
+        &refresh(&old_refresh),
+    )
+    .await;
+    assert_eq!(second.status, 200, "{}", second.body);
+    let (access, new_refresh) = (
+        second.json()["access_token"].as_str().unwrap().to_owned(),
+        second.json()["refresh_token"].as_str().unwrap().to_owned(),
+    );
+    assert!(active(&nodes.b, &nodes.client, &access).await);
+
+    // The rotated-out refresh token, replayed on B: refused, and the
+    // family it began is over, on A too.
+    let reused = post_as_client(
+        &nodes.b,
+        &nodes.client,
+        "/oauth2/token",
+        &refresh(&old_refresh),
+    )
+    .await;
+    assert_eq!(reused.status, 400, "{}", reused.body);
+    assert_eq!(reused.json()["error"], "invalid_grant");
+    assert!(!active(&nodes.a, &nodes.client, &access).await);
+    let after = post_as_client(
+        &nodes.a,
+        &nodes.client,
+        "/oauth2/token",
+        &refresh(&new_refresh),
+    )
+    .await;
+    assert_eq!(after.status, 400, "{}", after.body);
+}
+
+#[tokio::test]
+async fn log_follow_on_the_database_shows_what_any_node_appends() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    let url = nodes._database.url();
+    let follower = Running::spawn(credlog().args(["log", "--follow", "--postgres", &url]));
+    // The demo user and its three clients, then nothing until something happens.
+    for _ in 0..4 {
+        assert!(follower.line().contains(" issued "));
+    }
+    let added = credlog()
+        .args([
+            "user",
+            "add",
+            "bob",
+            "--password",
+            "bob's password",
+            "--postgres",
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(added.status.success(), "{added:?}");
+    let line = follower
+        .next_line(std::time::Duration::from_secs(20))
+        .expect("the new record is followed");
+    assert!(
+        line.starts_with("5 ") && line.contains("user=bob"),
+        "{line}"
+    );
+}
