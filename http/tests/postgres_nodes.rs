@@ -311,3 +311,86 @@ async fn log_follow_on_the_database_shows_what_any_node_appends() {
         "{line}"
     );
 }
+
+/// Issues access tokens on `node` from 8 tasks until it stops answering;
+/// the tokens it acknowledged (answered 200 with one).
+async fn issue_until_killed(node: &TestServer, client: &TestClient) -> Vec<String> {
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (url, client) = (node.url("/oauth2/token"), client.clone());
+            tokio::spawn(async move {
+                let mut acked = Vec::new();
+                loop {
+                    let sent = http()
+                        .post(&url)
+                        .basic_auth(&client.id, Some(&client.secret))
+                        .header("Content-Type", "application/x-www-form-urlencoded")
+                        .body("grant_type=client_credentials&scope=profile")
+                        .send()
+                        .await;
+                    let Ok(response) = sent else { break };
+                    let Ok(answer) = response.text().await else {
+                        break;
+                    };
+                    let json: serde_json::Value = serde_json::from_str(&answer).unwrap_or_default();
+                    match json["access_token"].as_str() {
+                        Some(token) => acked.push(token.to_owned()),
+                        None => break,
+                    }
+                }
+                acked
+            })
+        })
+        .collect();
+    let mut acked = Vec::new();
+    for task in tasks {
+        acked.extend(task.await.unwrap());
+    }
+    acked
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_under_load_loses_nothing_it_acknowledged() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let (first, _) = node(&database, true);
+    let (id, secret) = first.demo_confidential();
+    let client = TestClient {
+        id,
+        secret,
+        method: "HMAC-SHA1",
+        transmission: credlog_core::rfc5849::Transmission::Header,
+    };
+    drop(first);
+    let mut acked = Vec::new();
+    for round in 0..3u64 {
+        let (mut process, node) = node(&database, false);
+        let load = {
+            let (node, client) = (TestServer::remote(&node.base), client.clone());
+            tokio::spawn(async move { issue_until_killed(&node, &client).await })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(300 + 170 * round)).await;
+        process.kill();
+        let round_acked = load.await.unwrap();
+        assert!(
+            !round_acked.is_empty(),
+            "round {round}: nothing acknowledged"
+        );
+        acked.extend(round_acked);
+    }
+    // A new node knows every token the killed ones acknowledged.
+    let (_checker_process, checker) = node(&database, false);
+    for token in &acked {
+        assert!(active(&checker, &client, token).await, "{token} was lost");
+    }
+    let checked = credlog()
+        .args(["check", "--postgres", &database.url()])
+        .output()
+        .unwrap();
+    assert!(checked.status.success(), "{checked:?}");
+    eprintln!(
+        "{} tokens acknowledged by killed nodes, all there",
+        acked.len()
+    );
+}
