@@ -55,11 +55,15 @@
 //!
 //! Settings, from the environment: `LOAD_SECONDS` (measured seconds per
 //! route, default 10), `LOAD_WARMUP` (seconds, default 2),
-//! `LOAD_CONNECTIONS` (default 64), `LOAD_STORE` (`sled` or `memory`,
-//! default `sled`; sled writes under `TMPDIR`), `LOAD_ROUTES` (which
+//! `LOAD_CONNECTIONS` (default 64), `LOAD_STORE` (`sled`, `memory` or
+//! `postgres`, default `sled`; sled writes under `TMPDIR`), `LOAD_ROUTES` (which
 //! routes run, comma-separated, from `bare,oauth1,bearer,token`, the
 //! default; they always run in that order, and the ratios need `bare`),
 //! `LOAD_ROUNDS` (default 1; the issue figures are medians of 3),
+//! `LOAD_NODES` (with `LOAD_STORE=postgres`: that many credlog servers,
+//! each its own store and pool, on one database made for the run on the
+//! tests' PostgreSQL, `CREDLOG_TEST_POSTGRES`; the connections take them
+//! in turn; default 1),
 //! `LOAD_CLIENT_THREADS` (the load generator's worker threads, default 2)
 //! `LOAD_MAX_RATE` (signed requests a second to sign for, default
 //! 60000).
@@ -104,6 +108,8 @@ use credlog_core::store::{
 };
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
+use credlog_storage_postgres::testing::TestDatabase;
+use credlog_storage_postgres::PostgresStore;
 use credlog_storage_sled::{Retention, SledStore, Usage};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -147,6 +153,9 @@ struct Config {
     retention: Option<Retention>,
     window: u64,
     disk_every: u64,
+    /// `LOAD_NODES`: credlog servers on one PostgreSQL database, the
+    /// connections spread over them.
+    nodes: usize,
 }
 
 impl Config {
@@ -169,7 +178,11 @@ impl Config {
             },
             window: setting("LOAD_WINDOW", 30)?,
             disk_every: setting("LOAD_DISK_EVERY", 30)?,
+            nodes: setting("LOAD_NODES", 1)?,
         };
+        if config.nodes == 0 || (config.nodes > 1 && config.store != "postgres") {
+            return Err("LOAD_NODES is 1, or more with LOAD_STORE=postgres".into());
+        }
         if let Some(retention) = config.retention {
             if config.store != "sled" || retention.seconds < 2 * config.window || config.window == 0
             {
@@ -178,8 +191,12 @@ impl Config {
                 );
             }
         }
-        if !["sled", "memory"].contains(&config.store.as_str()) {
-            return Err(format!("LOAD_STORE={} is neither sled nor memory", config.store).into());
+        if !["sled", "memory", "postgres"].contains(&config.store.as_str()) {
+            return Err(format!(
+                "LOAD_STORE={} is none of sled, memory and postgres",
+                config.store
+            )
+            .into());
         }
         if config.connections == 0
             || config.client_threads == 0
@@ -451,7 +468,8 @@ const STOPPED: u8 = 2;
 
 /// What every connection shares during one route's run.
 struct Shared {
-    addr: SocketAddr,
+    /// Where the connections go, in turn.
+    addrs: Vec<SocketAddr>,
     host: HeaderValue,
     requests: Requests,
     phase: AtomicU8,
@@ -475,7 +493,8 @@ impl Shared {
 /// measured.
 async fn connection(shared: Arc<Shared>, index: usize) -> Vec<u32> {
     let mut latencies = Vec::new();
-    let stream = match tokio::net::TcpStream::connect(shared.addr).await {
+    let addr = shared.addrs[index % shared.addrs.len()];
+    let stream = match tokio::net::TcpStream::connect(addr).await {
         Ok(stream) => stream,
         Err(error) => {
             shared.error(format!("connect: {error}"));
@@ -679,11 +698,15 @@ impl Outcome {
 
 /// Sends `requests` to `addr` over `config.connections` connections:
 /// warm-up, then the measured window.
-async fn run(config: &Config, addr: SocketAddr, requests: Requests) -> Result<Outcome, Failure> {
+async fn run(
+    config: &Config,
+    addrs: Vec<SocketAddr>,
+    requests: Requests,
+) -> Result<Outcome, Failure> {
     let name = requests.name();
     let shared = Arc::new(Shared {
-        addr,
-        host: HeaderValue::from_str(&addr.to_string())?,
+        host: HeaderValue::from_str(&addrs[0].to_string())?,
+        addrs,
         requests,
         phase: AtomicU8::new(WARMING),
         errors: AtomicU64::new(0),
@@ -740,6 +763,14 @@ fn bench(config: &Config) -> Result<bool, Failure> {
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let mut settings = Settings::default();
+    let window = settings.oauth1.timestamp_window;
+    // With LOAD_STORE=postgres: the database, and the stores of the nodes
+    // after the first (each its own pool, as another process's would be).
+    let database = match config.store.as_str() {
+        "postgres" => servers.block_on(TestDatabase::create()),
+        _ => None,
+    };
+    let mut others: Vec<Arc<dyn CredentialStore>> = Vec::new();
     let store: Arc<dyn CredentialStore> = if let Some(retention) = config.retention {
         settings.oauth1.timestamp_window = config.window;
         Arc::new(SledStore::open_retaining(
@@ -751,6 +782,13 @@ fn bench(config: &Config) -> Result<bool, Failure> {
         )?)
     } else if config.store == "sled" {
         Arc::new(SledStore::open(&data)?)
+    } else if config.store == "postgres" {
+        let database = database.as_ref().ok_or("no PostgreSQL answers")?;
+        for _ in 1..config.nodes {
+            let node = PostgresStore::connect(database.config.clone(), window);
+            others.push(Arc::new(servers.block_on(node)?));
+        }
+        Arc::new(servers.block_on(PostgresStore::connect(database.config.clone(), window))?)
     } else {
         Arc::new(MemoryStore::new())
     };
@@ -769,10 +807,18 @@ fn bench(config: &Config) -> Result<bool, Failure> {
     let (stop_bare, bare_stopped) = oneshot::channel::<()>();
     let (credlog_listener, credlog_addr) = servers.block_on(credlog_http::bind(localhost))?;
     let (bare_listener, bare_addr) = servers.block_on(credlog_http::bind(localhost))?;
-    let app = App::new(Arc::clone(&store), settings);
+    let app = App::new(Arc::clone(&store), settings.clone());
     let credlog = servers.spawn(credlog_http::serve(app, credlog_listener, async {
         let _ = credlog_stopped.await;
     }));
+    // The other nodes answer until the run ends.
+    let mut credlog_addrs = vec![credlog_addr];
+    for other in &others {
+        let (listener, addr) = servers.block_on(credlog_http::bind(localhost))?;
+        let app = App::new(Arc::clone(other), settings.clone());
+        servers.spawn(credlog_http::serve(app, listener, std::future::pending()));
+        credlog_addrs.push(addr);
+    }
     let bare = warp::path!("bare").map(|| "ok");
     let bare = servers.spawn(
         warp::serve(bare)
@@ -858,7 +904,12 @@ fn bench(config: &Config) -> Result<bool, Failure> {
         };
         let sampling = (route == "oauth1" && config.retention.is_some())
             .then(|| DiskSampler::start(&data, Arc::clone(&store), config.disk_every));
-        let outcome = load.block_on(run(config, addr, requests))?;
+        let addrs = if addr == bare_addr {
+            vec![bare_addr]
+        } else {
+            credlog_addrs.clone()
+        };
+        let outcome = load.block_on(run(config, addrs, requests))?;
         drop(sampling);
         let label = if config.rounds > 1 {
             format!("{label} #{round}")
@@ -902,7 +953,7 @@ fn bench(config: &Config) -> Result<bool, Failure> {
                 "  bearer /api/me: {rate:.0}/s = {} (target >= 0.70)",
                 of_bare(rate)
             ),
-            "token" if config.store == "sled" => println!(
+            "token" if config.store != "memory" => println!(
                 "  client_credentials issuance: {rate:.0}/s durable = {} (target >= 0.25)",
                 of_bare(rate)
             ),

@@ -394,3 +394,29 @@ async fn a_node_killed_under_load_loses_nothing_it_acknowledged() {
         acked.len()
     );
 }
+
+#[tokio::test]
+async fn without_its_database_a_node_acknowledges_nothing() {
+    let Some(nodes) = two_nodes().await else {
+        return;
+    };
+    let Nodes {
+        a,
+        client,
+        _processes,
+        _database,
+        ..
+    } = nodes;
+    // The database goes away under the running servers.
+    drop(_database);
+    let answer = post_as_client(
+        &a,
+        &client,
+        "/oauth2/token",
+        "grant_type=client_credentials&scope=profile",
+    )
+    .await;
+    assert!(answer.status >= 500, "{} {}", answer.status, answer.body);
+    assert!(!answer.body.contains("access_token"), "{}", answer.body);
+    drop(_processes);
+}
