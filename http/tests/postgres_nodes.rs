@@ -166,6 +166,14 @@ async fn code_from(node: &TestServer, cookie: &str, client: &TestClient) -> Stri
         .into_owned()
 }
 
+/// The token request exchanging `code`.
+fn exchange_form(code: &str) -> String {
+    format!(
+        "grant_type=authorization_code&code={code}&redirect_uri={}",
+        credlog_core::rfc5849::encoding::percent_encode(REDIRECT)
+    )
+}
+
 #[tokio::test]
 async fn a_session_and_a_code_work_across_nodes_and_a_code_once_under_a_race() {
     let Some(nodes) = two_nodes().await else {
@@ -177,12 +185,7 @@ async fn a_session_and_a_code_work_across_nodes_and_a_code_once_under_a_race() {
     assert_eq!(page.status, 200, "{}", page.body);
 
     // A code issued on A is exchanged on B, once.
-    let exchange = |code: &str| {
-        format!(
-            "grant_type=authorization_code&code={code}&redirect_uri={}",
-            credlog_core::rfc5849::encoding::percent_encode(REDIRECT)
-        )
-    };
+    let exchange = exchange_form;
     let code = code_from(&nodes.a, &cookie, &nodes.client).await;
     let first = post_as_client(&nodes.b, &nodes.client, "/oauth2/token", &exchange(&code)).await;
     assert_eq!(first.status, 200, "{}", first.body);
@@ -235,10 +238,7 @@ async fn a_refresh_token_reused_on_one_node_ends_its_family_on_both() {
     };
     let cookie = login(&nodes.a, "demo", "demo").await;
     let code = code_from(&nodes.a, &cookie, &nodes.client).await;
-    let form = format!(
-        "grant_type=authorization_code&code={code}&redirect_uri={}",
-        credlog_core::rfc5849::encoding::percent_encode(REDIRECT)
-    );
+    let form = exchange_form(&code);
     let first = post_as_client(&nodes.a, &nodes.client, "/oauth2/token", &form).await;
     assert_eq!(first.status, 200, "{}", first.body);
     let old_refresh = first.json()["refresh_token"].as_str().unwrap().to_owned();
