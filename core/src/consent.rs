@@ -112,6 +112,20 @@ impl Page<'static> {
         message: "The server could not complete the request. Try again later.",
     };
 
+    /// The page for a failure of `error`, the store's: [`Page::SERVER_ERROR`],
+    /// or a 503 while the store cannot be reached.
+    pub fn store_failed(error: &crate::store::StoreError) -> Page<'static> {
+        match error.status() {
+            503 => Page::Refused {
+                status: 503,
+                title: "Service unavailable",
+                message:
+                    "The server cannot reach its credential store just now. Try again in a moment.",
+            },
+            _ => Page::SERVER_ERROR,
+        }
+    }
+
     /// The page for a posted form that is not form-encoded text.
     pub const UNREADABLE_FORM: Page<'static> = Page::Refused {
         status: 400,

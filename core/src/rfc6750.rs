@@ -36,7 +36,7 @@ impl BearerError {
             BearerError::Missing | BearerError::InvalidToken(_) => 401,
             BearerError::InvalidRequest(_) => 400,
             BearerError::InsufficientScope(_) => 403,
-            BearerError::Store(_) => 500,
+            BearerError::Store(error) => error.status(),
         }
     }
 
@@ -74,7 +74,7 @@ impl BearerError {
             None => serde_json::json!({"error_description": self.to_string()}),
         };
         let mut response = Response::json(self.status(), &body);
-        if self.status() != 500 {
+        if !matches!(self, BearerError::Store(_)) {
             response
                 .headers
                 .push(("WWW-Authenticate".to_owned(), self.challenge(realm)));
@@ -249,6 +249,21 @@ mod tests {
         assert_eq!(token_of(&body), Ok("xyz".to_owned()));
         let get = Request::new("GET", "http://rs.example/r");
         assert_eq!(token_of(&get), Err(BearerError::Missing));
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_reached_is_503_without_a_challenge() {
+        for (error, status) in [
+            (StoreError::Backend("disk".into()), 500),
+            (StoreError::Unavailable("10.0.0.7".into()), 503),
+        ] {
+            let response = BearerError::Store(error).to_response("r");
+            assert_eq!(response.status, status);
+            assert!(!response
+                .headers
+                .iter()
+                .any(|(name, _)| name == "WWW-Authenticate"));
+        }
     }
 
     #[test]

@@ -361,9 +361,13 @@ impl App {
     }
 
     /// The answer to a failure of the store: logged here, a bare 500 to
-    /// the client (whose fault it is not).
+    /// the client (whose fault it is not), or 503 while the store cannot
+    /// be reached.
     pub fn store_failure(&self, error: &StoreError) -> Response {
         tracing::error!(%error, "the credential store failed");
-        pages::server_error()
+        match error.status() {
+            503 => pages::unavailable(),
+            _ => pages::server_error(),
+        }
     }
 }

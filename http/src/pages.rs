@@ -67,6 +67,15 @@ pub fn server_error() -> Response {
     )
 }
 
+/// The page while the store cannot be reached: 503, try again.
+pub fn unavailable() -> Response {
+    error_page(
+        503,
+        "Service unavailable",
+        "The server cannot reach its credential store just now. Try again in a moment.",
+    )
+}
+
 /// A redirect (`303 See Other` after a form, `302 Found` to a callback).
 pub fn redirect(status: u16, location: &str) -> Response {
     Response::redirect(status, location)

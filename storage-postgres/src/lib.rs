@@ -80,12 +80,18 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 /// A PostgreSQL failure as the store reports it.
+/// A lost connection (or none to be had) is [`StoreError::Unavailable`]:
+/// the request may be retried, on this node or another; an error the
+/// database answered is a failure of the store.
 pub(crate) fn pg(error: tokio_postgres::Error) -> StoreError {
+    if error.is_closed() || error.as_db_error().is_none() {
+        return StoreError::Unavailable(format!("PostgreSQL: {error}"));
+    }
     StoreError::Backend(format!("PostgreSQL: {error}"))
 }
 
-fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Backend(format!("PostgreSQL: no connection: {error}"))
+pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
+    StoreError::Unavailable(format!("PostgreSQL: no connection: {error}"))
 }
 
 fn store_error(error: ProjectionError) -> StoreError {

@@ -293,6 +293,7 @@ async fn flipped_bytes_on_disk_give_errors_not_panics() {
 fn kind_of(error: &StoreError) -> &'static str {
     match error {
         StoreError::Backend(_) => "backend error",
+        StoreError::Unavailable(_) => "unavailable",
         StoreError::Locked { .. } => "locked",
         StoreError::CorruptRecord { .. } => "damaged record",
         StoreError::CorruptProjection { .. } => "damaged projection",

@@ -111,7 +111,7 @@ impl Oauth1Error {
             | Oauth1Error::InvalidSignature
             | Oauth1Error::NonceReused
             | Oauth1Error::InvalidVerifier => 401,
-            Oauth1Error::Store(_) => 500,
+            Oauth1Error::Store(error) => error.status(),
         }
     }
 
@@ -211,5 +211,11 @@ mod tests {
         .to_response("r");
         assert_eq!(response.status, 500);
         assert!(!String::from_utf8(response.body).unwrap().contains("secret"));
+        let response = Oauth1Error::Store(StoreError::Unavailable("10.0.0.7: refused".into()))
+            .to_response("r");
+        assert_eq!(response.status, 503);
+        assert!(!String::from_utf8(response.body)
+            .unwrap()
+            .contains("10.0.0.7"));
     }
 }

@@ -130,7 +130,7 @@ impl AuthorizeError {
             },
             AuthorizeError::Store(error) => {
                 tracing::error!(%error, "the credential store failed");
-                Page::SERVER_ERROR
+                Page::store_failed(error)
             }
         }
     }

@@ -20,7 +20,7 @@ impl Oauth2Server {
         match error {
             AuthorizationError::Untrusted(Oauth2Error::Store(detail)) => {
                 tracing::error!(%detail, "the credential store failed");
-                consent.show(&Page::SERVER_ERROR)
+                consent.show(&Page::store_failed(&detail))
             }
             AuthorizationError::Untrusted(error) => consent.show(&Page::Refused {
                 status: 400,

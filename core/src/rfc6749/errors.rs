@@ -157,8 +157,10 @@ impl Oauth2Error {
     /// The status of the error response (RFC 6749 5.2): 401 for a client
     /// that failed to authenticate, 500 for a failure of the server, else 400.
     pub fn status(&self) -> u16 {
-        if let Oauth2Error::Throttled { .. } = self {
-            return 429;
+        match self {
+            Oauth2Error::Throttled { .. } => return 429,
+            Oauth2Error::Store(error) => return error.status(),
+            _ => {}
         }
         match self.code() {
             "invalid_client" => 401,
@@ -228,6 +230,13 @@ mod tests {
             .to_response("credlog", &BTreeMap::new());
         assert_eq!(response.status, 500);
         assert!(!String::from_utf8(response.body).unwrap().contains("secret"));
+        // A store that cannot be reached: 503, try again; the same body.
+        let response = Oauth2Error::Store(StoreError::Unavailable("10.0.0.7: refused".into()))
+            .to_response("credlog", &BTreeMap::new());
+        assert_eq!(response.status, 503);
+        let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+        assert_eq!(body["error"], "server_error");
+        assert!(!body.to_string().contains("10.0.0.7"), "{body}");
     }
 
     #[test]

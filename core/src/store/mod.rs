@@ -282,6 +282,12 @@ pub enum StoreError {
     /// The storage engine failed (I/O, a full disk ...).
     #[error("storage failed: {0}")]
     Backend(String),
+    /// The store cannot be reached for now (a networked database that
+    /// does not answer, a connection lost): the request may be retried.
+    /// An append is all or nothing, and was not acknowledged; one whose
+    /// connection was lost at its commit may be there or not. Answered 503.
+    #[error("the store cannot be reached: {0}")]
+    Unavailable(String),
     /// The data directory is held by another process.
     #[error("the data directory {path} is in use by another process; stop it, or choose another --data directory")]
     Locked {
@@ -310,6 +316,17 @@ pub enum StoreError {
     /// A stored login session cannot be read.
     #[error("a stored session is damaged: {0}")]
     CorruptSession(CodecError),
+}
+
+impl StoreError {
+    /// The HTTP status a request the store failed answers: 503 while the
+    /// store cannot be reached (try again), else 500.
+    pub fn status(&self) -> u16 {
+        match self {
+            StoreError::Unavailable(_) => 503,
+            _ => 500,
+        }
+    }
 }
 
 /// Why an append was not written.
