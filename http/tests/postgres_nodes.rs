@@ -27,7 +27,11 @@ fn node(database: &TestDatabase, demo: bool) -> (Running, TestServer) {
     if demo {
         command.arg("--demo");
     }
-    let running = Running::spawn(&mut command);
+    let mut running = Running::spawn(&mut command);
+    // Without a data directory the demo key file is the process's own, in
+    // the temporary directory; a killed server leaves it.
+    let key = format!("credlog-demo-rsa-private-{}.pem", running.id());
+    running.remove_on_drop([std::env::temp_dir().join(key)]);
     let base = running.base();
     (running, TestServer::remote(&base))
 }
