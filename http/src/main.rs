@@ -843,8 +843,8 @@ async fn run_migrate(migrate: Migrate) -> Result<ExitCode, Failure> {
         postgres: None,
         config: migrate.config.clone(),
     };
-    let mut config = dir.config()?;
-    config.postgres = None;
+    // `--data` given: the settings' `postgres` is passed over.
+    let config = dir.config()?;
     let settings = config.settings();
     let source = open(&config, &settings, Usage::Once).await?;
     let window = settings.oauth1.timestamp_window;

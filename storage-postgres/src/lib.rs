@@ -65,6 +65,13 @@ const POOL_SIZE: usize = 16;
 /// Log records a check reads a query.
 const PAGE: i64 = 4096;
 
+/// The sessions' columns, in the order [`session_of`] reads them.
+macro_rules! sessions {
+    () => {
+        "SELECT hash, user_name, csrf_token, created, last_used FROM credlog_session"
+    };
+}
+
 /// The credential store on a PostgreSQL database.
 pub struct PostgresStore {
     pool: Pool,
@@ -236,13 +243,7 @@ impl PostgresStore {
     async fn all_sessions(
         client: &impl GenericClient,
     ) -> Result<BTreeMap<SessionHash, SessionRecord>, StoreError> {
-        let rows = client
-            .query(
-                "SELECT hash, user_name, csrf_token, created, last_used FROM credlog_session",
-                &[],
-            )
-            .await
-            .map_err(pg)?;
+        let rows = client.query(sessions!(), &[]).await.map_err(pg)?;
         rows.iter()
             .map(|row| {
                 let record = session_of(row)?;
@@ -503,18 +504,21 @@ impl CredentialStore for PostgresStore {
 
     async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        let txn_client = &client;
         // One snapshot of the database for the whole check.
-        txn_client
+        client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .await
             .map_err(pg)?;
         let checked = async {
-            let floor = nonce_floor(txn_client).await?;
+            let mut stored = Trees::new();
+            for &tree in Tree::PROJECTIONS {
+                load_tree(&client, tree, &mut stored).await?;
+            }
+            let floor = projections::nonce_floor(&stored).map_err(store_error)?;
             let mut records = Vec::new();
             let mut next = 1;
             loop {
-                let page = read_page(txn_client, next, PAGE).await?;
+                let page = read_page(&client, next, PAGE).await?;
                 let Some(last) = page.last() else { break };
                 next = int(last.seq)? + 1;
                 for record in &page {
@@ -523,21 +527,6 @@ impl CredentialStore for PostgresStore {
                 records.extend(page);
             }
             let (rebuilt, count) = Trees::replay(records.into_iter().map(Ok), floor, 0)?;
-            let mut stored = Trees::new();
-            for &tree in Tree::PROJECTIONS {
-                let rows = txn_client
-                    .query(
-                        "SELECT key, value FROM credlog_projection WHERE tree = $1",
-                        &[&tree.name()],
-                    )
-                    .await
-                    .map_err(pg)?;
-                for row in rows {
-                    let key: Vec<u8> = row.get(0);
-                    projections::ProjectionMut::insert(&mut stored, tree, &key, row.get(1))
-                        .map_err(store_error)?;
-                }
-            }
             let stored = &stored;
             let mismatches =
                 rebuilt.compare(|tree| -> Entries<'_> { stored.owned_entries(tree) }, 100)?;
@@ -548,7 +537,7 @@ impl CredentialStore for PostgresStore {
             })
         }
         .await;
-        txn_client.batch_execute("ROLLBACK").await.map_err(pg)?;
+        client.batch_execute("ROLLBACK").await.map_err(pg)?;
         checked
     }
 
@@ -634,10 +623,7 @@ impl CredentialStore for PostgresStore {
     ) -> Result<Option<SessionRecord>, StoreError> {
         let client = self.pool.get().await.map_err(pool_error)?;
         let row = client
-            .query_opt(
-                "SELECT hash, user_name, csrf_token, created, last_used FROM credlog_session WHERE hash = $1",
-                &[&&hash.0[..]],
-            )
+            .query_opt(concat!(sessions!(), " WHERE hash = $1"), &[&&hash.0[..]])
             .await
             .map_err(pg)?;
         let session = row.as_ref().map(session_of).transpose()?;
@@ -677,22 +663,24 @@ impl CredentialStore for PostgresStore {
     }
 }
 
-/// The nonce floor as the projections hold it.
-async fn nonce_floor(client: &impl GenericClient) -> Result<u64, StoreError> {
+/// Every stored entry of `tree`, into `trees`.
+async fn load_tree(
+    client: &impl GenericClient,
+    tree: Tree,
+    trees: &mut Trees,
+) -> Result<(), StoreError> {
     let rows = client
         .query(
             "SELECT key, value FROM credlog_projection WHERE tree = $1",
-            &[&Tree::Meta.name()],
+            &[&tree.name()],
         )
         .await
         .map_err(pg)?;
-    let mut meta = Trees::new();
     for row in rows {
         let key: Vec<u8> = row.get(0);
-        projections::ProjectionMut::insert(&mut meta, Tree::Meta, &key, row.get(1))
-            .map_err(store_error)?;
+        projections::ProjectionMut::insert(trees, tree, &key, row.get(1)).map_err(store_error)?;
     }
-    projections::nonce_floor(&meta).map_err(store_error)
+    Ok(())
 }
 
 /// Up to `limit` log records from `from` on, in order.

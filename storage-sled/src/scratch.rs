@@ -53,7 +53,7 @@ fn table(tree: Tree) -> Table {
 pub(crate) struct Scratch {
     db: Option<redb::Database>,
     /// The trees as the last write left them, opened once per write.
-    read: RefCell<Vec<Option<ReadTable>>>,
+    read: RefCell<Vec<ReadTable>>,
     data: PathBuf,
     /// The sequence number of the snapshot it started from.
     pub(crate) from_snapshot: Option<Seq>,
@@ -238,10 +238,10 @@ impl Projection for Scratch {
         if read.is_empty() {
             let txn = self.db().begin_read().map_err(failed)?;
             for tree in Tree::ALL {
-                read.push(Some(txn.open_table(table(tree)).map_err(failed)?));
+                read.push(txn.open_table(table(tree)).map_err(failed)?);
             }
         }
-        let table = read[crate::index(tree)].as_ref().expect("opened above");
+        let table = &read[crate::index(tree)];
         let value = table.get(key).map_err(failed)?;
         Ok(value.map(|v| v.value().to_vec()))
     }
