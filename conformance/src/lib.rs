@@ -19,6 +19,7 @@
 pub mod equivalence;
 mod faulty_store;
 mod fixed_credentials;
+pub mod retention_suite;
 pub mod store_suite;
 pub mod throttle_suite;
 pub mod vectors;

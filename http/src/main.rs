@@ -572,8 +572,7 @@ fn served_oauth2(settings: &Settings) -> Oauth2Server {
 /// The store as every command opens it: the PostgreSQL database when one
 /// is set, else the data directory; keeping nonces for the configured
 /// timestamp window (a store opened with another would prune nonces the
-/// server still needs) and, on sled, `Verified` records for the configured
-/// retention, and showing the progress of a rebuild of its projections on
+/// server still needs) and `Verified` records for the configured retention, and showing the progress of a rebuild of its projections on
 /// a terminal.
 async fn open_store(
     config: &Config,
@@ -583,7 +582,7 @@ async fn open_store(
     let window = settings.oauth1.timestamp_window;
     if let Some(url) = &config.postgres {
         let store = PostgresStore::open_with_nonce_window(url, window).await?;
-        return Ok(Box::new(store));
+        return Ok(Box::new(store.retaining(config.retention())));
     }
     let rebuilding = credlog_http::progress::Rebuilding::default();
     let opened = SledStore::open_retaining(
@@ -668,7 +667,9 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
     } else if let Some(url) = &serve.postgres {
         let store = PostgresStore::open_with_nonce_window(url, window).await?;
         throttle = Some(Arc::new(store.throttle(settings.throttle)));
-        (Arc::new(store), own_key_file())
+        let store = Arc::new(store.retaining(serve.retention()));
+        store.keep_house();
+        (store, own_key_file())
     } else {
         let key_file = serve.data.join("demo-rsa-private.pem");
         let store = open(&serve, &settings, Usage::Serving).await?;

@@ -159,6 +159,11 @@ fn client_add_prints_its_registration_as_json() {
 /// A client of alice's registered with `credlog client add` in `data`
 /// (with the extra arguments `more`), signing with HMAC-SHA1.
 fn add_client(data: &str, more: &[&str]) -> TestClient {
+    add_client_to(&["--data", data], more)
+}
+
+/// [`add_client`] on the store `store` names (`--data DIR` or `--postgres URL`).
+fn add_client_to(store: &[&str], more: &[&str]) -> TestClient {
     let added = credlog(
         &[
             "client",
@@ -171,10 +176,9 @@ fn add_client(data: &str, more: &[&str]) -> TestClient {
             CALLBACK,
             "--scope",
             "profile email",
-            "--data",
-            data,
         ]
         .iter()
+        .chain(store)
         .chain(more)
         .copied()
         .collect::<Vec<_>>(),
@@ -468,8 +472,10 @@ fn client_add_refuses_a_redirect_uri_the_contract_forbids() {
 }
 
 /// The `credlog log --json` lines of `args` (and `--data`, `--config`).
-fn log_json(data: &str, config: &str, args: &[&str]) -> Vec<serde_json::Value> {
-    let mut all = vec!["log", "--json", "--data", data, "--config", config];
+/// `credlog log --json` on the store `store` names, as JSON lines.
+fn log_json(store: &[&str], config: &str, args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["log", "--json", "--config", config];
+    all.extend(store);
     all.extend(args);
     let output = credlog(&all);
     assert!(output.status.success(), "{}", stderr(&output));
@@ -486,11 +492,13 @@ fn seqs(lines: &[serde_json::Value]) -> Vec<u64> {
         .collect()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = data_arg(&dir.path().join("data"));
-    let config = dir.path().join("credlog.toml");
+/// A server with the shortest retention there is, on the store `store`
+/// names: old signed requests leave the live log, every other record
+/// stays, and `credlog log --archive` reads them back in order, through
+/// the server (on a data directory) or from the database. Answers the
+/// log `--archive` printed while the server ran, after it stopped.
+async fn a_retention_on(store: &[&str], dir: &Path) -> Vec<serde_json::Value> {
+    let config = dir.join("credlog.toml");
     // The shortest window and retention there are, so that the test waits
     // seconds: records leave the live log three seconds behind the newest.
     std::fs::write(
@@ -501,7 +509,8 @@ async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads(
     let config = data_arg(&config);
     let with_config = |args: &[&str]| -> Output {
         let mut all = args.to_vec();
-        all.extend(["--data", &data, "--config", &config]);
+        all.extend(store);
+        all.extend(["--config", &config]);
         credlog(&all)
     };
     assert!(
@@ -509,23 +518,17 @@ async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads(
             .status
             .success()
     );
-    let client = add_client(&data, &["--config", &config]);
-    let mut server = running(&[
-        "serve",
-        "--addr",
-        "127.0.0.1:0",
-        "--data",
-        &data,
-        "--config",
-        &config,
-    ]);
+    let client = add_client_to(store, &["--config", &config]);
+    let mut serve = vec!["serve", "--addr", "127.0.0.1:0", "--config", &config];
+    serve.extend(store);
+    let mut server = running(&serve);
     let remote = TestServer::remote(&server.base());
     let cookie = login(&remote, "alice", PASSWORD).await;
     let token = three_legged(&remote, &client, &cookie).await;
     for _ in 0..5 {
         assert_eq!(me(&remote, &client, (&token.0, &token.1)).await.status, 200);
     }
-    let written = log_json(&data, &config, &[]);
+    let written = log_json(store, &config, &[]);
     let old_requests: Vec<u64> = seqs(
         &written
             .iter()
@@ -541,7 +544,7 @@ async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads(
     let live = loop {
         tokio::time::sleep(Duration::from_millis(500)).await;
         assert_eq!(me(&remote, &client, (&token.0, &token.1)).await.status, 200);
-        let live = log_json(&data, &config, &[]);
+        let live = log_json(store, &config, &[]);
         if !seqs(&live).contains(&old_requests[0]) {
             break live;
         }
@@ -555,9 +558,8 @@ async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads(
             assert!(live.contains(line), "{line} left the live log");
         }
     }
-    // --archive reads them back, in order among the rest, through the
-    // server and from the directory alike.
-    let through_server = log_json(&data, &config, &["--archive"]);
+    // --archive reads them back, in order among the rest.
+    let through_server = log_json(store, &config, &["--archive"]);
     let all = seqs(&through_server);
     assert!(all.windows(2).all(|pair| pair[0] <= pair[1]), "{all:?}");
     let twice = through_server
@@ -566,17 +568,41 @@ async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads(
         .any(|(n, line)| through_server[n + 1..].contains(line));
     assert!(!twice, "a line is printed twice: {through_server:?}");
     assert_eq!(&through_server[..written.len()], &written[..]);
-    let filtered = log_json(&data, &config, &["--archive", "--client", &client.id]);
+    let filtered = log_json(store, &config, &["--archive", "--client", &client.id]);
     assert!(filtered
         .iter()
         .all(|line| line["client"] == client.id.as_str()));
     assert!(old_requests.iter().all(|seq| seqs(&filtered).contains(seq)));
     assert!(server.terminate().success());
-    let from_directory = log_json(&data, &config, &["--archive"]);
-    assert_eq!(&from_directory[..through_server.len()], &through_server[..]);
+    let after = log_json(store, &config, &["--archive"]);
+    assert_eq!(&after[..through_server.len()], &through_server[..]);
     let check = with_config(&["check"]);
     assert!(check.status.success(), "{}", stderr(&check));
-    // That check kept a snapshot; the next starts from it, --full does not.
+    through_server
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retention_on_postgres_moves_old_signed_requests_to_its_archive_table() {
+    let Some(database) = credlog_storage_postgres::testing::TestDatabase::create().await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    a_retention_on(&["--postgres", &database.url()], dir.path()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_retention_moves_old_signed_requests_to_the_archive_credlog_log_reads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = data_arg(&dir.path().join("data"));
+    a_retention_on(&["--data", &data], dir.path()).await;
+    let config = data_arg(&dir.path().join("credlog.toml"));
+    let with_config = |args: &[&str]| -> Output {
+        let mut all = args.to_vec();
+        all.extend(["--data", &data, "--config", &config]);
+        credlog(&all)
+    };
+    // The check that passed kept a snapshot; the next starts from it,
+    // --full does not.
     let again = with_config(&["check"]);
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(

@@ -3,15 +3,45 @@
 //! rotate-secret | remove` and `revoke`. Each change is made with the
 //! server stopped and proven on a server started afterwards (the token it
 //! ends gets 401 at /api/me, the password or secret it replaces is
-//! refused); `credlog check` stays clean after each.
+//! refused); `credlog check` stays clean after each. On a data directory
+//! and on PostgreSQL alike.
 
 mod support;
 
 use std::process::{Command, Output, Stdio};
 
 use credlog_core::rfc5849::Transmission;
+use credlog_storage_postgres::testing::TestDatabase;
 use support::process::Running;
 use support::*;
+
+/// Runs each case, `async fn case(data: Data)`, on a data directory and on
+/// a PostgreSQL database.
+macro_rules! on_sled_and_postgres {
+    ($($case:ident),+ $(,)?) => {
+        $(
+            mod $case {
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn sled() {
+                    super::$case(super::Data::new()).await;
+                }
+
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn postgres() {
+                    if let Some(data) = super::Data::postgres().await {
+                        super::$case(data).await;
+                    }
+                }
+            }
+        )+
+    };
+}
+
+on_sled_and_postgres!(
+    users_are_listed_given_a_new_password_and_removed,
+    clients_are_listed_shown_given_a_new_secret_and_removed,
+    revoke_ends_a_token_a_clients_credentials_or_a_users_grants,
+);
 
 fn stdout(output: &Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
@@ -21,24 +51,41 @@ fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
-/// A data directory of its own (removed with it), and the commands run on it.
+/// A store of its own, and the commands run on it: a data directory
+/// (removed with it) or a PostgreSQL database (dropped with it).
 struct Data {
     _dir: tempfile::TempDir,
-    path: String,
+    /// `--data DIR` or `--postgres URL`.
+    store: [String; 2],
+    _database: Option<TestDatabase>,
 }
 
 impl Data {
     fn new() -> Data {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("data").to_str().unwrap().to_owned();
-        Data { _dir: dir, path }
+        Data {
+            _dir: dir,
+            store: ["--data".into(), path],
+            _database: None,
+        }
     }
 
-    /// `credlog args --data DIR`.
+    /// A database of its own, if PostgreSQL answers.
+    async fn postgres() -> Option<Data> {
+        let database = TestDatabase::create().await?;
+        Some(Data {
+            _dir: tempfile::tempdir().unwrap(),
+            store: ["--postgres".into(), database.url()],
+            _database: Some(database),
+        })
+    }
+
+    /// `credlog args --data DIR` (or `--postgres URL`).
     fn run(&self, args: &[&str]) -> Output {
         Command::new(env!("CARGO_BIN_EXE_credlog"))
             .args(args)
-            .args(["--data", &self.path])
+            .args(&self.store)
             .output()
             .unwrap()
     }
@@ -106,7 +153,8 @@ impl Data {
     fn serve(&self) -> Serving {
         let process = Running::spawn(
             Command::new(env!("CARGO_BIN_EXE_credlog"))
-                .args(["serve", "--addr", "127.0.0.1:0", "--data", &self.path])
+                .args(["serve", "--addr", "127.0.0.1:0"])
+                .args(&self.store)
                 .stderr(Stdio::null()),
         );
         let server = TestServer::remote(&process.base());
@@ -220,9 +268,7 @@ fn oauth1_client(client: &(String, String)) -> TestClient {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn users_are_listed_given_a_new_password_and_removed() {
-    let data = Data::new();
+async fn users_are_listed_given_a_new_password_and_removed(data: Data) {
     data.add_user("alice", "old password");
     data.add_user("bob", "pw");
     assert_eq!(data.ok(&["user", "list"]), "alice\nbob\n");
@@ -276,9 +322,7 @@ async fn users_are_listed_given_a_new_password_and_removed() {
     data.check();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn clients_are_listed_shown_given_a_new_secret_and_removed() {
-    let data = Data::new();
+async fn clients_are_listed_shown_given_a_new_secret_and_removed(data: Data) {
     data.add_user("alice", "pw");
     data.add_user("bob", "pw");
     let printer = data.add_client("alice", "Printer");
@@ -353,9 +397,7 @@ async fn clients_are_listed_shown_given_a_new_secret_and_removed() {
     data.check();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn revoke_ends_a_token_a_clients_credentials_or_a_users_grants() {
-    let data = Data::new();
+async fn revoke_ends_a_token_a_clients_credentials_or_a_users_grants(data: Data) {
     data.add_user("alice", PASSWORD);
     let mine = data.add_client("alice", "Mine");
     let other = data.add_client("alice", "Other");

@@ -5,9 +5,20 @@ mod support;
 
 use support::*;
 
-async fn server() -> (TestServer, TestClient, tempfile::TempDir) {
+on_both_stores!(
+    backend;
+    signing_in_and_out,
+    login_follows_next_only_to_local_paths,
+    authorizing_needs_a_session_and_comes_back_after_login,
+    the_consent_form_needs_its_session_csrf_token,
+    the_consent_page_names_the_client_and_escapes_it,
+    owners_register_clients_and_list_them,
+    a_registered_client_runs_the_oauth1_flow,
+);
+
+async fn server(backend: Backend) -> (TestServer, TestClient, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(Backend::Memory, &dir).await;
+    let server = TestServer::start(backend, &dir).await;
     let client = seed(server.store.as_ref(), "alice", "App").await;
     (server, client, dir)
 }
@@ -19,9 +30,8 @@ fn fields(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
         .collect()
 }
 
-#[tokio::test]
-async fn signing_in_and_out() {
-    let (server, _, _dir) = server().await;
+async fn signing_in_and_out(backend: Backend) {
+    let (server, _, _dir) = server(backend).await;
     let home = get_page(&server, "/", None).await;
     assert_eq!(home.status, 200);
     assert!(home.body.contains("<title>"), "{}", home.body);
@@ -51,9 +61,8 @@ async fn signing_in_and_out() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn login_follows_next_only_to_local_paths() {
-    let (server, _, _dir) = server().await;
+async fn login_follows_next_only_to_local_paths(backend: Backend) {
+    let (server, _, _dir) = server(backend).await;
     for (next, expected) in [
         (
             "/oauth1/authorize?oauth_token=abc",
@@ -89,9 +98,8 @@ async fn login_follows_next_only_to_local_paths() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn authorizing_needs_a_session_and_comes_back_after_login() {
-    let (server, client, _dir) = server().await;
+async fn authorizing_needs_a_session_and_comes_back_after_login(backend: Backend) {
+    let (server, client, _dir) = server(backend).await;
     let (token, _) = initiate(&server, &client, CALLBACK).await;
     let path = format!("/oauth1/authorize?oauth_token={token}");
     let answer = get_page(&server, &path, None).await;
@@ -107,9 +115,8 @@ async fn authorizing_needs_a_session_and_comes_back_after_login() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn the_consent_form_needs_its_session_csrf_token() {
-    let (server, client, _dir) = server().await;
+async fn the_consent_form_needs_its_session_csrf_token(backend: Backend) {
+    let (server, client, _dir) = server(backend).await;
     let cookie = login(&server, "alice", PASSWORD).await;
     let other_session = login(&server, "alice", PASSWORD).await;
     let (token, _) = initiate(&server, &client, CALLBACK).await;
@@ -149,10 +156,9 @@ async fn the_consent_form_needs_its_session_csrf_token() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn the_consent_page_names_the_client_and_escapes_it() {
+async fn the_consent_page_names_the_client_and_escapes_it(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::start(Backend::Memory, &dir).await;
+    let server = TestServer::start(backend, &dir).await;
     let client = seed(
         server.store.as_ref(),
         "alice",
@@ -193,9 +199,8 @@ async fn register(server: &TestServer, cookie: Option<&str>, body: &str) -> Answ
     Answer::from(request.send().await.unwrap()).await
 }
 
-#[tokio::test]
-async fn owners_register_clients_and_list_them() {
-    let (server, _, _dir) = server().await;
+async fn owners_register_clients_and_list_them(backend: Backend) {
+    let (server, _, _dir) = server(backend).await;
     assert_eq!(register(&server, None, "{}").await.status, 401);
     let cookie = login(&server, "alice", PASSWORD).await;
 
@@ -323,9 +328,8 @@ async fn owners_register_clients_and_list_them() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn a_registered_client_runs_the_oauth1_flow() {
-    let (server, _, _dir) = server().await;
+async fn a_registered_client_runs_the_oauth1_flow(backend: Backend) {
+    let (server, _, _dir) = server(backend).await;
     let cookie = login(&server, "alice", PASSWORD).await;
     let answer = register(
         &server,

@@ -17,17 +17,51 @@ use support::clock::TestClock;
 use support::process::Running;
 use support::*;
 
-/// `credlog serve --memory --demo` on a free port: user demo/demo and the
+// The store-independent rules (equal time, argon2's memory) run in memory.
+on_both_stores!(
+    backend;
+    login_and_logout_need_their_csrf_token_and_this_origin,
+    consent_refuses_a_foreign_origin_and_grants_nothing,
+    clients_are_registered_from_json_or_the_pages_own_form_only,
+    five_wrong_passwords_lock_the_name_for_the_form_and_the_password_grant,
+    thirty_failures_from_one_address_lock_the_address,
+    a_locked_name_opens_again_when_the_wait_has_passed,
+    sessions_end_after_30_idle_minutes_or_12_hours,
+);
+
+/// What a demo server's store lives in, kept while it runs.
+type Keep = (
+    tempfile::TempDir,
+    Option<credlog_storage_postgres::testing::TestDatabase>,
+);
+
+/// `credlog serve --demo` on a free port over `backend` (in memory, a
+/// data directory, or a database of its own): user demo/demo and the
 /// demo clients; with the confidential demo client's secret.
-fn demo_server() -> (Running, TestServer, String) {
-    let running = Running::spawn(
-        Command::new(env!("CARGO_BIN_EXE_credlog"))
-            .args(["serve", "--memory", "--demo", "--addr", "127.0.0.1:0"])
-            .stderr(Stdio::null()),
-    );
+async fn demo_server(backend: Backend) -> (Running, TestServer, String, Keep) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut database = None;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_credlog"));
+    command.args(["serve", "--demo", "--addr", "127.0.0.1:0"]);
+    match backend {
+        Backend::Memory => {
+            command.arg("--memory");
+        }
+        Backend::Sled => {
+            command.arg("--data").arg(dir.path().join("data"));
+        }
+        Backend::Postgres => {
+            let created = credlog_storage_postgres::testing::TestDatabase::create()
+                .await
+                .expect("PostgreSQL answers");
+            command.args(["--postgres", &created.url()]);
+            database = Some(created);
+        }
+    }
+    let running = Running::spawn(command.stderr(Stdio::null()));
     let base = running.base();
     let (_, secret) = running.demo_confidential();
-    (running, TestServer::remote(&base), secret)
+    (running, TestServer::remote(&base), secret, (dir, database))
 }
 
 fn owned(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -46,9 +80,8 @@ fn with_credentials(
     form
 }
 
-#[tokio::test]
-async fn login_and_logout_need_their_csrf_token_and_this_origin() {
-    let (_running, server, _) = demo_server();
+async fn login_and_logout_need_their_csrf_token_and_this_origin(backend: Backend) {
+    let (_running, server, _, _keep) = demo_server(backend).await;
     let own_origin = server.base.clone();
 
     // No token, or a token without its cookie, or the wrong one: 403, no session.
@@ -136,9 +169,8 @@ async fn login_and_logout_need_their_csrf_token_and_this_origin() {
         .contains("Not signed in"));
 }
 
-#[tokio::test]
-async fn consent_refuses_a_foreign_origin_and_grants_nothing() {
-    let (_running, server, _) = demo_server();
+async fn consent_refuses_a_foreign_origin_and_grants_nothing(backend: Backend) {
+    let (_running, server, _, _keep) = demo_server(backend).await;
     let session = login(&server, "demo", "demo").await;
     let path = "/oauth2/authorize?response_type=code&client_id=demo-confidential\
                 &redirect_uri=http%3A%2F%2F127.0.0.1%3A8000%2Fcallback&state=s1";
@@ -168,9 +200,8 @@ async fn consent_refuses_a_foreign_origin_and_grants_nothing() {
     assert!(own.header("location").unwrap().contains("code="));
 }
 
-#[tokio::test]
-async fn clients_are_registered_from_json_or_the_pages_own_form_only() {
-    let (_running, server, _) = demo_server();
+async fn clients_are_registered_from_json_or_the_pages_own_form_only(backend: Backend) {
+    let (_running, server, _, _keep) = demo_server(backend).await;
     let session = login(&server, "demo", "demo").await;
     let metadata = r#"{"client_name":"App","redirect_uris":["https://app.example/cb"]}"#;
     let send = |content_type: &'static str, origin: Option<&'static str>| {
@@ -258,9 +289,8 @@ fn retry_after(answer: &Answer) -> u64 {
         .unwrap()
 }
 
-#[tokio::test]
-async fn five_wrong_passwords_lock_the_name_for_the_form_and_the_password_grant() {
-    let (_running, server, secret) = demo_server();
+async fn five_wrong_passwords_lock_the_name_for_the_form_and_the_password_grant(backend: Backend) {
+    let (_running, server, secret, _keep) = demo_server(backend).await;
     for attempt in 1..=5 {
         let wrong = submit_login(&server, "/login", "demo", "wrong").await;
         assert_eq!(wrong.status, 401, "attempt {attempt}");
@@ -285,9 +315,8 @@ async fn five_wrong_passwords_lock_the_name_for_the_form_and_the_password_grant(
     assert_eq!(other.status, 401);
 }
 
-#[tokio::test]
-async fn thirty_failures_from_one_address_lock_the_address() {
-    let (_running, server, secret) = demo_server();
+async fn thirty_failures_from_one_address_lock_the_address(backend: Backend) {
+    let (_running, server, secret, _keep) = demo_server(backend).await;
     for n in 0..30 {
         // Through both doors, with a new name each time.
         let name = format!("guess{n}");
@@ -307,11 +336,14 @@ async fn thirty_failures_from_one_address_lock_the_address() {
 
 /// The in-process server (the binary's, with the tests' clock) with
 /// throttling `limits` and sessions as the contract sets them.
-async fn clocked(settings: Settings) -> (TestServer, TestClock, tempfile::TempDir) {
+async fn clocked(
+    backend: Backend,
+    settings: Settings,
+) -> (TestServer, TestClock, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let clock = TestClock::starting_now();
     let ticking = clock.clock();
-    let server = TestServer::start_with(Backend::Memory, &dir, move |store| {
+    let server = TestServer::start_with(backend, &dir, move |store| {
         App::with_clock(store, settings, ticking)
     })
     .await;
@@ -321,9 +353,8 @@ async fn clocked(settings: Settings) -> (TestServer, TestClock, tempfile::TempDi
     (server, clock, dir)
 }
 
-#[tokio::test]
-async fn a_locked_name_opens_again_when_the_wait_has_passed() {
-    let (server, clock, _dir) = clocked(Settings::default()).await;
+async fn a_locked_name_opens_again_when_the_wait_has_passed(backend: Backend) {
+    let (server, clock, _dir) = clocked(backend, Settings::default()).await;
     for _ in 0..5 {
         assert_eq!(
             submit_login(&server, "/login", "alice", "wrong")
@@ -340,9 +371,8 @@ async fn a_locked_name_opens_again_when_the_wait_has_passed() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn sessions_end_after_30_idle_minutes_or_12_hours() {
-    let (server, clock, _dir) = clocked(Settings::default()).await;
+async fn sessions_end_after_30_idle_minutes_or_12_hours(backend: Backend) {
+    let (server, clock, _dir) = clocked(backend, Settings::default()).await;
     let signed_in = |cookie: String| {
         let server = &server;
         async move {
@@ -388,7 +418,7 @@ fn median(mut samples: Vec<Duration>) -> Duration {
 
 #[tokio::test]
 async fn a_wrong_password_takes_as_long_for_an_unknown_name() {
-    let (server, _clock, _dir) = clocked(unthrottled()).await;
+    let (server, _clock, _dir) = clocked(Backend::Memory, unthrottled()).await;
     // The login form once, then the wrong passwords alternately.
     let (cookie, form) = login_form(&server, "/login").await;
     let (mut known, mut unknown) = (Vec::new(), Vec::new());
@@ -431,7 +461,7 @@ fn peak_rss(pid: u32) -> u64 {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn thirty_two_sign_ins_at_once_stay_within_150_mb() {
-    let (running, server, _) = demo_server();
+    let (running, server, _, _keep) = demo_server(Backend::Memory).await;
     let server = Arc::new(server);
     // One first, so the baseline holds one argon2 block and a warm server.
     login(&server, "demo", "demo").await;

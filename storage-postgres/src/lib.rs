@@ -28,6 +28,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod retention;
 mod schema;
 pub mod testing;
 mod throttle;
@@ -35,17 +36,18 @@ mod throttle;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use credlog_core::store::codec::decode_record;
 use credlog_core::store::projections::{
-    self, Changes, Entries, Overlay, Projection, ProjectionError, Tree, Trees,
+    self, Changes, Entries, Overlay, Projection, ProjectionError, Replay, Tree, Trees,
 };
 use credlog_core::store::sessions;
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
-    NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
-    Sizes, StoreError, UserRecord,
+    NonceKey, Precondition, Record, Replayed, Retention, Seq, SessionHash, SessionLimits,
+    SessionRecord, Sizes, StoreError, UserRecord,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::runtime::Handle;
@@ -64,6 +66,8 @@ const PRUNE_EVERY: u64 = 1024;
 const POOL_SIZE: usize = 16;
 /// Log records a check reads a query.
 const PAGE: i64 = 4096;
+/// How often a serving node's housekeeping runs.
+const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5);
 
 /// The sessions' columns, in the order [`session_of`] reads them.
 macro_rules! sessions {
@@ -76,12 +80,14 @@ macro_rules! sessions {
 pub struct PostgresStore {
     pool: Pool,
     nonce_window: u64,
+    retention: Option<Retention>,
 }
 
 impl std::fmt::Debug for PostgresStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PostgresStore")
             .field("nonce_window", &self.nonce_window)
+            .field("retention", &self.retention)
             .finish_non_exhaustive()
     }
 }
@@ -149,7 +155,60 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             nonce_window: seconds,
+            retention: None,
         })
+    }
+
+    /// This store, its housekeeping retiring old `Verified` records as
+    /// `retention` says (none: every record stays).
+    pub fn retaining(mut self, retention: Option<Retention>) -> Self {
+        self.retention = retention;
+        self
+    }
+
+    /// One round of housekeeping, as a serving node runs it every few
+    /// seconds ([`PostgresStore::keep_house`]): the nonces older than the
+    /// window behind the newest record are forgotten and, with a
+    /// retention, the records older than it allows retired; answers how
+    /// many records were retired.
+    pub async fn housekeep(&self) -> Result<u64, StoreError> {
+        let newest = {
+            let client = self.pool.get().await.map_err(pool_error)?;
+            retention::newest(&client).await?
+        };
+        let Some(newest) = newest else {
+            return Ok(0);
+        };
+        self.prune_nonces(newest.time.saturating_sub(self.nonce_window))
+            .await?;
+        let Some(retention) = self.retention else {
+            return Ok(0);
+        };
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let retired = retention::retire(&mut client, retention, self.nonce_window)
+            .await
+            .inspect_err(|error| tracing::warn!(%error, "retiring old Verified records failed"))?;
+        if retired > 0 {
+            tracing::debug!(retired, "retired old Verified records");
+        }
+        Ok(retired)
+    }
+
+    /// Runs [`PostgresStore::housekeep`] every few seconds until the store
+    /// is dropped. A round that fails is left for the next: housekeeping
+    /// is never correctness.
+    pub fn keep_house(self: &Arc<Self>) {
+        let store = Arc::downgrade(self);
+        tokio::spawn(async move {
+            let mut every = tokio::time::interval(HOUSEKEEPING_EVERY);
+            every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                let Some(store) = store.upgrade() else { return };
+                let _ = store.housekeep().await;
+            }
+        });
     }
 
     /// The sign-in throttle with `limits`, its counts in this database:
@@ -495,7 +554,13 @@ impl CredentialStore for PostgresStore {
     async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
         let client = self.pool.get().await.map_err(pool_error)?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        read_page(&client, int(from)?, limit).await
+        read_page(&client, LOG_PAGE, int(from)?, limit).await
+    }
+
+    async fn read_archive(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
+        let client = self.pool.get().await.map_err(pool_error)?;
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        read_page(&client, ARCHIVE_PAGE, int(from)?, limit).await
     }
 
     async fn last_seq(&self) -> Result<Seq, StoreError> {
@@ -515,18 +580,19 @@ impl CredentialStore for PostgresStore {
                 load_tree(&client, tree, &mut stored).await?;
             }
             let floor = projections::nonce_floor(&stored).map_err(store_error)?;
-            let mut records = Vec::new();
+            let mut replay = Replay::new(floor, retention::retired_below(&client).await?);
             let mut next = 1;
+            // A page at a time: the log is never all in memory.
             loop {
-                let page = read_page(&client, next, PAGE).await?;
+                let page = read_page(&client, LOG_PAGE, next, PAGE).await?;
                 let Some(last) = page.last() else { break };
                 next = int(last.seq)? + 1;
                 for record in &page {
+                    replay.apply(record)?;
                     replayed(record.seq);
                 }
-                records.extend(page);
             }
-            let (rebuilt, count) = Trees::replay(records.into_iter().map(Ok), floor, 0)?;
+            let (rebuilt, count) = replay.finish()?;
             let stored = &stored;
             let mismatches =
                 rebuilt.compare(|tree| -> Entries<'_> { stored.owned_entries(tree) }, 100)?;
@@ -683,24 +749,20 @@ async fn load_tree(
     Ok(())
 }
 
-/// Up to `limit` log records from `from` on, in order.
+/// A page of the live log: up to `$2` records from `$1` on, in order.
+const LOG_PAGE: &str = "SELECT seq, record FROM credlog_log WHERE seq >= $1 ORDER BY seq LIMIT $2";
+/// The same of the archive.
+const ARCHIVE_PAGE: &str =
+    "SELECT seq, record FROM credlog_archive WHERE seq >= $1 ORDER BY seq LIMIT $2";
+
+/// Up to `limit` records from `from` on, in order, of the live log
+/// ([`LOG_PAGE`]) or the archive ([`ARCHIVE_PAGE`]).
 async fn read_page(
     client: &impl GenericClient,
+    page: &str,
     from: i64,
     limit: i64,
 ) -> Result<Vec<Record>, StoreError> {
-    let rows = client
-        .query(
-            "SELECT seq, record FROM credlog_log WHERE seq >= $1 ORDER BY seq LIMIT $2",
-            &[&from, &limit],
-        )
-        .await
-        .map_err(pg)?;
-    rows.iter()
-        .map(|row| {
-            let seq = u64::try_from(row.get::<_, i64>(0)).unwrap_or_default();
-            let bytes: Vec<u8> = row.get(1);
-            decode_record(&bytes).map_err(|error| StoreError::CorruptRecord { seq, error })
-        })
-        .collect()
+    let rows = client.query(page, &[&from, &limit]).await.map_err(pg)?;
+    rows.iter().map(retention::decoded).collect()
 }

@@ -45,6 +45,17 @@ const MIGRATIONS: &[&str] = &[
          started bigint NOT NULL,
          failures bigint NOT NULL
      );",
+    // 3: retention (DESIGN.md rule 7): the archive of retired `Verified`
+    // records, and the marks housekeeping keeps (below which sequence
+    // number every retirable record has left the live log).
+    "CREATE TABLE credlog_archive (
+         seq bigint PRIMARY KEY,
+         record bytea NOT NULL
+     );
+     CREATE TABLE credlog_mark (
+         name text PRIMARY KEY,
+         value bigint NOT NULL
+     );",
 ];
 
 /// Applies the migrations the database lacks.

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 use credlog_core::store::codec::encode_record;
 use credlog_core::store::projections::{self, seq_key, Tree};
+pub use credlog_core::store::Retention;
 use credlog_core::store::{Record, Seq, StoreError};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
@@ -43,18 +44,6 @@ pub const ARCHIVE_DIR: &str = "archive";
 /// The most records one pass retires, and so one segment holds: a reader
 /// unpacks a whole segment for one page.
 const SEGMENT_RECORDS: usize = 8192;
-
-/// How long `Verified` records stay in the live log, and where they go
-/// after.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Retention {
-    /// Seconds behind the newest record's time (at least two nonce
-    /// windows are kept whatever this says).
-    pub seconds: u64,
-    /// Whether retired records are kept in archive segments (`credlog log
-    /// --archive` reads them) or dropped.
-    pub archive: bool,
-}
 
 /// The archive segments of one data directory: files named by the first
 /// and last sequence number they hold, each packed as a log chunk.

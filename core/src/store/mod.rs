@@ -359,6 +359,19 @@ impl CheckReport {
     }
 }
 
+/// How long `Verified` records (a signed request's nonce) stay in the
+/// live log, and where they go after (DESIGN.md rule 7); every other
+/// record stays for ever. A backend's housekeeping applies it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Seconds behind the newest record's time (at least two nonce
+    /// windows are kept whatever this says).
+    pub seconds: u64,
+    /// Whether retired records are kept in an archive (`credlog log
+    /// --archive` reads them) or dropped.
+    pub archive: bool,
+}
+
 /// Told the sequence number of each record [`CredentialStore::check_observed`]
 /// has replayed, in order: what a progress bar counts.
 pub type Replayed<'a> = &'a (dyn Fn(Seq) + Send + Sync);

@@ -856,23 +856,11 @@ impl Trees {
         nonce_floor: u64,
         retired_below: Seq,
     ) -> Result<(Trees, u64), StoreError> {
-        let mut trees = Trees::new();
-        let mut count = 0;
-        let mut order = Order::starting(1, retired_below);
+        let mut replay = Replay::new(nonce_floor, retired_below);
         for record in records {
-            let record = record?;
-            replay_record(&mut trees, &mut order, &record)?;
-            count += 1;
-            // Keep memory bounded while replaying a long log.
-            if count % 65_536 == 0 {
-                trees.prune_nonces(nonce_floor);
-            }
+            replay.apply(&record?)?;
         }
-        trees.prune_nonces(nonce_floor);
-        if nonce_floor > 0 {
-            raise_nonce_floor(&mut trees, nonce_floor).map_err(unwrap_store)?;
-        }
-        Ok((trees, count))
+        replay.finish()
     }
 
     /// Compares these (rebuilt) projections with stored ones, tree by tree;
@@ -883,6 +871,49 @@ impl Trees {
         limit: usize,
     ) -> Result<Vec<String>, StoreError> {
         compare_trees(|tree| self.owned_entries(tree), stored, limit)
+    }
+}
+
+/// [`Trees::replay`] a record at a time, for a backend that reads its log
+/// in pages (asynchronously): [`Replay::apply`] each record in order, then
+/// [`Replay::finish`].
+pub struct Replay {
+    trees: Trees,
+    order: Order,
+    count: u64,
+    nonce_floor: u64,
+}
+
+impl Replay {
+    /// A replay from record 1; records below `retired_below` may be
+    /// missing (see [`Trees::replay`]).
+    pub fn new(nonce_floor: u64, retired_below: Seq) -> Self {
+        Replay {
+            trees: Trees::new(),
+            order: Order::starting(1, retired_below),
+            count: 0,
+            nonce_floor,
+        }
+    }
+
+    /// Applies the next record.
+    pub fn apply(&mut self, record: &Record) -> Result<(), StoreError> {
+        replay_record(&mut self.trees, &mut self.order, record)?;
+        self.count += 1;
+        // Keep memory bounded while replaying a long log.
+        if self.count % 65_536 == 0 {
+            self.trees.prune_nonces(self.nonce_floor);
+        }
+        Ok(())
+    }
+
+    /// The rebuilt projections, and how many records were replayed.
+    pub fn finish(mut self) -> Result<(Trees, u64), StoreError> {
+        self.trees.prune_nonces(self.nonce_floor);
+        if self.nonce_floor > 0 {
+            raise_nonce_floor(&mut self.trees, self.nonce_floor).map_err(unwrap_store)?;
+        }
+        Ok((self.trees, self.count))
     }
 }
 

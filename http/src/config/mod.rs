@@ -366,10 +366,10 @@ impl Config {
     }
 
     /// The retention the data directory's store runs with, if any.
-    pub fn retention(&self) -> Option<credlog_storage_sled::Retention> {
+    pub fn retention(&self) -> Option<credlog_core::store::Retention> {
         self.store
             .retain_verified_seconds
-            .map(|seconds| credlog_storage_sled::Retention {
+            .map(|seconds| credlog_core::store::Retention {
                 seconds,
                 archive: self.store.archive_verified,
             })
