@@ -1,6 +1,7 @@
 //! Third-party Python OAuth clients against a real `credlog` server.
 //!
-//! Each test starts `credlog serve --memory --demo` and runs one script of
+//! Each test starts `credlog serve --memory --demo` (the flows and the
+//! browser also on a PostgreSQL database of their own) and runs one script of
 //! `tests/interop/` against it, with requests-oauthlib and Authlib:
 //!
 //! - `oauth1_clients.py`: the OAuth 1 three-legged flow (every signature
@@ -38,6 +39,7 @@ use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use credlog_storage_postgres::testing::TestDatabase;
 use support::process::Running;
 
 /// How long the server may take to print its address and demo clients.
@@ -147,6 +149,8 @@ struct Server {
     /// `client_id`, `client_secret`, `private_key` of each demo client, by label.
     clients: Vec<(String, HashMap<String, String>)>,
     stderr: Option<JoinHandle<String>>,
+    /// The database a server on PostgreSQL keeps its store in.
+    _database: Option<TestDatabase>,
 }
 
 impl Server {
@@ -156,9 +160,25 @@ impl Server {
 
     /// `credlog serve --memory --demo` on loopback with `extra` arguments.
     fn start_with(extra: &[&str]) -> Server {
+        Server::start_on(&["--memory"], extra)
+    }
+
+    /// The same server on a PostgreSQL database of its own, if one answers.
+    fn on_postgres() -> Option<Server> {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let database = runtime.block_on(TestDatabase::create())?;
+        let mut server = Server::start_on(&["--postgres", &database.url()], &[]);
+        server._database = Some(database);
+        Some(server)
+    }
+
+    /// `credlog serve --demo` on loopback on the store `store` names, with
+    /// `extra` arguments.
+    fn start_on(store: &[&str], extra: &[&str]) -> Server {
         let mut process = Running::spawn(
             Command::new(env!("CARGO_BIN_EXE_credlog"))
-                .args(["serve", "--memory", "--demo", "--addr", "127.0.0.1:0"])
+                .args(["serve", "--demo", "--addr", "127.0.0.1:0"])
+                .args(store)
                 .args(extra)
                 .stderr(Stdio::piped()),
         );
@@ -213,6 +233,7 @@ impl Server {
             base_url,
             clients,
             stderr: Some(stderr),
+            _database: None,
         }
     }
 
@@ -306,8 +327,18 @@ fn run_script(python: &Path, server: Server, script: &str, args: &[String]) {
 
 #[test]
 fn python_oauth1_clients_run_the_three_legged_flow() {
+    oauth1_clients(Server::start());
+}
+
+#[test]
+fn python_oauth1_clients_run_the_three_legged_flow_on_postgres() {
+    if let Some(server) = Server::on_postgres() {
+        oauth1_clients(server);
+    }
+}
+
+fn oauth1_clients(server: Server) {
     let python = python_env();
-    let server = Server::start();
     let args = [
         "--client-id".into(),
         server.field("confidential", "client_id"),
@@ -327,8 +358,18 @@ fn python_oauth1_clients_run_the_three_legged_flow() {
 
 #[test]
 fn python_oauth2_clients_run_every_grant() {
+    oauth2_clients(Server::start());
+}
+
+#[test]
+fn python_oauth2_clients_run_every_grant_on_postgres() {
+    if let Some(server) = Server::on_postgres() {
+        oauth2_clients(server);
+    }
+}
+
+fn oauth2_clients(server: Server) {
     let python = python_env();
-    let server = Server::start();
     let args = [
         "--client-id".into(),
         server.field("confidential", "client_id"),
@@ -379,10 +420,20 @@ fn browser_program(env: &str, default: &str) -> String {
 /// it, consent, see and revoke the grant on /authorizations, delete.
 #[test]
 fn a_person_manages_an_app_in_chromium_with_and_without_javascript() {
+    manage_in_chromium(Server::start());
+}
+
+#[test]
+fn a_person_manages_an_app_in_chromium_on_postgres() {
+    if let Some(server) = Server::on_postgres() {
+        manage_in_chromium(server);
+    }
+}
+
+fn manage_in_chromium(server: Server) {
     let chromium = browser_program("CREDLOG_CHROMIUM", "/usr/bin/chromium");
     let chromedriver = browser_program("CREDLOG_CHROMEDRIVER", "/usr/bin/chromedriver");
     let python = python_env();
-    let server = Server::start();
     let screenshots = target_dir().join("browser-screenshots");
     let args = [
         "--username".into(),
