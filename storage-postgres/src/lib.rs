@@ -2,21 +2,25 @@
 //! the projections in another, and any number of credlog nodes on one
 //! database (DESIGN.md rule 8).
 //!
-//! Every append is one database transaction. It first takes a
-//! transaction-scoped advisory lock that every append of every node takes,
-//! so appends are serialised across nodes: the preconditions are checked
-//! against the projections as the previous append left them, and the log
+//! Every append is written in a database transaction that first takes a
+//! transaction-scoped advisory lock every append of every node takes, so
+//! appends are serialised across nodes: the preconditions are checked
+//! against the projections as the appends before left them, and the log
 //! record and the projections' changes commit together or not at all.
 //! Two nodes racing for one authorization code, nonce or refresh token
 //! therefore cannot both win (DESIGN.md rule 1), whatever the isolation
 //! level of the readers. The commit returns once PostgreSQL has made it
-//! durable (rule 2, with the server's `synchronous_commit`).
+//! durable (rule 2, with the server's `synchronous_commit`). A node's
+//! appends that arrive while its last transaction runs share the next one
+//! (group commit, `writer.rs`).
 //!
 //! The projections are the same trees, keys and values as on sled and in
 //! memory, one row a key (`credlog_projection (tree, key, value)`), so
 //! the same rules ([`credlog_core::store::projections`]) check, apply and
-//! replay them. Those rules read synchronously; a store call runs them on
-//! a blocking thread, each read waiting for its query on the runtime.
+//! replay them. Those rules read a key at a time, synchronously; a store
+//! call runs them in rounds (`rounds.rs`), each round's reads fetched in
+//! one query, so a call costs as many queries as its longest chain of
+//! reads.
 //!
 //! Login sessions are a table of their own, outside the log, admitted
 //! under a second advisory lock so the per-user and overall bounds hold
@@ -29,19 +33,20 @@
 #![warn(missing_docs)]
 
 mod retention;
+mod rounds;
 mod schema;
 pub mod testing;
 mod throttle;
+mod writer;
 
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use credlog_core::store::projections::{
-    self, Changes, Entries, Overlay, Projection, ProjectionError, Replay, Tree, Trees,
+    self, Changes, Entries, Overlay, ProjectionError, Replay, Tree, Trees,
 };
 use credlog_core::store::sessions;
 use credlog_core::store::{
@@ -50,7 +55,7 @@ use credlog_core::store::{
     SessionRecord, Sizes, StoreError, UserRecord,
 };
 use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
-use tokio::runtime::Handle;
+use rounds::Rounds;
 use tokio_postgres::NoTls;
 
 pub use schema::SCHEMA_VERSION;
@@ -79,6 +84,8 @@ macro_rules! sessions {
 /// The credential store on a PostgreSQL database.
 pub struct PostgresStore {
     pool: Pool,
+    /// The writer every append of this node goes through (group commit).
+    appends: tokio::sync::mpsc::UnboundedSender<writer::Pending>,
     nonce_window: u64,
     retention: Option<Retention>,
 }
@@ -153,6 +160,7 @@ impl PostgresStore {
         let mut client = pool.get().await.map_err(pool_error)?;
         schema::migrate(&mut client).await?;
         Ok(PostgresStore {
+            appends: writer::start(pool.clone(), seconds),
             pool,
             nonce_window: seconds,
             retention: None,
@@ -227,18 +235,14 @@ impl PostgresStore {
     /// The events are applied as an append applies them, and the nonces
     /// below the window behind the batch's last record are pruned.
     pub async fn import(&self, records: Vec<Record>) -> Result<(), StoreError> {
-        let window = self.nonce_window;
-        self.blocking(move |handle, client| {
-            let Some(last) = records.last() else {
-                return Ok(());
-            };
-            let floor = last.time.saturating_sub(window);
-            let txn = locked(handle, client, APPEND_LOCK)?;
-            let reader = Reader {
-                handle,
-                client: &txn,
-            };
-            let mut overlay = Overlay::new(&reader);
+        let Some(last) = records.last() else {
+            return Ok(());
+        };
+        let floor = last.time.saturating_sub(self.nonce_window);
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let txn = locked(&mut client, APPEND_LOCK).await?;
+        let changes = Rounds::run(&txn, |p| {
+            let mut overlay = Overlay::new(p);
             for record in &records {
                 let seq = projections::append(&mut overlay, &[], &record.events, record.time)
                     .map_err(store_error)?
@@ -251,38 +255,21 @@ impl PostgresStore {
                     )));
                 }
             }
-            handle.block_on(write(&txn, overlay.into_changes()))?;
-            prune_in(handle, &txn, floor)?;
-            handle.block_on(txn.commit()).map_err(pg)
+            Ok(overlay.into_changes())
         })
-        .await
-    }
-
-    /// Runs `work` on a blocking thread with a pooled connection: the
-    /// projection rules read synchronously, each read waiting on the
-    /// runtime for its query.
-    async fn blocking<T: Send + 'static>(
-        &self,
-        work: impl FnOnce(&Handle, &mut deadpool_postgres::Client) -> Result<T, StoreError>
-            + Send
-            + 'static,
-    ) -> Result<T, StoreError> {
-        let mut client = self.pool.get().await.map_err(pool_error)?;
-        let handle = Handle::current();
-        tokio::task::spawn_blocking(move || work(&handle, &mut client))
-            .await
-            .map_err(|error| StoreError::Backend(format!("a store task failed: {error}")))?
+        .await??;
+        write(&txn, changes).await?;
+        prune_in(&txn, floor).await?;
+        txn.commit().await.map_err(pg)
     }
 
     /// Runs the projection rules' reads `read` on a connection.
-    async fn read<T: Send + 'static>(
+    async fn read<T>(
         &self,
-        read: impl for<'a> FnOnce(&Reader<'a, deadpool_postgres::Client>) -> Result<T, ProjectionError>
-            + Send
-            + 'static,
+        read: impl Fn(&Rounds) -> Result<T, ProjectionError> + Send,
     ) -> Result<T, StoreError> {
-        self.blocking(move |handle, client| read(&Reader { handle, client }).map_err(store_error))
-            .await
+        let client = self.pool.get().await.map_err(pool_error)?;
+        Rounds::run(&client, read).await?.map_err(store_error)
     }
 
     /// Every value of one projection, in key order.
@@ -325,38 +312,6 @@ fn session_of(row: &tokio_postgres::Row) -> Result<SessionRecord, StoreError> {
         created: time(3)?,
         last_used: time(4)?,
     })
-}
-
-/// The projections as a connection or a transaction reads them, from a
-/// blocking thread.
-struct Reader<'a, C> {
-    handle: &'a Handle,
-    client: &'a C,
-}
-
-impl<C: GenericClient> Reader<'_, C> {
-    fn wait<F: Future>(&self, future: F) -> F::Output {
-        self.handle.block_on(future)
-    }
-}
-
-impl<C: GenericClient> Projection for Reader<'_, C> {
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError> {
-        let row = self
-            .wait(async {
-                let statement = self
-                    .client
-                    .prepare_cached(
-                        "SELECT value FROM credlog_projection WHERE tree = $1 AND key = $2",
-                    )
-                    .await?;
-                self.client
-                    .query_opt(&statement, &[&tree.name(), &key])
-                    .await
-            })
-            .map_err(pg)?;
-        Ok(row.map(|row| row.get(0)))
-    }
 }
 
 /// Writes an append's changes in its transaction: the log record, then
@@ -414,60 +369,52 @@ async fn write(
             .map_err(pg)?;
     }
     if !gone_trees.is_empty() {
+        // One delete by the whole key each, pipelined (see `rounds.rs`:
+        // a join with the array could be planned as a scan of the table).
         let statement = txn
-            .prepare_cached(
-                "DELETE FROM credlog_projection p USING unnest($1::text[], $2::bytea[]) AS d (tree, key) \
-                 WHERE p.tree = d.tree AND p.key = d.key",
-            )
+            .prepare_cached("DELETE FROM credlog_projection WHERE tree = $1 AND key = $2")
             .await
             .map_err(pg)?;
-        txn.execute(&statement, &[&gone_trees, &gone_keys])
-            .await
-            .map_err(pg)?;
+        let deletes = gone_trees.iter().zip(&gone_keys).map(|(tree, key)| {
+            let statement = &statement;
+            async move { txn.execute(statement, &[tree, key]).await }
+        });
+        futures::future::try_join_all(deletes).await.map_err(pg)?;
     }
     Ok(())
 }
 
 /// In an append's transaction: raises the nonce floor to `before` and
 /// forgets the nonces below it.
-fn prune_in(
-    handle: &Handle,
+async fn prune_in(
     txn: &deadpool_postgres::Transaction<'_>,
     before: u64,
 ) -> Result<u64, StoreError> {
-    let reader = Reader {
-        handle,
-        client: txn,
-    };
-    let mut overlay = Overlay::new(&reader);
-    projections::raise_nonce_floor(&mut overlay, before).map_err(store_error)?;
-    let changes = overlay.into_changes();
-    handle.block_on(async {
-        write(txn, changes).await?;
-        let removed = txn
-            .execute(
-                "DELETE FROM credlog_projection WHERE tree = $1 AND key < $2",
-                &[&Tree::Nonces.name(), &&before.to_be_bytes()[..]],
-            )
-            .await
-            .map_err(pg)?;
-        Ok(removed)
+    let changes = Rounds::run(txn, |p| {
+        let mut overlay = Overlay::new(p);
+        projections::raise_nonce_floor(&mut overlay, before).map(|()| overlay.into_changes())
     })
+    .await?
+    .map_err(store_error)?;
+    write(txn, changes).await?;
+    txn.execute(
+        "DELETE FROM credlog_projection WHERE tree = $1 AND key < $2",
+        &[&Tree::Nonces.name(), &&before.to_be_bytes()[..]],
+    )
+    .await
+    .map_err(pg)
 }
 
 /// Begins a transaction holding the advisory lock `lock`.
-fn locked<'c>(
-    handle: &Handle,
-    client: &'c mut deadpool_postgres::Client,
+async fn locked(
+    client: &mut deadpool_postgres::Client,
     lock: i64,
-) -> Result<deadpool_postgres::Transaction<'c>, StoreError> {
-    handle.block_on(async {
-        let txn = client.transaction().await.map_err(pg)?;
-        txn.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
-            .await
-            .map_err(pg)?;
-        Ok(txn)
-    })
+) -> Result<deadpool_postgres::Transaction<'_>, StoreError> {
+    let txn = client.transaction().await.map_err(pg)?;
+    txn.execute("SELECT pg_advisory_xact_lock($1)", &[&lock])
+        .await
+        .map_err(pg)?;
+    Ok(txn)
 }
 
 #[async_trait]
@@ -478,35 +425,16 @@ impl CredentialStore for PostgresStore {
         events: Vec<Event>,
         time: u64,
     ) -> Result<Seq, AppendError> {
-        let preconditions = preconditions.to_vec();
-        let window = self.nonce_window;
-        let outcome = self
-            .blocking(move |handle, client| {
-                let txn = locked(handle, client, APPEND_LOCK)?;
-                let reader = Reader {
-                    handle,
-                    client: &txn,
-                };
-                let mut overlay = Overlay::new(&reader);
-                let outcome = projections::append(&mut overlay, &preconditions, &events, time)
-                    .map_err(store_error)?;
-                let seq = match outcome {
-                    Ok(seq) => seq,
-                    Err(refused) => {
-                        handle.block_on(txn.rollback()).map_err(pg)?;
-                        return Ok(Err(refused));
-                    }
-                };
-                let changes = overlay.into_changes();
-                handle.block_on(write(&txn, changes))?;
-                if seq % PRUNE_EVERY == 0 {
-                    prune_in(handle, &txn, time.saturating_sub(window))?;
-                }
-                handle.block_on(txn.commit()).map_err(pg)?;
-                Ok(Ok(seq))
-            })
-            .await?;
-        outcome.map_err(AppendError::Refused)
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let pending = writer::Pending {
+            preconditions: preconditions.to_vec(),
+            events,
+            time,
+            answer,
+        };
+        let stopped = || StoreError::Backend("the store's writer stopped".into());
+        self.appends.send(pending).map_err(|_| stopped())?;
+        answered.await.unwrap_or_else(|_| Err(stopped().into()))
     }
 
     async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError> {
@@ -629,13 +557,11 @@ impl CredentialStore for PostgresStore {
     }
 
     async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
-        self.blocking(move |handle, client| {
-            let txn = locked(handle, client, APPEND_LOCK)?;
-            let removed = prune_in(handle, &txn, before_timestamp)?;
-            handle.block_on(txn.commit()).map_err(pg)?;
-            Ok(removed)
-        })
-        .await
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let txn = locked(&mut client, APPEND_LOCK).await?;
+        let removed = prune_in(&txn, before_timestamp).await?;
+        txn.commit().await.map_err(pg)?;
+        Ok(removed)
     }
 
     async fn create_session(
@@ -643,42 +569,37 @@ impl CredentialStore for PostgresStore {
         session: SessionRecord,
         limits: &SessionLimits,
     ) -> Result<(), StoreError> {
-        let limits = *limits;
-        self.blocking(move |handle, client| {
-            let txn = locked(handle, client, SESSION_LOCK)?;
-            handle.block_on(async {
-                let mut kept = PostgresStore::all_sessions(&txn).await?;
-                let before: Vec<SessionHash> = kept.keys().copied().collect();
-                let hash = session.hash;
-                sessions::admit(&mut kept, session, &limits);
-                let gone: Vec<Vec<u8>> = before
-                    .iter()
-                    .filter(|old| !kept.contains_key(old) || **old == hash)
-                    .map(|old| old.0.to_vec())
-                    .collect();
-                if !gone.is_empty() {
-                    txn.execute("DELETE FROM credlog_session WHERE hash = ANY($1)", &[&gone])
-                        .await
-                        .map_err(pg)?;
-                }
-                let new = &kept[&hash];
-                txn.execute(
-                    "INSERT INTO credlog_session (hash, user_name, csrf_token, created, last_used) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                    &[
-                        &&new.hash.0[..],
-                        &new.user,
-                        &new.csrf_token,
-                        &int(new.created)?,
-                        &int(new.last_used)?,
-                    ],
-                )
+        let mut client = self.pool.get().await.map_err(pool_error)?;
+        let txn = locked(&mut client, SESSION_LOCK).await?;
+        let mut kept = PostgresStore::all_sessions(&txn).await?;
+        let before: Vec<SessionHash> = kept.keys().copied().collect();
+        let hash = session.hash;
+        sessions::admit(&mut kept, session, limits);
+        let gone: Vec<Vec<u8>> = before
+            .iter()
+            .filter(|old| !kept.contains_key(old) || **old == hash)
+            .map(|old| old.0.to_vec())
+            .collect();
+        if !gone.is_empty() {
+            txn.execute("DELETE FROM credlog_session WHERE hash = ANY($1)", &[&gone])
                 .await
                 .map_err(pg)?;
-                txn.commit().await.map_err(pg)
-            })
-        })
+        }
+        let new = &kept[&hash];
+        txn.execute(
+            "INSERT INTO credlog_session (hash, user_name, csrf_token, created, last_used) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &&new.hash.0[..],
+                &new.user,
+                &new.csrf_token,
+                &int(new.created)?,
+                &int(new.last_used)?,
+            ],
+        )
         .await
+        .map_err(pg)?;
+        txn.commit().await.map_err(pg)
     }
 
     async fn session(
