@@ -492,7 +492,7 @@ impl CredentialStore for PostgresStore {
     }
 
     async fn last_seq(&self) -> Result<Seq, StoreError> {
-        self.read(|p| projections::last_seq(p)).await
+        self.read(projections::last_seq).await
     }
 
     async fn check_observed(&self, replayed: Replayed<'_>) -> Result<CheckReport, StoreError> {
