@@ -4,8 +4,14 @@
 //! directory, each followed by `fdatasync`. Prints p50, p90 and p99 of
 //! both and the ratio of the p50s (the goal: within 2x).
 //!
+//! With `LATENCY_STORE=postgres` the appends go to a new database on the
+//! tests' PostgreSQL (`CREDLOG_TEST_POSTGRES`, dropped after) instead: one
+//! transaction each, committed durably by the server (the fdatasync beside
+//! is still this machine's disk, which the server writes its WAL to).
+//!
 //! ```text
 //! cargo bench -p credlog-benches --bench append_latency
+//! LATENCY_STORE=postgres cargo bench -p credlog-benches --bench append_latency
 //! ```
 #![forbid(unsafe_code)]
 
@@ -16,6 +22,8 @@ use std::time::{Duration, Instant};
 use credlog_benches::setting;
 use credlog_core::rfc5849::client::random_nonce;
 use credlog_core::store::{CredentialStore, Event, NonceKey, Precondition, Verified};
+use credlog_storage_postgres::testing::TestDatabase;
+use credlog_storage_postgres::PostgresStore;
 use credlog_storage_sled::SledStore;
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
@@ -44,7 +52,18 @@ fn bench() -> Result<(), Failure> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let store = SledStore::open(dir.path().join("data"))?;
+    let postgres = std::env::var("LATENCY_STORE").is_ok_and(|store| store == "postgres");
+    let mut database = None;
+    let store: Box<dyn CredentialStore> = if postgres {
+        let created = runtime
+            .block_on(TestDatabase::create())
+            .ok_or("PostgreSQL does not answer")?;
+        let config = created.config.clone();
+        database = Some(created);
+        Box::new(runtime.block_on(PostgresStore::connect(config, 300))?)
+    } else {
+        Box::new(SledStore::open(dir.path().join("data"))?)
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs();
@@ -66,7 +85,8 @@ fn bench() -> Result<(), Failure> {
         }
         Ok::<_, Failure>(())
     })?;
-    drop(store);
+    runtime.block_on(async move { drop(store) });
+    drop(database);
 
     let mut file = std::fs::File::create(dir.path().join("fsync"))?;
     let block = [0x5au8; 512];
@@ -77,7 +97,12 @@ fn bench() -> Result<(), Failure> {
         file.sync_data()?;
         synced.push(started.elapsed());
     }
-    let append = show("durable append, 1 appender:", appended);
+    let what = if postgres {
+        "durable append (PostgreSQL), 1:"
+    } else {
+        "durable append, 1 appender:"
+    };
+    let append = show(what, appended);
     let fsync = show("512 bytes written + fdatasync:", synced);
     println!(
         "append p50 / fdatasync p50 = {:.2} (goal <= 2)",
