@@ -8,8 +8,7 @@ use std::future::Future;
 
 use crate::store_suite::{self, nonce, NOW};
 use credlog_core::store::{
-    AppendError, CredentialKind, CredentialStore, Event, Failure, NonceKey, Precondition, Record,
-    Retention, RevocationReason, Revoked, Status,
+    AppendError, CredentialStore, Event, Failure, NonceKey, Precondition, Record, Retention, Status,
 };
 
 /// The nonce window the stores under test keep; the retention is longer.
@@ -43,16 +42,7 @@ pub async fn fill<S: CredentialStore + ?Sized>(store: &S) -> Vec<Record> {
     store_suite::client_with_temporary(store).await;
     for second in (0..REQUESTS).step_by(8) {
         if second == 96 {
-            let revoked = Revoked {
-                id: "t1".into(),
-                kind: CredentialKind::Temporary,
-                reason: RevocationReason::Denied,
-                whole_family: false,
-            };
-            store
-                .append(&[], vec![Event::Revoked(revoked)], NOW + second)
-                .await
-                .unwrap();
+            store_suite::deny_temporary(store, NOW + second).await;
         }
         // A batch at one time: an entry of the log never straddles the cutoff.
         let time = NOW + second;

@@ -118,6 +118,20 @@ pub async fn client_with_temporary<S: CredentialStore + ?Sized>(store: &S) {
     ok(store, &[], vec![Event::Issued(Issued::Token(temporary))]).await;
 }
 
+/// Revokes temporary credential `t1` (its owner denied it) at `time`.
+pub async fn deny_temporary<S: CredentialStore + ?Sized>(store: &S, time: u64) {
+    let revoked = Revoked {
+        id: "t1".into(),
+        kind: CredentialKind::Temporary,
+        reason: RevocationReason::Denied,
+        whole_family: false,
+    };
+    store
+        .append(&[], vec![Event::Revoked(revoked)], time)
+        .await
+        .unwrap();
+}
+
 fn temporary_is(status: Status) -> Precondition {
     Precondition::Credential {
         id: "t1".into(),

@@ -13,8 +13,7 @@ use credlog_conformance::store_suite::{self, nonce, NOW};
 use credlog_core::store::codec::CodecError;
 use credlog_core::store::projections::{seq_key, Tree};
 use credlog_core::store::{
-    AppendError, CredentialKind, CredentialStore, Event, Failure, NonceKey, Precondition,
-    RevocationReason, Revoked, Status, StoreError,
+    AppendError, CredentialStore, Event, Failure, NonceKey, Precondition, Status, StoreError,
 };
 use credlog_storage_sled::SledStore;
 
@@ -30,16 +29,7 @@ async fn a_revoked_credential_and_a_used_nonce_survive_reopening() {
     {
         let store = open(&path);
         store_suite::client_with_temporary(&store).await;
-        let revoked = Revoked {
-            id: "t1".into(),
-            kind: CredentialKind::Temporary,
-            reason: RevocationReason::Denied,
-            whole_family: false,
-        };
-        store
-            .append(&[], vec![Event::Revoked(revoked)], NOW)
-            .await
-            .unwrap();
+        store_suite::deny_temporary(&store, NOW).await;
         let precondition = Precondition::NonceUnused(NonceKey::from(&used));
         store
             .append(&[precondition], vec![Event::Verified(used.clone())], NOW)
