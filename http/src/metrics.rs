@@ -4,7 +4,8 @@
 //! Every count goes through the `metrics` facade, a no-op until
 //! [`Metrics::install`] puts the Prometheus recorder in place (the
 //! `credlog serve` binary does; an app embedded in tests need not). The
-//! store reports its own (`credlog_store_*`, from `credlog-storage-sled`).
+//! store reports its own (`credlog_store_*`, from the sled and PostgreSQL
+//! backends' writers).
 //! No label holds a secret or a value from outside: a route is one of the
 //! contract's paths or `other`, a status is a three-digit code.
 
@@ -110,7 +111,7 @@ fn describe() {
     describe_histogram!(
         "credlog_store_flush_duration_seconds",
         Unit::Seconds,
-        "Time a group commit's flush to disk took."
+        "Time a group commit's flush to disk (on PostgreSQL, its commit) took."
     );
 }
 

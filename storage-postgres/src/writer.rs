@@ -15,9 +15,14 @@
 //!
 //! A transaction that fails fails every append in it, none written: a
 //! lost connection answers each [`StoreError::Unavailable`].
+//!
+//! It reports as sled's writer does: `credlog_store_appends_total{outcome}`,
+//! `credlog_store_appends_refused_total{reason}`,
+//! `credlog_store_append_batch_size` and, for the commit,
+//! `credlog_store_flush_duration_seconds`.
 
 use credlog_core::store::projections::{self, Overlay};
-use credlog_core::store::{AppendError, Event, Precondition, Seq, StoreError};
+use credlog_core::store::{count_append, AppendError, Event, Precondition, Seq, StoreError};
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 
@@ -52,17 +57,17 @@ pub(crate) fn start(pool: Pool, window: u64) -> mpsc::UnboundedSender<Pending> {
                 .into_iter()
                 .map(|p| ((p.preconditions, p.events, p.time), p.answer))
                 .unzip();
-            match commit(&pool, window, requests).await {
-                Ok(outcomes) => {
-                    for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                        let _ = answer.send(outcome);
-                    }
-                }
-                Err(error) => {
-                    for answer in answers {
-                        let _ = answer.send(Err(AppendError::Store(error.clone())));
-                    }
-                }
+            metrics::histogram!("credlog_store_append_batch_size").record(answers.len() as f64);
+            let outcomes = match commit(&pool, window, requests).await {
+                Ok(outcomes) => outcomes,
+                Err(error) => answers
+                    .iter()
+                    .map(|_| Err(AppendError::Store(error.clone())))
+                    .collect(),
+            };
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                count_append(&outcome);
+                let _ = answer.send(outcome);
             }
         }
     });
@@ -105,6 +110,9 @@ async fn commit(
         let newest = requests.iter().map(|(_, _, time)| *time).max().unwrap_or(0);
         prune_in(&txn, newest.saturating_sub(window)).await?;
     }
+    let committing = std::time::Instant::now();
     txn.commit().await.map_err(pg)?;
+    metrics::histogram!("credlog_store_flush_duration_seconds")
+        .record(committing.elapsed().as_secs_f64());
     Ok(outcomes)
 }

@@ -25,7 +25,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use credlog_core::store::projections::{self, Overlay, ProjectionError};
-use credlog_core::store::{AppendError, Event, Precondition, Seq, StoreError};
+use credlog_core::store::{count_append, AppendError, Event, Precondition, Seq, StoreError};
 use tokio::sync::oneshot;
 
 use crate::SledTrees;
@@ -176,7 +176,7 @@ fn run(shared: &Shared, trees: &SledTrees) {
         metrics::histogram!("credlog_store_append_batch_size").record(batch.len() as f64);
         let (outcomes, flushed) = write(trees, &batch);
         for outcome in &outcomes {
-            count(outcome);
+            count_append(outcome);
         }
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
             let _ = pending.answer.send(outcome);
@@ -237,20 +237,6 @@ fn write(trees: &SledTrees, batch: &[Pending]) -> (Vec<Outcome>, Option<Flushed>
         .map(|outcome| outcome.map_err(AppendError::Refused))
         .collect();
     (outcomes, Some(Ok(())))
-}
-
-/// Counts an append's outcome: written, refused (and why), or failed.
-fn count(outcome: &Result<Seq, AppendError>) {
-    let outcome = match outcome {
-        Ok(_) => "written",
-        Err(AppendError::Refused(refused)) => {
-            metrics::counter!("credlog_store_appends_refused_total", "reason" => refused.reason())
-                .increment(1);
-            "refused"
-        }
-        Err(AppendError::Store(_)) => "failed",
-    };
-    metrics::counter!("credlog_store_appends_total", "outcome" => outcome).increment(1);
 }
 
 impl Drop for GroupCommit {

@@ -359,6 +359,23 @@ impl CheckReport {
     }
 }
 
+/// Counts what a backend's writer answered an append, through the
+/// `metrics` facade (a no-op until a recorder is installed):
+/// `credlog_store_appends_total{outcome}` (written, refused or failed) and,
+/// for a refusal, `credlog_store_appends_refused_total{reason}`.
+pub fn count_append(outcome: &Result<Seq, AppendError>) {
+    let outcome = match outcome {
+        Ok(_) => "written",
+        Err(AppendError::Refused(refused)) => {
+            metrics::counter!("credlog_store_appends_refused_total", "reason" => refused.reason())
+                .increment(1);
+            "refused"
+        }
+        Err(AppendError::Store(_)) => "failed",
+    };
+    metrics::counter!("credlog_store_appends_total", "outcome" => outcome).increment(1);
+}
+
 /// How long `Verified` records (a signed request's nonce) stay in the
 /// live log, and where they go after (DESIGN.md rule 7); every other
 /// record stays for ever. A backend's housekeeping applies it.
