@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use credlog_core::store::{
     AppendError, CheckReport, ClientState, CredentialState, CredentialStore, Event, Grant,
     NonceKey, Precondition, Record, Replayed, Seq, SessionHash, SessionLimits, SessionRecord,
-    Sizes, StoreError, UserRecord,
+    Sizes, StoreError, Tree, UserRecord,
 };
 
 /// What one part of a [`FaultyStore`] does when called.
@@ -128,6 +128,13 @@ impl<S: CredentialStore> CredentialStore for FaultyStore<S> {
     }
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
         self.inner.credential(id).await
+    }
+    async fn projection_value(
+        &self,
+        tree: Tree,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.projection_value(tree, key).await
     }
     async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
         self.inner.nonce_seen(nonce).await

@@ -6,6 +6,7 @@
 //! keeps outside the log, are in [`sessions`]; a durable backend also runs
 //! [`sessions_survive_reopening`] itself, with a way to reopen its store.
 
+pub mod identity;
 pub mod manage;
 pub mod sessions;
 
@@ -18,6 +19,7 @@ use credlog_core::store::{
     TokenRecord, UserRecord, Verified,
 };
 
+pub use identity::*;
 pub use manage::*;
 pub use sessions::*;
 
@@ -721,6 +723,10 @@ macro_rules! store_suite {
             $crate::store_suite!(@test sessions_end_by_the_callers_limits, $make);
             $crate::store_suite!(@test sessions_are_bounded_per_user_and_in_all, $make);
             $crate::store_suite!(@test a_users_sessions_end_together, $make);
+            $crate::store_suite!(@test a_subject_is_assigned_once_and_dies_with_its_user, $make);
+            $crate::store_suite!(@test signing_keys_are_created_once_and_rotate, $make);
+            $crate::store_suite!(@test client_keys_belong_to_registered_clients, $make);
+            $crate::store_suite!(@test a_codes_authentication_is_kept, $make);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn one_exchange_wins_a_race() {

@@ -108,6 +108,8 @@ pub fn kind_name(kind: CredentialKind) -> &'static str {
         CredentialKind::AuthorizationCode => "authorization_code",
         CredentialKind::AccessToken => "access_token",
         CredentialKind::RefreshToken => "refresh_token",
+        CredentialKind::DeviceCode => "device_code",
+        CredentialKind::UserCode => "user_code",
     }
 }
 
@@ -240,6 +242,36 @@ pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<L
                 None,
                 vec![],
             ),
+            Event::SubjectAssigned(assigned) => line(
+                "subject_assigned",
+                None,
+                Some(assigned.user.clone()),
+                vec![("sub", assigned.sub.clone())],
+            ),
+            // The private key is never printed: only its id.
+            Event::SigningKeyCreated(created) => line(
+                "signing_key_created",
+                None,
+                None,
+                vec![("kid", created.kid.clone())],
+            ),
+            Event::ClientKeysRegistered(registered) => line(
+                "client_keys_registered",
+                Some(registered.client_id.clone()),
+                None,
+                vec![("jwks", registered.jwks.clone())],
+            ),
+            Event::Authenticated(authenticated) => {
+                let (client, user) = owner_of(store, &authenticated.id).await?;
+                let mut fields = vec![
+                    ("id", authenticated.id.clone()),
+                    ("auth_time", authenticated.auth_time.to_string()),
+                ];
+                if let Some(nonce) = &authenticated.nonce {
+                    fields.push(("nonce", nonce.clone()));
+                }
+                line("authenticated", client, user, fields)
+            }
         });
     }
     Ok(lines)

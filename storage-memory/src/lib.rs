@@ -134,6 +134,14 @@ impl CredentialStore for MemoryStore {
         projections::user(&*self.read(), name).map_err(store_error)
     }
 
+    async fn projection_value(
+        &self,
+        tree: Tree,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        projections::Projection::get(&*self.read(), tree, key).map_err(store_error)
+    }
+
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
         projections::credential(&*self.read(), id).map_err(store_error)
     }

@@ -469,6 +469,16 @@ impl CredentialStore for PostgresStore {
         self.read(move |p| projections::grants_of(p, &user)).await
     }
 
+    async fn projection_value(
+        &self,
+        tree: Tree,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let key = key.to_vec();
+        self.read(move |p| projections::Projection::get(p, tree, &key))
+            .await
+    }
+
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
         let id = id.to_owned();
         self.read(move |p| projections::credential(p, &id)).await

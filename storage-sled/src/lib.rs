@@ -697,6 +697,14 @@ impl CredentialStore for SledStore {
         projections::user(&*self.trees, name).map_err(store_error)
     }
 
+    async fn projection_value(
+        &self,
+        tree: Tree,
+        key: &[u8],
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        projections::Projection::get(&*self.trees, tree, key).map_err(store_error)
+    }
+
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
         projections::credential(&*self.trees, id).map_err(store_error)
     }

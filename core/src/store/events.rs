@@ -29,6 +29,11 @@ pub enum CredentialKind {
     AccessToken,
     /// An OAuth 2 refresh token.
     RefreshToken,
+    /// A device code (RFC 8628 3.2): what the device polls with.
+    DeviceCode,
+    /// A user code (RFC 8628 3.2): what the user types; its parent is the
+    /// device code it stands for.
+    UserCode,
 }
 
 impl fmt::Display for CredentialKind {
@@ -41,6 +46,8 @@ impl fmt::Display for CredentialKind {
             CredentialKind::AuthorizationCode => "authorization code",
             CredentialKind::AccessToken => "access token",
             CredentialKind::RefreshToken => "refresh token",
+            CredentialKind::DeviceCode => "device code",
+            CredentialKind::UserCode => "user code",
         })
     }
 }
@@ -295,6 +302,52 @@ pub struct UserRemoved {
     pub name: String,
 }
 
+/// A user's OpenID Connect subject identifier was chosen (OpenID Connect
+/// Core 1.0 2, `sub`): random, so never the same for two accounts, even
+/// for a name removed and added again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubjectAssigned {
+    /// The user name.
+    pub user: String,
+    /// The subject identifier.
+    pub sub: String,
+}
+
+/// A key the server signs ID tokens with was created; it becomes the
+/// current one, and the one before it retires (it stays published until
+/// what it signed has expired).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeyCreated {
+    /// Its key id (RFC 7638 thumbprint).
+    pub kid: String,
+    /// The private key, PKCS#8 PEM, kept plain because the server signs
+    /// with it (never printed).
+    pub private_key: Secret,
+}
+
+/// A client registered its public keys (RFC 7591 2 `jwks`, RFC 7517 5),
+/// for `private_key_jwt` and the JWT bearer grant (RFC 7523).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientKeysRegistered {
+    /// The client.
+    pub client_id: String,
+    /// The JWK Set, as JSON.
+    pub jwks: String,
+}
+
+/// How the user who granted a code had signed in (OpenID Connect Core 1.0
+/// 2, 3.1.2.1): what the ID tokens issued from that code, and from the
+/// refresh tokens that descend from it, say.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Authenticated {
+    /// The authorization code (its id), which starts the family.
+    pub id: String,
+    /// When the user signed in (seconds since the epoch).
+    pub auth_time: u64,
+    /// The request's `nonce`, if it carried one.
+    pub nonce: Option<String>,
+}
+
 /// One change to a credential. New variants go at the end: a record's
 /// events are encoded by variant index, so records written before a
 /// variant existed read the same (DESIGN.md rule 5).
@@ -320,6 +373,14 @@ pub enum Event {
     UserRemoved(UserRemoved),
     /// Every credential issued to a client so far ended.
     CredentialsRevoked(CredentialsRevoked),
+    /// A user's subject identifier was chosen.
+    SubjectAssigned(SubjectAssigned),
+    /// A signing key was created and became the current one.
+    SigningKeyCreated(SigningKeyCreated),
+    /// A client registered public keys.
+    ClientKeysRegistered(ClientKeysRegistered),
+    /// A code was granted by a user who signed in at a known time.
+    Authenticated(Authenticated),
 }
 
 /// One append: its events, with the sequence number and time they were

@@ -16,11 +16,13 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::CodecError;
 pub use events::{
-    token_id, Authorized, ClientRecord, CredentialKind, CredentialsRevoked, Event, Exchanged,
-    GrantRevoked, Issued, Record, RevocationReason, Revoked, Secret, SecretRotated, Seq,
-    TokenRecord, UserRecord, UserRemoved, Verified,
+    token_id, Authenticated, Authorized, ClientKeysRegistered, ClientRecord, CredentialKind,
+    CredentialsRevoked, Event, Exchanged, GrantRevoked, Issued, Record, RevocationReason, Revoked,
+    Secret, SecretRotated, Seq, SigningKeyCreated, SubjectAssigned, TokenRecord, UserRecord,
+    UserRemoved, Verified,
 };
 pub use oauth1::{RsaKeyCache, StoreSource};
+pub use projections::Tree;
 pub use sessions::{SessionHash, SessionLimits, SessionRecord, TOUCH_SLACK};
 
 /// Where a credential is in its life.
@@ -180,6 +182,17 @@ pub enum Precondition {
         /// The id that must be free.
         id: String,
     },
+    /// The user has no subject identifier yet.
+    SubjectUnassigned {
+        /// The user name.
+        user: String,
+    },
+    /// The current signing key is this one (`None`: there is none yet), so
+    /// that two servers creating or rotating a key at once make one.
+    CurrentSigningKey {
+        /// Its key id.
+        kid: Option<String>,
+    },
 }
 
 /// Why a precondition did not hold.
@@ -221,6 +234,9 @@ pub enum Failure {
     /// The id is taken.
     #[error("the id is taken")]
     AlreadyExists,
+    /// What it had to be changed in the meantime.
+    #[error("it changed meanwhile")]
+    Changed,
 }
 
 /// A precondition that did not hold, and why; nothing was written.
@@ -272,6 +288,7 @@ impl PreconditionFailed {
             (Failure::VerifierMismatch, _) => "verifier_mismatch",
             (Failure::ClientRevoked, _) => "client_revoked",
             (Failure::AlreadyExists, _) => "id_taken",
+            (Failure::Changed, _) => "changed",
         }
     }
 }
@@ -376,6 +393,24 @@ pub fn count_append(outcome: &Result<Seq, AppendError>) {
     metrics::counter!("credlog_store_appends_total", "outcome" => outcome).increment(1);
 }
 
+/// A projection value, decoded.
+async fn decoded<S: CredentialStore + ?Sized, T: serde::de::DeserializeOwned>(
+    store: &S,
+    tree: Tree,
+    key: &[u8],
+) -> Result<Option<T>, StoreError> {
+    store
+        .projection_value(tree, key)
+        .await?
+        .map(|bytes| {
+            codec::decode(&bytes).map_err(|error| StoreError::CorruptProjection {
+                tree: tree.name(),
+                error,
+            })
+        })
+        .transpose()
+}
+
 /// How long `Verified` records (a signed request's nonce) stay in the
 /// live log, and where they go after (DESIGN.md rule 7); every other
 /// record stays for ever. A backend's housekeeping applies it.
@@ -401,6 +436,19 @@ pub struct Sizes {
     pub nonces: u64,
     /// Login sessions live at the time asked about.
     pub live_sessions: u64,
+}
+
+/// A key the server signs with, as the projections hold it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SigningKeyState {
+    /// Its key id.
+    pub kid: String,
+    /// The private key (PKCS#8 PEM).
+    pub private_key: Secret,
+    /// When it was created.
+    pub created_at: u64,
+    /// When the next one replaced it (`None`: it is the current one).
+    pub retired_at: Option<u64>,
 }
 
 /// The credential store: one atomic, precondition-guarded append of
@@ -440,6 +488,35 @@ pub trait CredentialStore: Send + Sync {
     /// What `user` granted, one entry a client, in the order first
     /// granted; removed clients left out.
     async fn grants_of(&self, user: &str) -> Result<Vec<Grant>, StoreError>;
+
+    /// The value a projection holds under `key` (its encoding; see
+    /// [`codec::decode`]): the one read the typed look-ups below share.
+    async fn projection_value(&self, tree: Tree, key: &[u8])
+        -> Result<Option<Vec<u8>>, StoreError>;
+
+    /// A user's OpenID Connect subject identifier, once assigned.
+    async fn subject(&self, user: &str) -> Result<Option<String>, StoreError> {
+        decoded(self, Tree::Subjects, user.as_bytes()).await
+    }
+
+    /// The keys the server signs with, oldest first; the last is the
+    /// current one.
+    async fn signing_keys(&self) -> Result<Vec<SigningKeyState>, StoreError> {
+        Ok(decoded(self, Tree::SigningKeys, projections::SIGNING_KEYS)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// The JWK Set a client registered (JSON), if it registered one.
+    async fn client_keys(&self, client_id: &str) -> Result<Option<String>, StoreError> {
+        decoded(self, Tree::ClientKeys, client_id.as_bytes()).await
+    }
+
+    /// How the user signed in who granted the code that starts the family
+    /// `family` (an OpenID Connect request's).
+    async fn authentication(&self, family: &str) -> Result<Option<Authenticated>, StoreError> {
+        decoded(self, Tree::Authentications, family.as_bytes()).await
+    }
 
     /// A credential by id, with the revocation of its family and client applied.
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError>;

@@ -9,10 +9,12 @@ use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 use super::codec::{self, CodecError};
-use super::events::{CredentialKind, Event, Issued, Record, Seq, TokenRecord, UserRecord};
+use super::events::{
+    Authenticated, CredentialKind, Event, Issued, Record, Seq, TokenRecord, UserRecord,
+};
 use super::{
     ClientState, CredentialState, Failure, Grant, GrantState, NonceKey, Precondition,
-    PreconditionFailed, Status, StoreError,
+    PreconditionFailed, SigningKeyState, Status, StoreError,
 };
 
 /// The trees a key-value backend keeps.
@@ -45,11 +47,19 @@ pub enum Tree {
     /// Client id -> the sequence number up to which every credential
     /// issued to it was revoked (big-endian).
     ClientWatermarks,
+    /// User name -> its OpenID Connect subject identifier.
+    Subjects,
+    /// [`SIGNING_KEYS`] -> every signing key, oldest first.
+    SigningKeys,
+    /// Client id -> the JWK Set it registered (JSON).
+    ClientKeys,
+    /// Code id -> how its user had signed in ([`Authenticated`]).
+    Authentications,
 }
 
 impl Tree {
     /// Every tree, the log first.
-    pub const ALL: [Tree; 13] = [
+    pub const ALL: [Tree; 17] = [
         Tree::Log,
         Tree::Meta,
         Tree::Clients,
@@ -63,6 +73,10 @@ impl Tree {
         Tree::Grants,
         Tree::UserGrants,
         Tree::ClientWatermarks,
+        Tree::Subjects,
+        Tree::SigningKeys,
+        Tree::ClientKeys,
+        Tree::Authentications,
     ];
 
     /// The projections: every tree but the log.
@@ -84,6 +98,10 @@ impl Tree {
             Tree::Grants => "grants",
             Tree::UserGrants => "user_grants",
             Tree::ClientWatermarks => "client_watermarks",
+            Tree::Subjects => "subjects",
+            Tree::SigningKeys => "signing_keys",
+            Tree::ClientKeys => "client_keys",
+            Tree::Authentications => "authentications",
         }
     }
 }
@@ -119,6 +137,9 @@ pub trait ProjectionMut: Projection {
 }
 
 const LAST_SEQ: &[u8] = b"last_seq";
+
+/// The one key of [`Tree::SigningKeys`]: the keys are few, and kept together.
+pub const SIGNING_KEYS: &[u8] = b"keys";
 const NONCE_FLOOR: &[u8] = b"nonce_floor";
 
 /// The log key of a sequence number: big-endian, so keys sort as numbers.
@@ -407,6 +428,22 @@ fn check<P: Projection>(
                 .is_some()
                 .then_some(Failure::AlreadyExists)
         }
+        Precondition::SubjectUnassigned { user } => p
+            .get(Tree::Subjects, user.as_bytes())?
+            .is_some()
+            .then_some(Failure::AlreadyExists),
+        Precondition::CurrentSigningKey { kid } => {
+            let keys = signing_keys(p)?;
+            (keys.last().map(|key| &key.kid) != kid.as_ref()).then_some(Failure::Changed)
+        }
+    })
+}
+
+/// The signing keys, oldest first.
+pub fn signing_keys<P: Projection>(p: &P) -> Result<Vec<SigningKeyState>, ProjectionError> {
+    Ok(match p.get(Tree::SigningKeys, SIGNING_KEYS)? {
+        Some(bytes) => decode_value(Tree::SigningKeys, &bytes)?,
+        None => Vec::new(),
     })
 }
 
@@ -555,8 +592,42 @@ pub fn apply<P: ProjectionMut>(p: &mut P, record: &Record) -> Result<(), Project
                 for client_id in granted {
                     end_grant(p, name, &client_id)?;
                 }
-                for tree in [Tree::Users, Tree::OwnerIndex, Tree::UserGrants] {
+                for tree in [
+                    Tree::Users,
+                    Tree::OwnerIndex,
+                    Tree::UserGrants,
+                    Tree::Subjects,
+                ] {
                     p.remove(tree, name.as_bytes())?;
+                }
+            }
+            Event::SubjectAssigned(assigned) => {
+                if user(p, &assigned.user)?.is_some() {
+                    put(p, Tree::Subjects, &assigned.user, &assigned.sub)?;
+                }
+            }
+            Event::SigningKeyCreated(created) => {
+                let mut keys = signing_keys(p)?;
+                if let Some(current) = keys.last_mut() {
+                    current.retired_at.get_or_insert(record.time);
+                }
+                keys.push(SigningKeyState {
+                    kid: created.kid.clone(),
+                    private_key: created.private_key.clone(),
+                    created_at: record.time,
+                    retired_at: None,
+                });
+                p.insert(Tree::SigningKeys, SIGNING_KEYS, codec::encode(&keys))?;
+            }
+            Event::ClientKeysRegistered(registered) => {
+                if client(p, &registered.client_id)?.is_some() {
+                    put(p, Tree::ClientKeys, &registered.client_id, &registered.jwks)?;
+                }
+            }
+            Event::Authenticated(authenticated) => {
+                let Authenticated { id, .. } = authenticated;
+                if p.get(Tree::Credentials, id.as_bytes())?.is_some() {
+                    put(p, Tree::Authentications, id, authenticated)?;
                 }
             }
         }
