@@ -32,6 +32,7 @@
 
 pub mod consent;
 pub mod form;
+pub mod jose;
 pub mod manage;
 pub mod random;
 pub mod request;

@@ -1,0 +1,554 @@
+//! JSON Web Signatures in the compact serialization (RFC 7515 7.1): the
+//! server's RS256 signing key, and the check of a JWT against a client's
+//! registered keys.
+
+use jsonwebtoken::EncodingKey;
+use rsa::pkcs1::EncodeRsaPrivateKey;
+use rsa::pkcs8::{DecodePrivateKey, EncodePrivateKey, LineEnding};
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPrivateKey;
+use serde_json::{Map, Value};
+
+use super::jwk::{canonical_thumbprint, KeyType, PublicKey};
+use super::{b64_decode, b64_encode, install_crypto_provider, JoseError, JwkSet, Part};
+
+/// The longest JWT accepted, in bytes: ID tokens and assertions are far
+/// shorter, and the cap bounds the work an attacker can ask for.
+pub const MAX_JWT_LEN: usize = 8 * 1024;
+
+/// The signature algorithms accepted (RFC 7518 3.1): public-key ones only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureAlg {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 3.3).
+    RS256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384.
+    RS384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512.
+    RS512,
+    /// RSASSA-PSS with SHA-256 (RFC 7518 3.5).
+    PS256,
+    /// RSASSA-PSS with SHA-384.
+    PS384,
+    /// RSASSA-PSS with SHA-512.
+    PS512,
+    /// ECDSA on P-256 with SHA-256 (RFC 7518 3.4).
+    ES256,
+}
+
+impl SignatureAlg {
+    const ALL: [SignatureAlg; 7] = [
+        SignatureAlg::RS256,
+        SignatureAlg::RS384,
+        SignatureAlg::RS512,
+        SignatureAlg::PS256,
+        SignatureAlg::PS384,
+        SignatureAlg::PS512,
+        SignatureAlg::ES256,
+    ];
+
+    /// Its `alg` name.
+    pub fn name(self) -> &'static str {
+        match self {
+            SignatureAlg::RS256 => "RS256",
+            SignatureAlg::RS384 => "RS384",
+            SignatureAlg::RS512 => "RS512",
+            SignatureAlg::PS256 => "PS256",
+            SignatureAlg::PS384 => "PS384",
+            SignatureAlg::PS512 => "PS512",
+            SignatureAlg::ES256 => "ES256",
+        }
+    }
+
+    /// The algorithm of this `alg` name (case-sensitive, RFC 7515 4.1.1).
+    pub fn from_name(name: &str) -> Option<SignatureAlg> {
+        SignatureAlg::ALL.into_iter().find(|alg| alg.name() == name)
+    }
+
+    pub(super) fn key_type(self) -> KeyType {
+        match self {
+            SignatureAlg::ES256 => KeyType::EcP256,
+            _ => KeyType::Rsa,
+        }
+    }
+
+    fn jsonwebtoken(self) -> jsonwebtoken::Algorithm {
+        use jsonwebtoken::Algorithm;
+        match self {
+            SignatureAlg::RS256 => Algorithm::RS256,
+            SignatureAlg::RS384 => Algorithm::RS384,
+            SignatureAlg::RS512 => Algorithm::RS512,
+            SignatureAlg::PS256 => Algorithm::PS256,
+            SignatureAlg::PS384 => Algorithm::PS384,
+            SignatureAlg::PS512 => Algorithm::PS512,
+            SignatureAlg::ES256 => Algorithm::ES256,
+        }
+    }
+}
+
+/// The server's RSA private key for signing ID tokens with RS256. Its
+/// `Debug` shows the key id only.
+#[derive(Clone)]
+pub struct SigningKey {
+    private: RsaPrivateKey,
+    encoding: EncodingKey,
+    n: String,
+    e: String,
+    kid: String,
+}
+
+impl std::fmt::Debug for SigningKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SigningKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SigningKey {
+    /// A new 2048-bit key from the operating system's random source.
+    pub fn generate() -> SigningKey {
+        // OsRng fails only when the OS has no entropy source at all; a
+        // server that cannot make keys must not make guessable ones.
+        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
+            .expect("generating an RSA key from the operating system's random source failed");
+        SigningKey::from_private(private).expect("a generated 2048-bit key is a valid signing key")
+    }
+
+    /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) RSA key of at
+    /// least 2048 bits (RFC 7518 3.3).
+    pub fn from_pkcs8_pem(pem: &str) -> Result<SigningKey, JoseError> {
+        let private =
+            RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| JoseError::BadPrivateKeyPem)?;
+        SigningKey::from_private(private)
+    }
+
+    fn from_private(private: RsaPrivateKey) -> Result<SigningKey, JoseError> {
+        let bits = private.n().bits();
+        if bits < 2048 {
+            return Err(JoseError::WeakSigningKey { bits });
+        }
+        let der = private
+            .to_pkcs1_der()
+            .map_err(|_| JoseError::BadPrivateKeyPem)?;
+        let encoding = EncodingKey::from_rsa_der(der.as_bytes());
+        let n = b64_encode(&private.n().to_bytes_be());
+        let e = b64_encode(&private.e().to_bytes_be());
+        let kid = canonical_thumbprint(&[("e", &e), ("kty", "RSA"), ("n", &n)]);
+        Ok(SigningKey {
+            private,
+            encoding,
+            n,
+            e,
+            kid,
+        })
+    }
+
+    /// The key as PKCS#8 PEM, for storing. It is the private key: keep it
+    /// as secret as the key itself.
+    pub fn to_pkcs8_pem(&self) -> String {
+        self.private
+            .to_pkcs8_pem(LineEnding::LF)
+            .expect("encoding a valid RSA key as PKCS#8 does not fail")
+            .to_string()
+    }
+
+    /// The key id: the RFC 7638 thumbprint of the public key, as
+    /// [`thumbprint`](super::thumbprint) computes it.
+    pub fn kid(&self) -> &str {
+        &self.kid
+    }
+
+    /// The public key as a JWK (RFC 7517 4, RFC 7518 6.3.1) for the
+    /// server's JWK Set: `kty`, `use`, `alg`, `kid`, `n`, `e`.
+    pub fn public_jwk(&self) -> Value {
+        serde_json::json!({
+            "kty": "RSA",
+            "use": "sig",
+            "alg": "RS256",
+            "kid": self.kid,
+            "n": self.n,
+            "e": self.e,
+        })
+    }
+
+    /// Signs `claims` (a JWT claims set, RFC 7519 4: a JSON object) as a
+    /// compact JWS with the header `{"alg":"RS256","typ":"JWT","kid":...}`.
+    pub fn sign(&self, claims: &Value) -> String {
+        #[derive(serde::Serialize)]
+        struct Header<'a> {
+            alg: &'static str,
+            typ: &'static str,
+            kid: &'a str,
+        }
+        let header = Header {
+            alg: "RS256",
+            typ: "JWT",
+            kid: &self.kid,
+        };
+        let header = serde_json::to_vec(&header).expect("a header of three strings serializes");
+        let signing_input = format!(
+            "{}.{}",
+            b64_encode(&header),
+            b64_encode(claims.to_string().as_bytes())
+        );
+        install_crypto_provider();
+        let signature = jsonwebtoken::crypto::sign(
+            signing_input.as_bytes(),
+            &self.encoding,
+            jsonwebtoken::Algorithm::RS256,
+        )
+        .expect("RS256 signing with a valid 2048-bit key does not fail");
+        format!("{signing_input}.{signature}")
+    }
+}
+
+/// A JWT whose signature verified, and what its header said.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VerifiedJwt {
+    /// The header's `alg` (RFC 7515 4.1.1).
+    pub alg: SignatureAlg,
+    /// The header's `kid` (4.1.4), if any.
+    pub kid: Option<String>,
+    /// The header's `typ` (4.1.9), if it is a string.
+    pub typ: Option<String>,
+    /// The claims set (RFC 7519 4). No claim has been checked yet: `exp`,
+    /// `aud` and the rest are the caller's (see `rfc7523`).
+    pub claims: Map<String, Value>,
+}
+
+/// The three parts of a compact JWS, split but not yet trusted.
+struct Compact<'a> {
+    header: &'a str,
+    payload: &'a str,
+    signature: &'a str,
+    signing_input: &'a str,
+}
+
+fn split(jwt: &str) -> Result<Compact<'_>, JoseError> {
+    if jwt.len() > MAX_JWT_LEN {
+        return Err(JoseError::TooLarge { limit: MAX_JWT_LEN });
+    }
+    let mut parts = jwt.split('.');
+    let (Some(header), Some(payload), Some(signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JoseError::NotCompact);
+    };
+    let signing_input = &jwt[..header.len() + 1 + payload.len()];
+    Ok(Compact {
+        header,
+        payload,
+        signature,
+        signing_input,
+    })
+}
+
+fn json_object(encoded: &str, part: Part) -> Result<Map<String, Value>, JoseError> {
+    let bytes = b64_decode(encoded).ok_or(JoseError::NotBase64Url(part))?;
+    serde_json::from_slice(&bytes).map_err(|_| JoseError::NotJsonObject(part))
+}
+
+/// An attacker's string, cut short before it goes into an error message.
+fn echo(text: &str) -> String {
+    text.chars().take(32).collect()
+}
+
+/// RFC 7515 5.2: checks a compact JWS against `keys` and returns its
+/// header's `alg`, `kid`, `typ` and its claims. Refuses `alg: none`, HMAC
+/// algorithms, unknown algorithms and `crit` extensions. With a `kid` the
+/// header picks the key; without one, every key fitting the `alg` is
+/// tried. Keys or certificates named in the header itself (`jwk`, `jku`,
+/// `x5c`, `x5u`) are never used. Checks no claim: that is for the caller.
+pub fn verify(jwt: &str, keys: &JwkSet) -> Result<VerifiedJwt, JoseError> {
+    let compact = split(jwt)?;
+    let header = json_object(compact.header, Part::Header)?;
+    let alg = match header.get("alg").and_then(Value::as_str) {
+        None => return Err(JoseError::MissingAlg),
+        Some("none") => return Err(JoseError::AlgNone),
+        Some(name) if name.starts_with("HS") => return Err(JoseError::SymmetricAlg(echo(name))),
+        Some(name) => {
+            SignatureAlg::from_name(name).ok_or_else(|| JoseError::UnsupportedAlg(echo(name)))?
+        }
+    };
+    if header.contains_key("crit") {
+        return Err(JoseError::CriticalExtension);
+    }
+    let kid = match header.get("kid") {
+        None => None,
+        Some(Value::String(kid)) => Some(kid.clone()),
+        Some(_) => return Err(JoseError::KidNotString),
+    };
+    let payload = b64_decode(compact.payload).ok_or(JoseError::NotBase64Url(Part::Payload))?;
+    b64_decode(compact.signature).ok_or(JoseError::NotBase64Url(Part::Signature))?;
+
+    let checks = |key: &PublicKey| {
+        jsonwebtoken::crypto::verify(
+            compact.signature,
+            compact.signing_input.as_bytes(),
+            &key.decoding,
+            alg.jsonwebtoken(),
+        )
+        .unwrap_or(false)
+    };
+    install_crypto_provider();
+    let verified = match &kid {
+        Some(kid) => {
+            let key = keys
+                .keys()
+                .iter()
+                .find(|key| key.kid.as_ref() == Some(kid))
+                .ok_or_else(|| JoseError::UnknownKid(echo(kid)))?;
+            if !key.fits(alg) {
+                return Err(JoseError::KeyDoesNotFitAlg {
+                    kid: echo(kid),
+                    alg: alg.name(),
+                });
+            }
+            checks(key)
+        }
+        None => {
+            let mut fitting = keys.keys().iter().filter(|key| key.fits(alg)).peekable();
+            if fitting.peek().is_none() {
+                return Err(JoseError::NoKeyForAlg(alg.name()));
+            }
+            fitting.any(checks)
+        }
+    };
+    if !verified {
+        return Err(JoseError::BadSignature);
+    }
+    let claims =
+        serde_json::from_slice(&payload).map_err(|_| JoseError::NotJsonObject(Part::Payload))?;
+    let typ = header.get("typ").and_then(Value::as_str).map(str::to_owned);
+    Ok(VerifiedJwt {
+        alg,
+        kid,
+        typ,
+        claims,
+    })
+}
+
+/// The claims of a compact JWS, **without checking its signature**: only
+/// for finding out which keys to verify it with.
+pub fn peek_claims(jwt: &str) -> Result<Map<String, Value>, JoseError> {
+    let compact = split(jwt)?;
+    json_object(compact.payload, Part::Payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jose::jwk_set;
+    use proptest::prelude::*;
+    use serde_json::json;
+    use std::sync::OnceLock;
+
+    /// One key for every test: RSA key generation is slow.
+    pub(crate) fn test_key() -> &'static SigningKey {
+        static KEY: OnceLock<SigningKey> = OnceLock::new();
+        KEY.get_or_init(SigningKey::generate)
+    }
+
+    fn keys_of(key: &SigningKey) -> JwkSet {
+        JwkSet::parse(&jwk_set(&[key.public_jwk()])).unwrap()
+    }
+
+    /// RFC 7515 A.2.1: the example RSA public key.
+    const A2_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
+    /// RFC 7515 A.2.1: the JWS it signs, in the compact serialization.
+    const A2_JWS: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
+
+    fn a2_keys() -> JwkSet {
+        JwkSet::parse(&json!({"keys": [{"kty": "RSA", "n": A2_N, "e": "AQAB"}]})).unwrap()
+    }
+
+    #[test]
+    fn the_rfc7515_a2_example_verifies() {
+        let verified = verify(A2_JWS, &a2_keys()).unwrap();
+        assert_eq!(verified.alg, SignatureAlg::RS256);
+        assert_eq!(verified.kid, None);
+        assert_eq!(verified.claims["iss"], "joe");
+        assert_eq!(verified.claims["exp"], 1300819380);
+        assert_eq!(verified.claims["http://example.com/is_root"], true);
+    }
+
+    #[test]
+    fn the_rfc7515_a2_example_fails_with_one_signature_byte_changed() {
+        let dot = A2_JWS.rfind('.').unwrap();
+        let mut tampered = A2_JWS.to_owned();
+        // 'c' -> 'd' changes the first signature byte and stays base64url.
+        tampered.replace_range(dot + 1..dot + 2, "d");
+        assert_eq!(verify(&tampered, &a2_keys()), Err(JoseError::BadSignature));
+        let other = keys_of(test_key());
+        assert_eq!(verify(A2_JWS, &other), Err(JoseError::BadSignature));
+    }
+
+    #[test]
+    fn signed_tokens_verify_and_carry_the_kid() {
+        let key = test_key();
+        let claims = json!({"iss": "https://server.example", "sub": "alice", "aud": "c1"});
+        let token = key.sign(&claims);
+        let header = token.split('.').next().unwrap();
+        assert_eq!(
+            String::from_utf8(b64_decode(header).unwrap()).unwrap(),
+            format!(r#"{{"alg":"RS256","typ":"JWT","kid":"{}"}}"#, key.kid())
+        );
+        let verified = verify(&token, &keys_of(key)).unwrap();
+        assert_eq!(verified.kid.as_deref(), Some(key.kid()));
+        assert_eq!(verified.typ.as_deref(), Some("JWT"));
+        assert_eq!(Value::Object(verified.claims), claims);
+        assert_eq!(
+            crate::jose::thumbprint(&key.public_jwk()).unwrap(),
+            key.kid()
+        );
+    }
+
+    #[test]
+    fn keys_round_trip_through_pem_and_debug_hides_them() {
+        let key = test_key();
+        let pem = key.to_pkcs8_pem();
+        assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"));
+        let again = SigningKey::from_pkcs8_pem(&pem).unwrap();
+        assert_eq!(again.kid(), key.kid());
+        assert!(verify(&again.sign(&json!({})), &keys_of(key)).is_ok());
+        assert_eq!(
+            SigningKey::from_pkcs8_pem("nope").unwrap_err(),
+            JoseError::BadPrivateKeyPem
+        );
+        let debug = format!("{key:?}");
+        assert!(debug.contains(key.kid()), "{debug}");
+        assert!(
+            !debug.contains(&pem[28..60]) && debug.len() < 100,
+            "{debug}"
+        );
+    }
+
+    fn token(header: &Value, claims: &str, signature: &str) -> String {
+        format!(
+            "{}.{}.{}",
+            b64_encode(header.to_string().as_bytes()),
+            b64_encode(claims.as_bytes()),
+            signature
+        )
+    }
+
+    #[test]
+    fn bad_headers_and_shapes_are_refused_with_the_reason() {
+        let keys = keys_of(test_key());
+        let kid = test_key().kid();
+        let v = |jwt: &str| verify(jwt, &keys).unwrap_err();
+        assert_eq!(
+            v(&"a".repeat(MAX_JWT_LEN + 1)),
+            JoseError::TooLarge { limit: MAX_JWT_LEN }
+        );
+        assert_eq!(v("a.b"), JoseError::NotCompact);
+        assert_eq!(v("a.b.c.d"), JoseError::NotCompact);
+        assert_eq!(v("*.e30.AA"), JoseError::NotBase64Url(Part::Header));
+        assert_eq!(v("e30=.e30.AA"), JoseError::NotBase64Url(Part::Header));
+        assert_eq!(v("WzFd.e30.AA"), JoseError::NotJsonObject(Part::Header));
+        assert_eq!(v(&token(&json!({}), "{}", "AA")), JoseError::MissingAlg);
+        assert_eq!(
+            v(&token(&json!({"alg": "none"}), "{}", "")),
+            JoseError::AlgNone
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "HS256"}), "{}", "AA")),
+            JoseError::SymmetricAlg("HS256".into())
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "EdDSA"}), "{}", "AA")),
+            JoseError::UnsupportedAlg("EdDSA".into())
+        );
+        assert_eq!(
+            v(&token(
+                &json!({"alg": "RS256", "crit": ["exp"]}),
+                "{}",
+                "AA"
+            )),
+            JoseError::CriticalExtension
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "RS256", "kid": 1}), "{}", "AA")),
+            JoseError::KidNotString
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "RS256", "kid": "other"}), "{}", "AA")),
+            JoseError::UnknownKid("other".into())
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "ES256", "kid": kid}), "{}", "AA")),
+            JoseError::KeyDoesNotFitAlg {
+                kid: kid[..32].to_owned(),
+                alg: "ES256"
+            }
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "ES256"}), "{}", "AA")),
+            JoseError::NoKeyForAlg("ES256")
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "RS256"}), "{}", "A")),
+            JoseError::NotBase64Url(Part::Signature)
+        );
+        assert_eq!(
+            v(&token(&json!({"alg": "RS256"}), "{}", "AAAA")),
+            JoseError::BadSignature
+        );
+    }
+
+    /// RFC 7515 A.3: the ES256 example, checked with the published public key.
+    #[test]
+    fn the_rfc7515_a3_es256_example_verifies() {
+        let keys = JwkSet::parse(&json!({"keys": [{
+            "kty": "EC",
+            "crv": "P-256",
+            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
+        }]}))
+        .unwrap();
+        let jws = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+        let verified = verify(jws, &keys).unwrap();
+        assert_eq!(verified.alg, SignatureAlg::ES256);
+        assert_eq!(verified.claims["iss"], "joe");
+        assert_eq!(verify(A2_JWS, &keys), Err(JoseError::NoKeyForAlg("RS256")));
+    }
+
+    fn claim_value() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            any::<i64>().prop_map(Value::from),
+            any::<bool>().prop_map(Value::from),
+            ".{0,20}".prop_map(Value::from),
+            prop::collection::vec(".{0,8}", 0..4).prop_map(Value::from),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn verify_never_panics_on_any_string(jwt in ".{0,300}") {
+            let _ = verify(&jwt, &a2_keys());
+            let _ = peek_claims(&jwt);
+        }
+
+        #[test]
+        fn verify_never_panics_on_three_base64url_parts(
+            header in "[A-Za-z0-9_-]{0,60}",
+            payload in "[A-Za-z0-9_-]{0,60}",
+            signature in "[A-Za-z0-9_-]{0,400}",
+            alg in prop::sample::select(vec!["RS256", "PS512", "ES256", "none", "HS256", "x"]),
+        ) {
+            let _ = verify(&format!("{header}.{payload}.{signature}"), &a2_keys());
+            let header = b64_encode(json!({"alg": alg}).to_string().as_bytes());
+            let _ = verify(&format!("{header}.{payload}.{signature}"), &a2_keys());
+        }
+
+        #[test]
+        fn signed_claims_round_trip(
+            claims in prop::collection::btree_map("[a-z_]{1,10}", claim_value(), 0..8)
+        ) {
+            let claims: Map<String, Value> = claims.into_iter().collect();
+            let key = test_key();
+            let verified = verify(&key.sign(&Value::Object(claims.clone())), &keys_of(key)).unwrap();
+            prop_assert_eq!(verified.claims, claims);
+        }
+    }
+}
