@@ -42,6 +42,7 @@ pub mod rfc5849;
 pub mod rfc6749;
 pub mod rfc6750;
 pub mod rfc7009;
+pub mod rfc7523;
 pub mod rfc7591;
 pub mod rfc7636;
 pub mod rfc7662;
