@@ -255,9 +255,10 @@ fn echo(text: &str) -> String {
 
 /// RFC 7515 5.2: checks a compact JWS against `keys` and returns its
 /// header's `alg`, `kid`, `typ` and its claims. Refuses `alg: none`, HMAC
-/// algorithms, unknown algorithms and `crit` extensions. With a `kid` the
-/// header picks the key; without one, every key fitting the `alg` is
-/// tried. Keys or certificates named in the header itself (`jwk`, `jku`,
+/// algorithms, unknown algorithms and `crit` extensions. A `kid` in the
+/// header picks the key of that `kid` (or, when none has it, the keys
+/// registered without a `kid` are tried); without one, every key fitting
+/// the `alg` is tried. Keys or certificates named in the header itself (`jwk`, `jku`,
 /// `x5c`, `x5u`) are never used. Checks no claim: that is for the caller.
 pub fn verify(jwt: &str, keys: &JwkSet) -> Result<VerifiedJwt, JoseError> {
     let compact = split(jwt)?;
@@ -291,13 +292,11 @@ pub fn verify(jwt: &str, keys: &JwkSet) -> Result<VerifiedJwt, JoseError> {
         .unwrap_or(false)
     };
     install_crypto_provider();
-    let verified = match &kid {
-        Some(kid) => {
-            let key = keys
-                .keys()
-                .iter()
-                .find(|key| key.kid.as_ref() == Some(kid))
-                .ok_or_else(|| JoseError::UnknownKid(echo(kid)))?;
+    let named = kid
+        .as_ref()
+        .and_then(|kid| keys.keys().iter().find(|key| key.kid.as_ref() == Some(kid)));
+    let verified = match (&kid, named) {
+        (Some(kid), Some(key)) => {
             if !key.fits(alg) {
                 return Err(JoseError::KeyDoesNotFitAlg {
                     kid: echo(kid),
@@ -306,7 +305,19 @@ pub fn verify(jwt: &str, keys: &JwkSet) -> Result<VerifiedJwt, JoseError> {
             }
             checks(key)
         }
-        None => {
+        // A `kid` no key has may still name a key registered without one.
+        (Some(kid), None) => {
+            let mut fitting = keys
+                .keys()
+                .iter()
+                .filter(|key| key.kid.is_none() && key.fits(alg))
+                .peekable();
+            if fitting.peek().is_none() {
+                return Err(JoseError::UnknownKid(echo(kid)));
+            }
+            fitting.any(checks)
+        }
+        (None, _) => {
             let mut fitting = keys.keys().iter().filter(|key| key.fits(alg)).peekable();
             if fitting.peek().is_none() {
                 return Err(JoseError::NoKeyForAlg(alg.name()));
@@ -396,6 +407,19 @@ mod tests {
         let verified = verify(&token, &keys_of(key)).unwrap();
         assert_eq!(verified.kid.as_deref(), Some(key.kid()));
         assert_eq!(verified.typ.as_deref(), Some("JWT"));
+        // Registered without its kid, the key is still found.
+        let mut bare = key.public_jwk();
+        bare.as_object_mut().unwrap().remove("kid");
+        let kidless = JwkSet::parse(&jwk_set(&[bare])).unwrap();
+        assert_eq!(
+            verify(&token, &kidless).unwrap().kid.as_deref(),
+            Some(key.kid())
+        );
+        assert_eq!(
+            verify(&token, &a2_keys()),
+            Err(JoseError::BadSignature),
+            "a kid-less key that did not sign it"
+        );
         assert_eq!(Value::Object(verified.claims), claims);
         assert_eq!(
             crate::jose::thumbprint(&key.public_jwk()).unwrap(),

@@ -89,7 +89,8 @@ pub enum JoseError {
     /// `kid` is present but not a string (RFC 7515 4.1.4).
     #[error("the JWT header's \"kid\" is not a string (RFC 7515 4.1.4)")]
     KidNotString,
-    /// No key in the set has the header's `kid`.
+    /// No key in the set has the header's `kid`, and every key has a `kid`
+    /// of its own.
     #[error("no registered key has \"kid\": \"{0}\"")]
     UnknownKid(String),
     /// The key named by `kid` cannot check this `alg` (wrong key type, its own
