@@ -30,6 +30,14 @@ pub trait Consent: Send + Sync {
     /// The owner's user name: what the credentials granted are issued to.
     fn user<'a>(&self, owner: &'a Self::Owner) -> &'a str;
 
+    /// When the owner signed in (seconds since the epoch), if the host
+    /// knows: OpenID Connect's `auth_time`, and what `max_age` is judged
+    /// by. A host that does not know makes every `max_age` ask for a
+    /// sign-in.
+    fn auth_time(&self, _owner: &Self::Owner) -> Option<u64> {
+        None
+    }
+
     /// No one is signed in: the answer that has them sign in and come back
     /// to `return_to` (a path and query on this server).
     fn sign_in(&self, return_to: &str) -> Response;

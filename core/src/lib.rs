@@ -34,6 +34,7 @@ pub mod consent;
 pub mod form;
 pub mod jose;
 pub mod manage;
+pub mod oidc;
 pub mod random;
 pub mod request;
 pub mod resource;

@@ -59,6 +59,9 @@ impl Oauth2Server {
         if let Some(scopes) = &self.config().allowed_scopes {
             metadata["scopes_supported"] = scopes.tokens().collect::<Vec<_>>().into();
         }
+        if self.openid().is_some() {
+            self.openid_endpoints(issuer, &mut metadata);
+        }
         metadata
     }
 }

@@ -296,6 +296,10 @@ impl App {
         oauth2: Oauth2Server,
         throttle: Arc<dyn Throttle>,
     ) -> Self {
+        let mut oauth2 = oauth2;
+        if oauth2.issuer().is_none() {
+            oauth2.set_issuer(settings.issuer.clone());
+        }
         let sessions = Sessions::new(
             Arc::clone(&store),
             SessionLimits {

@@ -78,6 +78,10 @@ impl Consent for Accounts<'_> {
         &owner.user
     }
 
+    fn auth_time(&self, owner: &Session) -> Option<u64> {
+        Some(owner.signed_in_at)
+    }
+
     fn sign_in(&self, return_to: &str) -> Response {
         login_then(return_to)
     }
@@ -156,8 +160,9 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let page = warp::path!("oauth2" / "authorize")
         .and(warp::get())
         .and(answer(app.clone(), |app: App, request| async move {
+            let now = app.now();
             app.oauth2()
-                .authorize_page(app.store(), &Accounts::new(&app), &request)
+                .authorize_page(app.store(), &Accounts::new(&app), &request, now)
                 .await
         }));
     let decide = warp::path!("oauth2" / "authorize")

@@ -67,6 +67,26 @@ enum Command {
     Check(Check),
     /// Replays a data directory's log into an empty PostgreSQL database.
     Migrate(Migrate),
+    /// Manages the keys ID tokens are signed with (OpenID Connect).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Makes a new signing key the current one; the old one stays in the
+    /// JWK Set until every token it signed has expired.
+    Rotate {
+        #[command(flatten)]
+        data: DataDir,
+    },
+    /// Lists the signing keys by key id, oldest first (never a private key).
+    List {
+        #[command(flatten)]
+        data: DataDir,
+    },
 }
 
 #[derive(Args)]
@@ -412,6 +432,7 @@ async fn run(command: Command) -> Result<ExitCode, Failure> {
         Command::Revoke(revoke) => run_revoke(revoke).await,
         Command::Log(log) => run_log(log).await,
         Command::Migrate(migrate) => run_migrate(migrate).await,
+        Command::Keys { command } => run_keys(command).await,
         Command::Check(check) => {
             let store = check.data.open().await?;
             let report = credlog_http::progress::check(&*store, check.full).await?;
@@ -537,6 +558,27 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
             let store = data.open().await?;
             credlog_core::manage::remove_client(&*store, &id, now()).await?;
             eprintln!("removed client {id} and every credential issued to it");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_keys(command: KeysCommand) -> Result<ExitCode, Failure> {
+    match command {
+        KeysCommand::Rotate { data } => {
+            let store = data.open().await?;
+            let kid = credlog_core::oidc::keys::rotate(&*store, now()).await?;
+            println!("{kid}");
+            eprintln!("signing key {kid} is now the current one");
+        }
+        KeysCommand::List { data } => {
+            for key in data.open().await?.signing_keys().await? {
+                let state = match key.retired_at {
+                    Some(at) => format!("retired_at={at}"),
+                    None => "current".to_owned(),
+                };
+                println!("{} created_at={} {state}", key.kid, key.created_at);
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -676,6 +718,8 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         (Arc::from(store), key_file)
     };
     let oauth2 = served_oauth2(&settings);
+    // OpenID Connect: the first signing key is made at the first start.
+    credlog_core::oidc::keys::create_first(store.as_ref(), now()).await?;
     let demo_clients = if serve.demo {
         Some(demo::ensure(&oauth2, store.as_ref(), &key_file, now()).await?)
     } else {

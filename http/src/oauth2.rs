@@ -1,5 +1,6 @@
 //! The OAuth 2.0 endpoints: token (RFC 6749 3.2), revocation (RFC 7009),
-//! introspection (RFC 7662) and metadata (RFC 8414). The engine in
+//! introspection (RFC 7662), metadata (RFC 8414), and OpenID Connect's
+//! Discovery document, JWK Set and UserInfo endpoint. The engine in
 //! `credlog_core::rfc6749` decides; this module routes and supplies the
 //! resource owners' passwords. The authorization endpoint, which has a
 //! page, is in [`crate::consent`].
@@ -7,6 +8,7 @@
 use std::net::IpAddr;
 
 use async_trait::async_trait;
+use credlog_core::oidc::{DISCOVERY_PATH, JWKS_PATH, USERINFO_PATH};
 use credlog_core::rfc6749::{OwnerCheckError, ResourceOwners};
 use credlog_core::rfc8414::{INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH};
 use credlog_core::throttle::Attempt;
@@ -57,19 +59,50 @@ async fn introspect(app: App, request: Request) -> Response {
 
 /// The issuer: the configured base URL, or the scheme and host the request reached.
 pub fn issuer(app: &App, request: &Request) -> String {
-    if let Some(issuer) = &app.settings().issuer {
-        return issuer.clone();
-    }
-    let path = credlog_core::consent::path_and_query(&request.uri);
-    request
-        .uri
-        .strip_suffix(path)
-        .unwrap_or(&request.uri)
-        .to_owned()
+    app.oauth2().issuer_for(request)
 }
 
 async fn metadata(app: App, request: Request) -> Response {
     json(200, &app.oauth2().metadata(&issuer(&app, &request)))
+}
+
+async fn openid_configuration(app: App, request: Request) -> Response {
+    match app.oauth2().openid() {
+        Some(_) => json(
+            200,
+            &app.oauth2().openid_configuration(&issuer(&app, &request)),
+        ),
+        None => not_found(),
+    }
+}
+
+/// The JWK Set (RFC 7517 5): the keys ID tokens are signed with, the
+/// current one first, and each retired one until what it signed has expired.
+async fn jwks(app: App, _request: Request) -> Response {
+    let Some(openid) = app.oauth2().openid() else {
+        return not_found();
+    };
+    let lifetime = openid.config.id_token_lifetime;
+    match openid
+        .keys
+        .published(app.store(), app.now(), lifetime)
+        .await
+    {
+        Ok(keys) => json(200, &credlog_core::jose::jwk_set(&keys)),
+        Err(error) => app
+            .oauth2()
+            .error_response(&credlog_core::rfc6749::Oauth2Error::from(error)),
+    }
+}
+
+async fn userinfo(app: App, request: Request) -> Response {
+    app.oauth2()
+        .userinfo(app.store(), &request, app.now())
+        .await
+}
+
+fn not_found() -> Response {
+    json(404, &serde_json::json!({"error": "not_found"}))
 }
 
 /// Exactly `path`, one of rfc8414's two-segment endpoint paths.
@@ -97,13 +130,28 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(answer(app.clone(), introspect));
     let metadata = at(METADATA_PATH)
         .and(warp::get())
-        .and(answer(app, metadata));
+        .and(answer(app.clone(), metadata));
+    let discovery = at(DISCOVERY_PATH)
+        .and(warp::get())
+        .and(answer(app.clone(), openid_configuration));
+    let jwks = at(JWKS_PATH)
+        .and(warp::get())
+        .and(answer(app.clone(), jwks));
+    let userinfo = at(USERINFO_PATH)
+        .and(warp::get().or(warp::post()).unify())
+        .and(answer(app, userinfo));
     token
         .or(revoke)
         .unify()
         .or(introspect)
         .unify()
         .or(metadata)
+        .unify()
+        .or(discovery)
+        .unify()
+        .or(jwks)
+        .unify()
+        .or(userinfo)
         .unify()
         .boxed()
 }

@@ -33,6 +33,9 @@ pub struct Session {
     pub user: String,
     /// The token every form of this session must carry back.
     pub csrf_token: String,
+    /// When the user signed in (seconds since the epoch): OpenID
+    /// Connect's `auth_time`.
+    pub signed_in_at: u64,
 }
 
 impl Session {
@@ -92,6 +95,7 @@ impl Sessions {
             id: random_token(),
             user: user.to_owned(),
             csrf_token: random_token(),
+            signed_in_at: now,
         };
         let record = SessionRecord::new(
             SessionHash::of(&session.id),
@@ -121,6 +125,7 @@ impl Sessions {
             id: id.to_owned(),
             user: record.user,
             csrf_token: record.csrf_token,
+            signed_in_at: record.created,
         }))
     }
 

@@ -12,6 +12,7 @@ use super::grants::{AuthorizeContext, GrantExtras};
 use super::params::{Params, Scope};
 use super::redirect::{self, ResponseMode};
 use super::server::Oauth2Server;
+use crate::oidc::{self, AuthenticationRequest};
 use crate::store::{ClientState, CredentialStore};
 
 /// An authorization request whose client and redirect URI are trusted and
@@ -36,6 +37,9 @@ pub struct AuthorizationRequest {
     pub mode: ResponseMode,
     /// The request's parameters as sent, for the consent form to carry.
     pub params: Params,
+    /// What an OpenID Connect authentication request (scope `openid`, on
+    /// a server that is an OpenID Provider) adds.
+    pub openid: Option<AuthenticationRequest>,
 }
 
 /// Why an authorization request cannot go on.
@@ -179,7 +183,11 @@ impl Oauth2Server {
             extras: GrantExtras::default(),
             mode,
             params: Params::default(),
+            openid: None,
         };
+        if self.openid().is_some() && oidc::is_openid(&request.scope) {
+            request.openid = Some(AuthenticationRequest::parse(&params).map_err(fail)?);
+        }
         request.extras = grant
             .validate_authorization(&request, &params, self)
             .map_err(fail)?;
@@ -194,6 +202,7 @@ impl Oauth2Server {
         store: &dyn CredentialStore,
         request: &AuthorizationRequest,
         user: &str,
+        auth_time: Option<u64>,
         now: u64,
     ) -> Result<String, AuthorizationError> {
         let grant = self.response_grant(&request.response_type).ok_or_else(|| {
@@ -207,6 +216,7 @@ impl Oauth2Server {
             store,
             request,
             user,
+            auth_time,
             now,
         };
         let pairs = grant

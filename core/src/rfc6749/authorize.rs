@@ -10,6 +10,7 @@ use super::params::Params;
 use super::server::Oauth2Server;
 use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
 use crate::form::{form_encode, query_of, Fields};
+use crate::oidc;
 use crate::store::CredentialStore;
 use crate::{Request, Response};
 
@@ -56,24 +57,65 @@ impl Oauth2Server {
 
     /// `GET` at the authorization endpoint (RFC 6749 4.1.1, 4.2.1): the
     /// request, checked, put to the signed-in resource owner; anyone else is
-    /// sent to sign in first.
+    /// sent to sign in first. An OpenID Connect request may ask for a fresh
+    /// sign-in (`prompt=login`, `max_age`), or for no page at all
+    /// (`prompt=none`: answered at once, or with `login_required` or
+    /// `consent_required`; OpenID Connect Core 1.0 3.1.2.1, 3.1.2.6).
     pub async fn authorize_page<C: Consent>(
         &self,
         store: &dyn CredentialStore,
         consent: &C,
         request: &Request,
+        now: u64,
     ) -> Response {
-        let Some(owner) = consent.owner(request).await else {
-            return consent.sign_in(path_and_query(&request.uri));
-        };
+        let owner = consent.owner(request).await;
         let query = query_of(&request.uri).unwrap_or("");
-        let authorization = match self
-            .checked(store, consent, Params::parse(query.as_bytes()))
-            .await
-        {
+        let params = Params::parse(query.as_bytes());
+        // prompt=none is answered by a redirect, which needs the request
+        // checked first; anything else signs in before it is looked at.
+        let silent = params
+            .as_ref()
+            .ok()
+            .and_then(|params| params.get("prompt"))
+            .is_some_and(|prompt| prompt.split(' ').any(|value| value == "none"));
+        if owner.is_none() && !silent {
+            return consent.sign_in(path_and_query(&request.uri));
+        }
+        let authorization = match self.checked(store, consent, params).await {
             Ok(authorization) => authorization,
             Err(response) => return response,
         };
+        let refuse = |error| self.refusal(consent, authorization.error_redirect(self, error));
+        let Some(owner) = owner else {
+            return match authorization.openid {
+                Some(_) => refuse(Oauth2Error::LoginRequired),
+                None => consent.sign_in(path_and_query(&request.uri)),
+            };
+        };
+        if let Some(openid) = &authorization.openid {
+            let auth_time = consent.auth_time(&owner);
+            if openid.needs_sign_in(auth_time, now) {
+                if openid.prompt.none {
+                    return refuse(Oauth2Error::LoginRequired);
+                }
+                let back = oidc::after_sign_in(path_of(&request.uri), &authorization.params, now);
+                return consent.sign_in(&back);
+            }
+            if openid.prompt.none {
+                let user = consent.user(&owner);
+                return match self.granted_before(store, user, &authorization).await {
+                    Ok(true) => match self
+                        .grant_authorization(store, &authorization, user, auth_time, now)
+                        .await
+                    {
+                        Ok(location) => Response::redirect(302, &location),
+                        Err(error) => self.refusal(consent, error),
+                    },
+                    Ok(false) => refuse(Oauth2Error::ConsentRequired),
+                    Err(error) => refuse(Oauth2Error::Store(error)),
+                };
+            }
+        }
         let scope = authorization.scope.to_string();
         let prompt = Prompt {
             client_name: &authorization.client.record.name,
@@ -83,6 +125,22 @@ impl Oauth2Server {
             fields: authorization.params.iter().collect(),
         };
         consent.ask(&owner, &prompt)
+    }
+
+    /// Whether `user` has granted the request's client before and not
+    /// taken it back: what `prompt=none` may go on without asking.
+    async fn granted_before(
+        &self,
+        store: &dyn CredentialStore,
+        user: &str,
+        authorization: &AuthorizationRequest,
+    ) -> Result<bool, crate::store::StoreError> {
+        let client_id = &authorization.client.record.client_id;
+        Ok(store
+            .grants_of(user)
+            .await?
+            .iter()
+            .any(|grant| &grant.client_id == client_id))
     }
 
     /// `POST` at the authorization endpoint (RFC 6749 4.1.2, 4.2.2): the
@@ -123,7 +181,13 @@ impl Oauth2Server {
             return Response::redirect(302, &self.deny_authorization(&authorization));
         }
         match self
-            .grant_authorization(store, &authorization, consent.user(&owner), now)
+            .grant_authorization(
+                store,
+                &authorization,
+                consent.user(&owner),
+                consent.auth_time(&owner),
+                now,
+            )
             .await
         {
             Ok(location) => Response::redirect(302, &location),

@@ -109,6 +109,16 @@ pub enum Oauth2Error {
     /// fault; the cause is logged, never sent.
     #[error("the server could not complete the request")]
     PasswordCheck(String),
+    /// `prompt=none`, and nobody is signed in (OpenID Connect Core 1.0 3.1.2.6).
+    #[error("the user is not signed in, and prompt=none allows no sign-in page")]
+    LoginRequired,
+    /// `prompt=none`, and the user has not granted this client before.
+    #[error("the user has not granted this client, and prompt=none allows no consent page")]
+    ConsentRequired,
+    /// The server's signing key could not be had: never the client's
+    /// fault; the detail is logged, never sent.
+    #[error("the server could not complete the request")]
+    SigningKey(String),
     /// Sign-in is throttled for this user name or address (CONTRACT.md
     /// "Users and sessions"): 429 with `Retry-After`.
     #[error("too many failed sign-ins for this user name or from this address; try again in {retry_after} s")]
@@ -116,6 +126,15 @@ pub enum Oauth2Error {
         /// Seconds to wait.
         retry_after: u64,
     },
+}
+
+impl From<crate::oidc::keys::KeyError> for Oauth2Error {
+    fn from(error: crate::oidc::keys::KeyError) -> Self {
+        match error {
+            crate::oidc::keys::KeyError::Store(error) => Oauth2Error::Store(error),
+            other => Oauth2Error::SigningKey(other.to_string()),
+        }
+    }
 }
 
 impl Oauth2Error {
@@ -149,7 +168,9 @@ impl Oauth2Error {
             | PkceUnexpectedVerifier
             | TokenOfAnotherClient => "invalid_grant",
             AccessDenied => "access_denied",
-            Store(_) | PasswordCheck(_) => "server_error",
+            Store(_) | PasswordCheck(_) | SigningKey(_) => "server_error",
+            LoginRequired => "login_required",
+            ConsentRequired => "consent_required",
             Throttled { .. } => "temporarily_unavailable",
         }
     }

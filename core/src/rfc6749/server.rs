@@ -13,6 +13,7 @@ use super::grants::{
     PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
 };
 use super::params::{Params, Scope};
+use crate::oidc::{self, OpenId, OpenIdConfig};
 use crate::store::{
     token_id, AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event,
     Issued, Precondition, Secret, TokenRecord,
@@ -25,6 +26,8 @@ use crate::{Request, Response};
 pub struct Oauth2Server {
     config: Oauth2Config,
     grants: BTreeMap<String, Arc<dyn Grant>>,
+    openid: Option<Arc<OpenId>>,
+    issuer: Option<String>,
 }
 
 impl std::fmt::Debug for Oauth2Server {
@@ -32,6 +35,8 @@ impl std::fmt::Debug for Oauth2Server {
         f.debug_struct("Oauth2Server")
             .field("config", &self.config)
             .field("grants", &self.grants.keys().collect::<Vec<_>>())
+            .field("openid", &self.openid.as_ref().map(|openid| &openid.config))
+            .field("issuer", &self.issuer)
             .finish()
     }
 }
@@ -43,12 +48,10 @@ impl Default for Oauth2Server {
 }
 
 impl Oauth2Server {
-    /// A server with the five RFC 6749 grants.
+    /// A server with the five RFC 6749 grants, and OpenID Connect.
     pub fn new(config: Oauth2Config) -> Self {
-        let mut server = Oauth2Server {
-            config,
-            grants: BTreeMap::new(),
-        };
+        let mut server = Oauth2Server::without_grants(config);
+        server.openid = Some(Arc::default());
         server.register(AuthorizationCodeGrant);
         server.register(ImplicitGrant);
         server.register(PasswordGrant);
@@ -62,7 +65,52 @@ impl Oauth2Server {
         Oauth2Server {
             config,
             grants: BTreeMap::new(),
+            openid: None,
+            issuer: None,
         }
+    }
+
+    /// Makes it an OpenID Provider with these settings (OpenID Connect
+    /// Core 1.0), or, with `None`, not one: no ID tokens are issued.
+    pub fn set_openid(&mut self, config: Option<OpenIdConfig>) -> &mut Self {
+        self.openid = config.map(|config| {
+            Arc::new(OpenId {
+                config,
+                keys: Default::default(),
+            })
+        });
+        self
+    }
+
+    /// The OpenID Provider, when it is one.
+    pub fn openid(&self) -> Option<&OpenId> {
+        self.openid.as_deref()
+    }
+
+    /// Sets the issuer URL (RFC 8414 2, OpenID Connect `iss`) for every
+    /// request; without one, it is the scheme and host a request reached.
+    pub fn set_issuer(&mut self, issuer: Option<String>) -> &mut Self {
+        self.issuer = issuer.map(|issuer| issuer.trim_end_matches('/').to_owned());
+        self
+    }
+
+    /// The issuer set for every request, if one was.
+    pub fn issuer(&self) -> Option<&str> {
+        self.issuer.as_deref()
+    }
+
+    /// The issuer as `request` sees it: the one set, or the scheme and
+    /// host of its URI.
+    pub fn issuer_for(&self, request: &Request) -> String {
+        if let Some(issuer) = &self.issuer {
+            return issuer.clone();
+        }
+        let path = crate::consent::path_and_query(&request.uri);
+        request
+            .uri
+            .strip_suffix(path)
+            .unwrap_or(&request.uri)
+            .to_owned()
     }
 
     /// Adds a grant, replacing any of the same `grant_type`.
@@ -122,6 +170,9 @@ impl Oauth2Server {
             Oauth2Error::Store(detail) => tracing::error!(%detail, "the credential store failed"),
             Oauth2Error::PasswordCheck(detail) => {
                 tracing::error!(%detail, "a resource owner's password could not be checked")
+            }
+            Oauth2Error::SigningKey(detail) => {
+                tracing::error!(%detail, "the ID token signing key could not be had")
             }
             _ => {}
         }
@@ -284,6 +335,12 @@ impl Oauth2Server {
             Some(ctx.now.saturating_add(lifetime)),
             access_parent,
         ))));
+        let id_token = match (&issue.id_token, self.openid(), &issue.user) {
+            (Some(what), Some(openid), Some(user)) => {
+                Some((what, openid, self.id_token_parts(ctx, openid, user).await?))
+            }
+            _ => None,
+        };
         let mut preconditions = issue.preconditions;
         preconditions.push(Precondition::ClientLive {
             client_id: client.client_id.clone(),
@@ -302,6 +359,39 @@ impl Oauth2Server {
         if let Some(refresh) = refresh {
             body["refresh_token"] = serde_json::Value::String(refresh);
         }
+        if let Some((what, openid, (key, sub))) = id_token {
+            let claims = oidc::id_token::claims(
+                &self.issuer_for(ctx.request),
+                &sub,
+                &client.client_id,
+                ctx.now,
+                openid.config.id_token_lifetime,
+                what,
+                Some(&access),
+            );
+            body["id_token"] = key.sign(&claims).into();
+        }
         Ok(Response::json(200, &body))
+    }
+
+    /// The key an ID token is signed with and the subject it names, read
+    /// (or made) before the tokens are written, so that a failure here
+    /// issues nothing.
+    async fn id_token_parts(
+        &self,
+        ctx: &TokenContext<'_>,
+        openid: &OpenId,
+        user: &str,
+    ) -> Result<(Arc<crate::jose::SigningKey>, String), IssueError> {
+        let key = openid
+            .keys
+            .current(ctx.store, ctx.now)
+            .await
+            .map_err(Oauth2Error::from)?;
+        match oidc::subject_of(ctx.store, user, ctx.now).await {
+            Ok(Some(sub)) => Ok((key, sub)),
+            Ok(None) => Err(Oauth2Error::InvalidGrant("the user who granted this is gone").into()),
+            Err(error) => Err(Oauth2Error::Store(error).into()),
+        }
     }
 }

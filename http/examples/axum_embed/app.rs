@@ -179,7 +179,11 @@ async fn oauth1_token(State(app): Shared, Core(request): Core) -> Reply {
 
 async fn oauth2_ask(State(app): Shared, Core(request): Core) -> Reply {
     let users = app.users.as_ref();
-    Reply(app.oauth2.authorize_page(&app.store, users, &request).await)
+    Reply(
+        app.oauth2
+            .authorize_page(&app.store, users, &request, now())
+            .await,
+    )
 }
 
 async fn oauth2_decide(State(app): Shared, Core(request): Core) -> Reply {

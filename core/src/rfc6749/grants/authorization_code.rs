@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use super::{second_use, trade, AuthorizeContext, Grant, GrantExtras, Issue, TokenContext, Traded};
+use crate::oidc::{self, IdTokenFor};
 use crate::rfc6749::authorization::AuthorizationRequest;
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::config::random_value;
@@ -14,8 +15,8 @@ use crate::rfc6749::server::Oauth2Server;
 use crate::rfc6749::Oauth2Error;
 use crate::rfc7636::{self, ChallengeMethod};
 use crate::store::{
-    token_id, Authorized, CredentialKind, Event, Exchanged, Issued, Precondition, RevocationReason,
-    Secret, Status, TokenRecord,
+    token_id, Authenticated, Authorized, CredentialKind, Event, Exchanged, Issued, Precondition,
+    RevocationReason, Secret, Status, TokenRecord,
 };
 use crate::Response;
 
@@ -85,14 +86,23 @@ impl Grant for AuthorizationCodeGrant {
                 .then(|| request.redirect_uri.clone()),
             code_challenge: request.extras.code_challenge.clone(),
         };
-        let events = vec![
+        let mut events = vec![
             Event::Issued(Issued::Token(record)),
             Event::Authorized(Authorized {
-                id,
+                id: id.clone(),
                 user: ctx.user.to_owned(),
                 verifier: None,
             }),
         ];
+        // OpenID Connect Core 1.0 3.1.3.6: the ID token says when the user
+        // signed in and echoes the nonce; both are kept with the code.
+        if let Some(openid) = &request.openid {
+            events.push(Event::Authenticated(Authenticated {
+                id,
+                auth_time: ctx.auth_time.unwrap_or(ctx.now),
+                nonce: openid.nonce.clone(),
+            }));
+        }
         ctx.append(events).await?;
         Ok(vec![("code".to_owned(), code)])
     }
@@ -160,8 +170,20 @@ impl Grant for AuthorizationCodeGrant {
             (None, Some(_)) => return Err(Oauth2Error::PkceUnexpectedVerifier),
             (None, None) => {}
         }
+        let scope = Scope::stored(&state.record.scope);
+        let id_token = match oidc::is_openid(&scope) {
+            true => {
+                let authenticated = ctx.store.authentication(&id).await?;
+                Some(IdTokenFor {
+                    auth_time: authenticated.as_ref().map(|a| a.auth_time),
+                    nonce: authenticated.and_then(|a| a.nonce),
+                })
+            }
+            false => None,
+        };
         let issue = Issue {
             parent: Some(id.clone()),
+            id_token,
             preconditions: vec![Precondition::Credential {
                 id: id.clone(),
                 kind: CredentialKind::AuthorizationCode,
@@ -170,10 +192,7 @@ impl Grant for AuthorizationCodeGrant {
                 now: ctx.now,
             }],
             events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
-            ..Issue::new(
-                state.record.user.clone(),
-                Scope::stored(&state.record.scope),
-            )
+            ..Issue::new(state.record.user.clone(), scope)
         };
         trade(ctx, issue, traded(&id)).await
     }

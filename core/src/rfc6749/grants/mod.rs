@@ -21,6 +21,7 @@ use super::errors::Oauth2Error;
 use super::params::{Params, Scope};
 use super::redirect::ResponseMode;
 use super::server::Oauth2Server;
+use crate::oidc::IdTokenFor;
 use crate::store::{
     AppendError, ClientState, CredentialKind, CredentialStore, Event, Failure, Precondition,
     PreconditionFailed, RevocationReason, Revoked, Status, StoreError,
@@ -229,6 +230,9 @@ pub struct Issue {
     pub preconditions: Vec<Precondition>,
     /// Events written in the same record, before the issued tokens.
     pub events: Vec<Event>,
+    /// An OpenID Connect ID token to issue with them, for `user`, when
+    /// the server is an OpenID Provider.
+    pub id_token: Option<IdTokenFor>,
 }
 
 impl Issue {
@@ -241,6 +245,7 @@ impl Issue {
             parent: None,
             preconditions: Vec::new(),
             events: Vec::new(),
+            id_token: None,
         }
     }
 }
@@ -325,6 +330,8 @@ pub struct AuthorizeContext<'a> {
     pub request: &'a AuthorizationRequest,
     /// Who granted it.
     pub user: &'a str,
+    /// When they signed in, if the host knows.
+    pub auth_time: Option<u64>,
     /// Now, in seconds since the epoch.
     pub now: u64,
 }

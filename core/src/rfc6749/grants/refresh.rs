@@ -5,6 +5,7 @@
 use async_trait::async_trait;
 
 use super::{second_use, trade, Grant, Issue, TokenContext, Traded};
+use crate::oidc::{self, IdTokenFor};
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::params::Scope;
 use crate::rfc6749::Oauth2Error;
@@ -59,7 +60,21 @@ impl Grant for RefreshTokenGrant {
         }
         let granted = Scope::stored(&state.record.scope);
         let scope = ctx.requested_scope(&granted)?;
+        // OpenID Connect Core 1.0 12.2: a new ID token, for the same user
+        // and the original sign-in, without the nonce.
+        let id_token = match oidc::is_openid(&scope) {
+            true => Some(IdTokenFor {
+                auth_time: ctx
+                    .store
+                    .authentication(&state.family)
+                    .await?
+                    .map(|authenticated| authenticated.auth_time),
+                nonce: None,
+            }),
+            false => None,
+        };
         let issue = Issue {
+            id_token,
             refresh_scope: Some(granted),
             parent: Some(id.clone()),
             preconditions: vec![Precondition::Credential {
