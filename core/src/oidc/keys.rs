@@ -62,16 +62,21 @@ impl KeyRing {
         self.parsed(keys.last().ok_or(KeyError::Raced)?)
     }
 
-    /// The public keys to publish at `now` (RFC 7517 5): the current one,
-    /// and each retired one that signed a token that may not have expired
-    /// yet (`lifetime` seconds after it retired).
+    /// The public keys to publish at `now` (RFC 7517 5): the current one
+    /// (made first if there is none yet), and each retired one that signed
+    /// a token that may not have expired yet (`lifetime` seconds after it
+    /// retired).
     pub async fn published(
         &self,
         store: &dyn CredentialStore,
         now: u64,
         lifetime: u64,
     ) -> Result<Vec<serde_json::Value>, KeyError> {
-        let keys = store.signing_keys().await?;
+        let mut keys = store.signing_keys().await?;
+        if keys.is_empty() {
+            create_first(store, now).await?;
+            keys = store.signing_keys().await?;
+        }
         let mut published = Vec::with_capacity(keys.len());
         for key in keys.iter().rev() {
             if key
