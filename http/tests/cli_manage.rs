@@ -41,6 +41,7 @@ on_sled_and_postgres!(
     users_are_listed_given_a_new_password_and_removed,
     clients_are_listed_shown_given_a_new_secret_and_removed,
     revoke_ends_a_token_a_clients_credentials_or_a_users_grants,
+    a_rotated_signing_key_stays_published_for_what_it_signed,
 );
 
 fn stdout(output: &Output) -> String {
@@ -162,6 +163,93 @@ impl Data {
     }
 }
 
+/// The header's `kid` and the claims of `id_token`, verified by
+/// `jsonwebtoken` against the key of that `kid` in `jwks`.
+fn verify_id_token(
+    id_token: &str,
+    jwks: &serde_json::Value,
+    audience: &str,
+) -> (String, serde_json::Value) {
+    use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+    let jwks: jsonwebtoken::jwk::JwkSet = serde_json::from_value(jwks.clone()).unwrap();
+    let kid = jsonwebtoken::decode_header(id_token).unwrap().kid.unwrap();
+    let key = DecodingKey::from_jwk(jwks.find(&kid).expect("its kid is published")).unwrap();
+    let mut validation = Validation::new(Algorithm::RS256);
+    validation.set_audience(&[audience]);
+    let claims = jsonwebtoken::decode::<serde_json::Value>(id_token, &key, &validation)
+        .unwrap_or_else(|e| panic!("the ID token verifies: {e}"))
+        .claims;
+    (kid, claims)
+}
+
+async fn a_rotated_signing_key_stays_published_for_what_it_signed(data: Data) {
+    data.add_user("alice", "pw");
+    let printed = data.ok(&[
+        "client",
+        "add",
+        "--owner",
+        "alice",
+        "--name",
+        "Sign-in app",
+        "--redirect-uri",
+        CALLBACK,
+        "--scope",
+        "openid profile",
+        "--grant-type",
+        "authorization_code",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(printed.trim()).unwrap();
+    let client = (
+        json["client_id"].as_str().unwrap().to_owned(),
+        json["client_secret"].as_str().unwrap().to_owned(),
+    );
+    // The first start makes the first key.
+    let serving = data.serve();
+    let before = serving.id_token(&client, "alice", "pw").await;
+    let jwks = serving.jwks().await;
+    let (old_kid, _) = verify_id_token(&before, &jwks, &client.0);
+    serving.stop();
+
+    let new_kid = data.ok(&["keys", "rotate"]).trim().to_owned();
+    assert!(!new_kid.is_empty() && new_kid != old_kid, "{new_kid}");
+    let listed = data.ok(&["keys", "list"]);
+    let lines: Vec<&str> = listed.lines().collect();
+    assert_eq!(lines.len(), 2, "{listed}");
+    assert!(
+        lines[0].starts_with(&old_kid) && lines[0].contains("retired_at="),
+        "{listed}"
+    );
+    assert!(
+        lines[1].starts_with(&new_kid) && lines[1].ends_with("current"),
+        "{listed}"
+    );
+    // The log tells of each key by its id, never its private half.
+    let log = data.ok(&["log"]);
+    assert!(
+        log.contains(&format!("signing_key_created kid={old_kid}")),
+        "{log}"
+    );
+    assert!(
+        log.contains(&format!("signing_key_created kid={new_kid}")),
+        "{log}"
+    );
+    assert!(!log.contains("PRIVATE KEY"), "{log}");
+
+    // After a restart the token signed before still verifies against the
+    // published set, and new tokens carry the new kid.
+    let serving = data.serve();
+    let jwks = serving.jwks().await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{jwks}");
+    let (kid, claims) = verify_id_token(&before, &jwks, &client.0);
+    assert_eq!(kid, old_kid);
+    let after = serving.id_token(&client, "alice", "pw").await;
+    let (kid, after_claims) = verify_id_token(&after, &serving.jwks().await, &client.0);
+    assert_eq!(kid, new_kid);
+    assert_eq!(after_claims["sub"], claims["sub"]);
+    serving.stop();
+    data.check();
+}
+
 /// A `credlog serve` process and the server it is.
 struct Serving {
     process: Running,
@@ -169,6 +257,44 @@ struct Serving {
 }
 
 impl Serving {
+    /// The published JWK Set.
+    async fn jwks(&self) -> serde_json::Value {
+        let answer = get_page(&self.server, "/oauth2/jwks", None).await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.json()
+    }
+
+    /// `user` signs in, grants `client` scope `openid`, and the code is
+    /// redeemed: the ID token.
+    async fn id_token(&self, client: &(String, String), user: &str, password: &str) -> String {
+        let cookie = login(&self.server, user, password).await;
+        let request = format!(
+            "/oauth2/authorize?response_type=code&client_id={}&scope=openid&nonce=n1",
+            client.0
+        );
+        let page = get_page(&self.server, &request, Some(&cookie)).await;
+        assert_eq!(page.status, 200, "{}", page.body);
+        let mut fields = hidden_inputs(&page.body);
+        fields.push(("confirm".to_owned(), "yes".to_owned()));
+        let granted = post_form(&self.server, "/oauth2/authorize", Some(&cookie), &fields).await;
+        let location = granted.header("location").expect("a redirect").to_owned();
+        let query = location.split_once('?').unwrap().1;
+        let code = credlog_core::form::Fields::parse(query.as_bytes())
+            .and_then(|fields| fields.get("code").map(str::to_owned))
+            .expect("a code");
+        let answer = self
+            .token(
+                client,
+                &[("grant_type", "authorization_code"), ("code", &code)],
+            )
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        answer.json()["id_token"]
+            .as_str()
+            .expect("an id_token")
+            .to_owned()
+    }
+
     /// SIGTERM, and a clean exit: the data directory is free again.
     fn stop(mut self) {
         assert_eq!(self.process.terminate().code(), Some(0));
