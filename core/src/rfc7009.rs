@@ -29,7 +29,7 @@ impl Oauth2Server {
         now: u64,
     ) -> Result<(), Oauth2Error> {
         let (client, state) = self
-            .token_in_question(store, request, &self.config().revocation_auth_methods)
+            .token_in_question(store, request, &self.config().revocation_auth_methods, now)
             .await?;
         let Some(state) = state else {
             return Ok(());

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::jose::{self, JoseError, JwkSet};
+use crate::store::{CredentialStore, Event, NonceKey, Precondition, StoreError, Verified};
 
 /// `client_assertion_type` for JWT client authentication (RFC 7523 2.2).
 pub const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -101,6 +102,38 @@ pub enum AssertionError {
     /// `jti` is longer than [`MAX_JTI_LEN`] bytes.
     #[error("the assertion's \"jti\" is longer than {MAX_JTI_LEN} bytes")]
     JtiTooLong,
+}
+
+/// The keys `client_id` registered (RFC 7591 `jwks`), if it did. Keys
+/// that no longer parse (registered by an older, laxer server) read as
+/// none.
+pub async fn client_keys(
+    store: &dyn CredentialStore,
+    client_id: &str,
+) -> Result<Option<JwkSet>, StoreError> {
+    Ok(store
+        .client_keys(client_id)
+        .await?
+        .and_then(|text| JwkSet::parse_str(&text).ok()))
+}
+
+/// RFC 7523 3, item 7: an assertion's `jti` is used once. Its use is kept
+/// as a nonce of `client_id`'s (with `kind`, the assertion type or grant,
+/// in the token's place, and `exp` as its timestamp), so the same atomic
+/// precondition that refuses a replayed OAuth 1 nonce refuses a replayed
+/// assertion, and it is forgotten once `exp` is behind the window. The
+/// precondition and the event to append together.
+pub fn jti_use(client_id: &str, kind: &str, assertion: &Assertion) -> (Precondition, Event) {
+    let verified = Verified {
+        client_id: client_id.to_owned(),
+        token: Some(kind.to_owned()),
+        timestamp: assertion.exp,
+        nonce: assertion.jti.clone(),
+    };
+    (
+        Precondition::NonceUnused(NonceKey::from(&verified)),
+        Event::Verified(verified),
+    )
 }
 
 /// RFC 7523 2.2 and 3: checks a `client_assertion` from `client_id`:

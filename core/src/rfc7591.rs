@@ -5,14 +5,15 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::jose::JwkSet;
 use crate::random::random_token;
 use crate::request::is_scheme;
 use crate::rfc5849::signature::rsa_public_key_from_pem;
 use crate::rfc6749::client_metadata::{parse_all, MetadataError};
 use crate::rfc6749::{ClientAuthMethod, GrantType, Oauth2Server, ResponseType, Scope};
 use crate::store::{
-    AppendError, ClientRecord, CredentialKind, CredentialStore, Event, Failure, Issued,
-    Precondition, Secret, StoreError,
+    AppendError, ClientKeysRegistered, ClientRecord, CredentialKind, CredentialStore, Event,
+    Failure, Issued, Precondition, Secret, StoreError,
 };
 
 /// Why a client could not be registered.
@@ -78,6 +79,11 @@ pub struct ClientMetadata {
     /// An RSA public key (PEM) for OAuth 1 RSA-SHA1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rsa_public_key: Option<String>,
+    /// The client's public keys, a JWK Set (RFC 7591 2, RFC 7517 5): what
+    /// its `private_key_jwt` authentication and JWT bearer grants are
+    /// signed with (RFC 7523). Required for `private_key_jwt`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks: Option<serde_json::Value>,
 }
 
 fn default_scope() -> String {
@@ -104,6 +110,7 @@ impl ClientMetadata {
             response_types: default_response_types(),
             token_endpoint_auth_method: default_auth_method(),
             rsa_public_key: None,
+            jwks: None,
         }
     }
 
@@ -143,11 +150,24 @@ impl ClientMetadata {
                 return invalid("rsa_public_key is not an RSA public key in PEM".to_owned());
             }
         }
+        let jwks = match &self.jwks {
+            Some(set) => match JwkSet::parse(set) {
+                Ok(_) => Some(set.to_string()),
+                Err(error) => return invalid(format!("jwks: {error}")),
+            },
+            None if auth_method == ClientAuthMethod::PrivateKeyJwt => {
+                return invalid(
+                    "token_endpoint_auth_method private_key_jwt needs the client's jwks".to_owned(),
+                )
+            }
+            None => None,
+        };
         Ok(ParsedMetadata {
             scope,
             grant_types,
             response_types,
             auth_method,
+            jwks,
         })
     }
 }
@@ -163,6 +183,8 @@ pub struct ParsedMetadata {
     pub response_types: Vec<ResponseType>,
     /// `token_endpoint_auth_method`.
     pub auth_method: ClientAuthMethod,
+    /// `jwks`, checked, as JSON text.
+    pub jwks: Option<String>,
 }
 
 /// A client just registered: its record and, for a confidential client,
@@ -175,6 +197,20 @@ pub struct Registered {
     pub secret: Option<String>,
     /// When it was registered (seconds since the epoch).
     pub issued_at: u64,
+    /// The JWK Set it registered, if any.
+    pub jwks: Option<serde_json::Value>,
+}
+
+impl Registered {
+    /// The RFC 7591 3.2.1 response to the registration: what
+    /// [`registration_json`] holds, and the `jwks` registered.
+    pub fn response_json(&self) -> serde_json::Value {
+        let mut json = registration_json(&self.record, self.secret.as_deref(), self.issued_at);
+        if let Some(jwks) = &self.jwks {
+            json["jwks"] = jwks.clone();
+        }
+        json
+    }
 }
 
 /// The RFC 7591 3.2.1 response: `client_id`, `client_secret` (when shown),
@@ -282,7 +318,13 @@ impl Oauth2Server {
         let parsed = metadata.parse()?;
         self.check_registration(&parsed.grant_types, &parsed.response_types)?;
         let client_id = client_id.unwrap_or_else(random_token);
-        let secret = (parsed.auth_method != ClientAuthMethod::None).then(random_token);
+        // A secret for the methods that present one; an OAuth 1 consumer
+        // of a private_key_jwt client has none either.
+        let secret = matches!(
+            parsed.auth_method,
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+        )
+        .then(random_token);
         let record = ClientRecord {
             client_id: client_id.clone(),
             secret: secret.clone().map_or(Secret::None, Secret::Plain),
@@ -299,9 +341,15 @@ impl Oauth2Server {
             kind: CredentialKind::Client,
             id: client_id.clone(),
         };
-        let event = Event::Issued(Issued::Client(record.clone()));
+        let mut events = vec![Event::Issued(Issued::Client(record.clone()))];
+        if let Some(jwks) = parsed.jwks {
+            events.push(Event::ClientKeysRegistered(ClientKeysRegistered {
+                client_id: client_id.clone(),
+                jwks,
+            }));
+        }
         store
-            .append(&[absent], vec![event], now)
+            .append(&[absent], events, now)
             .await
             .map_err(|error| match error {
                 AppendError::Refused(refused) if refused.failure == Failure::AlreadyExists => {
@@ -316,6 +364,7 @@ impl Oauth2Server {
             record,
             secret,
             issued_at: now,
+            jwks: metadata.jwks,
         })
     }
 }

@@ -27,7 +27,12 @@ impl Oauth2Server {
         now: u64,
     ) -> Result<serde_json::Value, Oauth2Error> {
         let (client, state) = self
-            .token_in_question(store, request, &self.config().introspection_auth_methods)
+            .token_in_question(
+                store,
+                request,
+                &self.config().introspection_auth_methods,
+                now,
+            )
             .await?;
         let inactive = serde_json::json!({"active": false});
         let Some(state) = state else {

@@ -104,14 +104,7 @@ async fn register(app: App, session: Option<Session>, request: Request) -> Respo
     let as_page = matches!(submitted, Some(Submitted::Form));
     match registered {
         Ok(registered) if as_page => registered_page(&registered),
-        Ok(registered) => json(
-            201,
-            &registration_json(
-                &registered.record,
-                registered.secret.as_deref(),
-                registered.issued_at,
-            ),
-        ),
+        Ok(registered) => json(201, &registered.response_json()),
         Err(AccountError::Store(error)) => app.store_failure(&error),
         Err(error) if as_page => pages::error_page(400, "Not registered", &error.to_string()),
         Err(error) => json_error(

@@ -21,7 +21,7 @@ use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::CredentialStore;
 use credlog_core::store::StoreError;
 use credlog_core::throttle::Throttle;
-use credlog_http::accounts::{add_user, register_client_on, registration_json, ClientMetadata};
+use credlog_http::accounts::{add_user, register_client_on, ClientMetadata};
 use credlog_http::admin::{ServeFile, MAX_WAIT};
 use credlog_http::app::{system_clock, AdminToken, PublicUrl};
 use credlog_http::audit::LogPage;
@@ -281,12 +281,17 @@ enum ClientCommand {
         /// A grant type; repeat for more.
         #[arg(long = "grant-type", value_name = "T")]
         grant_types: Vec<String>,
-        /// client_secret_basic, client_secret_post or none.
+        /// client_secret_basic, client_secret_post, none or private_key_jwt
+        /// (which needs --jwks).
         #[arg(long = "auth-method", value_name = "M")]
         auth_method: Option<String>,
         /// An RSA public key (PEM file) for OAuth 1 RSA-SHA1.
         #[arg(long = "rsa-public-key", value_name = "FILE.pem")]
         rsa_public_key: Option<PathBuf>,
+        /// The client's public keys, a JWK Set in JSON (RFC 7517 5), for
+        /// private_key_jwt and the JWT bearer grant (RFC 7523).
+        #[arg(long, value_name = "FILE.json")]
+        jwks: Option<PathBuf>,
         #[command(flatten)]
         data: DataDir,
     },
@@ -503,6 +508,7 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
             grant_types,
             auth_method,
             rsa_public_key,
+            jwks,
             data,
         } => {
             let mut metadata = ClientMetadata::named(name);
@@ -521,6 +527,14 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
                     .map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))?;
                 metadata.rsa_public_key = Some(pem);
             }
+            if let Some(path) = jwks {
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| Failure::from(format!("cannot read {}: {e}", path.display())))?;
+                let set = serde_json::from_str(&text).map_err(|e| {
+                    Failure::usage(format!("{} is not a JSON JWK Set: {e}", path.display()))
+                })?;
+                metadata.jwks = Some(set);
+            }
             let config = data.config()?;
             let settings = config.settings();
             let store = open(&config, &settings, Usage::Once).await?;
@@ -533,12 +547,7 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
                 now(),
             )
             .await?;
-            let json = registration_json(
-                &registered.record,
-                registered.secret.as_deref(),
-                registered.issued_at,
-            );
-            println!("{json}");
+            println!("{}", registered.response_json());
         }
         ClientCommand::List { owner, data } => {
             let store = data.open().await?;

@@ -1,6 +1,8 @@
 //! Client authentication at the token, revocation and introspection
 //! endpoints (RFC 6749 2.3): HTTP Basic (`client_secret_basic`), the form
-//! body (`client_secret_post`), or no secret at all (`none`, public clients).
+//! body (`client_secret_post`), no secret at all (`none`, public clients),
+//! or a JWT signed with one of the client's registered keys
+//! (`private_key_jwt`, RFC 7523 2.2).
 
 use std::fmt;
 use std::str::FromStr;
@@ -12,7 +14,8 @@ use super::client_metadata::MetadataError;
 use super::errors::Oauth2Error;
 use super::params::Params;
 use crate::form::percent_decode;
-use crate::store::{ClientState, CredentialStore};
+use crate::rfc7523::{self, AssertionRules, CLIENT_ASSERTION_TYPE};
+use crate::store::{AppendError, ClientState, CredentialStore};
 use crate::Request;
 
 /// How a client authenticates (RFC 7591 2, `token_endpoint_auth_method`).
@@ -24,14 +27,25 @@ pub enum ClientAuthMethod {
     ClientSecretPost,
     /// `client_id` alone: a public client (RFC 6749 2.1).
     None,
+    /// `client_assertion`: a JWT signed with one of the client's registered
+    /// keys (RFC 7523 2.2, OpenID Connect Core 1.0 9).
+    PrivateKeyJwt,
 }
 
 impl ClientAuthMethod {
     /// Every method, in the order metadata lists them.
-    pub const ALL: [ClientAuthMethod; 3] = [
+    pub const ALL: [ClientAuthMethod; 4] = [
         ClientAuthMethod::ClientSecretBasic,
         ClientAuthMethod::ClientSecretPost,
         ClientAuthMethod::None,
+        ClientAuthMethod::PrivateKeyJwt,
+    ];
+
+    /// The methods of confidential clients: a secret, or a signed assertion.
+    pub const CONFIDENTIAL: [ClientAuthMethod; 3] = [
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::PrivateKeyJwt,
     ];
 
     /// Its registered name.
@@ -40,6 +54,7 @@ impl ClientAuthMethod {
             ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
             ClientAuthMethod::ClientSecretPost => "client_secret_post",
             ClientAuthMethod::None => "none",
+            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
         }
     }
 
@@ -87,6 +102,8 @@ pub struct Presented {
     pub client_id: String,
     /// The secret, for the two secret methods.
     pub secret: Option<String>,
+    /// The signed JWT, for `private_key_jwt`.
+    pub assertion: Option<String>,
 }
 
 impl fmt::Debug for Presented {
@@ -148,10 +165,38 @@ pub fn presented(request: &Request, params: &Params) -> Result<Presented, Oauth2
         {
             return Err(Oauth2Error::MultipleClientAuthentications);
         }
+        if params.get("client_assertion").is_some() {
+            return Err(Oauth2Error::MultipleClientAuthentications);
+        }
         return Ok(Presented {
             method: ClientAuthMethod::ClientSecretBasic,
             client_id,
             secret: Some(secret),
+            assertion: None,
+        });
+    }
+    if let Some(assertion) = params.get("client_assertion") {
+        if params.get("client_assertion_type") != Some(CLIENT_ASSERTION_TYPE) {
+            return Err(Oauth2Error::MalformedParameter {
+                name: "client_assertion_type",
+                why: "it must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer (RFC 7523 2.2)",
+            });
+        }
+        if params.get("client_secret").is_some() {
+            return Err(Oauth2Error::MultipleClientAuthentications);
+        }
+        // RFC 7523 3: the client is the assertion's issuer; a client_id
+        // beside it must agree (checked with the signature).
+        let client_id = match params.get("client_id") {
+            Some(id) => id.to_owned(),
+            None => rfc7523::peek_issuer(assertion)
+                .map_err(|error| Oauth2Error::ClientAssertion(error.to_string()))?,
+        };
+        return Ok(Presented {
+            method: ClientAuthMethod::PrivateKeyJwt,
+            client_id,
+            secret: None,
+            assertion: Some(assertion.to_owned()),
         });
     }
     let client_id = params
@@ -163,22 +208,28 @@ pub fn presented(request: &Request, params: &Params) -> Result<Presented, Oauth2
             method: ClientAuthMethod::ClientSecretPost,
             client_id,
             secret: Some(secret.to_owned()),
+            assertion: None,
         },
         None => Presented {
             method: ClientAuthMethod::None,
             client_id,
             secret: None,
+            assertion: None,
         },
     })
 }
 
 /// Checks presented credentials: the client exists and is live, the method
 /// is one `allowed` here and the one the client registered, and the
-/// secret (compared in constant time) is right.
+/// secret (compared in constant time) is right, or the assertion is signed
+/// by one of the client's keys, meets `rules` at `now`, and its `jti` was
+/// never used before (RFC 7523 3; the use is appended now).
 pub async fn authenticate(
     store: &dyn CredentialStore,
     presented: &Presented,
     allowed: &[ClientAuthMethod],
+    rules: &AssertionRules,
+    now: u64,
 ) -> Result<ClientState, Oauth2Error> {
     let client = match store.client(&presented.client_id).await {
         Ok(Some(client)) if !client.revoked => client,
@@ -187,6 +238,25 @@ pub async fn authenticate(
     };
     if !allowed.contains(&presented.method) || client.record.auth_method != presented.method {
         return Err(Oauth2Error::AuthMethodNotAllowed(presented.method.name()));
+    }
+    if let Some(assertion) = &presented.assertion {
+        let refused =
+            |error: rfc7523::AssertionError| Oauth2Error::ClientAssertion(error.to_string());
+        let keys = rfc7523::client_keys(store, &client.record.client_id)
+            .await?
+            .ok_or_else(|| Oauth2Error::ClientAssertion("the client registered no keys".into()))?;
+        let checked =
+            rfc7523::check_client_assertion(assertion, &client.record.client_id, &keys, rules, now)
+                .map_err(refused)?;
+        let (unused, used) =
+            rfc7523::jti_use(&client.record.client_id, CLIENT_ASSERTION_TYPE, &checked);
+        return match store.append(&[unused], vec![used], now).await {
+            Ok(_) => Ok(client),
+            Err(AppendError::Refused(_)) => Err(Oauth2Error::ClientAssertion(
+                "the assertion's jti was used before (RFC 7523 3)".into(),
+            )),
+            Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error)),
+        };
     }
     match &presented.secret {
         Some(secret) if client.record.secret.matches(secret) => Ok(client),
@@ -238,8 +308,8 @@ mod tests {
             );
         }
         assert_eq!(
-            "private_key_jwt".parse::<ClientAuthMethod>(),
-            Err(MetadataError::UnknownAuthMethod("private_key_jwt".into()))
+            "client_secret_jwt".parse::<ClientAuthMethod>(),
+            Err(MetadataError::UnknownAuthMethod("client_secret_jwt".into()))
         );
     }
 

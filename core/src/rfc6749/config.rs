@@ -105,10 +105,7 @@ impl Default for Oauth2Config {
             allowed_scopes: None,
             allow_plain_pkce: true,
             revocation_auth_methods: ClientAuthMethod::ALL.to_vec(),
-            introspection_auth_methods: vec![
-                ClientAuthMethod::ClientSecretBasic,
-                ClientAuthMethod::ClientSecretPost,
-            ],
+            introspection_auth_methods: ClientAuthMethod::CONFIDENTIAL.to_vec(),
             access_tokens: Arc::new(RandomTokens),
             refresh_tokens: Arc::new(RandomTokens),
         }

@@ -109,6 +109,12 @@ pub enum Oauth2Error {
     /// fault; the cause is logged, never sent.
     #[error("the server could not complete the request")]
     PasswordCheck(String),
+    /// A `client_assertion` was refused (RFC 7523 3): its reason.
+    #[error("the client assertion was refused: {0}")]
+    ClientAssertion(String),
+    /// A JWT bearer grant's `assertion` was refused (RFC 7523 3.1): its reason.
+    #[error("the assertion was refused: {0}")]
+    GrantAssertion(String),
     /// `prompt=none`, and nobody is signed in (OpenID Connect Core 1.0 3.1.2.6).
     #[error("the user is not signed in, and prompt=none allows no sign-in page")]
     LoginRequired,
@@ -153,9 +159,11 @@ impl Oauth2Error {
             | PkceRequired
             | PkceVerifierMissing
             | UnsupportedChallengeMethod(_) => "invalid_request",
-            MissingClient | UnknownClient | BadClientSecret | AuthMethodNotAllowed(_) => {
-                "invalid_client"
-            }
+            MissingClient
+            | UnknownClient
+            | BadClientSecret
+            | AuthMethodNotAllowed(_)
+            | ClientAssertion(_) => "invalid_client",
             UnauthorizedClient(_) => "unauthorized_client",
             UnsupportedGrantType(_) => "unsupported_grant_type",
             UnsupportedResponseType(_) => "unsupported_response_type",
@@ -166,7 +174,8 @@ impl Oauth2Error {
             | RedirectUriMismatch
             | PkceMismatch
             | PkceUnexpectedVerifier
-            | TokenOfAnotherClient => "invalid_grant",
+            | TokenOfAnotherClient
+            | GrantAssertion(_) => "invalid_grant",
             AccessDenied => "access_denied",
             Store(_) | PasswordCheck(_) | SigningKey(_) => "server_error",
             LoginRequired => "login_required",

@@ -10,10 +10,12 @@ use super::config::Oauth2Config;
 use super::errors::Oauth2Error;
 use super::grants::{
     AuthorizationCodeGrant, ClientCredentialsGrant, Grant, ImplicitGrant, Issue, IssueError,
-    PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
+    JwtBearerGrant, PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
 };
 use super::params::{Params, Scope};
 use crate::oidc::{self, OpenId, OpenIdConfig};
+use crate::rfc7523::AssertionRules;
+use crate::rfc8414::TOKEN_PATH;
 use crate::store::{
     token_id, AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event,
     Issued, Precondition, Secret, TokenRecord,
@@ -48,7 +50,8 @@ impl Default for Oauth2Server {
 }
 
 impl Oauth2Server {
-    /// A server with the five RFC 6749 grants, and OpenID Connect.
+    /// A server with the five RFC 6749 grants, the JWT bearer grant (RFC
+    /// 7523 2.1), and OpenID Connect.
     pub fn new(config: Oauth2Config) -> Self {
         let mut server = Oauth2Server::without_grants(config);
         server.openid = Some(Arc::default());
@@ -57,6 +60,7 @@ impl Oauth2Server {
         server.register(PasswordGrant);
         server.register(ClientCredentialsGrant);
         server.register(RefreshTokenGrant);
+        server.register(JwtBearerGrant);
         server
     }
 
@@ -187,16 +191,32 @@ impl Oauth2Server {
         Params::parse(&request.body)
     }
 
-    /// Authenticates the client of a request to an endpoint that accepts `allowed`.
+    /// Authenticates the client of a request to an endpoint that accepts
+    /// `allowed`, at `now` (an assertion's time limits, RFC 7523 3).
     pub async fn authenticate_client(
         &self,
         store: &dyn CredentialStore,
         request: &Request,
         params: &Params,
         allowed: &[ClientAuthMethod],
+        now: u64,
     ) -> Result<ClientState, Oauth2Error> {
         let presented = client_auth::presented(request, params)?;
-        client_auth::authenticate(store, &presented, allowed).await
+        let rules = self.assertion_rules(request);
+        client_auth::authenticate(store, &presented, allowed, &rules, now).await
+    }
+
+    /// What a JWT presented to this server must say (RFC 7523 3): `aud`
+    /// is the issuer, the token endpoint, or the endpoint it was sent to;
+    /// it expires within five minutes.
+    pub fn assertion_rules(&self, request: &Request) -> AssertionRules {
+        let issuer = self.issuer_for(request);
+        let endpoint = request.uri.split(['?', '#']).next().unwrap_or_default();
+        let mut audiences = vec![issuer.clone(), format!("{issuer}{TOKEN_PATH}")];
+        if !audiences.iter().any(|audience| audience == endpoint) {
+            audiences.push(endpoint.to_owned());
+        }
+        AssertionRules::new(audiences)
     }
 
     /// A request about a token (RFC 7009 2.1, RFC 7662 2.1): its client,
@@ -208,10 +228,11 @@ impl Oauth2Server {
         store: &dyn CredentialStore,
         request: &Request,
         allowed: &[ClientAuthMethod],
+        now: u64,
     ) -> Result<(ClientState, Option<CredentialState>), Oauth2Error> {
         let params = Self::form(request)?;
         let client = self
-            .authenticate_client(store, request, &params, allowed)
+            .authenticate_client(store, request, &params, allowed, now)
             .await?;
         let token = params.require("token")?;
         match store.credential(&token_id(token)).await {
@@ -251,7 +272,13 @@ impl Oauth2Server {
             .filter(|grant| grant.at_token_endpoint())
             .ok_or_else(|| Oauth2Error::UnsupportedGrantType(grant_type.to_owned()))?;
         let client = self
-            .authenticate_client(store, request, &params, &self.auth_methods(grant.as_ref()))
+            .authenticate_client(
+                store,
+                request,
+                &params,
+                &self.auth_methods(grant.as_ref()),
+                now,
+            )
             .await?;
         if !client.record.allows_grant(grant_type) {
             return Err(Oauth2Error::UnauthorizedClient(format!(

@@ -10,6 +10,7 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod implicit;
+pub mod jwt_bearer;
 pub mod password;
 pub mod refresh;
 
@@ -31,6 +32,7 @@ use crate::{Request, Response};
 pub use authorization_code::AuthorizationCodeGrant;
 pub use client_credentials::ClientCredentialsGrant;
 pub use implicit::ImplicitGrant;
+pub use jwt_bearer::JwtBearerGrant;
 pub use password::PasswordGrant;
 pub use refresh::RefreshTokenGrant;
 
@@ -107,10 +109,7 @@ pub trait Grant: Send + Sync {
     /// The client authentication methods it accepts at the token endpoint
     /// unless the deployment narrows them.
     fn auth_methods(&self) -> &[ClientAuthMethod] {
-        &[
-            ClientAuthMethod::ClientSecretBasic,
-            ClientAuthMethod::ClientSecretPost,
-        ]
+        &ClientAuthMethod::CONFIDENTIAL
     }
 
     /// Whether it issues refresh tokens unless the deployment says otherwise.
