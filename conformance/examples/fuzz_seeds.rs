@@ -22,6 +22,8 @@ fn main() -> io::Result<()> {
         "token_request",
         "bearer_header",
         "http_head",
+        "jwt_verify",
+        "device_codes",
     ] {
         fs::create_dir_all(root.join(target))?;
     }
@@ -67,6 +69,12 @@ fn main() -> io::Result<()> {
     for (i, seed) in http_streams().iter().enumerate() {
         fs::write(root.join("http_head").join(format!("seed-{i}")), seed)?;
     }
+    for (i, seed) in jwts().iter().enumerate() {
+        write("jwt_verify", i, seed)?;
+    }
+    for (i, seed) in DEVICE_CODES.iter().enumerate() {
+        write("device_codes", i, seed)?;
+    }
     println!(
         "wrote the seeds of {} vectors under {}",
         vectors::all().len(),
@@ -74,6 +82,44 @@ fn main() -> io::Result<()> {
     );
     Ok(())
 }
+
+/// `jwt_verify` inputs: RFC 7515's A.2 and A.3 tokens (which verify
+/// against the target's keys), and their payload under headers each check
+/// refuses: `none`, an HMAC, an unknown `kid`, a `crit` extension; a
+/// fourth part, and a padded part.
+fn jwts() -> Vec<String> {
+    use credlog_core::jose::examples::{A2_JWS, A3_JWS};
+    let b64 = |text: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    };
+    let payload = A2_JWS.split('.').nth(1).expect("three parts");
+    let signature = A2_JWS.rsplit('.').next().expect("three parts");
+    let mut seeds = vec![A2_JWS.to_owned(), A3_JWS.to_owned()];
+    for header in [
+        r#"{"alg":"none"}"#,
+        r#"{"alg":"HS256"}"#,
+        r#"{"alg":"RS256","kid":"x"}"#,
+        r#"{"alg":"RS256","crit":["b64"]}"#,
+    ] {
+        seeds.push(format!("{}.{payload}.{signature}", b64(header)));
+    }
+    seeds.push(format!("{A2_JWS}.e30"));
+    seeds.push(format!("e30=.{payload}.{signature}"));
+    seeds
+}
+
+/// `device_codes` inputs: RFC 8628 6.1's user code as typed every way,
+/// one letter off the alphabet, RFC 8628 3.2's device code, and an
+/// over-long one.
+const DEVICE_CODES: [&str; 6] = [
+    "WDJB-MJHT",
+    "wdjbmjht",
+    "WDJB MJHT",
+    "WDJB-MJHA",
+    "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",
+    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+];
 
 /// `Basic` credentials of the client the `token_request` target registers
 /// (`app`, secret `s3cret`: RFC 6749 2.3.1).

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::jose::SignatureAlg;
 use crate::rfc6749::{ClientAuthMethod, Oauth2Server};
 
 /// The endpoint paths, relative to the issuer.
@@ -59,6 +60,23 @@ impl Oauth2Server {
         if let Some(scopes) = &self.config().allowed_scopes {
             metadata["scopes_supported"] = scopes.tokens().collect::<Vec<_>>().into();
         }
+        // RFC 8414 2: whoever lists private_key_jwt lists the algorithms
+        // its assertions may be signed with.
+        let algorithms: Vec<&str> = SignatureAlg::ALL.iter().map(|alg| alg.name()).collect();
+        for endpoint in [
+            "token_endpoint",
+            "revocation_endpoint",
+            "introspection_endpoint",
+        ] {
+            let methods = &metadata[format!("{endpoint}_auth_methods_supported")];
+            if methods
+                .as_array()
+                .is_some_and(|methods| methods.iter().any(|m| m == "private_key_jwt"))
+            {
+                metadata[format!("{endpoint}_auth_signing_alg_values_supported")] =
+                    algorithms.clone().into();
+            }
+        }
         if self.openid().is_some() {
             self.openid_endpoints(issuer, &mut metadata);
         }
@@ -105,8 +123,17 @@ mod tests {
         assert!(!grants.contains(&"implicit".into()));
         assert!(grants.contains(&"refresh_token".into()));
         assert_eq!(
+            metadata["token_endpoint_auth_signing_alg_values_supported"][0],
+            "RS256"
+        );
+        assert_eq!(
             metadata["token_endpoint_auth_methods_supported"],
-            serde_json::json!(["client_secret_basic", "client_secret_post", "none"])
+            serde_json::json!([
+                "client_secret_basic",
+                "client_secret_post",
+                "none",
+                "private_key_jwt"
+            ])
         );
     }
 }

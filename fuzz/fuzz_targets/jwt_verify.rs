@@ -4,26 +4,14 @@
 //! make good seeds: they verify, and mutations of them reach every check.
 #![no_main]
 
-use credlog_core::jose::{self, JwkSet};
+use credlog_core::jose::{self, examples, JwkSet};
 use credlog_core::rfc7523::{self, AssertionRules};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
-const A2_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
-
 fn keys() -> &'static JwkSet {
     static KEYS: OnceLock<JwkSet> = OnceLock::new();
-    KEYS.get_or_init(|| {
-        let set = format!(
-            r#"{{"keys": [
-                {{"kty": "RSA", "n": "{A2_N}", "e": "AQAB"}},
-                {{"kty": "EC", "crv": "P-256",
-                  "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-                  "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}}
-            ]}}"#
-        );
-        JwkSet::parse_str(&set).expect("RFC 7515's example keys form a valid set")
-    })
+    KEYS.get_or_init(examples::all_keys)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -3,7 +3,10 @@
 //! hold them only in [`credlog_core::store::Secret`] fields, which are
 //! left out here.
 
-use credlog_core::store::{CredentialKind, CredentialStore, Event, Issued, Record, StoreError};
+use credlog_core::rfc7523::{CLIENT_ASSERTION_TYPE, JWT_BEARER_GRANT};
+use credlog_core::store::{
+    CredentialKind, CredentialStore, Event, Issued, Record, StoreError, Verified,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -169,6 +172,22 @@ pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<L
                     fields,
                 )
             }
+            // RFC 7523 3: an assertion's jti, kept as a nonce of its client's.
+            Event::Verified(Verified {
+                client_id,
+                token: Some(kind),
+                timestamp,
+                nonce,
+            }) if kind == CLIENT_ASSERTION_TYPE || kind == JWT_BEARER_GRANT => line(
+                "assertion_used",
+                Some(client_id.clone()),
+                None,
+                vec![
+                    ("type", kind.clone()),
+                    ("jti", nonce.clone()),
+                    ("exp", timestamp.to_string()),
+                ],
+            ),
             Event::Verified(verified) => {
                 let user = match &verified.token {
                     Some(token) => owner_of(store, token).await?.1,

@@ -82,7 +82,7 @@ async fn jwks(app: App, _request: Request) -> Response {
     let Some(openid) = app.oauth2().openid() else {
         return not_found();
     };
-    let lifetime = openid.config.id_token_lifetime;
+    let lifetime = app.oauth2().config().id_token_lifetime;
     match openid
         .keys
         .published(app.store(), app.now(), lifetime)

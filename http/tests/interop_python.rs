@@ -9,6 +9,9 @@
 //! - `oauth2_clients.py`: every OAuth 2 grant and client authentication
 //!   method, PKCE, refresh rotation, revocation, introspection, metadata,
 //!   bearer use of `/api/me`, and the refusals the libraries surface;
+//! - `openid_clients.py`: Authlib's OpenID Connect client (the ID token
+//!   validated as a `CodeIDToken` against the JWK Set, refresh, UserInfo,
+//!   Discovery) and a device flow (RFC 8628) run with requests;
 //! - `public_url.py`: behind a TLS-ending proxy (`--public-url https://...`),
 //!   requests signed for the public URL are accepted, ones signed for the
 //!   listener refused; the issuer and cookies follow the public URL;
@@ -323,6 +326,29 @@ fn run_script(python: &Path, server: Server, script: &str, args: &[String]) {
     }
     eprint!("{stderr}");
     println!("{script}: {passed} cases passed in {elapsed:.1?}");
+}
+
+#[test]
+fn python_openid_connect_and_device_clients() {
+    openid_clients(Server::start());
+}
+
+#[test]
+fn python_openid_connect_and_device_clients_on_postgres() {
+    if let Some(server) = Server::on_postgres() {
+        openid_clients(server);
+    }
+}
+
+fn openid_clients(server: Server) {
+    let python = python_env();
+    let args = [
+        "--username".into(),
+        "demo".into(),
+        "--password".into(),
+        "demo".into(),
+    ];
+    run_script(&python, server, "openid_clients.py", &args);
 }
 
 #[test]

@@ -114,6 +114,22 @@ async fn private_key_jwt_authenticates_at_the_token_endpoint(w: &World) {
     assert_eq!(me.status, 200, "{}", me.body);
     assert_eq!(me.json()["client_id"], client.id.as_str());
 
+    // Its use is in the log, by jti, as its client's.
+    let page = credlog_http::audit::page(w.server.store.as_ref(), 1, false)
+        .await
+        .unwrap();
+    let used: Vec<_> = page
+        .lines
+        .iter()
+        .filter(|line| line.event == "assertion_used")
+        .collect();
+    assert_eq!(used.len(), 1, "{:?}", page.lines);
+    assert_eq!(used[0].client.as_deref(), Some(client.id.as_str()));
+    assert!(
+        used[0].text().contains(&format!("type={ASSERTION_TYPE}")),
+        "{}",
+        used[0].text()
+    );
     // The same assertion again: its jti is spent.
     client_credentials(w, &good)
         .await

@@ -36,7 +36,8 @@ pub enum SignatureAlg {
 }
 
 impl SignatureAlg {
-    const ALL: [SignatureAlg; 7] = [
+    /// Every algorithm verified here.
+    pub const ALL: [SignatureAlg; 7] = [
         SignatureAlg::RS256,
         SignatureAlg::RS384,
         SignatureAlg::RS512,
@@ -364,14 +365,7 @@ mod tests {
         JwkSet::parse(&jwk_set(&[key.public_jwk()])).unwrap()
     }
 
-    /// RFC 7515 A.2.1: the example RSA public key.
-    const A2_N: &str = "ofgWCuLjybRlzo0tZWJjNiuSfb4p4fAkd_wWJcyQoTbji9k0l8W26mPddxHmfHQp-Vaw-4qPCJrcS2mJPMEzP1Pt0Bm4d4QlL-yRT-SFd2lZS-pCgNMsD1W_YpRPEwOWvG6b32690r2jZ47soMZo9wGzjb_7OMg0LOL-bSf63kpaSHSXndS5z5rexMdbBYUsLA9e-KXBdQOS-UTo7WTBEMa2R2CapHg665xsmtdVMTBQY4uDZlxvb3qCo5ZwKh9kG4LT6_I5IhlJH7aGhyxXFvUK-DWNmoudF8NAco9_h9iaGNj8q2ethFkMLs91kzk2PAcDTW9gb54h4FRWyuXpoQ";
-    /// RFC 7515 A.2.1: the JWS it signs, in the compact serialization.
-    const A2_JWS: &str = "eyJhbGciOiJSUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.cC4hiUPoj9Eetdgtv3hF80EGrhuB__dzERat0XF9g2VtQgr9PJbu3XOiZj5RZmh7AAuHIm4Bh-0Qc_lF5YKt_O8W2Fp5jujGbds9uJdbF9CUAr7t1dnZcAcQjbKBYNX4BAynRFdiuB--f_nZLgrnbyTyWzO75vRK5h6xBArLIARNPvkSjtQBMHlb1L07Qe7K0GarZRmB_eSN9383LcOLn6_dO--xi12jzDwusC-eOkHWEsqtFZESc6BfI7noOPqvhJ1phCnvWh6IeYI2w9QOYEUipUTI8np6LbgGY9Fs98rqVt5AXLIhWkWywlVmtVrBp0igcN_IoypGlUPQGe77Rw";
-
-    fn a2_keys() -> JwkSet {
-        JwkSet::parse(&json!({"keys": [{"kty": "RSA", "n": A2_N, "e": "AQAB"}]})).unwrap()
-    }
+    use super::super::examples::{a2_keys, a3_keys, A2_JWS, A3_JWS};
 
     #[test]
     fn the_rfc7515_a2_example_verifies() {
@@ -523,14 +517,7 @@ mod tests {
     /// RFC 7515 A.3: the ES256 example, checked with the published public key.
     #[test]
     fn the_rfc7515_a3_es256_example_verifies() {
-        let keys = JwkSet::parse(&json!({"keys": [{
-            "kty": "EC",
-            "crv": "P-256",
-            "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
-            "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0",
-        }]}))
-        .unwrap();
-        let jws = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
+        let (keys, jws) = (a3_keys(), A3_JWS);
         let verified = verify(jws, &keys).unwrap();
         assert_eq!(verified.alg, SignatureAlg::ES256);
         assert_eq!(verified.claims["iss"], "joe");

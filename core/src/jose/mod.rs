@@ -18,6 +18,7 @@
 //! assert_eq!(verified.claims["sub"], "alice");
 //! ```
 
+pub mod examples;
 mod jwk;
 mod jws;
 

@@ -31,28 +31,11 @@ pub const DISCOVERY_PATH: &str = "/.well-known/openid-configuration";
 /// each time the request comes back.
 pub const SIGNED_IN_AFTER: &str = "credlog_signed_in_after";
 
-/// OpenID Connect settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenIdConfig {
-    /// How long an ID token is valid, in seconds (default 1 hour); a
-    /// retired signing key stays published this long after its last use.
-    pub id_token_lifetime: u64,
-}
-
-impl Default for OpenIdConfig {
-    fn default() -> Self {
-        OpenIdConfig {
-            id_token_lifetime: 3600,
-        }
-    }
-}
-
-/// The OpenID Provider a server is (its settings and signing keys), shared
-/// by its clones.
+/// The OpenID Provider a server is: its signing keys, shared by its
+/// clones. (How long ID tokens live is the server's
+/// [`Oauth2Config::id_token_lifetime`](crate::rfc6749::Oauth2Config::id_token_lifetime).)
 #[derive(Debug, Default)]
 pub struct OpenId {
-    /// The settings.
-    pub config: OpenIdConfig,
     /// The signing keys, as parsed so far.
     pub keys: KeyRing,
 }

@@ -60,6 +60,9 @@ pub struct Oauth2Config {
     pub access_token_lifetime: u64,
     /// Seconds a refresh token lives (`None`: until used or revoked).
     pub refresh_token_lifetime: Option<u64>,
+    /// Seconds an OpenID Connect ID token is valid (default 3600); a
+    /// retired signing key stays published this long after it retired.
+    pub id_token_lifetime: u64,
     /// Per grant type: lifetime, refresh tokens, client authentication.
     pub grants: BTreeMap<String, GrantSettings>,
     /// `error_uri` to add to error responses, by error code.
@@ -85,6 +88,7 @@ impl fmt::Debug for Oauth2Config {
             .field("code_lifetime", &self.code_lifetime)
             .field("access_token_lifetime", &self.access_token_lifetime)
             .field("refresh_token_lifetime", &self.refresh_token_lifetime)
+            .field("id_token_lifetime", &self.id_token_lifetime)
             .field("grants", &self.grants)
             .field("error_uris", &self.error_uris)
             .field("allowed_scopes", &self.allowed_scopes)
@@ -100,6 +104,7 @@ impl Default for Oauth2Config {
             code_lifetime: 600,
             access_token_lifetime: 3600,
             refresh_token_lifetime: None,
+            id_token_lifetime: 3600,
             grants: BTreeMap::new(),
             error_uris: BTreeMap::new(),
             allowed_scopes: None,

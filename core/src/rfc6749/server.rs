@@ -13,7 +13,7 @@ use super::grants::{
     JwtBearerGrant, PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
 };
 use super::params::{Params, Scope};
-use crate::oidc::{self, OpenId, OpenIdConfig};
+use crate::oidc::{self, OpenId};
 use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
 use crate::store::{
@@ -37,7 +37,7 @@ impl std::fmt::Debug for Oauth2Server {
         f.debug_struct("Oauth2Server")
             .field("config", &self.config)
             .field("grants", &self.grants.keys().collect::<Vec<_>>())
-            .field("openid", &self.openid.as_ref().map(|openid| &openid.config))
+            .field("openid", &self.openid.is_some())
             .field("issuer", &self.issuer)
             .finish()
     }
@@ -74,15 +74,10 @@ impl Oauth2Server {
         }
     }
 
-    /// Makes it an OpenID Provider with these settings (OpenID Connect
-    /// Core 1.0), or, with `None`, not one: no ID tokens are issued.
-    pub fn set_openid(&mut self, config: Option<OpenIdConfig>) -> &mut Self {
-        self.openid = config.map(|config| {
-            Arc::new(OpenId {
-                config,
-                keys: Default::default(),
-            })
-        });
+    /// Makes it an OpenID Provider (OpenID Connect Core 1.0), or not one:
+    /// then no ID tokens are issued and its OpenID endpoints answer 404.
+    pub fn set_openid(&mut self, on: bool) -> &mut Self {
+        self.openid = on.then(Arc::default);
         self
     }
 
@@ -364,7 +359,7 @@ impl Oauth2Server {
         ))));
         let id_token = match (&issue.id_token, self.openid(), &issue.user) {
             (Some(what), Some(openid), Some(user)) => {
-                Some((what, openid, self.id_token_parts(ctx, openid, user).await?))
+                Some((what, self.id_token_parts(ctx, openid, user).await?))
             }
             _ => None,
         };
@@ -386,13 +381,13 @@ impl Oauth2Server {
         if let Some(refresh) = refresh {
             body["refresh_token"] = serde_json::Value::String(refresh);
         }
-        if let Some((what, openid, (key, sub))) = id_token {
+        if let Some((what, (key, sub))) = id_token {
             let claims = oidc::id_token::claims(
                 &self.issuer_for(ctx.request),
                 &sub,
                 &client.client_id,
                 ctx.now,
-                openid.config.id_token_lifetime,
+                config.id_token_lifetime,
                 what,
                 Some(&access),
             );

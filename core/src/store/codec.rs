@@ -256,14 +256,14 @@ mod tests {
     fn a_format_1_client_that_does_not_parse_is_named() {
         let mut record = record_v1();
         let mut client = client_v1();
-        client.auth_method = "private_key_jwt".into();
+        client.auth_method = "client_secret_jwt".into();
         record.events[0] = EventV1::Issued(IssuedV1::Client(client));
         let error = decode_record(&encode_as(FORMAT_VERSION_1, &record)).unwrap_err();
         assert_eq!(
             error,
             CodecError::UnreadableClient {
                 client_id: "app".into(),
-                error: MetadataError::UnknownAuthMethod("private_key_jwt".into()),
+                error: MetadataError::UnknownAuthMethod("client_secret_jwt".into()),
             }
         );
         assert!(error.to_string().contains("\"app\""), "{error}");

@@ -134,6 +134,9 @@ pub struct Oauth2Section {
         deserialize_with = "some_seconds"
     )]
     pub refresh_token_lifetime_seconds: Option<u64>,
+    /// How long an OpenID Connect ID token is valid.
+    #[serde(deserialize_with = "seconds")]
+    pub id_token_lifetime_seconds: u64,
     /// Whether PKCE's `plain` method is accepted (RFC 7636 4.2; `S256` always is).
     pub allow_plain_pkce: bool,
     /// The scopes this server grants at all, space-separated (absent:
@@ -332,6 +335,7 @@ impl Config {
                 code_lifetime_seconds: oauth2.code_lifetime,
                 access_token_lifetime_seconds: oauth2.access_token_lifetime,
                 refresh_token_lifetime_seconds: oauth2.refresh_token_lifetime,
+                id_token_lifetime_seconds: oauth2.id_token_lifetime,
                 allow_plain_pkce: oauth2.allow_plain_pkce,
                 allowed_scopes: oauth2.allowed_scopes.clone(),
                 revocation_auth_methods: oauth2.revocation_auth_methods.clone(),
@@ -395,6 +399,7 @@ impl Config {
             code_lifetime: section.code_lifetime_seconds,
             access_token_lifetime: section.access_token_lifetime_seconds,
             refresh_token_lifetime: section.refresh_token_lifetime_seconds,
+            id_token_lifetime: section.id_token_lifetime_seconds,
             grants: section
                 .grants
                 .iter()
@@ -480,6 +485,10 @@ impl Config {
             (
                 "oauth2.access_token_lifetime_seconds",
                 self.oauth2.access_token_lifetime_seconds,
+            ),
+            (
+                "oauth2.id_token_lifetime_seconds",
+                self.oauth2.id_token_lifetime_seconds,
             ),
             ("sessions.lifetime_seconds", self.sessions.lifetime_seconds),
             ("sessions.idle_seconds", self.sessions.idle_seconds),
