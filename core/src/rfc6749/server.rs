@@ -14,6 +14,7 @@ use super::grants::{
 };
 use super::params::{Params, Scope};
 use crate::oidc::{self, OpenId, OpenIdConfig};
+use crate::rfc8628::DeviceCodeGrant;
 use crate::store::{
     token_id, AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event,
     Issued, Precondition, Secret, TokenRecord,
@@ -48,7 +49,8 @@ impl Default for Oauth2Server {
 }
 
 impl Oauth2Server {
-    /// A server with the five RFC 6749 grants, and OpenID Connect.
+    /// A server with the five RFC 6749 grants, the device authorization
+    /// grant (RFC 8628), and OpenID Connect.
     pub fn new(config: Oauth2Config) -> Self {
         let mut server = Oauth2Server::without_grants(config);
         server.openid = Some(Arc::default());
@@ -57,6 +59,7 @@ impl Oauth2Server {
         server.register(PasswordGrant);
         server.register(ClientCredentialsGrant);
         server.register(RefreshTokenGrant);
+        server.register(DeviceCodeGrant::new());
         server
     }
 
