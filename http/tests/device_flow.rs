@@ -9,6 +9,7 @@ mod support;
 
 use credlog_core::rfc8628::{DEVICE_CODE_GRANT, USER_CODE_ALPHABET};
 use credlog_core::store::{CredentialKind, Event, Issued, RevocationReason};
+use credlog_http::accounts::{register_client, ClientMetadata};
 use support::oauth2::*;
 use support::{element_text, get_page, hidden_inputs, post_form, post_form_with, Answer};
 
@@ -52,6 +53,25 @@ async fn codes(w: &World, client: &Oauth2Client, scope: Option<&str>) -> Codes {
     assert_eq!(answer.header("content-type"), Some("application/json"));
     answer.assert_no_store();
     let json = answer.json();
+    // RFC 8628 3.2: these six fields and no others.
+    let mut fields: Vec<&str> = json
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort();
+    assert_eq!(
+        fields,
+        [
+            "device_code",
+            "expires_in",
+            "interval",
+            "user_code",
+            "verification_uri",
+            "verification_uri_complete"
+        ]
+    );
     let text = |name: &str| {
         json[name]
             .as_str()
@@ -449,4 +469,46 @@ async fn the_metadata_lists_the_device_endpoint(w: &World) {
     );
     let grants = metadata["grant_types_supported"].as_array().unwrap();
     assert!(grants.contains(&DEVICE_CODE_GRANT.into()), "{metadata}");
+}
+
+on_both_stores!(an_openid_device_gets_an_id_token_for_the_approving_user);
+async fn an_openid_device_gets_an_id_token_for_the_approving_user(w: &World) {
+    let mut metadata = ClientMetadata::named("OpenID TV");
+    metadata.scope = "openid profile".to_owned();
+    metadata.grant_types = vec![DEVICE_CODE_GRANT.to_owned()];
+    metadata.response_types = Vec::new();
+    metadata.token_endpoint_auth_method = "none".to_owned();
+    let registered = register_client(w.server.store.as_ref(), "alice", metadata, None, 0)
+        .await
+        .unwrap();
+    let device = Oauth2Client {
+        id: registered.record.client_id,
+        secret: None,
+        method: AuthMethod::None,
+    };
+    let codes = codes(w, &device, None).await;
+    assert_eq!(answer_device(w, &codes.user_code, "yes").await.status, 200);
+    let tokens = poll(w, &device, &codes.device_code).await.tokens();
+    assert_eq!(tokens.scope, "openid profile");
+    assert!(tokens.refresh_token.is_none(), "not registered for refresh");
+    let jwks = get_page(&w.server, "/oauth2/jwks", None).await.json();
+    let keys = credlog_core::jose::JwkSet::parse(&jwks).unwrap();
+    let id_token = tokens.json["id_token"].as_str().expect("an id_token");
+    let claims = credlog_core::jose::verify(id_token, &keys).unwrap().claims;
+    assert_eq!(claims["iss"], w.server.base.as_str());
+    assert_eq!(claims["aud"], device.id.as_str());
+    assert!(claims["sub"].is_string(), "{claims:?}");
+    assert!(claims["auth_time"].as_u64().is_some(), "{claims:?}");
+    assert!(claims.get("nonce").is_none(), "{claims:?}");
+    let userinfo = support::Answer::from(
+        support::http()
+            .get(w.server.url("/oauth2/userinfo"))
+            .bearer_auth(&tokens.access_token)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(userinfo.status, 200, "{}", userinfo.body);
+    assert_eq!(userinfo.json()["sub"], claims["sub"]);
 }
