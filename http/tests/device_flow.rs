@@ -512,3 +512,30 @@ async fn an_openid_device_gets_an_id_token_for_the_approving_user(w: &World) {
     assert_eq!(userinfo.status, 200, "{}", userinfo.body);
     assert_eq!(userinfo.json()["sub"], claims["sub"]);
 }
+
+on_both_stores!(an_approved_device_shows_among_authorizations_and_can_be_revoked);
+async fn an_approved_device_shows_among_authorizations_and_can_be_revoked(w: &World) {
+    let device = device_client(w).await;
+    let codes = codes(w, &device, None).await;
+    assert_eq!(answer_device(w, &codes.user_code, "yes").await.status, 200);
+    let page = get_page(&w.server, "/authorizations", Some(&w.cookie)).await;
+    assert_eq!(
+        element_text(&page.body, &format!("holds-{}", device.id)).as_deref(),
+        Some("1 device approved, not yet connected"),
+        "{}",
+        page.body
+    );
+    // alice changes her mind before the device polls.
+    let fields = hidden_inputs(&page.body);
+    let revoked = post_form(
+        &w.server,
+        "/authorizations/revoke",
+        Some(&w.cookie),
+        &fields,
+    )
+    .await;
+    assert_eq!(revoked.status, 303, "{}", revoked.body);
+    poll(w, &device, &codes.device_code)
+        .await
+        .assert_oauth2_error(400, "access_denied");
+}
