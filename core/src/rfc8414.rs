@@ -14,6 +14,8 @@ pub const TOKEN_PATH: &str = "/oauth2/token";
 pub const REVOCATION_PATH: &str = "/oauth2/revoke";
 /// The introspection endpoint (RFC 7662).
 pub const INTROSPECTION_PATH: &str = "/oauth2/introspect";
+/// The device authorization endpoint (RFC 8628 3.1).
+pub const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
 /// Where the metadata is served (RFC 8414 3).
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
@@ -57,6 +59,11 @@ impl Oauth2Server {
             "introspection_endpoint_auth_methods_supported": names(&self.config().introspection_auth_methods),
             "code_challenge_methods_supported": pkce,
         });
+        // RFC 8628 4: listed where the device grant is served.
+        if self.has_grant(crate::rfc8628::DEVICE_CODE_GRANT) {
+            metadata["device_authorization_endpoint"] =
+                format!("{issuer}{DEVICE_AUTHORIZATION_PATH}").into();
+        }
         if let Some(scopes) = &self.config().allowed_scopes {
             metadata["scopes_supported"] = scopes.tokens().collect::<Vec<_>>().into();
         }
@@ -135,5 +142,13 @@ mod tests {
                 "private_key_jwt"
             ])
         );
+        assert!(grants.contains(&crate::rfc8628::DEVICE_CODE_GRANT.into()));
+        assert_eq!(
+            metadata["device_authorization_endpoint"],
+            "http://127.0.0.1:8080/oauth2/device_authorization"
+        );
+        server.unregister(crate::rfc8628::DEVICE_CODE_GRANT);
+        let metadata = server.metadata("http://127.0.0.1:8080/");
+        assert!(metadata.get("device_authorization_endpoint").is_none());
     }
 }

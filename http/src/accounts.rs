@@ -275,9 +275,9 @@ pub fn throttled_page(retry_after: u64) -> Response {
 }
 
 /// Registers a client owned by `owner`, with `client_id` (a random one
-/// when `None`), for a server with the five RFC 6749 grants (what
-/// `credlog serve` runs). A deployment that built its own server registers
-/// with [`register_client_on`].
+/// when `None`), for a server with the five RFC 6749 grants and the
+/// device grant (what `credlog serve` runs). A deployment that built its
+/// own server registers with [`register_client_on`].
 pub async fn register_client(
     store: &dyn CredentialStore,
     owner: &str,

@@ -360,3 +360,25 @@ where
 {
     answer_given(app.clone(), crate::login::session(app), handler)
 }
+
+/// [`answer_with_session`] for a page that also needs to know where the
+/// request came from (throttling guesses).
+pub fn answer_with_session_from<F, Fut>(
+    app: App,
+    handler: F,
+) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
+where
+    F: Fn(App, Option<Session>, Option<IpAddr>, Request) -> Fut + Clone + Send + Sync + 'static,
+    Fut: Future<Output = Response> + Send,
+{
+    let given = crate::login::session(app.clone())
+        .and(peer())
+        .map(|session, address| (session, address));
+    answer_given(
+        app,
+        given,
+        move |app, (session, address): (Option<Session>, Option<IpAddr>), request| {
+            handler.clone()(app, session, address, request)
+        },
+    )
+}

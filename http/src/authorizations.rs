@@ -34,9 +34,9 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
 
 /// What a grant holds, in the words the page uses, in the order shown:
 /// the kinds that work for the client, then the ones still pending (an
-/// authorized OAuth 1 temporary credential, an OAuth 2 code not yet
-/// exchanged).
-const SHOWN: [(CredentialKind, &str, &str); 5] = [
+/// authorized OAuth 1 temporary credential, an OAuth 2 code or an
+/// approved device code not yet exchanged).
+const SHOWN: [(CredentialKind, &str, &str); 6] = [
     (
         CredentialKind::TokenCredential,
         "OAuth 1 token credential",
@@ -57,6 +57,11 @@ const SHOWN: [(CredentialKind, &str, &str); 5] = [
         CredentialKind::Temporary,
         "OAuth 1 request not yet exchanged",
         "OAuth 1 requests not yet exchanged",
+    ),
+    (
+        CredentialKind::DeviceCode,
+        "device approved, not yet connected",
+        "devices approved, not yet connected",
     ),
 ];
 

@@ -33,7 +33,7 @@ impl<'a> Accounts<'a> {
     /// what each scope lets the application do, in the words of the
     /// settings ([`crate::Settings::scope_descriptions`]), or its name
     /// where they have none. Every `<li>` names its scope in an id.
-    fn scopes(&self, scope: &str) -> String {
+    pub(crate) fn scopes(&self, scope: &str) -> String {
         let descriptions = &self.app.settings().scope_descriptions;
         let items: String = scope
             .split(' ')

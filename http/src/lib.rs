@@ -38,6 +38,7 @@ pub mod clients;
 pub mod config;
 pub mod consent;
 pub mod demo;
+pub mod device;
 pub mod limits;
 pub mod login;
 pub mod metrics;

@@ -23,7 +23,8 @@ use crate::limits::{DeadlineBody, Limits};
 use crate::metrics::Metrics;
 use crate::tls::TlsAcceptor;
 use crate::{
-    admin, authorizations, client_page, clients, consent, login, metrics, oauth1, oauth2, protector,
+    admin, authorizations, client_page, clients, consent, device, login, metrics, oauth1, oauth2,
+    protector,
 };
 
 /// Every route of CONTRACT.md, with every rejection turned into an answer.
@@ -45,7 +46,9 @@ pub fn routes(
         .unify()
         .or(oauth1::routes(app.clone()))
         .unify()
-        .or(consent::routes(app))
+        .or(consent::routes(app.clone()))
+        .unify()
+        .or(device::routes(app))
         .unify()
         .recover(recover)
         .unify()

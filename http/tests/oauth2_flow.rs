@@ -367,6 +367,10 @@ async fn metadata_lists_endpoints_that_answer(w: &World) {
         ("token_endpoint", "/oauth2/token"),
         ("revocation_endpoint", "/oauth2/revoke"),
         ("introspection_endpoint", "/oauth2/introspect"),
+        (
+            "device_authorization_endpoint",
+            "/oauth2/device_authorization",
+        ),
     ] {
         assert_eq!(metadata[field], format!("{base}{path}"), "{field}");
     }
@@ -381,6 +385,7 @@ async fn metadata_lists_endpoints_that_answer(w: &World) {
     let mut grants = listed("grant_types_supported");
     grants.sort();
     let mut expected = ALL_GRANTS.map(str::to_owned).to_vec();
+    expected.push(credlog_core::rfc8628::DEVICE_CODE_GRANT.to_owned());
     expected.sort();
     assert_eq!(grants, expected);
     let mut responses = listed("response_types_supported");

@@ -71,6 +71,12 @@ pub struct Oauth2Config {
     pub allowed_scopes: Option<Scope>,
     /// Whether PKCE's `plain` method is accepted (RFC 7636 4.2; `S256` always is).
     pub allow_plain_pkce: bool,
+    /// Seconds a device code and its user code live (RFC 8628 3.2
+    /// `expires_in`; default 600).
+    pub device_code_lifetime: u64,
+    /// Seconds a device waits between polls (RFC 8628 3.2 `interval`;
+    /// default 5).
+    pub device_poll_interval: u64,
     /// Client authentication at the revocation endpoint (RFC 7009 2.1).
     pub revocation_auth_methods: Vec<ClientAuthMethod>,
     /// Client authentication at the introspection endpoint (RFC 7662 2.1).
@@ -93,6 +99,8 @@ impl fmt::Debug for Oauth2Config {
             .field("error_uris", &self.error_uris)
             .field("allowed_scopes", &self.allowed_scopes)
             .field("allow_plain_pkce", &self.allow_plain_pkce)
+            .field("device_code_lifetime", &self.device_code_lifetime)
+            .field("device_poll_interval", &self.device_poll_interval)
             .finish_non_exhaustive()
     }
 }
@@ -109,6 +117,8 @@ impl Default for Oauth2Config {
             error_uris: BTreeMap::new(),
             allowed_scopes: None,
             allow_plain_pkce: true,
+            device_code_lifetime: 600,
+            device_poll_interval: crate::rfc8628::DEFAULT_INTERVAL,
             revocation_auth_methods: ClientAuthMethod::ALL.to_vec(),
             introspection_auth_methods: ClientAuthMethod::CONFIDENTIAL.to_vec(),
             access_tokens: Arc::new(RandomTokens),

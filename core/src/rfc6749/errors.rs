@@ -125,6 +125,21 @@ pub enum Oauth2Error {
     /// fault; the detail is logged, never sent.
     #[error("the server could not complete the request")]
     SigningKey(String),
+    /// The user has not yet approved or denied the device's request (RFC
+    /// 8628 3.5): the device keeps polling.
+    #[error("the user has not yet approved or denied the request")]
+    AuthorizationPending,
+    /// The device polled sooner than its interval allows (RFC 8628 3.5):
+    /// it must wait `interval` seconds between polls from now on.
+    #[error("polling too fast: wait {interval} s between polls")]
+    SlowDown {
+        /// The interval the device must keep from now on.
+        interval: u64,
+    },
+    /// The device code expired before it was approved and exchanged (RFC
+    /// 8628 3.5): the device may start over.
+    #[error("the device code has expired; start a new device authorization")]
+    ExpiredToken,
     /// Sign-in is throttled for this user name or address (CONTRACT.md
     /// "Users and sessions"): 429 with `Retry-After`.
     #[error("too many failed sign-ins for this user name or from this address; try again in {retry_after} s")]
@@ -177,6 +192,9 @@ impl Oauth2Error {
             | TokenOfAnotherClient
             | GrantAssertion(_) => "invalid_grant",
             AccessDenied => "access_denied",
+            AuthorizationPending => "authorization_pending",
+            SlowDown { .. } => "slow_down",
+            ExpiredToken => "expired_token",
             Store(_) | PasswordCheck(_) | SigningKey(_) => "server_error",
             LoginRequired => "login_required",
             ConsentRequired => "consent_required",
@@ -286,6 +304,10 @@ mod tests {
             Oauth2Error::UnsupportedGrantType("x".into()),
             Oauth2Error::InvalidScope("too wide".into()),
             Oauth2Error::MissingParameter("code"),
+            Oauth2Error::AuthorizationPending,
+            Oauth2Error::SlowDown { interval: 10 },
+            Oauth2Error::ExpiredToken,
+            Oauth2Error::AccessDenied,
         ] {
             assert_eq!(error.status(), 400, "{error:?}");
         }

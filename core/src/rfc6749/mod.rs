@@ -6,7 +6,8 @@
 //! - [`redirect`]: redirection URIs (3.1.2);
 //! - [`authorization`]: the authorization endpoint (3.1, 4.1.1, 4.2.1);
 //! - [`authorize`]: its two requests, with the host's [`crate::consent::Consent`];
-//! - [`grants`]: the five grants and the [`Grant`] trait for more;
+//! - [`grants`]: the five grants and the [`Grant`] trait for more (RFC 8628's
+//!   device grant is one, in [`crate::rfc8628`]);
 //! - [`server`]: the token endpoint (3.2) and issuing (5.1);
 //! - [`config`]: what a deployment sets;
 //! - [`errors`]: every refusal, as RFC 6749 5.2 reports it.

@@ -16,6 +16,7 @@ use super::params::{Params, Scope};
 use crate::oidc::{self, OpenId};
 use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
+use crate::rfc8628::DeviceCodeGrant;
 use crate::store::{
     token_id, AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event,
     Issued, Precondition, Secret, TokenRecord,
@@ -51,7 +52,8 @@ impl Default for Oauth2Server {
 
 impl Oauth2Server {
     /// A server with the five RFC 6749 grants, the JWT bearer grant (RFC
-    /// 7523 2.1), and OpenID Connect.
+    /// 7523 2.1), the device authorization grant (RFC 8628), and OpenID
+    /// Connect.
     pub fn new(config: Oauth2Config) -> Self {
         let mut server = Oauth2Server::without_grants(config);
         server.openid = Some(Arc::default());
@@ -61,6 +63,7 @@ impl Oauth2Server {
         server.register(ClientCredentialsGrant);
         server.register(RefreshTokenGrant);
         server.register(JwtBearerGrant);
+        server.register(DeviceCodeGrant::new());
         server
     }
 

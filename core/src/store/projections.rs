@@ -972,7 +972,7 @@ impl Replay {
         replay_record(&mut self.trees, &mut self.order, record)?;
         self.count += 1;
         // Keep memory bounded while replaying a long log.
-        if self.count % 65_536 == 0 {
+        if self.count.is_multiple_of(65_536) {
             self.trees.prune_nonces(self.nonce_floor);
         }
         Ok(())

@@ -1,11 +1,26 @@
-//! OAuth 2.0 Device Authorization Grant (RFC 8628): the user code a person
-//! types, the device code the device polls with, the polling rate rule,
-//! and the device authorization response. No storage and no clock: the
-//! caller keeps the codes and the poll times, and passes `now` in.
+//! OAuth 2.0 Device Authorization Grant (RFC 8628).
+//!
+//! This module holds the pure parts: the user code a person types, the
+//! device code the device polls with, the polling rate rule, and the
+//! device authorization response. No storage and no clock: the caller
+//! keeps the codes and the poll times, and passes `now` in. Around them:
+//!
+//! - [`endpoint`]: the device authorization endpoint (3.1, 3.2);
+//! - [`grant`]: the device polling the token endpoint (3.4, 3.5);
+//! - [`verification`]: the person at the verification URI, who types the
+//!   user code and approves or denies (3.3).
+
+pub mod endpoint;
+pub mod grant;
+pub mod verification;
 
 use serde::Serialize;
 
 use crate::random::random_token;
+use crate::store::token_id;
+
+pub use grant::DeviceCodeGrant;
+pub use verification::{approve, deny, pending, PendingDevice, VerificationError};
 
 /// `grant_type` for polling the token endpoint (RFC 8628 3.4).
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -28,6 +43,10 @@ pub const DEFAULT_INTERVAL: u64 = 5;
 
 /// How much `slow_down` adds to the interval (RFC 8628 3.5).
 pub const SLOW_DOWN_STEP: u64 = 5;
+
+/// Where the person goes to type the user code (RFC 8628 3.2
+/// `verification_uri`), relative to the issuer.
+pub const VERIFICATION_PATH: &str = "/device";
 
 /// A user code (RFC 8628 3.2, 6.1): 8 letters of [`USER_CODE_ALPHABET`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -106,6 +125,12 @@ impl UserCode {
         let (left, right) = self.0.split_at(USER_CODE_LEN / 2);
         format!("{left}-{right}")
     }
+}
+
+/// The store id of a user code's credential: the hex SHA-256 of its bare
+/// letters under a prefix, so it cannot be mistaken for a token's id.
+pub fn user_code_id(code: &UserCode) -> String {
+    token_id(&format!("user-code:{}", code.as_str()))
 }
 
 /// A new device code (RFC 8628 3.2): a [`random_token`].
@@ -199,7 +224,7 @@ impl DeviceAuthorizationResponse {
         expires_in: u64,
         interval: u64,
     ) -> DeviceAuthorizationResponse {
-        let verification_uri = format!("{}/device", base_url.trim_end_matches('/'));
+        let verification_uri = format!("{}{VERIFICATION_PATH}", base_url.trim_end_matches('/'));
         // The displayed code is letters and one '-': nothing to escape.
         let verification_uri_complete =
             format!("{verification_uri}?user_code={}", user_code.display());
