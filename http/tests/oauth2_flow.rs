@@ -386,6 +386,7 @@ async fn metadata_lists_endpoints_that_answer(w: &World) {
     grants.sort();
     let mut expected = ALL_GRANTS.map(str::to_owned).to_vec();
     expected.push(credlog_core::rfc8628::DEVICE_CODE_GRANT.to_owned());
+    expected.push(credlog_core::rfc7523::JWT_BEARER_GRANT.to_owned());
     expected.sort();
     assert_eq!(grants, expected);
     let mut responses = listed("response_types_supported");

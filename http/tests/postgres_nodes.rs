@@ -290,7 +290,9 @@ async fn log_follow_on_the_database_shows_what_any_node_appends() {
     };
     let url = nodes._database.url();
     let follower = Running::spawn(credlog().args(["log", "--follow", "--postgres", &url]));
-    // The demo user and its three clients, then nothing until something happens.
+    // The signing key the first node made, the demo user and its three
+    // clients, then nothing until something happens.
+    assert!(follower.line().contains(" signing_key_created kid="));
     for _ in 0..4 {
         assert!(follower.line().contains(" issued "));
     }
