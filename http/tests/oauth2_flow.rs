@@ -399,7 +399,12 @@ async fn metadata_lists_endpoints_that_answer(w: &World) {
     methods.sort();
     assert_eq!(
         methods,
-        ["client_secret_basic", "client_secret_post", "none"]
+        [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+            "private_key_jwt"
+        ]
     );
 
     // Each endpoint listed answers at the address given.
