@@ -35,7 +35,7 @@ impl Oauth2Server {
             .filter(|grant| grant.at_token_endpoint())
             .flat_map(|grant| self.auth_methods(*grant))
             .collect();
-        let response_types: Vec<&str> = grants.iter().filter_map(|g| g.response_type()).collect();
+        let response_types = self.response_types();
         let response_modes: BTreeSet<&str> = grants
             .iter()
             .filter(|g| g.response_type().is_some())

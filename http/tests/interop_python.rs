@@ -11,6 +11,7 @@
 //!   bearer use of `/api/me`, and the refusals the libraries surface;
 //! - `openid_clients.py`: Authlib's OpenID Connect client (the ID token
 //!   validated as a `CodeIDToken` against the JWK Set, refresh, UserInfo,
+//!   implicit `id_token token` validated as an `ImplicitIDToken`,
 //!   Discovery) and a device flow (RFC 8628) run with requests;
 //! - `public_url.py`: behind a TLS-ending proxy (`--public-url https://...`),
 //!   requests signed for the public URL are accepted, ones signed for the

@@ -1,7 +1,7 @@
 //! OpenID Connect over HTTP on every store: the code flow with `openid`,
 //! its ID token checked against `/oauth2/jwks` by a JOSE library (not by
-//! credlog's own code), refreshes, UserInfo, `prompt=none`, `prompt=login`
-//! and `max_age`, and the Discovery document.
+//! credlog's own code), refreshes, the implicit `id_token token`, UserInfo,
+//! `prompt=none`, `prompt=login` and `max_age`, and the Discovery document.
 
 mod support;
 
@@ -326,6 +326,15 @@ async fn max_age_and_prompt_login_ask_for_a_fresh_sign_in(w: &World) {
     assert_eq!(location.query("error"), Some("invalid_request"));
 }
 
+/// The user signed in with `cookie` grants `request`: the code.
+async fn code_as(w: &World, request: &Form, cookie: &str) -> String {
+    let answer = authorize_get(w, request, Some(cookie)).await;
+    let mut fields = hidden_inputs(&answer.body);
+    fields.push(("confirm".to_owned(), "yes".to_owned()));
+    let granted = post_form(&w.server, "/oauth2/authorize", Some(cookie), &fields).await;
+    Location::of(&granted).query("code").unwrap().to_owned()
+}
+
 async fn a_user_removed_and_added_again_is_a_new_subject(w: &World) {
     let client = openid_client(w).await;
     let code = code_for(w, &authentication_request(&client)).await;
@@ -337,11 +346,7 @@ async fn a_user_removed_and_added_again_is_a_new_subject(w: &World) {
     let bob = login(&w.server, "bob", PASSWORD).await;
     let mut page = authentication_request(&client);
     page = page.with("state", "bob");
-    let answer = authorize_get(w, &page, Some(&bob)).await;
-    let mut fields = hidden_inputs(&answer.body);
-    fields.push(("confirm".to_owned(), "yes".to_owned()));
-    let granted = post_form(&w.server, "/oauth2/authorize", Some(&bob), &fields).await;
-    let code = Location::of(&granted).query("code").unwrap().to_owned();
+    let code = code_as(w, &page, &bob).await;
     let tokens = exchange(w, &client, &code).await.tokens();
     let bob_sub = verified(w, &id_token_of(&tokens), &client).await["sub"].clone();
     assert_ne!(bob_sub, first);
@@ -351,18 +356,112 @@ async fn a_user_removed_and_added_again_is_a_new_subject(w: &World) {
         .unwrap();
     add_user(store, "bob", PASSWORD, now()).await.unwrap();
     let bob = login(&w.server, "bob", PASSWORD).await;
-    let answer = authorize_get(w, &page, Some(&bob)).await;
-    let mut fields = hidden_inputs(&answer.body);
-    fields.push(("confirm".to_owned(), "yes".to_owned()));
-    let granted = post_form(&w.server, "/oauth2/authorize", Some(&bob), &fields).await;
-    let code = Location::of(&granted).query("code").unwrap().to_owned();
+    let code = code_as(w, &page, &bob).await;
     let tokens = exchange(w, &client, &code).await.tokens();
     let again = verified(w, &id_token_of(&tokens), &client).await["sub"].clone();
     assert_ne!(again, bob_sub);
     assert_ne!(again, first);
 }
 
+/// A public client of alice's that may have tokens in the fragment, and
+/// sign in there too.
+async fn implicit_client(w: &World) -> Oauth2Client {
+    let mut metadata = ClientMetadata::named("Single-page sign-in");
+    metadata.redirect_uris = vec![REDIRECT.to_owned()];
+    metadata.scope = "openid profile".to_owned();
+    metadata.grant_types = vec!["implicit".into()];
+    metadata.response_types = vec!["token".into()];
+    metadata.token_endpoint_auth_method = "none".into();
+    let registered = register_client(w.server.store.as_ref(), "alice", metadata, None, now())
+        .await
+        .unwrap();
+    Oauth2Client {
+        id: registered.record.client_id,
+        secret: registered.secret,
+        method: AuthMethod::None,
+    }
+}
+
+/// An implicit authentication request, its response type's words in the
+/// order RFC 6749 3.1.1 says does not matter.
+fn implicit_sign_in(client: &Oauth2Client) -> Form {
+    Form::new()
+        .with("response_type", "token id_token")
+        .with("client_id", &client.id)
+        .with("redirect_uri", REDIRECT)
+        .with("scope", "openid profile")
+        .with("state", STATE)
+        .with("nonce", NONCE)
+}
+
+async fn implicit_sign_in_puts_a_verified_id_token_in_the_fragment(w: &World) {
+    let discovery = get_json(w, "/.well-known/openid-configuration").await;
+    let listed = discovery["response_types_supported"].as_array().unwrap();
+    assert!(listed.contains(&"id_token token".into()), "{discovery}");
+
+    let client = implicit_client(w).await;
+    let signed_in_at = w.clock.now();
+    w.clock.advance(3);
+    let location = Location::of(&authorize(w, &implicit_sign_in(&client), "yes").await);
+    assert_eq!(location.base, REDIRECT);
+    assert!(
+        location.query.is_empty(),
+        "nothing in the query: {location:?}"
+    );
+    assert_eq!(location.fragment("state"), Some(STATE));
+    assert_eq!(location.fragment("token_type"), Some("Bearer"));
+    let access_token = location.fragment("access_token").expect("an access token");
+    let id_token = location.fragment("id_token").expect("an ID token");
+    let claims = verified(w, id_token, &client).await;
+    assert_eq!(claims["nonce"], NONCE);
+    assert_eq!(claims["at_hash"], at_hash(access_token));
+    assert_eq!(claims["auth_time"].as_u64(), Some(signed_in_at));
+    // The access token beside it is good at UserInfo, for the same subject.
+    let info = userinfo(w, Some(access_token)).await;
+    assert_eq!(info.status, 200, "{}", info.body);
+    assert_eq!(info.json()["sub"], claims["sub"]);
+
+    // Plain `token`, even with openid, is delegation only: no ID token.
+    let plain = implicit_sign_in(&client).with("response_type", "token");
+    let location = Location::of(&authorize(w, &plain, "yes").await);
+    assert!(location.fragment("access_token").is_some(), "{location:?}");
+    assert_eq!(location.fragment("id_token"), None);
+}
+
+async fn implicit_sign_in_refuses_what_openid_connect_forbids(w: &World) {
+    let client = implicit_client(w).await;
+    // Refused before the user is asked: back to the client, in the
+    // fragment, with state.
+    let refused = |request: Form| async move {
+        let answer = consent_page(w, &request).await;
+        assert_eq!(answer.status, 302, "{}", answer.body);
+        let location = Location::of(&answer);
+        assert_eq!(location.base, REDIRECT);
+        assert_eq!(location.fragment("state"), Some(STATE), "{location:?}");
+        assert_eq!(location.fragment("access_token"), None);
+        location.fragment("error").map(str::to_owned)
+    };
+    // 3.2.2.1: nonce is required in the implicit flow.
+    let no_nonce = implicit_sign_in(&client).without("nonce");
+    assert_eq!(refused(no_nonce).await.as_deref(), Some("invalid_request"));
+    // An ID token is for sign-in: scope openid.
+    let no_openid = implicit_sign_in(&client).with("scope", "profile");
+    assert_eq!(refused(no_openid).await.as_deref(), Some("invalid_request"));
+    // A client registered for codes only may not.
+    let coded = openid_client(w).await;
+    assert_eq!(
+        refused(implicit_sign_in(&coded)).await.as_deref(),
+        Some("unauthorized_client")
+    );
+    // The user says no: access_denied in the fragment.
+    let location = Location::of(&authorize(w, &implicit_sign_in(&client), "no").await);
+    assert_eq!(location.fragment("error"), Some("access_denied"));
+    assert_eq!(location.fragment("id_token"), None);
+}
+
 on_both_stores!(
+    implicit_sign_in_puts_a_verified_id_token_in_the_fragment,
+    implicit_sign_in_refuses_what_openid_connect_forbids,
     discovery_lists_the_provider,
     the_code_flow_issues_a_verified_id_token,
     a_refresh_keeps_the_subject_and_sign_in_time,

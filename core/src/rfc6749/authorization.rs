@@ -7,12 +7,13 @@
 //! and the adapter shows it to the user. After that, errors go back to
 //! the client ([`AuthorizationError::Redirect`]).
 
+use super::client_metadata::ResponseType;
 use super::errors::Oauth2Error;
 use super::grants::{AuthorizeContext, GrantExtras};
 use super::params::{Params, Scope};
 use super::redirect::{self, ResponseMode};
 use super::server::Oauth2Server;
-use crate::oidc::{self, AuthenticationRequest};
+use crate::oidc::{self, AuthenticationRequest, IdTokenFor};
 use crate::store::{ClientState, CredentialStore};
 
 /// An authorization request whose client and redirect URI are trusted and
@@ -83,6 +84,12 @@ impl AuthorizationRequest {
         }
     }
 
+    /// Whether it asks for an ID token beside an access token in the
+    /// fragment (`id_token token`).
+    pub fn signs_in_implicitly(&self) -> bool {
+        self.response_type == ResponseType::IdTokenToken.as_str()
+    }
+
     /// The redirect carrying `pairs` and `state` back to the client.
     pub fn answer(&self, pairs: &[(String, String)]) -> String {
         let mut all: Vec<(&str, &str)> = pairs
@@ -146,10 +153,11 @@ impl Oauth2Server {
             location: error_location(self, &redirect_uri, mode, state.as_deref(), &error),
             error,
         };
-        let response_type = params
-            .get("response_type")
-            .ok_or_else(|| fail(Oauth2Error::MissingParameter("response_type")))?
-            .to_owned();
+        let response_type = ResponseType::canonical(
+            params
+                .get("response_type")
+                .ok_or_else(|| fail(Oauth2Error::MissingParameter("response_type")))?,
+        );
         let Some(grant) = grant else {
             return Err(fail(Oauth2Error::UnsupportedResponseType(response_type)));
         };
@@ -188,6 +196,22 @@ impl Oauth2Server {
         if self.openid().is_some() && oidc::is_openid(&request.scope) {
             request.openid = Some(AuthenticationRequest::parse(&params).map_err(fail)?);
         }
+        if request.signs_in_implicitly() {
+            // OpenID Connect Core 1.0 3.2.2.1: an ID token in the fragment
+            // is for an authentication request, whose nonce is required.
+            match &request.openid {
+                None => {
+                    return Err(fail(Oauth2Error::MalformedParameter {
+                        name: "response_type",
+                        why: "id_token token signs the user in: the scope must include openid",
+                    }))
+                }
+                Some(openid) if openid.nonce.is_none() => {
+                    return Err(fail(Oauth2Error::MissingParameter("nonce")))
+                }
+                Some(_) => {}
+            }
+        }
         request.extras = grant
             .validate_authorization(&request, &params, self)
             .map_err(fail)?;
@@ -196,11 +220,15 @@ impl Oauth2Server {
     }
 
     /// The resource owner `user` granted `request`: issue what it asked for
-    /// and answer where to send the owner (RFC 6749 4.1.2, 4.2.2).
+    /// and answer where to send the owner (RFC 6749 4.1.2, 4.2.2). An
+    /// `id_token token` request also gets an ID token by `issuer`, with the
+    /// `at_hash` of the access token the grant issued (OpenID Connect Core
+    /// 1.0 3.2.2.5).
     pub async fn grant_authorization(
         &self,
         store: &dyn CredentialStore,
         request: &AuthorizationRequest,
+        issuer: &str,
         user: &str,
         auth_time: Option<u64>,
         now: u64,
@@ -219,10 +247,36 @@ impl Oauth2Server {
             auth_time,
             now,
         };
-        let pairs = grant
-            .authorize(&ctx)
-            .await
-            .map_err(|error| request.error_redirect(self, error))?;
+        let fail = |error| request.error_redirect(self, error);
+        // The key and subject are had before anything is issued, so that
+        // a failure to have them issues nothing.
+        let sign_in = match (self.openid(), &request.openid) {
+            (Some(openid), Some(asked)) if request.signs_in_implicitly() => Some((
+                self.id_token_parts(store, openid, user, now)
+                    .await
+                    .map_err(fail)?,
+                IdTokenFor {
+                    auth_time,
+                    nonce: asked.nonce.clone(),
+                },
+            )),
+            _ => None,
+        };
+        let mut pairs = grant.authorize(&ctx).await.map_err(fail)?;
+        if let Some((parts, what)) = sign_in {
+            let access_token = pairs
+                .iter()
+                .find(|(name, _)| name == "access_token")
+                .map(|(_, value)| value.clone())
+                .ok_or_else(|| {
+                    fail(Oauth2Error::UnsupportedResponseType(
+                        request.response_type.clone(),
+                    ))
+                })?;
+            let client_id = &request.client.record.client_id;
+            let id_token = self.id_token(&parts, issuer, client_id, now, &what, &access_token);
+            pairs.push(("id_token".to_owned(), id_token));
+        }
         Ok(request.answer(&pairs))
     }
 

@@ -105,7 +105,14 @@ impl Oauth2Server {
                 let user = consent.user(&owner);
                 return match self.granted_before(store, user, &authorization).await {
                     Ok(true) => match self
-                        .grant_authorization(store, &authorization, user, auth_time, now)
+                        .grant_authorization(
+                            store,
+                            &authorization,
+                            &self.issuer_for(request),
+                            user,
+                            auth_time,
+                            now,
+                        )
                         .await
                     {
                         Ok(location) => Response::redirect(302, &location),
@@ -184,6 +191,7 @@ impl Oauth2Server {
             .grant_authorization(
                 store,
                 &authorization,
+                &self.issuer_for(request),
                 consent.user(&owner),
                 consent.auth_time(&owner),
                 now,

@@ -98,18 +98,36 @@ pub enum ResponseType {
     Code,
     /// `token`: an access token in the fragment (RFC 6749 4.2.1).
     Token,
+    /// `id_token token`: the implicit flow with sign-in, an ID token beside
+    /// the access token (OpenID Connect Core 1.0 3.2.2.1). A client that
+    /// may use `token` may use it too.
+    IdTokenToken,
 }
 
 impl ResponseType {
     /// Every response type, in the order metadata lists them.
-    pub const ALL: [ResponseType; 2] = [ResponseType::Code, ResponseType::Token];
+    pub const ALL: [ResponseType; 3] = [
+        ResponseType::Code,
+        ResponseType::Token,
+        ResponseType::IdTokenToken,
+    ];
 
     /// Its registered name, as `response_type` carries it.
     pub fn as_str(self) -> &'static str {
         match self {
             ResponseType::Code => "code",
             ResponseType::Token => "token",
+            ResponseType::IdTokenToken => "id_token token",
         }
+    }
+
+    /// A `response_type` value in its one spelling: a space-separated set
+    /// whose order does not matter (RFC 6749 3.1.1), its words sorted, as
+    /// registered names are written (`id_token token`, `code id_token`).
+    pub fn canonical(name: &str) -> String {
+        let mut words: Vec<&str> = name.split(' ').collect();
+        words.sort_unstable();
+        words.join(" ")
     }
 }
 
@@ -117,9 +135,10 @@ impl FromStr for ResponseType {
     type Err = MetadataError;
 
     fn from_str(name: &str) -> Result<Self, Self::Err> {
+        let canonical = ResponseType::canonical(name);
         ResponseType::ALL
             .into_iter()
-            .find(|kind| kind.as_str() == name)
+            .find(|kind| kind.as_str() == canonical)
             .ok_or_else(|| MetadataError::UnknownResponseType(name.to_owned()))
     }
 }
@@ -142,7 +161,7 @@ pub enum MetadataError {
     /// unregister built-in ones, and register its own).
     #[error("grant type {:?} is not supported", .0.as_str())]
     GrantTypeUnavailable(GrantType),
-    /// Neither `code` nor `token`.
+    /// Not `code`, `token` or `id_token token`.
     #[error("response type {0:?} is not supported")]
     UnknownResponseType(String),
     /// A response type no grant of this server answers.
@@ -248,9 +267,17 @@ mod tests {
     }
 
     #[test]
-    fn response_types_are_code_and_token() {
+    fn response_types_are_code_token_and_implicit_sign_in() {
         assert_eq!("code".parse(), Ok(ResponseType::Code));
         assert_eq!("token".parse(), Ok(ResponseType::Token));
+        // RFC 6749 3.1.1: the order of the words does not matter.
+        for name in ["id_token token", "token id_token"] {
+            assert_eq!(name.parse(), Ok(ResponseType::IdTokenToken), "{name}");
+        }
+        assert_eq!(
+            "token  id_token".parse::<ResponseType>(),
+            Err(MetadataError::UnknownResponseType("token  id_token".into()))
+        );
         assert_eq!(
             "code token".parse::<ResponseType>(),
             Err(MetadataError::UnknownResponseType("code token".into()))
@@ -305,6 +332,24 @@ mod tests {
         assert!(no_implicit
             .registration_types(&["authorization_code"], &["code"])
             .is_ok());
+
+        // Implicit sign-in is the implicit grant's on an OpenID Provider,
+        // and nowhere else.
+        assert_eq!(
+            full.registration_types(&["implicit"], &["token id_token"]),
+            Ok((vec![GrantType::Implicit], vec![ResponseType::IdTokenToken]))
+        );
+        assert_eq!(full.response_types(), ["code", "token", "id_token token"]);
+        let mut delegation_only = full.clone();
+        delegation_only.set_openid(false);
+        assert_eq!(
+            delegation_only.registration_types(&["implicit"], &["id_token token"]),
+            Err(MetadataError::ResponseTypeUnavailable(
+                ResponseType::IdTokenToken
+            ))
+        );
+        assert_eq!(delegation_only.response_types(), ["code", "token"]);
+        assert!(no_implicit.response_grant("id_token token").is_none());
 
         // An extension grant only once the deployment registered it.
         assert_eq!(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::client_auth::{self, ClientAuthMethod};
-use super::client_metadata::GrantType;
+use super::client_metadata::{GrantType, ResponseType};
 use super::config::Oauth2Config;
 use super::errors::Oauth2Error;
 use super::grants::{
@@ -13,7 +13,7 @@ use super::grants::{
     JwtBearerGrant, PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
 };
 use super::params::{Params, Scope};
-use crate::oidc::{self, OpenId};
+use crate::oidc::{self, IdTokenFor, OpenId};
 use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
 use crate::rfc8628::DeviceCodeGrant;
@@ -145,9 +145,24 @@ impl Oauth2Server {
     }
 
     /// The grant that answers `response_type` at the authorization endpoint.
+    /// `id_token token` is the `token` grant's, on an OpenID Provider: the
+    /// server adds the ID token to what that grant answers.
     pub fn response_grant(&self, response_type: &str) -> Option<&dyn Grant> {
+        let mut name = ResponseType::canonical(response_type);
+        if self.openid.is_some() && name == ResponseType::IdTokenToken.as_str() {
+            name = ResponseType::Token.as_str().to_owned();
+        }
         self.grants()
-            .find(|grant| grant.response_type() == Some(response_type))
+            .find(|grant| grant.response_type() == Some(name.as_str()))
+    }
+
+    /// Every `response_type` answered here, as metadata lists them.
+    pub fn response_types(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.grants().filter_map(Grant::response_type).collect();
+        if self.openid.is_some() && names.contains(&ResponseType::Token.as_str()) {
+            names.push(ResponseType::IdTokenToken.as_str());
+        }
+        names
     }
 
     /// The client authentication methods a grant accepts here.
@@ -361,9 +376,11 @@ impl Oauth2Server {
             access_parent,
         ))));
         let id_token = match (&issue.id_token, self.openid(), &issue.user) {
-            (Some(what), Some(openid), Some(user)) => {
-                Some((what, self.id_token_parts(ctx, openid, user).await?))
-            }
+            (Some(what), Some(openid), Some(user)) => Some((
+                what,
+                self.id_token_parts(ctx.store, openid, user, ctx.now)
+                    .await?,
+            )),
             _ => None,
         };
         let mut preconditions = issue.preconditions;
@@ -384,17 +401,11 @@ impl Oauth2Server {
         if let Some(refresh) = refresh {
             body["refresh_token"] = serde_json::Value::String(refresh);
         }
-        if let Some((what, (key, sub))) = id_token {
-            let claims = oidc::id_token::claims(
-                &self.issuer_for(ctx.request),
-                &sub,
-                &client.client_id,
-                ctx.now,
-                config.id_token_lifetime,
-                what,
-                Some(&access),
-            );
-            body["id_token"] = key.sign(&claims).into();
+        if let Some((what, parts)) = id_token {
+            let issuer = self.issuer_for(ctx.request);
+            body["id_token"] = self
+                .id_token(&parts, &issuer, &client.client_id, ctx.now, what, &access)
+                .into();
         }
         Ok(Response::json(200, &body))
     }
@@ -402,21 +413,50 @@ impl Oauth2Server {
     /// The key an ID token is signed with and the subject it names, read
     /// (or made) before the tokens are written, so that a failure here
     /// issues nothing.
-    async fn id_token_parts(
+    pub(crate) async fn id_token_parts(
         &self,
-        ctx: &TokenContext<'_>,
+        store: &dyn CredentialStore,
         openid: &OpenId,
         user: &str,
-    ) -> Result<(Arc<crate::jose::SigningKey>, String), IssueError> {
-        let key = openid
-            .keys
-            .current(ctx.store, ctx.now)
-            .await
-            .map_err(Oauth2Error::from)?;
-        match oidc::subject_of(ctx.store, user, ctx.now).await {
-            Ok(Some(sub)) => Ok((key, sub)),
-            Ok(None) => Err(Oauth2Error::InvalidGrant("the user who granted this is gone").into()),
-            Err(error) => Err(Oauth2Error::Store(error).into()),
+        now: u64,
+    ) -> Result<IdTokenParts, Oauth2Error> {
+        let key = openid.keys.current(store, now).await?;
+        match oidc::subject_of(store, user, now).await {
+            Ok(Some(sub)) => Ok(IdTokenParts { key, sub }),
+            Ok(None) => Err(Oauth2Error::InvalidGrant(
+                "the user who granted this is gone",
+            )),
+            Err(error) => Err(Oauth2Error::Store(error)),
         }
     }
+
+    /// The ID token issued at `now` by `issuer` to the client `audience`
+    /// beside `access_token`, signed.
+    pub(crate) fn id_token(
+        &self,
+        parts: &IdTokenParts,
+        issuer: &str,
+        audience: &str,
+        now: u64,
+        what: &IdTokenFor,
+        access_token: &str,
+    ) -> String {
+        let claims = oidc::id_token::claims(
+            issuer,
+            &parts.sub,
+            audience,
+            now,
+            self.config.id_token_lifetime,
+            what,
+            Some(access_token),
+        );
+        parts.key.sign(&claims)
+    }
+}
+
+/// What an ID token needs from the store: the key to sign it with and the
+/// user's subject identifier.
+pub(crate) struct IdTokenParts {
+    key: Arc<crate::jose::SigningKey>,
+    sub: String,
 }

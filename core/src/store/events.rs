@@ -134,11 +134,17 @@ impl ClientRecord {
             .any(|grant| grant.as_str() == grant_type)
     }
 
-    /// Whether it registered the response type named `response_type`.
+    /// Whether it registered the response type named `response_type`, in
+    /// any order of its words (or `token`, for `id_token token`).
     pub fn allows_response_type(&self, response_type: &str) -> bool {
-        self.response_types
-            .iter()
-            .any(|kind| kind.as_str() == response_type)
+        let Ok(asked) = response_type.parse::<ResponseType>() else {
+            return false;
+        };
+        // `id_token token` is `token` with sign-in: a client that may have
+        // access tokens in the fragment may have its ID token beside them.
+        self.response_types.iter().any(|&kind| {
+            kind == asked || (asked == ResponseType::IdTokenToken && kind == ResponseType::Token)
+        })
     }
 }
 

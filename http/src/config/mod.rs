@@ -137,6 +137,12 @@ pub struct Oauth2Section {
     /// How long an OpenID Connect ID token is valid.
     #[serde(deserialize_with = "seconds")]
     pub id_token_lifetime_seconds: u64,
+    /// How long a device code and its user code live (RFC 8628 3.2 `expires_in`).
+    #[serde(deserialize_with = "seconds")]
+    pub device_code_lifetime_seconds: u64,
+    /// The least time between a device's polls (RFC 8628 3.2 `interval`).
+    #[serde(deserialize_with = "seconds")]
+    pub device_poll_interval_seconds: u64,
     /// Whether PKCE's `plain` method is accepted (RFC 7636 4.2; `S256` always is).
     pub allow_plain_pkce: bool,
     /// The scopes this server grants at all, space-separated (absent:
@@ -336,6 +342,8 @@ impl Config {
                 access_token_lifetime_seconds: oauth2.access_token_lifetime,
                 refresh_token_lifetime_seconds: oauth2.refresh_token_lifetime,
                 id_token_lifetime_seconds: oauth2.id_token_lifetime,
+                device_code_lifetime_seconds: oauth2.device_code_lifetime,
+                device_poll_interval_seconds: oauth2.device_poll_interval,
                 allow_plain_pkce: oauth2.allow_plain_pkce,
                 allowed_scopes: oauth2.allowed_scopes.clone(),
                 revocation_auth_methods: oauth2.revocation_auth_methods.clone(),
@@ -400,6 +408,8 @@ impl Config {
             access_token_lifetime: section.access_token_lifetime_seconds,
             refresh_token_lifetime: section.refresh_token_lifetime_seconds,
             id_token_lifetime: section.id_token_lifetime_seconds,
+            device_code_lifetime: section.device_code_lifetime_seconds,
+            device_poll_interval: section.device_poll_interval_seconds,
             grants: section
                 .grants
                 .iter()
@@ -489,6 +499,14 @@ impl Config {
             (
                 "oauth2.id_token_lifetime_seconds",
                 self.oauth2.id_token_lifetime_seconds,
+            ),
+            (
+                "oauth2.device_code_lifetime_seconds",
+                self.oauth2.device_code_lifetime_seconds,
+            ),
+            (
+                "oauth2.device_poll_interval_seconds",
+                self.oauth2.device_poll_interval_seconds,
             ),
             ("sessions.lifetime_seconds", self.sessions.lifetime_seconds),
             ("sessions.idle_seconds", self.sessions.idle_seconds),

@@ -65,6 +65,7 @@ fn the_values_reach_the_settings_and_limits() {
          [oauth1]\ntimestamp_window_seconds = 60\nsignature_methods = [\"RSA-SHA1\"]\n\
          token_lifetime_seconds = 86400\n\
          [oauth2]\ncode_lifetime_seconds = 120\nallow_plain_pkce = false\nallowed_scopes = \"profile email\"\n\
+         device_code_lifetime_seconds = 300\ndevice_poll_interval_seconds = 9\n\
          [oauth2.grants.password]\naccess_token_lifetime_seconds = 5\n\
          [oauth2.error_uris]\ninvalid_grant = \"https://example.com/e\"\n\
          [sessions]\nidle_seconds = 7\n\
@@ -92,6 +93,8 @@ fn the_values_reach_the_settings_and_limits() {
         ["RSA-SHA1"]
     );
     assert_eq!(settings.oauth2.code_lifetime, 120);
+    assert_eq!(settings.oauth2.device_code_lifetime, 300);
+    assert_eq!(settings.oauth2.device_poll_interval, 9);
     assert!(!settings.oauth2.allow_plain_pkce);
     assert_eq!(
         settings.oauth2.allowed_scopes.as_ref().unwrap().to_string(),

@@ -6,6 +6,9 @@
   (``authlib.jose``) and validated as a ``CodeIDToken`` (iss, aud, exp,
   iat, nonce, at_hash), a refresh's new ID token, UserInfo, and the
   Discovery document Authlib reads.
+* Authlib's implicit sign-in (``response_type=id_token token``): the ID
+  token from the fragment validated as an ``ImplicitIDToken`` (nonce and
+  at_hash required), and a request without a nonce refused.
 * The device authorization grant (RFC 8628) with plain ``requests``: the
   device asks for codes, polls (``authorization_pending``, ``slow_down``),
   the person types the user code on ``/device`` and approves; the device
@@ -35,7 +38,7 @@ import requests  # noqa: E402
 from authlib.common.security import generate_token  # noqa: E402
 from authlib.integrations.requests_client import OAuth2Session  # noqa: E402
 from authlib.jose import JsonWebKey, jwt  # noqa: E402
-from authlib.oidc.core import CodeIDToken  # noqa: E402
+from authlib.oidc.core import CodeIDToken, ImplicitIDToken  # noqa: E402
 
 sys.dont_write_bytecode = True
 from interop_support import (  # noqa: E402
@@ -64,6 +67,7 @@ class Config:
         self.discovery = self.json("/.well-known/openid-configuration")
         self._client = None
         self._device = None
+        self._implicit = None
 
     def url(self, path):
         return self.base_url + path
@@ -93,6 +97,22 @@ class Config:
                 "openid",
             )
         return self._client
+
+    def implicit_client(self):
+        """A public client registered for implicit sign-in by name."""
+        if self._implicit is None:
+            self._implicit = self.register(
+                {
+                    "client_name": "interop single-page app",
+                    "redirect_uris": [CALLBACK],
+                    "scope": "openid profile",
+                    "grant_types": ["implicit"],
+                    "response_types": ["id_token token"],
+                    "token_endpoint_auth_method": "none",
+                },
+                "implicit",
+            )
+        return self._implicit
 
     def device_client(self):
         """A public client of the device grant (a TV has no secret)."""
@@ -195,6 +215,41 @@ def refresh_and_userinfo(config):
     check(info.json().get("preferred_username") == config.username, f"{info.json()}")
 
 
+def implicit_sign_in(config):
+    client = config.implicit_client()
+    check(client["response_types"] == ["id_token token"], f"registered {client}")
+    session = OAuth2Session(client["client_id"], scope="openid profile", redirect_uri=CALLBACK)
+    endpoint = config.discovery["authorization_endpoint"]
+    nonce = generate_token(20)
+    url, state = session.create_authorization_url(endpoint, response_type="id_token token", nonce=nonce)
+    page = config.browser.get(url, allow_redirects=False)
+    action, hidden = consent_form(page, "/oauth2/authorize", "the consent page")
+    answer = config.browser.post(action, data=hidden + [("confirm", "yes")], allow_redirects=False)
+    expect_status(answer, 302, "POST /oauth2/authorize")
+    location = answer.headers["Location"]
+    check(location.startswith(CALLBACK + "#"), f"the answer is in the fragment: {location!r}")
+    token = session.token_from_fragment(location, state=state)
+    keys = JsonWebKey.import_key_set(requests.get(config.discovery["jwks_uri"]).json())
+    claims = jwt.decode(
+        token["id_token"],
+        keys,
+        claims_cls=ImplicitIDToken,
+        claims_options={"iss": {"values": [config.discovery["issuer"]]}},
+        claims_params={"nonce": nonce, "client_id": client["client_id"], "access_token": token["access_token"]},
+    )
+    claims.validate(leeway=5)
+    check(claims.get("at_hash"), f"no at_hash: {dict(claims)}")
+    info = requests.get(config.discovery["userinfo_endpoint"], headers={"Authorization": f"Bearer {token['access_token']}"})
+    expect_status(info, 200, "GET /oauth2/userinfo")
+    check(info.json()["sub"] == claims["sub"], f"userinfo sub {info.json()}")
+    # Without a nonce the server refuses, in the fragment, before asking.
+    url, _ = session.create_authorization_url(endpoint, response_type="id_token token")
+    refused = config.browser.get(url, allow_redirects=False)
+    expect_status(refused, 302, "GET /oauth2/authorize without a nonce")
+    fragment = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(refused.headers["Location"]).fragment))
+    check(fragment.get("error") == "invalid_request", f"without a nonce: {fragment}")
+
+
 def device_codes(config):
     client_id = config.device_client()["client_id"]
     response = requests.post(
@@ -265,6 +320,7 @@ CASES = [
     ("authlib discovery document", discovery),
     ("authlib code flow: ID token validated as CodeIDToken against the JWK Set", id_token),
     ("authlib refresh keeps sub and auth_time; userinfo", refresh_and_userinfo),
+    ("authlib implicit id_token token: ImplicitIDToken with nonce and at_hash", implicit_sign_in),
     ("requests device flow: pending, slow_down, approved", device_flow),
     ("requests device flow: denied", device_denied),
 ]
