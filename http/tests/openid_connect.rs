@@ -20,22 +20,35 @@ use credlog_http::accounts::{add_user, register_client, ClientMetadata};
 /// The `nonce` every authentication request carries.
 const NONCE: &str = "n-0S6_WzA2Mj";
 
-/// A confidential client of alice's that may ask for `openid`.
-async fn openid_client(w: &World) -> Oauth2Client {
-    let mut metadata = ClientMetadata::named("Sign-in app");
+/// A client of alice's that may ask for `openid profile`, for these grant
+/// and response types, authenticating with `method`.
+async fn client_of_alice(
+    w: &World,
+    name: &str,
+    grant_types: &[&str],
+    response_type: &str,
+    method: AuthMethod,
+) -> Oauth2Client {
+    let mut metadata = ClientMetadata::named(name);
     metadata.redirect_uris = vec![REDIRECT.to_owned()];
     metadata.scope = "openid profile".to_owned();
-    metadata.grant_types = vec!["authorization_code".into(), "refresh_token".into()];
-    metadata.response_types = vec!["code".into()];
-    metadata.token_endpoint_auth_method = "client_secret_basic".into();
+    metadata.grant_types = grant_types.iter().map(|grant| grant.to_string()).collect();
+    metadata.response_types = vec![response_type.to_owned()];
+    metadata.token_endpoint_auth_method = method.name().into();
     let registered = register_client(w.server.store.as_ref(), "alice", metadata, None, now())
         .await
         .unwrap();
     Oauth2Client {
         id: registered.record.client_id,
         secret: registered.secret,
-        method: AuthMethod::Basic,
+        method,
     }
+}
+
+/// A confidential client of alice's that may ask for `openid`.
+async fn openid_client(w: &World) -> Oauth2Client {
+    let grants = ["authorization_code", "refresh_token"];
+    client_of_alice(w, "Sign-in app", &grants, "code", AuthMethod::Basic).await
 }
 
 fn authentication_request(client: &Oauth2Client) -> Form {
@@ -246,6 +259,10 @@ async fn prompt_none_answers_without_a_page(w: &World) {
     // Signed in, never granted it: consent_required.
     let location = Location::of(&authorize_get(w, &silent, Some(&w.cookie)).await);
     assert_eq!(location.query("error"), Some("consent_required"));
+    // Granted less than it asks for: consent_required still.
+    code_for(w, &authentication_request(&client).with("scope", "openid")).await;
+    let location = Location::of(&authorize_get(w, &silent, Some(&w.cookie)).await);
+    assert_eq!(location.query("error"), Some("consent_required"));
     // Once granted, a silent request gets a code at once.
     code_for(w, &authentication_request(&client)).await;
     let location = Location::of(&authorize_get(w, &silent, Some(&w.cookie)).await);
@@ -366,20 +383,8 @@ async fn a_user_removed_and_added_again_is_a_new_subject(w: &World) {
 /// A public client of alice's that may have tokens in the fragment, and
 /// sign in there too.
 async fn implicit_client(w: &World) -> Oauth2Client {
-    let mut metadata = ClientMetadata::named("Single-page sign-in");
-    metadata.redirect_uris = vec![REDIRECT.to_owned()];
-    metadata.scope = "openid profile".to_owned();
-    metadata.grant_types = vec!["implicit".into()];
-    metadata.response_types = vec!["token".into()];
-    metadata.token_endpoint_auth_method = "none".into();
-    let registered = register_client(w.server.store.as_ref(), "alice", metadata, None, now())
-        .await
-        .unwrap();
-    Oauth2Client {
-        id: registered.record.client_id,
-        secret: registered.secret,
-        method: AuthMethod::None,
-    }
+    let grants = ["implicit"];
+    client_of_alice(w, "Single-page sign-in", &grants, "token", AuthMethod::None).await
 }
 
 /// An implicit authentication request, its response type's words in the

@@ -5,6 +5,7 @@ use serde_json::{json, Value};
 
 use crate::jose::at_hash;
 use crate::random::random_token;
+use crate::rfc6749::Scope;
 use crate::store::{
     AppendError, CredentialStore, Event, Precondition, StoreError, SubjectAssigned,
 };
@@ -18,6 +19,28 @@ pub struct IdTokenFor {
     /// The authentication request's `nonce`: only in the first ID token of
     /// a grant, never in one issued by a refresh (12.2).
     pub nonce: Option<String>,
+}
+
+impl IdTokenFor {
+    /// What an ID token for `scope` says of the sign-in recorded under `id`
+    /// (a code, a device code, a refresh token's family): `None` without
+    /// scope `openid`; its `auth_time`, and its `nonce` when `with_nonce`
+    /// (the first ID token of a grant, not a refresh's: 12.2).
+    pub async fn recorded(
+        store: &dyn CredentialStore,
+        id: &str,
+        scope: &Scope,
+        with_nonce: bool,
+    ) -> Result<Option<IdTokenFor>, StoreError> {
+        if !super::is_openid(scope) {
+            return Ok(None);
+        }
+        let authenticated = store.authentication(id).await?;
+        Ok(Some(IdTokenFor {
+            auth_time: authenticated.as_ref().map(|a| a.auth_time),
+            nonce: authenticated.and_then(|a| a.nonce).filter(|_| with_nonce),
+        }))
+    }
 }
 
 /// `user`'s subject identifier (`sub`), chosen now if it has none: random,

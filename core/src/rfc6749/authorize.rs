@@ -11,7 +11,7 @@ use super::server::Oauth2Server;
 use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
 use crate::form::{form_encode, query_of, Fields};
 use crate::oidc;
-use crate::store::CredentialStore;
+use crate::store::{CredentialStore, Status};
 use crate::{Request, Response};
 
 impl Oauth2Server {
@@ -134,8 +134,9 @@ impl Oauth2Server {
         consent.ask(&owner, &prompt)
     }
 
-    /// Whether `user` has granted the request's client before and not
-    /// taken it back: what `prompt=none` may go on without asking.
+    /// Whether `user` has granted the request's client its whole scope
+    /// before, in credentials not taken back: what `prompt=none` may go on
+    /// without asking.
     async fn granted_before(
         &self,
         store: &dyn CredentialStore,
@@ -143,11 +144,19 @@ impl Oauth2Server {
         authorization: &AuthorizationRequest,
     ) -> Result<bool, crate::store::StoreError> {
         let client_id = &authorization.client.record.client_id;
-        Ok(store
-            .grants_of(user)
-            .await?
+        let grants = store.grants_of(user).await?;
+        let granted: Vec<&str> = grants
             .iter()
-            .any(|grant| &grant.client_id == client_id))
+            .filter(|grant| &grant.client_id == client_id)
+            .flat_map(|grant| &grant.credentials)
+            .filter(|credential| credential.status != Status::Revoked)
+            .flat_map(|credential| credential.record.scope.split(' '))
+            .collect();
+        Ok(!granted.is_empty()
+            && authorization
+                .scope
+                .tokens()
+                .all(|token| granted.contains(&token)))
     }
 
     /// `POST` at the authorization endpoint (RFC 6749 4.1.2, 4.2.2): the

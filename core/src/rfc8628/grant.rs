@@ -10,13 +10,11 @@ use std::sync::{Mutex, MutexGuard};
 use async_trait::async_trait;
 
 use super::{parse_device_code, poll, DeviceCodeError, PollVerdict, DEVICE_CODE_GRANT};
-use crate::oidc::{self, IdTokenFor};
+use crate::oidc::IdTokenFor;
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::grants::{second_use, trade, Grant, Issue, TokenContext, Traded};
 use crate::rfc6749::{Oauth2Error, Scope};
-use crate::store::{
-    token_id, CredentialKind, Event, Exchanged, Precondition, RevocationReason, Status,
-};
+use crate::store::{token_id, CredentialKind, RevocationReason, Status};
 use crate::Response;
 
 /// Device codes whose last poll is remembered at most; past it the
@@ -178,29 +176,10 @@ impl Grant for DeviceCodeGrant {
         }
         self.forget(&id);
         let scope = Scope::stored(&state.record.scope);
-        let id_token = match oidc::is_openid(&scope) {
-            true => Some(IdTokenFor {
-                auth_time: ctx
-                    .store
-                    .authentication(&id)
-                    .await?
-                    .map(|authenticated| authenticated.auth_time),
-                nonce: None,
-            }),
-            false => None,
-        };
+        let id_token = IdTokenFor::recorded(ctx.store, &id, &scope, false).await?;
         let issue = Issue {
-            parent: Some(id.clone()),
             id_token,
-            preconditions: vec![Precondition::Credential {
-                id: id.clone(),
-                kind: CredentialKind::DeviceCode,
-                client_id: client_id.clone(),
-                status: Status::Authorized,
-                now: ctx.now,
-            }],
-            events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
-            ..Issue::new(state.record.user.clone(), scope)
+            ..Issue::trading(ctx, &state, Status::Authorized, scope)
         };
         trade(ctx, issue, traded(&id)).await
     }

@@ -5,7 +5,7 @@
 use async_trait::async_trait;
 
 use super::{second_use, trade, AuthorizeContext, Grant, GrantExtras, Issue, TokenContext, Traded};
-use crate::oidc::{self, IdTokenFor};
+use crate::oidc::IdTokenFor;
 use crate::rfc6749::authorization::AuthorizationRequest;
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::config::random_value;
@@ -15,8 +15,8 @@ use crate::rfc6749::server::Oauth2Server;
 use crate::rfc6749::Oauth2Error;
 use crate::rfc7636::{self, ChallengeMethod};
 use crate::store::{
-    token_id, Authenticated, Authorized, CredentialKind, Event, Exchanged, Issued, Precondition,
-    RevocationReason, Secret, Status, TokenRecord,
+    token_id, Authenticated, Authorized, CredentialKind, Event, Issued, RevocationReason, Secret,
+    Status, TokenRecord,
 };
 use crate::Response;
 
@@ -171,28 +171,10 @@ impl Grant for AuthorizationCodeGrant {
             (None, None) => {}
         }
         let scope = Scope::stored(&state.record.scope);
-        let id_token = match oidc::is_openid(&scope) {
-            true => {
-                let authenticated = ctx.store.authentication(&id).await?;
-                Some(IdTokenFor {
-                    auth_time: authenticated.as_ref().map(|a| a.auth_time),
-                    nonce: authenticated.and_then(|a| a.nonce),
-                })
-            }
-            false => None,
-        };
+        let id_token = IdTokenFor::recorded(ctx.store, &id, &scope, true).await?;
         let issue = Issue {
-            parent: Some(id.clone()),
             id_token,
-            preconditions: vec![Precondition::Credential {
-                id: id.clone(),
-                kind: CredentialKind::AuthorizationCode,
-                client_id: client_id.clone(),
-                status: Status::Authorized,
-                now: ctx.now,
-            }],
-            events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
-            ..Issue::new(state.record.user.clone(), scope)
+            ..Issue::trading(ctx, &state, Status::Authorized, scope)
         };
         trade(ctx, issue, traded(&id)).await
     }

@@ -24,8 +24,8 @@ use super::redirect::ResponseMode;
 use super::server::Oauth2Server;
 use crate::oidc::IdTokenFor;
 use crate::store::{
-    AppendError, ClientState, CredentialKind, CredentialStore, Event, Failure, Precondition,
-    PreconditionFailed, RevocationReason, Revoked, Status, StoreError,
+    AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event, Exchanged,
+    Failure, Precondition, PreconditionFailed, RevocationReason, Revoked, Status, StoreError,
 };
 use crate::{Request, Response};
 
@@ -245,6 +245,32 @@ impl Issue {
             preconditions: Vec::new(),
             events: Vec::new(),
             id_token: None,
+        }
+    }
+}
+
+impl Issue {
+    /// Tokens for `scope` in exchange for `traded` (a code, a device code,
+    /// a refresh token), which must still have `status`: they speak for
+    /// its user, join its family, and it is exchanged in the same record.
+    pub fn trading(
+        ctx: &TokenContext<'_>,
+        traded: &CredentialState,
+        status: Status,
+        scope: Scope,
+    ) -> Self {
+        let id = traded.record.id.clone();
+        Issue {
+            parent: Some(id.clone()),
+            preconditions: vec![Precondition::Credential {
+                id: id.clone(),
+                kind: traded.record.kind,
+                client_id: ctx.client.record.client_id.clone(),
+                status,
+                now: ctx.now,
+            }],
+            events: vec![Event::Exchanged(Exchanged { id })],
+            ..Issue::new(traded.record.user.clone(), scope)
         }
     }
 }

@@ -5,13 +5,11 @@
 use async_trait::async_trait;
 
 use super::{second_use, trade, Grant, Issue, TokenContext, Traded};
-use crate::oidc::{self, IdTokenFor};
+use crate::oidc::IdTokenFor;
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::params::Scope;
 use crate::rfc6749::Oauth2Error;
-use crate::store::{
-    token_id, CredentialKind, Event, Exchanged, Precondition, RevocationReason, Status,
-};
+use crate::store::{token_id, CredentialKind, RevocationReason, Status};
 use crate::Response;
 
 /// `grant_type=refresh_token`.
@@ -62,30 +60,11 @@ impl Grant for RefreshTokenGrant {
         let scope = ctx.requested_scope(&granted)?;
         // OpenID Connect Core 1.0 12.2: a new ID token, for the same user
         // and the original sign-in, without the nonce.
-        let id_token = match oidc::is_openid(&scope) {
-            true => Some(IdTokenFor {
-                auth_time: ctx
-                    .store
-                    .authentication(&state.family)
-                    .await?
-                    .map(|authenticated| authenticated.auth_time),
-                nonce: None,
-            }),
-            false => None,
-        };
+        let id_token = IdTokenFor::recorded(ctx.store, &state.family, &scope, false).await?;
         let issue = Issue {
             id_token,
             refresh_scope: Some(granted),
-            parent: Some(id.clone()),
-            preconditions: vec![Precondition::Credential {
-                id: id.clone(),
-                kind: CredentialKind::RefreshToken,
-                client_id: client_id.clone(),
-                status: Status::Issued,
-                now: ctx.now,
-            }],
-            events: vec![Event::Exchanged(Exchanged { id: id.clone() })],
-            ..Issue::new(state.record.user.clone(), scope)
+            ..Issue::trading(ctx, &state, Status::Issued, scope)
         };
         trade(ctx, issue, traded(&id)).await
     }
