@@ -8,7 +8,6 @@
 //! check; this module checks what the store must hold.
 
 use crate::random::random_token;
-use crate::rfc6749::ClientAuthMethod;
 use crate::store::{
     token_id, AppendError, ClientState, CredentialKind, CredentialStore, CredentialsRevoked, Event,
     Failure, GrantRevoked, Precondition, RevocationReason, Revoked, Secret, SecretRotated,
@@ -26,8 +25,9 @@ pub enum ManageError {
         /// The id or name given.
         id: String,
     },
-    /// A public client (`token_endpoint_auth_method` `none`) has no secret to rotate.
-    #[error("client {0:?} is public: it has no secret")]
+    /// A client that presents no secret (`token_endpoint_auth_method`
+    /// `none` or `private_key_jwt`) has none to rotate.
+    #[error("client {0:?} authenticates without a secret: it has none to rotate")]
     NoSecret(String),
     /// The store failed.
     #[error(transparent)]
@@ -92,7 +92,7 @@ pub async fn rotate_secret(
     now: u64,
 ) -> Result<String, ManageError> {
     let client = live_client(store, client_id).await?;
-    if client.record.auth_method == ClientAuthMethod::None {
+    if !client.record.auth_method.presents_secret() {
         return Err(ManageError::NoSecret(client_id.to_owned()));
     }
     let secret = random_token();

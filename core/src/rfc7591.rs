@@ -320,11 +320,7 @@ impl Oauth2Server {
         let client_id = client_id.unwrap_or_else(random_token);
         // A secret for the methods that present one; an OAuth 1 consumer
         // of a private_key_jwt client has none either.
-        let secret = matches!(
-            parsed.auth_method,
-            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
-        )
-        .then(random_token);
+        let secret = parsed.auth_method.presents_secret().then(random_token);
         let record = ClientRecord {
             client_id: client_id.clone(),
             secret: secret.clone().map_or(Secret::None, Secret::Plain),

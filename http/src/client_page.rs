@@ -12,7 +12,6 @@ use std::future::Future;
 
 use credlog_core::form::percent_decode;
 use credlog_core::manage::{self, ManageError};
-use credlog_core::rfc6749::ClientAuthMethod;
 use credlog_core::store::ClientState;
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
@@ -107,7 +106,8 @@ fn failure(app: &App, error: &ManageError) -> Response {
         ManageError::NoSecret(_) => pages::error_page(
             400,
             "No secret",
-            "This client is public (token_endpoint_auth_method none): it has no secret to rotate.",
+            "This client authenticates without a secret (token_endpoint_auth_method none or \
+             private_key_jwt): it has none to rotate.",
         ),
         ManageError::Store(error) => app.store_failure(error),
     }
@@ -161,8 +161,8 @@ fn client_page(session: &Session, client: &ClientState, registered: &str) -> Res
             .map(|r| r.to_string())
             .collect(),
     );
-    let rotate = if record.auth_method == ClientAuthMethod::None {
-        "<p>A public client has no secret to rotate.</p>".to_owned()
+    let rotate = if !record.auth_method.presents_secret() {
+        "<p>This client authenticates without a secret: it has none to rotate.</p>".to_owned()
     } else {
         format!(
             "<h2>Rotate the secret</h2>\n<p>A new secret is shown once; the current one stops working at once.</p>\n\

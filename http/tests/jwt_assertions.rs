@@ -63,6 +63,17 @@ async fn key_client(w: &World) -> KeyClient {
         registered.secret, None,
         "a private_key_jwt client has no secret"
     );
+    // Nor is it given one it would never use.
+    let rotated = credlog_core::manage::rotate_secret(
+        w.server.store.as_ref(),
+        &registered.record.client_id,
+        now(),
+    )
+    .await;
+    assert!(
+        matches!(rotated, Err(credlog_core::manage::ManageError::NoSecret(_))),
+        "{rotated:?}"
+    );
     KeyClient {
         id: registered.record.client_id,
         key,

@@ -58,6 +58,15 @@ impl ClientAuthMethod {
         }
     }
 
+    /// Whether a client of this method presents a secret, and so has one
+    /// (a public client has none, nor does one that signs assertions).
+    pub fn presents_secret(self) -> bool {
+        matches!(
+            self,
+            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
+        )
+    }
+
     /// The method of this registered name.
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|method| method.name() == name)
