@@ -280,6 +280,26 @@ mod tests {
     use serde_json::json;
     use std::sync::OnceLock;
 
+    /// RFC 7515 A.2's JWS through the checks that serve assertions, at a
+    /// clock just before its `exp` (1300819380): its signature verifies
+    /// with A.2's key, its claims are read as the RFC prints them (`iss`
+    /// "joe"), and it is refused for the first claim RFC 7523 needs that
+    /// it lacks; with any other key, for its signature.
+    #[test]
+    fn the_rfc7515_a2_jws_reaches_the_claim_checks() {
+        use crate::jose::examples::{a2_keys, A2_JWS};
+        let before_exp = 1_300_819_370;
+        assert_eq!(peek_issuer(A2_JWS).unwrap(), "joe");
+        assert_eq!(
+            check_grant_assertion(A2_JWS, &a2_keys(), &rules(), before_exp),
+            Err(AssertionError::MissingClaim("sub"))
+        );
+        assert_eq!(
+            check_grant_assertion(A2_JWS, &client_keys(), &rules(), before_exp),
+            Err(AssertionError::Jws(JoseError::BadSignature))
+        );
+    }
+
     const NOW: u64 = 1_700_000_000;
     const CLIENT: &str = "s6BhdRkqt3";
     /// RFC 7523 2.1's example token endpoint.
