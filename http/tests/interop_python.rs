@@ -19,7 +19,8 @@
 //! - `browser_manage.py`: a person registers an app on the pages, rotates
 //!   its secret, grants it consent, revokes the grant and deletes the app,
 //!   in Debian's chromium (headless, Selenium through Debian's
-//!   chromedriver), with JavaScript and without; screenshots land in
+//!   chromedriver), with JavaScript and without, and allows a device on
+//!   `/device` (RFC 8628) the same two ways; screenshots land in
 //!   `target/browser-screenshots`.
 //!
 //! (`interop_support.py` holds what the two scripts share.)

@@ -12,6 +12,10 @@ checked beside it with ``requests``: the old secret is refused and the new
 one works at the token endpoint, the token works at /api/me until the
 grant is revoked, and the refresh token dies with it.
 
+Then a device (RFC 8628) asks for codes with ``requests``; the person
+opens /device, types the user code, allows the device on the page, and the
+device's poll gets a token that speaks for the person at /api/me.
+
 Screenshots of each step go to --screenshots (test artifacts, not
 committed).
 
@@ -35,7 +39,9 @@ from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.dont_write_bytecode = True
-from interop_support import add_option, check, expect_status, recorded, run, versions  # noqa: E402
+from interop_support import add_option, check, expect_status, recorded, run, sign_in, versions  # noqa: E402
+
+DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
 
 class Callback:
@@ -265,6 +271,55 @@ def manage_an_app(config, javascript):
         callback.server.shutdown()
 
 
+def approve_a_device(config, javascript):
+    owner = sign_in(config.base_url, config.username, config.password)
+    registered = owner.post(
+        config.base_url + "/clients",
+        json={
+            "client_name": f"Browser TV ({'js' if javascript else 'nojs'})",
+            "scope": "profile",
+            "grant_types": [DEVICE_GRANT],
+            "response_types": [],
+            "token_endpoint_auth_method": "none",
+        },
+    )
+    expect_status(registered, 201, "POST /clients (the device)")
+    device = registered.json()
+    asked = session().post(
+        config.base_url + "/oauth2/device_authorization",
+        data={"client_id": device["client_id"], "scope": "profile"},
+    )
+    expect_status(asked, 200, "POST /oauth2/device_authorization")
+    codes = asked.json()
+    poll = {"grant_type": DEVICE_GRANT, "device_code": codes["device_code"], "client_id": device["client_id"]}
+    pending = session().post(config.base_url + "/oauth2/token", data=poll)
+    expect_status(pending, 400, "a poll before the person decides")
+    check(pending.json().get("error") == "authorization_pending", f"poll: {pending.text}")
+
+    person = Person(config, javascript)
+    try:
+        person.sign_in("/device")
+        person.shot("device")
+        form = person.form("/device")
+        typed = form.find_element(By.NAME, "user_code")
+        typed.clear()
+        typed.send_keys(codes["user_code"])
+        person.submit(form)
+        person.shot("device-consent")
+        check(device["client_name"] in person.text(), f"the consent page does not name the device:\n{person.text()}")
+        person.submit(person.form("/device"), "button[name=confirm][value=yes]")
+        person.shot("device-allowed")
+        person.by_id("approved")
+    finally:
+        person.driver.quit()
+
+    tokens = session().post(config.base_url + "/oauth2/token", data=poll)
+    expect_status(tokens, 200, "the device's poll once allowed")
+    answer = me(config, tokens.json()["access_token"])
+    expect_status(answer, 200, "the device's token at /api/me")
+    check(answer.json().get("user") == config.username, f"/api/me: {answer.text}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_option(parser, "--base-url", "CREDLOG_BASE_URL")
@@ -279,6 +334,8 @@ def main():
         [
             ("a person manages an app in chromium with JavaScript", lambda: manage_an_app(config, True)),
             ("a person manages an app in chromium without JavaScript", lambda: manage_an_app(config, False)),
+            ("a person allows a device on /device with JavaScript", lambda: approve_a_device(config, True)),
+            ("a person allows a device on /device without JavaScript", lambda: approve_a_device(config, False)),
         ],
     )
 
