@@ -15,7 +15,7 @@ use support::{
     get_page, hidden_inputs, http, login, now, post_form, submit_login, Answer, PASSWORD,
 };
 
-use credlog_http::accounts::{add_user, register_client, ClientMetadata};
+use credlog_http::accounts::{add_user, ClientMetadata};
 
 /// The `nonce` every authentication request carries.
 const NONCE: &str = "n-0S6_WzA2Mj";
@@ -34,15 +34,7 @@ async fn client_of_alice(
     metadata.scope = "openid profile".to_owned();
     metadata.grant_types = grant_types.iter().map(|grant| grant.to_string()).collect();
     metadata.response_types = vec![response_type.to_owned()];
-    metadata.token_endpoint_auth_method = method.name().into();
-    let registered = register_client(w.server.store.as_ref(), "alice", metadata, None, now())
-        .await
-        .unwrap();
-    Oauth2Client {
-        id: registered.record.client_id,
-        secret: registered.secret,
-        method,
-    }
+    register_metadata(w.server.store.as_ref(), metadata, method).await
 }
 
 /// A confidential client of alice's that may ask for `openid`.

@@ -104,6 +104,16 @@ pub async fn register(
     metadata.scope = SCOPE.to_owned();
     metadata.grant_types = grant_types.iter().map(|g| g.to_string()).collect();
     metadata.response_types = response_types.iter().map(|r| r.to_string()).collect();
+    register_metadata(store, metadata, method).await
+}
+
+/// Registers a client owned by alice with `metadata`, which presents
+/// itself with `method`.
+pub async fn register_metadata(
+    store: &dyn CredentialStore,
+    mut metadata: ClientMetadata,
+    method: AuthMethod,
+) -> Oauth2Client {
     metadata.token_endpoint_auth_method = method.name().to_owned();
     let registered = register_client(store, "alice", metadata, None, now())
         .await
