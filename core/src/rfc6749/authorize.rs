@@ -6,7 +6,7 @@
 
 use super::authorization::{AuthorizationError, AuthorizationRequest};
 use super::errors::Oauth2Error;
-use super::params::Params;
+use super::params::{Params, Scope};
 use super::server::Oauth2Server;
 use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
 use crate::form::{form_encode, query_of, Fields};
@@ -145,18 +145,15 @@ impl Oauth2Server {
     ) -> Result<bool, crate::store::StoreError> {
         let client_id = &authorization.client.record.client_id;
         let grants = store.grants_of(user).await?;
-        let granted: Vec<&str> = grants
+        let scopes: Vec<&str> = grants
             .iter()
             .filter(|grant| &grant.client_id == client_id)
             .flat_map(|grant| &grant.credentials)
             .filter(|credential| credential.status != Status::Revoked)
-            .flat_map(|credential| credential.record.scope.split(' '))
+            .map(|credential| credential.record.scope.as_str())
             .collect();
-        Ok(!granted.is_empty()
-            && authorization
-                .scope
-                .tokens()
-                .all(|token| granted.contains(&token)))
+        let granted = Scope::stored(&scopes.join(" "));
+        Ok(!granted.is_empty() && authorization.scope.is_subset_of(&granted))
     }
 
     /// `POST` at the authorization endpoint (RFC 6749 4.1.2, 4.2.2): the
