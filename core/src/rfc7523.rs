@@ -32,15 +32,27 @@ pub struct AssertionRules {
 }
 
 impl AssertionRules {
+    /// The longest lifetime [`AssertionRules::new`] allows.
+    pub const MAX_LIFETIME: u64 = 300;
+    /// The clock skew [`AssertionRules::new`] allows.
+    pub const LEEWAY: u64 = 30;
+
     /// The rules for these audiences, with a 300 s lifetime and a 30 s leeway.
     pub fn new(audiences: Vec<String>) -> AssertionRules {
         AssertionRules {
             audiences,
-            max_lifetime: 300,
-            leeway: 30,
+            max_lifetime: Self::MAX_LIFETIME,
+            leeway: Self::LEEWAY,
         }
     }
 }
+
+// A used `jti` is kept under its `exp`; a store rebuilding its nonces
+// from the log's tail reads back as far as an `exp` can reach.
+const _: () = assert!(
+    AssertionRules::MAX_LIFETIME + AssertionRules::LEEWAY
+        <= crate::store::projections::ASSERTION_REACH
+);
 
 /// An assertion whose signature and claims passed the checks.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -2,6 +2,7 @@
 //! of its own tokens is active. Another client's token, like an unknown,
 //! expired or revoked one, is `{"active": false}` (2.2).
 
+use crate::oidc::subject_of;
 use crate::rfc6749::{Oauth2Error, Oauth2Server};
 use crate::store::{CredentialKind, CredentialStore, Status};
 use crate::{Request, Response};
@@ -55,9 +56,13 @@ impl Oauth2Server {
             "client_id": state.record.client_id,
             "token_type": token_type,
         });
+        // `sub` is the user's OpenID subject, the one ID tokens and
+        // UserInfo carry (assigned now if none was yet); `username` the name.
         if let Some(user) = &state.record.user {
             body["username"] = user.clone().into();
-            body["sub"] = user.clone().into();
+            if let Some(sub) = subject_of(store, user, now).await? {
+                body["sub"] = sub.into();
+            }
         }
         if let Some(exp) = state.record.expires_at {
             body["exp"] = exp.into();

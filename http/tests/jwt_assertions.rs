@@ -306,6 +306,99 @@ async fn the_jwt_bearer_grant_trades_good_assertions_only(w: &World) {
         .assert_oauth2_error(400, "invalid_grant");
 }
 
+/// The JWT bearer grant for alice at the test clock's time: a fresh
+/// assertion about `sub`, the client authenticated by another.
+async fn bearer_at(w: &World, client: &KeyClient, sub: &str) -> Answer {
+    let at = w.clock.now();
+    let claims = |sub: &str| {
+        json!({ "iss": client.id, "sub": sub, "aud": token_endpoint(w), "exp": at + 120, "iat": at })
+    };
+    let form = Form::new()
+        .with("grant_type", BEARER)
+        .with("assertion", &jwt(&client.key, claims(sub)));
+    post_with_assertion(w, "/oauth2/token", &form, &jwt(&client.key, claims(&client.id))).await
+}
+
+/// alice grants `client` `scope` through the code flow; the code.
+async fn granted(w: &World, client: &KeyClient, scope: &str) -> String {
+    let request = Form::new()
+        .with("response_type", "code")
+        .with("client_id", &client.id)
+        .with("redirect_uri", REDIRECT)
+        .with("scope", scope);
+    code_for(w, &request).await
+}
+
+/// `client` redeems `code` at the test clock's time.
+async fn redeem(w: &World, client: &KeyClient, code: &str) -> Answer {
+    let at = w.clock.now();
+    let claims = json!({ "iss": client.id, "sub": client.id, "aud": token_endpoint(w), "exp": at + 120, "iat": at });
+    let form = Form::new()
+        .with("grant_type", "authorization_code")
+        .with("code", code)
+        .with("redirect_uri", REDIRECT);
+    post_with_assertion(w, "/oauth2/token", &form, &jwt(&client.key, claims)).await
+}
+
+/// CONTRACT.md "OAuth 2.0": a JWT bearer token for a user rests on what
+/// that user granted and still holds, and ends with it: expiry, a code's
+/// second use (family revocation), `revoke --client`, `revoke --user`.
+async fn the_jwt_bearer_grant_ends_with_the_grant_it_rests_on(w: &World) {
+    let client = key_client(w).await;
+    let store = w.server.store.as_ref();
+
+    // A code alice granted and nobody redeemed: it lives 10 minutes, and
+    // so does what rests on it, no longer.
+    granted(w, &client, "profile").await;
+    let tokens = bearer_at(w, &client, "alice").await.tokens();
+    assert_eq!(tokens.scope, "profile");
+    assert!(tokens.expires_in <= 600, "{}", tokens.json);
+    w.clock.advance(601);
+    bearer_at(w, &client, "alice")
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    me(w, &tokens.access_token)
+        .await
+        .assert_bearer_error(401, "invalid_token");
+
+    // A code redeemed twice: its family ends, with what rested on it.
+    let code = granted(w, &client, "profile").await;
+    redeem(w, &client, &code).await.tokens();
+    let minted = bearer_at(w, &client, "alice").await.tokens();
+    redeem(w, &client, &code)
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    bearer_at(w, &client, "alice")
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    me(w, &minted.access_token)
+        .await
+        .assert_bearer_error(401, "invalid_token");
+
+    // An operator's `revoke --client`, then `revoke --user`.
+    let code = granted(w, &client, "profile").await;
+    redeem(w, &client, &code).await.tokens();
+    bearer_at(w, &client, "alice").await.tokens();
+    credlog_core::manage::revoke_client_credentials(store, &client.id, w.clock.now())
+        .await
+        .unwrap();
+    bearer_at(w, &client, "alice")
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    let code = granted(w, &client, "profile").await;
+    redeem(w, &client, &code).await.tokens();
+    let minted = bearer_at(w, &client, "alice").await.tokens();
+    credlog_core::manage::revoke_user_grants(store, "alice", w.clock.now())
+        .await
+        .unwrap();
+    bearer_at(w, &client, "alice")
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    me(w, &minted.access_token)
+        .await
+        .assert_bearer_error(401, "invalid_token");
+}
+
 async fn registration_checks_and_echoes_the_key_set(w: &World) {
     let key = client_key("k1");
     let register = |body: Value| {
@@ -358,5 +451,6 @@ on_both_stores!(
     private_key_jwt_authenticates_at_the_token_endpoint,
     private_key_jwt_authenticates_revocation_and_introspection,
     the_jwt_bearer_grant_trades_good_assertions_only,
+    the_jwt_bearer_grant_ends_with_the_grant_it_rests_on,
     registration_checks_and_echoes_the_key_set,
 );

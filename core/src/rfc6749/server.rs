@@ -224,10 +224,16 @@ impl Oauth2Server {
     /// it expires within five minutes.
     pub fn assertion_rules(&self, request: &Request) -> AssertionRules {
         let issuer = self.issuer_for(request);
-        let endpoint = request.uri.split(['?', '#']).next().unwrap_or_default();
+        // The endpoint under the issuer, never the origin the request
+        // named in `Host` (CONTRACT.md "OpenID Connect ...").
+        let path = crate::consent::path_and_query(&request.uri);
+        let endpoint = format!(
+            "{issuer}{}",
+            path.split(['?', '#']).next().unwrap_or_default()
+        );
         let mut audiences = vec![issuer.clone(), format!("{issuer}{TOKEN_PATH}")];
-        if !audiences.iter().any(|audience| audience == endpoint) {
-            audiences.push(endpoint.to_owned());
+        if !audiences.contains(&endpoint) {
+            audiences.push(endpoint);
         }
         AssertionRules::new(audiences)
     }
@@ -321,7 +327,12 @@ impl Oauth2Server {
     ) -> Result<Response, IssueError> {
         let config = &self.config;
         let client = &ctx.client.record;
-        let lifetime = config.access_token_lifetime(ctx.grant_type);
+        let lifetime = match issue.expires_by {
+            Some(by) => config
+                .access_token_lifetime(ctx.grant_type)
+                .min(by.saturating_sub(ctx.now)),
+            None => config.access_token_lifetime(ctx.grant_type),
+        };
         // Authlib's rule: a refresh token only for a client that may use one.
         let wants_refresh = config
             .issues_refresh_token(ctx.grant_type, ctx.grant.issues_refresh_token())

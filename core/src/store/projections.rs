@@ -812,15 +812,23 @@ pub fn retention_cutoff(newest_time: u64, retain: u64, window: u64) -> u64 {
     newest_time.saturating_sub(retain.max(shortest_retention(window).saturating_add(1)))
 }
 
+/// How far ahead of its record's time a `Verified` timestamp can be,
+/// besides the OAuth 1 timestamp window: a JWT assertion's `jti` is kept
+/// under its `exp`, which RFC 7523's rules ([`crate::rfc7523::AssertionRules`])
+/// allow up to 300 s away plus 30 s of leeway, and it must be refused
+/// until then, across restarts, however short the window.
+pub const ASSERTION_REACH: u64 = 330;
+
 /// Rebuilds [`Tree::Meta`] and [`Tree::Nonces`] from the log's records,
 /// newest first, for a backend that holds them in memory: the last
 /// sequence number, and the nonces at or above the floor: `window` seconds
 /// behind the newest record's time, or `pruned` (the floor a prune had
 /// raised, when the backend kept it) if that is later. Reads back only as far as a nonce at or
 /// above the floor can be: a record's nonces are at most `window` seconds
-/// off its time (the validator refuses others), so the walk stops at the
-/// first record more than two windows older than the newest. The same
-/// trees as [`Trees::replay`] with that floor rebuilds.
+/// off its time (the validator refuses others), or [`ASSERTION_REACH`]
+/// ahead of it for a `jti`, so the walk stops at the first record older
+/// than that before the floor. The same trees as [`Trees::replay`] with
+/// that floor rebuilds.
 pub fn window_from_tail(
     newest_first: impl IntoIterator<Item = Result<Record, StoreError>>,
     window: u64,
@@ -843,7 +851,7 @@ pub fn window_from_tail(
     }
     for record in std::iter::once(Ok(newest)).chain(records) {
         let record = record?;
-        if record.time.saturating_add(window) < floor {
+        if record.time.saturating_add(window.max(ASSERTION_REACH)) < floor {
             break;
         }
         for event in &record.events {

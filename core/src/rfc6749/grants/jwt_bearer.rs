@@ -1,15 +1,15 @@
 //! The JWT bearer grant (RFC 7523 2.1): a client trades an assertion,
 //! signed by one of its registered keys, for an access token for the
-//! user named in `sub` (one who has granted that client before) or, when
-//! `sub` is the client itself, for its own access.
+//! user named in `sub` (one whose grant to that client is still live) or,
+//! when `sub` is the client itself, for its own access.
 
 use async_trait::async_trait;
 
 use super::{Grant, Issue, IssueError, TokenContext};
 use crate::rfc6749::client_auth::ClientAuthMethod;
-use crate::rfc6749::Oauth2Error;
+use crate::rfc6749::{Oauth2Error, Scope};
 use crate::rfc7523::{self, JWT_BEARER_GRANT};
-use crate::store::Failure;
+use crate::store::{CredentialKind, CredentialState, Failure, Precondition, Status};
 use crate::Response;
 
 /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`.
@@ -48,38 +48,104 @@ impl Grant for JwtBearerGrant {
         if &checked.issuer != client_id {
             return Err(refused("its iss must be the client's id (RFC 7523 3)"));
         }
-        let user = if &checked.subject == client_id {
-            None
-        } else {
-            let granted = ctx
-                .store
-                .grants_of(&checked.subject)
-                .await?
-                .iter()
-                .any(|grant| &grant.client_id == client_id);
-            if !granted {
-                return Err(refused(
-                    "its sub is neither the client nor a user who has granted it access",
-                ));
-            }
-            Some(checked.subject.clone())
-        };
-        let scope = ctx.requested_scope(&ctx.client_scope())?;
         let (unused, used) = rfc7523::jti_use(client_id, JWT_BEARER_GRANT, &checked);
-        let issue = Issue {
-            preconditions: vec![unused],
-            events: vec![used],
-            ..Issue::new(user, scope)
+        let mut issue = if &checked.subject == client_id {
+            Issue::new(None, ctx.requested_scope(&ctx.client_scope())?)
+        } else {
+            on_live_grant(ctx, &checked.subject).await?
         };
+        issue.preconditions.push(unused);
+        issue.events.push(used);
         match ctx.issue(issue).await {
             Ok(response) => Ok(response),
             Err(IssueError::Refused(refusal)) => Err(match refusal.failure {
                 Failure::NonceUsed | Failure::NonceTooOld => {
                     refused("its jti was used before (RFC 7523 3)")
                 }
-                _ => Oauth2Error::UnknownClient,
+                Failure::ClientRevoked => Oauth2Error::UnknownClient,
+                _ => refused("the grant it rests on ended meanwhile"),
             }),
             Err(IssueError::Failed(error)) => Err(error),
         }
     }
+}
+
+/// What a token for `user` may be (CONTRACT.md "OAuth 2.0"; RFC 7523 3:
+/// the authorization server decides what an assertion may obtain): at
+/// most the union of the scopes `user` granted the client in credentials
+/// that are still live, resting on one of them. The token joins that
+/// credential's family and expires no later than it, so each way of
+/// ending the grant (revocation of it or its family, the user's
+/// `/authorizations`, the client's removal, expiry) ends the token too;
+/// the credential must still be live when the token is written.
+async fn on_live_grant(ctx: &TokenContext<'_>, user: &str) -> Result<Issue, Oauth2Error> {
+    let client_id = &ctx.client.record.client_id;
+    let grant = ctx
+        .store
+        .grants_of(user)
+        .await?
+        .into_iter()
+        .find(|grant| &grant.client_id == client_id);
+    let mut bases = Vec::new();
+    for state in grant.iter().flat_map(|grant| grant.live(ctx.now)) {
+        if stands(ctx, state).await? {
+            bases.push(state.clone());
+        }
+    }
+    let no_grant = || refused("its sub is neither the client nor a user whose grant to it is live");
+    if bases.is_empty() {
+        return Err(no_grant());
+    }
+    let scopes: Vec<&str> = bases
+        .iter()
+        .map(|state| state.record.scope.as_str())
+        .collect();
+    let granted = Scope::stored(&scopes.join(" ")).intersection(&ctx.client_scope());
+    let scope = ctx.requested_scope(&granted)?;
+    let basis = rest_on(&bases, &scope).ok_or_else(no_grant)?;
+    let expires_by = if scope.is_subset_of(&Scope::stored(&basis.record.scope)) {
+        basis.record.expires_at
+    } else {
+        bases
+            .iter()
+            .filter_map(|state| state.record.expires_at)
+            .min()
+    };
+    Ok(Issue {
+        parent: Some(basis.record.id.clone()),
+        expires_by,
+        preconditions: vec![Precondition::Credential {
+            id: basis.record.id.clone(),
+            kind: basis.record.kind,
+            client_id: client_id.clone(),
+            status: basis.status,
+            now: ctx.now,
+        }],
+        ..Issue::new(Some(user.to_owned()), scope)
+    })
+}
+
+/// Whether a live credential of the grant may carry more tokens: not one
+/// whose parent was revoked on its own (a token this grant issued earlier
+/// from an access token revoked since rests on nothing).
+async fn stands(ctx: &TokenContext<'_>, state: &CredentialState) -> Result<bool, Oauth2Error> {
+    let Some(parent) = &state.record.parent else {
+        return Ok(true);
+    };
+    let parent = ctx.store.credential(parent).await?;
+    Ok(parent.is_none_or(|parent| parent.status != Status::Revoked))
+}
+
+/// The credential a token with `scope` rests on: the newest that covers
+/// it, a code, refresh token or OAuth 1 credential before an access token;
+/// else the newest of all; none when there is no live credential.
+fn rest_on<'a>(bases: &'a [CredentialState], scope: &Scope) -> Option<&'a CredentialState> {
+    let rank = |state: &CredentialState| {
+        (
+            scope.is_subset_of(&Scope::stored(&state.record.scope)),
+            state.record.kind != CredentialKind::AccessToken,
+            state.issued_seq,
+        )
+    };
+    bases.iter().max_by_key(|state| rank(state))
 }

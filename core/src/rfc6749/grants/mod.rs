@@ -225,6 +225,10 @@ pub struct Issue {
     /// The credential these are issued from (a code, a refresh token), so
     /// that revoking its family reaches them.
     pub parent: Option<String>,
+    /// When the access token must stop working at the latest (seconds
+    /// since the epoch): the end of what it rests on, when that comes
+    /// before the access token lifetime would.
+    pub expires_by: Option<u64>,
     /// What must hold for them to be issued.
     pub preconditions: Vec<Precondition>,
     /// Events written in the same record, before the issued tokens.
@@ -242,6 +246,7 @@ impl Issue {
             scope,
             refresh_scope: None,
             parent: None,
+            expires_by: None,
             preconditions: Vec::new(),
             events: Vec::new(),
             id_token: None,
