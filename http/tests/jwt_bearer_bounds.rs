@@ -119,9 +119,15 @@ struct Serving {
 }
 
 async fn serve(setup: &Setup) -> Serving {
+    serve_on(setup, "127.0.0.1:0").await
+}
+
+/// [`serve`] on `addr`: a server restarted on its address is the same
+/// issuer, so assertions made for it before still name it.
+async fn serve_on(setup: &Setup, addr: &str) -> Serving {
     let process = Running::spawn(
         credlog()
-            .args(["serve", "--addr", "127.0.0.1:0", "--data"])
+            .args(["serve", "--addr", addr, "--data"])
             .arg(setup.dir.path().join("data"))
             .arg("--config")
             .arg(setup.dir.path().join("credlog.toml")),
@@ -369,7 +375,8 @@ async fn a_jti_is_refused_until_its_exp_across_restarts() {
         setup.post(&serving, "/oauth2/token", form).await.tokens();
     }
     serving.process.terminate();
-    let restarted = serve(&setup).await;
+    let addr = serving.server.url("").replace("http://", "");
+    let restarted = serve_on(&setup, &addr).await;
     setup
         .post(&restarted, "/oauth2/token", trade())
         .await
