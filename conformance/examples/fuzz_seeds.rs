@@ -24,6 +24,7 @@ fn main() -> io::Result<()> {
         "http_head",
         "jwt_verify",
         "device_codes",
+        "scope",
     ] {
         fs::create_dir_all(root.join(target))?;
     }
@@ -75,6 +76,9 @@ fn main() -> io::Result<()> {
     for (i, seed) in DEVICE_CODES.iter().enumerate() {
         write("device_codes", i, seed)?;
     }
+    for (i, seed) in scopes().iter().enumerate() {
+        write("scope", i, seed)?;
+    }
     println!(
         "wrote the seeds of {} vectors under {}",
         vectors::all().len(),
@@ -120,6 +124,31 @@ const DEVICE_CODES: [&str; 6] = [
     "GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS",
     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
 ];
+
+/// `scope` inputs: RFC 6749's and OpenID Connect's scopes, a repeated
+/// token, 64 tokens and 65, tokens of 128 and 129 characters, and the
+/// refusals of RFC 6749 3.3 (two spaces, an edge space, a quote).
+fn scopes() -> Vec<String> {
+    let tokens = |n: usize| {
+        (0..n)
+            .map(|i| format!("s{i}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    vec![
+        "profile".to_owned(),
+        "openid profile email offline_access".to_owned(),
+        "read write read".to_owned(),
+        "https://api.example/read urn:example:write".to_owned(),
+        tokens(64),
+        tokens(65),
+        "x".repeat(128),
+        format!("a {}", "x".repeat(129)),
+        "a  b".to_owned(),
+        " a".to_owned(),
+        "a \"b\"".to_owned(),
+    ]
+}
 
 /// `Basic` credentials of the client the `token_request` target registers
 /// (`app`, secret `s3cret`: RFC 6749 2.3.1).

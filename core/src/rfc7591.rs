@@ -136,12 +136,7 @@ impl ClientMetadata {
                 });
             }
         }
-        let Ok(scope) = Scope::parse(&self.scope) else {
-            return invalid(format!(
-                "scope {:?} is not a space-separated list of scope tokens (RFC 6749 3.3)",
-                self.scope
-            ));
-        };
+        let scope = self.scope.parse::<Scope>().map_err(MetadataError::Scope)?;
         let grant_types = parse_all(&self.grant_types)?;
         let response_types = parse_all(&self.response_types)?;
         let auth_method = self.token_endpoint_auth_method.parse()?;

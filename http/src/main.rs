@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{ArgGroup, Args, Parser, Subcommand};
-use credlog_core::rfc6749::Oauth2Server;
+use credlog_core::rfc6749::{Oauth2Server, Scope};
 use credlog_core::store::CredentialStore;
 use credlog_core::store::StoreError;
 use credlog_core::throttle::Throttle;
@@ -162,8 +162,9 @@ impl DataDir {
 #[command(group(ArgGroup::new("what").required(true).args(["token", "client", "user"])))]
 struct Revoke {
     /// A token and every credential issued from it: an OAuth 1 token
-    /// credential's oauth_token, or an OAuth 2 access or refresh token.
-    #[arg(long, value_name = "ID")]
+    /// credential's oauth_token, or an OAuth 2 access or refresh token
+    /// (which may start with `-`: base64url's alphabet holds it).
+    #[arg(long, value_name = "ID", allow_hyphen_values = true)]
     token: Option<String>,
     /// Every credential issued to this client; the client stays.
     #[arg(long, value_name = "ID")]
@@ -514,6 +515,11 @@ async fn run_client(command: ClientCommand) -> Result<ExitCode, Failure> {
             let mut metadata = ClientMetadata::named(name);
             metadata.redirect_uris = redirect_uris;
             if let Some(scope) = scope {
+                // CONTRACT.md "Users and sessions": at most 64 tokens of
+                // 128 characters; a scope past them is a bad flag.
+                if let Err(error) = scope.parse::<Scope>() {
+                    return Err(Failure::usage(format!("--scope: {error}")));
+                }
                 metadata.scope = scope;
             }
             if !grant_types.is_empty() {
@@ -792,6 +798,7 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         Some(throttle) => App::with_parts(store, settings, system_clock(), oauth2, throttle),
         None => App::with_oauth2(store, settings, system_clock(), oauth2),
     };
+    let admin_limits = limits.clone();
     let admin_served = async {
         if let Some((admin_listener, _)) = admin {
             credlog_http::serve_admin(
@@ -799,7 +806,7 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
                 metrics,
                 admin_listener,
                 shutdown.clone(),
-                limits,
+                admin_limits,
             )
             .await;
         }

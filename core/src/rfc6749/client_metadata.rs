@@ -10,6 +10,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use super::params::ScopeError;
 use super::server::Oauth2Server;
 use crate::request::is_scheme;
 
@@ -172,6 +173,10 @@ pub enum MetadataError {
         "token_endpoint_auth_method {0:?} is not one of client_secret_basic, client_secret_post, none"
     )]
     UnknownAuthMethod(String),
+    /// A `scope` outside RFC 6749 3.3's grammar or over a cap of
+    /// CONTRACT.md "Users and sessions" (64 tokens of 128 characters).
+    #[error("scope: {0}")]
+    Scope(#[from] ScopeError),
 }
 
 impl Oauth2Server {

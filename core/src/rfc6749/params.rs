@@ -1,8 +1,11 @@
 //! Request parameters (RFC 6749 3.1, 3.2: form-encoded, none twice) and
-//! scope strings (RFC 6749 3.3).
+//! scope strings (RFC 6749 3.3, within the caps of CONTRACT.md "Users and
+//! sessions"), both parsed in time linear in their length.
 
 use std::fmt;
+use std::str::FromStr;
 
+use indexmap::IndexSet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::errors::Oauth2Error;
@@ -70,9 +73,64 @@ impl Params {
     }
 }
 
-/// A scope: a set of scope tokens, in the order first given (RFC 6749 3.3).
+/// The most tokens a scope holds (CONTRACT.md "Users and sessions").
+pub const MAX_SCOPE_TOKENS: usize = 64;
+
+/// The most characters a scope token holds (CONTRACT.md "Users and sessions").
+pub const MAX_SCOPE_TOKEN_CHARS: usize = 128;
+
+/// Why a scope string is refused: RFC 6749 3.3's grammar, or the caps of
+/// CONTRACT.md "Users and sessions". The messages are the
+/// `error_description`s the endpoints answer with; none repeats the
+/// scope, which may be long.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ScopeError {
+    /// No scope, two spaces in a row, or a space at either end: RFC 6749
+    /// 3.3 separates tokens of at least one character by single spaces.
+    #[error("the scope has an empty token at byte {at}: scope tokens are separated by single spaces (RFC 6749 3.3)")]
+    EmptyToken {
+        /// Where the empty token starts, in bytes.
+        at: usize,
+    },
+    /// A character outside RFC 6749 3.3's `NQCHAR`.
+    #[error("the scope has the character U+{:04X} at byte {at}, which no scope token may hold (RFC 6749 3.3)", u32::from(*.character))]
+    Character {
+        /// The character.
+        character: char,
+        /// Where it is, in bytes.
+        at: usize,
+    },
+    /// More distinct tokens than [`MAX_SCOPE_TOKENS`].
+    #[error(
+        "the scope holds more than {} tokens, the most allowed",
+        MAX_SCOPE_TOKENS
+    )]
+    TooManyTokens,
+    /// A token longer than [`MAX_SCOPE_TOKEN_CHARS`].
+    #[error(
+        "a scope token is {length} characters long, more than the {} characters allowed",
+        MAX_SCOPE_TOKEN_CHARS
+    )]
+    TokenTooLong {
+        /// Its length in characters.
+        length: usize,
+    },
+}
+
+/// A refused scope is `invalid_scope` (RFC 6749 4.1.2.1, 5.2).
+impl From<ScopeError> for Oauth2Error {
+    fn from(error: ScopeError) -> Self {
+        Oauth2Error::InvalidScope(error.to_string())
+    }
+}
+
+/// A scope: a set of scope tokens, in the order first given (RFC 6749
+/// 3.3). Membership, subsets and intersections take time linear in the
+/// tokens (a hash set); two scopes are equal when they hold the same
+/// tokens, in whatever order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Scope(Vec<String>);
+pub struct Scope(IndexSet<String>);
 
 /// Whether `c` may appear in a scope token: `%x21 / %x23-5B / %x5D-7E`.
 fn is_nqchar(c: char) -> bool {
@@ -80,57 +138,47 @@ fn is_nqchar(c: char) -> bool {
 }
 
 impl Scope {
-    /// Parses a space-delimited scope string (RFC 6749 3.3). Tokens are
-    /// separated by single spaces; a repeated token counts once.
+    /// Parses a scope a request or registration gives (RFC 6749 3.3):
+    /// tokens of `NQCHAR` separated by single spaces, a repeated token
+    /// counted once, at most [`MAX_SCOPE_TOKENS`] tokens of at most
+    /// [`MAX_SCOPE_TOKEN_CHARS`] characters (CONTRACT.md). A refusal is
+    /// `invalid_scope`; [`ScopeError`] says why (`text.parse::<Scope>()`).
     pub fn parse(text: &str) -> Result<Scope, Oauth2Error> {
-        let mut tokens: Vec<String> = Vec::new();
-        for token in text.split(' ') {
-            if token.is_empty() || !token.chars().all(is_nqchar) {
-                return Err(Oauth2Error::InvalidScope(format!(
-                    "scope {text:?} is not a space-delimited list of scope tokens"
-                )));
-            }
-            if !tokens.iter().any(|t| t == token) {
-                tokens.push(token.to_owned());
-            }
-        }
-        Ok(Scope(tokens))
+        text.parse().map_err(Oauth2Error::from)
     }
 
     /// The scope stored with a credential or client (already validated when
-    /// written; an empty string is the empty scope).
+    /// written; an empty string is the empty scope). No cap applies: what
+    /// was stored before the caps existed still reads, in linear time.
     pub fn stored(text: &str) -> Scope {
         Scope(
             text.split(' ')
-                .filter(|t| !t.is_empty())
-                .fold(Vec::new(), |mut tokens, token| {
-                    if !tokens.iter().any(|t: &String| t == token) {
-                        tokens.push(token.to_owned());
-                    }
-                    tokens
-                }),
+                .filter(|token| !token.is_empty())
+                .map(str::to_owned)
+                .collect(),
         )
     }
 
     /// Whether every token of `self` is in `other`.
     pub fn is_subset_of(&self, other: &Scope) -> bool {
-        self.0.iter().all(|token| other.contains(token))
+        self.0.is_subset(&other.0)
     }
 
     /// Whether the scope holds `token`.
     pub fn contains(&self, token: &str) -> bool {
-        self.0.iter().any(|t| t == token)
+        self.0.contains(token)
     }
 
     /// The tokens of `self` that are also in `other`, in `self`'s order.
     pub fn intersection(&self, other: &Scope) -> Scope {
-        Scope(
-            self.0
-                .iter()
-                .filter(|t| other.contains(t))
-                .cloned()
-                .collect(),
-        )
+        Scope(self.0.intersection(&other.0).cloned().collect())
+    }
+
+    /// The tokens of `self`, then those of `other` not in `self`. The caps
+    /// do not apply: a union of granted scopes may hold more tokens than
+    /// one request may ask for.
+    pub fn union(&self, other: &Scope) -> Scope {
+        Scope(self.0.union(&other.0).cloned().collect())
     }
 
     /// Whether it holds no token.
@@ -138,15 +186,60 @@ impl Scope {
         self.0.is_empty()
     }
 
-    /// Its tokens.
+    /// How many tokens it holds.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Its tokens, in the order first given.
     pub fn tokens(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(String::as_str)
     }
 }
 
+/// [`Scope::parse`] with the precise reason for a refusal. One pass over
+/// the text: each token is checked and hashed once, and the parse stops
+/// at the first token past a cap.
+impl FromStr for Scope {
+    type Err = ScopeError;
+
+    fn from_str(text: &str) -> Result<Scope, ScopeError> {
+        let mut tokens = IndexSet::new();
+        let mut at = 0;
+        for token in text.split(' ') {
+            if token.is_empty() {
+                return Err(ScopeError::EmptyToken { at });
+            }
+            if let Some((offset, character)) = token.char_indices().find(|(_, c)| !is_nqchar(*c)) {
+                return Err(ScopeError::Character {
+                    character,
+                    at: at + offset,
+                });
+            }
+            // NQCHAR is ASCII: bytes are characters.
+            if token.len() > MAX_SCOPE_TOKEN_CHARS {
+                return Err(ScopeError::TokenTooLong {
+                    length: token.len(),
+                });
+            }
+            if tokens.insert(token) && tokens.len() > MAX_SCOPE_TOKENS {
+                return Err(ScopeError::TooManyTokens);
+            }
+            at += token.len() + 1;
+        }
+        Ok(Scope(tokens.into_iter().map(str::to_owned).collect()))
+    }
+}
+
 impl fmt::Display for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join(" "))
+        for (index, token) in self.0.iter().enumerate() {
+            if index > 0 {
+                f.write_str(" ")?;
+            }
+            f.write_str(token)?;
+        }
+        Ok(())
     }
 }
 
@@ -168,6 +261,7 @@ impl<'de> Deserialize<'de> for Scope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     #[test]
     fn a_parameter_sent_twice_is_refused_and_empty_ones_are_absent() {
@@ -213,5 +307,171 @@ mod tests {
                 .to_string(),
             "a b"
         );
+    }
+
+    #[test]
+    fn scopes_hold_at_most_64_tokens_of_at_most_128_characters() {
+        let tokens = |n: usize| {
+            (0..n)
+                .map(|i| format!("t{i}"))
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert_eq!(tokens(64).parse::<Scope>().map(|s| s.len()), Ok(64));
+        assert_eq!(tokens(65).parse::<Scope>(), Err(ScopeError::TooManyTokens));
+        // A repeated token counts once.
+        let repeated = format!("{} t0 t63 t1", tokens(64));
+        assert_eq!(repeated.parse::<Scope>().map(|s| s.len()), Ok(64));
+        assert!("x".repeat(128).parse::<Scope>().is_ok());
+        assert_eq!(
+            format!("a {}", "x".repeat(129)).parse::<Scope>(),
+            Err(ScopeError::TokenTooLong { length: 129 })
+        );
+        assert!(matches!(
+            Scope::parse(&tokens(65)),
+            Err(Oauth2Error::InvalidScope(message)) if message.contains("64 tokens")
+        ));
+        // What was stored before the caps still reads, whole.
+        assert_eq!(Scope::stored(&tokens(15_000)).len(), 15_000);
+    }
+
+    #[test]
+    fn refusals_say_where_and_never_repeat_the_scope() {
+        assert_eq!(
+            "a  b".parse::<Scope>(),
+            Err(ScopeError::EmptyToken { at: 2 })
+        );
+        assert_eq!("".parse::<Scope>(), Err(ScopeError::EmptyToken { at: 0 }));
+        assert_eq!(
+            "ab c\"d".parse::<Scope>(),
+            Err(ScopeError::Character {
+                character: '"',
+                at: 4
+            })
+        );
+        let message = ScopeError::Character {
+            character: '\u{e9}',
+            at: 3,
+        }
+        .to_string();
+        assert!(message.contains("U+00E9"), "{message}");
+        // RFC 6749 5.2: error_description holds no '"' or '\'.
+        assert!(!message.contains(['"', '\\']), "{message}");
+    }
+
+    #[test]
+    fn scopes_are_sets_equal_in_any_order() {
+        let ab = Scope::parse("a b").unwrap();
+        let ba = Scope::parse("b a b").unwrap();
+        assert_eq!(ab, ba);
+        assert_eq!(ba.to_string(), "b a");
+        let bc = Scope::parse("b c").unwrap();
+        assert_eq!(ab.union(&bc).to_string(), "a b c");
+        assert_eq!(bc.union(&ab).to_string(), "b c a");
+        assert_eq!(ab.intersection(&bc).to_string(), "b");
+        assert!(Scope::default().is_subset_of(&ab));
+        assert!(!ab.is_subset_of(&bc));
+    }
+
+    /// A short scope token: one of a few (so that scopes share tokens), or
+    /// any `1*NQCHAR` of up to 8.
+    fn short_token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            prop::sample::select(vec!["a", "b", "c", "profile", "email"]).prop_map(String::from),
+            "[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,8}",
+        ]
+    }
+
+    /// A scope token, short or near the 128-character cap.
+    fn token() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => short_token(),
+            1 => "[\\x21\\x23-\\x5B\\x5D-\\x7E]{120,136}",
+        ]
+    }
+
+    /// Lists of tokens: many short ones (past the 64-token cap or not), or
+    /// a few of any length (past the 128-character cap or not).
+    fn token_lists() -> impl Strategy<Value = Vec<String>> {
+        prop_oneof![
+            prop::collection::vec(short_token(), 1..90),
+            prop::collection::vec(token(), 1..12),
+        ]
+    }
+
+    /// The tokens once each, in the order first given.
+    fn distinct(tokens: &[String]) -> Vec<&str> {
+        let mut seen = std::collections::HashSet::new();
+        tokens
+            .iter()
+            .map(String::as_str)
+            .filter(|token| seen.insert(*token))
+            .collect()
+    }
+
+    proptest! {
+        /// A list of tokens parses to its distinct tokens in order, within
+        /// the caps, or is refused for the cap it passes; what parses
+        /// prints as text that parses (and reads as stored) to the same.
+        #[test]
+        fn token_lists_parse_within_the_caps_and_round_trip(
+            tokens in token_lists(),
+        ) {
+            let text = tokens.join(" ");
+            let distinct = distinct(&tokens);
+            match text.parse::<Scope>() {
+                Ok(scope) => {
+                    prop_assert!(distinct.len() <= MAX_SCOPE_TOKENS);
+                    prop_assert!(distinct.iter().all(|t| t.len() <= MAX_SCOPE_TOKEN_CHARS));
+                    prop_assert_eq!(scope.tokens().collect::<Vec<_>>(), distinct);
+                    let printed = scope.to_string();
+                    let again = printed.parse::<Scope>();
+                    prop_assert_eq!(again.as_ref().map(Scope::to_string), Ok(printed.clone()));
+                    prop_assert_eq!(again, Ok(scope.clone()));
+                    prop_assert_eq!(Scope::stored(&printed).to_string(), printed);
+                }
+                Err(ScopeError::TooManyTokens) => {
+                    prop_assert!(distinct.len() > MAX_SCOPE_TOKENS);
+                }
+                Err(ScopeError::TokenTooLong { length }) => {
+                    prop_assert!(length > MAX_SCOPE_TOKEN_CHARS);
+                    prop_assert!(tokens.iter().any(|t| t.len() == length));
+                }
+                Err(other) => prop_assert!(false, "{:?}: {}", text, other),
+            }
+        }
+
+        /// Any text: no panic, and what parses keeps the caps and the grammar.
+        #[test]
+        fn any_text_parses_within_the_caps_or_is_refused(text in "[ -~\\t\u{e9}]{0,300}") {
+            if let Ok(scope) = text.parse::<Scope>() {
+                prop_assert!(!scope.is_empty() && scope.len() <= MAX_SCOPE_TOKENS);
+                let well_formed = |t: &str| {
+                    !t.is_empty() && t.len() <= MAX_SCOPE_TOKEN_CHARS && t.chars().all(is_nqchar)
+                };
+                prop_assert!(scope.tokens().all(well_formed), "{:?}", scope);
+                prop_assert_eq!(scope.to_string().parse::<Scope>(), Ok(scope));
+            }
+        }
+
+        /// Subset, intersection and union agree with membership.
+        #[test]
+        fn set_operations_agree_with_membership(
+            a in prop::collection::vec(token(), 0..20),
+            b in prop::collection::vec(token(), 0..20),
+        ) {
+            let (a, b) = (Scope::stored(&a.join(" ")), Scope::stored(&b.join(" ")));
+            let both = a.intersection(&b);
+            let either = a.union(&b);
+            prop_assert!(both.tokens().all(|t| a.contains(t) && b.contains(t)));
+            prop_assert!(a.tokens().filter(|t| b.contains(t)).all(|t| both.contains(t)));
+            prop_assert!(both.is_subset_of(&a) && both.is_subset_of(&b));
+            prop_assert!(a.is_subset_of(&either) && b.is_subset_of(&either));
+            prop_assert!(either.tokens().all(|t| a.contains(t) || b.contains(t)));
+            prop_assert_eq!(a.is_subset_of(&b), a.tokens().all(|t| b.contains(t)));
+            prop_assert_eq!(a.is_subset_of(&b), both == a);
+            prop_assert_eq!(&either, &b.union(&a));
+            prop_assert_eq!(either.len(), a.len() + b.len() - both.len());
+        }
     }
 }
