@@ -32,10 +32,7 @@ fn sign_ins(c: &mut Criterion) {
         ("wrong password, unknown user", "mallory", "wrong"),
         ("right password", "alice", "correct horse"),
     ] {
-        let attempt = Attempt {
-            user,
-            address: Some("192.0.2.1".parse().unwrap()),
-        };
+        let attempt = Attempt::password(user, Some("192.0.2.1".parse().unwrap()));
         let expected = password == "correct horse";
         group.bench_function(label, |b| {
             b.to_async(&runtime).iter(|| async {

@@ -225,7 +225,8 @@ pub async fn sign_in(
         crate::metrics::record_throttled_sign_in();
         return Err(OwnerCheckError::Throttled { retry_after });
     }
-    let user = app.store().user(attempt.user).await?;
+    let name = attempt.name.unwrap_or_default();
+    let user = app.store().user(name).await?;
     let good = app
         .passwords()
         .verify(user.as_ref().map(|user| &user.password), password)
@@ -238,7 +239,7 @@ pub async fn sign_in(
         // An unknown name is not logged: it may be a password typed into
         // the wrong field.
         let named = if user.is_some() {
-            attempt.user
+            name
         } else {
             "(unknown)"
         };

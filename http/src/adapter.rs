@@ -5,7 +5,7 @@
 
 use std::convert::Infallible;
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 use credlog_core::{Request, Response};
 use futures::{Stream, StreamExt};
@@ -332,22 +332,11 @@ where
         })
 }
 
-/// The address of the connection a request came on, as the server put it
-/// in the request's extensions ([`PeerAddr`]) or warp's own server knows it.
+/// The client's address ([`crate::client_addr`]: the connection's peer,
+/// or behind a trusted proxy the address it forwards).
 pub fn peer() -> impl Filter<Extract = (Option<IpAddr>,), Error = Infallible> + Clone {
-    warp::ext::optional::<PeerAddr>()
-        .and(warp::addr::remote())
-        .map(|ours: Option<PeerAddr>, warps: Option<SocketAddr>| {
-            ours.map(|PeerAddr(addr)| addr)
-                .or(warps)
-                .map(|addr| addr.ip())
-        })
+    crate::client_addr::client_address()
 }
-
-/// The remote address of a connection, put in each request's extensions
-/// by the server that accepted it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PeerAddr(pub SocketAddr);
 
 /// [`answer`] for a page that needs to know who is signed in.
 pub fn answer_with_session<F, Fut>(

@@ -1,24 +1,23 @@
 //! The device flow's two HTTP sides (RFC 8628): the device authorization
 //! endpoint a device posts to, and the `/device` page where the person
 //! types the user code and approves or denies. The engine in
-//! `credlog_core::rfc8628` decides; this module routes, shows the pages
-//! and throttles guesses.
-//!
-//! A typed code that leads nowhere counts as a failed sign-in in the app's
-//! [`credlog_core::throttle::Throttle`], under the user name
-//! `device:<signed-in user>` and the request's address: user codes are
-//! guessed no faster than passwords (RFC 8628 5.1).
+//! `credlog_core::rfc8628` decides, guesses and request rates included
+//! ([`rfc8628::pending_for`], [`credlog_core::rfc6749::Oauth2Server::guarded`]);
+//! this module routes and shows the pages, with the app's throttle and the
+//! client's address.
 
 use std::net::IpAddr;
 
 use credlog_core::consent::path_and_query;
+use credlog_core::rfc6749::Guarded;
 use credlog_core::rfc8628::{self, PendingDevice, VerificationError, VERIFICATION_PATH};
-use credlog_core::throttle::{Attempt, Verdict};
 use credlog_core::{Request, Response};
 use warp::filters::BoxedFilter;
 use warp::Filter;
 
-use crate::adapter::{answer, answer_with_session, answer_with_session_from, same_origin, Fields};
+use crate::adapter::{
+    answer_from, answer_with_session, answer_with_session_from, same_origin, Fields,
+};
 use crate::app::App;
 use crate::consent::Accounts;
 use crate::login::login_then;
@@ -29,7 +28,7 @@ use crate::sessions::Session;
 pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let endpoint = warp::path!("oauth2" / "device_authorization")
         .and(warp::post())
-        .and(answer(app.clone(), device_authorization));
+        .and(answer_from(app.clone(), device_authorization));
     let form = warp::path!("device")
         .and(warp::get())
         .and(answer_with_session(app.clone(), code_form));
@@ -40,11 +39,20 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     endpoint.or(form).unify().or(submit).unify().boxed()
 }
 
-/// RFC 8628 3.1: the core's endpoint as it is.
-async fn device_authorization(app: App, request: Request) -> Response {
-    app.oauth2()
-        .device_authorization(app.store(), &request, app.now())
-        .await
+/// RFC 8628 3.1: the core's endpoint, behind the client-authentication
+/// throttle and its request rates (CONTRACT.md "Users and sessions").
+async fn device_authorization(app: App, address: Option<IpAddr>, request: Request) -> Response {
+    let answer = app
+        .oauth2()
+        .device_authorization(app.store(), &request, app.now());
+    crate::oauth2::guarded(
+        &app,
+        address,
+        Guarded::DeviceAuthorization,
+        &request,
+        answer,
+    )
+    .await
 }
 
 /// `GET /device[?user_code=...]`: the form to type the code, filled in
@@ -74,31 +82,25 @@ async fn submit(
         Err(refused) => return refused,
     };
     let typed = fields.get("user_code").unwrap_or_default();
-    let guesser = format!("device:{}", session.user);
-    let attempt = Attempt {
-        user: &guesser,
-        address,
-    };
     let now = app.now();
-    match app.throttle().verdict(&attempt, now).await {
-        Ok(Verdict::Go) => {}
-        Ok(Verdict::Wait(retry_after)) => return throttled(retry_after),
-        Err(error) => return app.store_failure(&error),
-    }
-    let device = match rfc8628::pending(app.store(), typed, now).await {
+    let found = rfc8628::pending_for(
+        app.store(),
+        app.throttle(),
+        &session.user,
+        address,
+        typed,
+        now,
+    )
+    .await;
+    let device = match found {
         Ok(device) => device,
         Err(VerificationError::Store(error)) => return app.store_failure(&error),
+        Err(VerificationError::Throttled { retry_after }) => return throttled(retry_after),
         Err(wrong) => {
-            if let Err(error) = app.throttle().failed(&attempt, now).await {
-                return app.store_failure(&error);
-            }
             tracing::info!(user = %session.user, address = ?address, "a wrong user code was typed");
             return code_page(400, &session, typed, Some(&wrong.to_string()));
         }
     };
-    if let Err(error) = app.throttle().succeeded(&attempt, now).await {
-        return app.store_failure(&error);
-    }
     let approved = match fields.get("confirm") {
         None => return consent_page(&app, &session, &device),
         Some("yes") => true,

@@ -34,6 +34,7 @@ pub mod app;
 pub mod audit;
 pub mod authorizations;
 pub mod client_page;
+pub mod client_addr;
 pub mod clients;
 pub mod config;
 pub mod consent;

@@ -1,7 +1,8 @@
 //! How far the server lets one client go (CONTRACT.md, "Deployment"): the
 //! time a request head and a request body may take, the largest head, how
-//! many connections are served at once, and how long a shutdown waits for
-//! requests in flight. The numbers live here, in one value, so that a
+//! many connections are served at once, how long a shutdown waits for
+//! requests in flight, and which proxies are believed about the client's
+//! address. The numbers live here, in one value, so that a
 //! deployment's configuration can set them.
 
 use std::error::Error;
@@ -14,9 +15,11 @@ use std::time::Duration;
 use hyper::body::{Body, Frame, SizeHint};
 use tokio::time::{Instant, Sleep};
 
+use crate::client_addr::TrustedProxies;
+
 /// The connection limits [`crate::server::serve_with`] enforces. The
 /// default holds the contract's numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Limits {
     /// A connection must send a whole request head within this (10 s),
     /// counted from when it is accepted or, on a keep-alive connection,
@@ -42,6 +45,9 @@ pub struct Limits {
     /// enough that the process exits within the 15 s the contract allows,
     /// with the store closed.
     pub shutdown_grace: Duration,
+    /// The proxies whose `X-Forwarded-For` names the client (none): see
+    /// [`crate::client_addr`].
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Default for Limits {
@@ -52,6 +58,7 @@ impl Default for Limits {
             max_head_bytes: 16 * 1024,
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
+            trusted_proxies: TrustedProxies::default(),
         }
     }
 }

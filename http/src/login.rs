@@ -159,10 +159,7 @@ async fn sign_in(app: App, address: Option<IpAddr>, request: Request) -> Respons
             Some("Enter a user name and a password."),
         );
     };
-    let attempt = Attempt {
-        user: username,
-        address,
-    };
+    let attempt = Attempt::password(username, address);
     match accounts::sign_in(app, &attempt, password).await {
         Ok(Some(user)) => {
             let session = match app.sessions().create(&user.name, app.now()).await {

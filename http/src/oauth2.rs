@@ -5,11 +5,12 @@
 //! resource owners' passwords. The authorization endpoint, which has a
 //! page, is in [`crate::consent`].
 
+use std::future::Future;
 use std::net::IpAddr;
 
 use async_trait::async_trait;
 use credlog_core::oidc::{DISCOVERY_PATH, JWKS_PATH, USERINFO_PATH};
-use credlog_core::rfc6749::{OwnerCheckError, ResourceOwners};
+use credlog_core::rfc6749::{Caller, Guarded, OwnerCheckError, ResourceOwners};
 use credlog_core::rfc8414::{INTROSPECTION_PATH, METADATA_PATH, REVOCATION_PATH, TOKEN_PATH};
 use credlog_core::throttle::Attempt;
 use credlog_core::{Request, Response};
@@ -32,29 +33,46 @@ pub struct AppOwners<'a> {
 #[async_trait]
 impl ResourceOwners for AppOwners<'_> {
     async fn authenticate(&self, username: &str, password: &str) -> Result<bool, OwnerCheckError> {
-        let attempt = Attempt {
-            user: username,
-            address: self.address,
-        };
+        let attempt = Attempt::password(username, self.address);
         Ok(sign_in(self.app, &attempt, password).await?.is_some())
     }
 }
 
+/// `answer`, an endpoint's answer to `request`, behind the client
+/// authentication throttle ([`credlog_core::rfc6749::client_throttle`]),
+/// counted in the app's throttle for the client's `address`.
+pub async fn guarded(
+    app: &App,
+    address: Option<IpAddr>,
+    endpoint: Guarded,
+    request: &Request,
+    answer: impl Future<Output = Response>,
+) -> Response {
+    let caller = Caller {
+        throttle: app.throttle(),
+        address,
+    };
+    app.oauth2()
+        .guarded(&caller, endpoint, request, app.now(), answer)
+        .await
+}
+
 async fn token(app: App, address: Option<IpAddr>, request: Request) -> Response {
     let owners = AppOwners { app: &app, address };
-    app.oauth2()
-        .token(app.store(), &owners, &request, app.now())
-        .await
+    let answer = app
+        .oauth2()
+        .token(app.store(), &owners, &request, app.now());
+    guarded(&app, address, Guarded::Token, &request, answer).await
 }
 
-async fn revoke(app: App, request: Request) -> Response {
-    app.oauth2().revoke(app.store(), &request, app.now()).await
+async fn revoke(app: App, address: Option<IpAddr>, request: Request) -> Response {
+    let answer = app.oauth2().revoke(app.store(), &request, app.now());
+    guarded(&app, address, Guarded::Revocation, &request, answer).await
 }
 
-async fn introspect(app: App, request: Request) -> Response {
-    app.oauth2()
-        .introspect(app.store(), &request, app.now())
-        .await
+async fn introspect(app: App, address: Option<IpAddr>, request: Request) -> Response {
+    let answer = app.oauth2().introspect(app.store(), &request, app.now());
+    guarded(&app, address, Guarded::Introspection, &request, answer).await
 }
 
 /// The issuer: the configured base URL, or the scheme and host the request reached.
@@ -124,10 +142,10 @@ pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
         .and(answer_from(app.clone(), token));
     let revoke = at(REVOCATION_PATH)
         .and(warp::post())
-        .and(answer(app.clone(), revoke));
+        .and(answer_from(app.clone(), revoke));
     let introspect = at(INTROSPECTION_PATH)
         .and(warp::post())
-        .and(answer(app.clone(), introspect));
+        .and(answer_from(app.clone(), introspect));
     let metadata = at(METADATA_PATH)
         .and(warp::get())
         .and(answer(app.clone(), metadata));

@@ -17,8 +17,9 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use warp::Filter;
 
-use crate::adapter::{recover, PeerAddr};
+use crate::adapter::recover;
 use crate::app::App;
+use crate::client_addr::{ClientAddr, TrustedProxies, FORWARDED_FOR};
 use crate::limits::{DeadlineBody, Limits};
 use crate::metrics::Metrics;
 use crate::tls::TlsAcceptor;
@@ -155,6 +156,7 @@ async fn serve_service<S>(
         routes,
         body_timeout: limits.body_timeout,
         peer: None,
+        proxies: limits.trusted_proxies.clone(),
     };
     let http = http1(&limits);
     let permits = Arc::new(Semaphore::new(limits.max_connections));
@@ -288,17 +290,20 @@ pub fn service(
         routes: warp::service(routes(app)),
         body_timeout: limits.body_timeout,
         peer: None,
+        proxies: limits.trusted_proxies.clone(),
     }
 }
 
 /// A tower service (warp's) under hyper, each request body given its
-/// deadline as the request arrives, and the connection's remote address
-/// put in its extensions ([`PeerAddr`]: sign-in throttling reads it).
+/// deadline as the request arrives, and the client's address (the
+/// connection's peer, or behind a trusted proxy the one it forwards)
+/// put in its extensions ([`ClientAddr`]: every throttle reads it).
 #[derive(Clone)]
 struct Deadlined<S> {
     routes: S,
     body_timeout: Duration,
     peer: Option<SocketAddr>,
+    proxies: TrustedProxies,
 }
 
 impl<S> hyper::service::Service<Request<Incoming>> for Deadlined<S>
@@ -312,7 +317,18 @@ where
     fn call(&self, request: Request<Incoming>) -> S::Future {
         let mut request = request.map(|body| DeadlineBody::new(body, self.body_timeout));
         if let Some(peer) = self.peer {
-            request.extensions_mut().insert(PeerAddr(peer));
+            // Read as bytes: a line that is not ASCII must not hide the
+            // address a trusted proxy appended to it.
+            let forwarded: Vec<String> = request
+                .headers()
+                .get_all(FORWARDED_FOR)
+                .iter()
+                .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+                .collect();
+            let client = self
+                .proxies
+                .client_of(peer.ip(), forwarded.iter().map(String::as_str));
+            request.extensions_mut().insert(ClientAddr(client));
         }
         // warp's service is always ready: `poll_ready` has nothing to wait for.
         self.routes.clone().call(request)

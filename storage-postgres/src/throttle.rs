@@ -1,18 +1,21 @@
-//! The sign-in throttle's counts in the database (CONTRACT.md "Users and
-//! sessions"), so that every node counts the same guesses: a user name's
-//! run of wrong passwords and an address's failures in its window, one
-//! row each, changed under the row's lock by the rule in
-//! [`credlog_core::throttle::Limits`]. Rows older than what they can still
-//! count are removed now and then, so spraying names grows nothing for
-//! long.
+//! The throttle's counts in the database (CONTRACT.md "Users and
+//! sessions"), so that every node counts the same guesses and requests:
+//! each run of failures (a user name's wrong passwords, an account's wrong
+//! user codes, a client's failed authentications) is a row of
+//! `credlog_throttle_user`, each window (an address's failures, a
+//! client's or an address's device requests) a row of
+//! `credlog_throttle_address`, both keyed by [`Count`]'s key and changed
+//! under the row's lock by the rules in [`credlog_core::throttle::Limits`].
+//! Rows older than what they can still count are removed now and then, so
+//! spraying names grows nothing for long.
 
-use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 use credlog_core::store::StoreError;
 use credlog_core::throttle::{
-    AddressWindow, Attempt, Limits, Throttle, UserRun, Verdict, USER_MEMORY,
+    AddressWindow, Attempt, Count, Limits, RunLimit, Throttle, UserRun, Verdict, WindowLimit,
+    USER_MEMORY,
 };
 use deadpool_postgres::{GenericClient, Pool};
 
@@ -32,9 +35,9 @@ fn number(value: i64) -> u64 {
     u64::try_from(value).unwrap_or_default()
 }
 
-async fn user_run(
+async fn run_of(
     client: &impl GenericClient,
-    name: &str,
+    key: &str,
     lock: bool,
 ) -> Result<Option<UserRun>, StoreError> {
     let query = if lock {
@@ -42,7 +45,7 @@ async fn user_run(
     } else {
         "SELECT failures, locked_until, last_failure FROM credlog_throttle_user WHERE name = $1"
     };
-    let row = client.query_opt(query, &[&name]).await.map_err(pg)?;
+    let row = client.query_opt(query, &[&key]).await.map_err(pg)?;
     Ok(row.map(|row| UserRun {
         failures: u32::try_from(row.get::<_, i64>(0)).unwrap_or(u32::MAX),
         locked_until: number(row.get(1)),
@@ -50,9 +53,9 @@ async fn user_run(
     }))
 }
 
-async fn address_window(
+async fn window_of(
     client: &impl GenericClient,
-    address: IpAddr,
+    key: &str,
     lock: bool,
 ) -> Result<Option<AddressWindow>, StoreError> {
     let query = if lock {
@@ -60,73 +63,97 @@ async fn address_window(
     } else {
         "SELECT started, failures FROM credlog_throttle_address WHERE address = $1"
     };
-    let row = client
-        .query_opt(query, &[&address.to_string()])
-        .await
-        .map_err(pg)?;
+    let row = client.query_opt(query, &[&key]).await.map_err(pg)?;
     Ok(row.map(|row| AddressWindow {
         started: number(row.get(0)),
         failures: u32::try_from(row.get::<_, i64>(1)).unwrap_or(u32::MAX),
     }))
 }
 
+/// One more failure in the run at `key`, under its row's lock.
+async fn run_failed(
+    txn: &impl GenericClient,
+    key: &str,
+    limit: &RunLimit,
+    now: u64,
+) -> Result<(), StoreError> {
+    txn.execute(
+        "INSERT INTO credlog_throttle_user (name, failures, locked_until, last_failure) \
+         VALUES ($1, 0, 0, 0) ON CONFLICT DO NOTHING",
+        &[&key],
+    )
+    .await
+    .map_err(pg)?;
+    let mut run = run_of(txn, key, true).await?.unwrap_or_default();
+    limit.failed(&mut run, now);
+    txn.execute(
+        "UPDATE credlog_throttle_user SET failures = $2, locked_until = $3, last_failure = $4 \
+         WHERE name = $1",
+        &[
+            &key,
+            &i64::from(run.failures),
+            &int(run.locked_until)?,
+            &int(run.last_failure)?,
+        ],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
+/// One more counted in the window at `key`, under its row's lock.
+async fn window_counted(
+    txn: &impl GenericClient,
+    key: &str,
+    limit: &WindowLimit,
+    now: u64,
+) -> Result<(), StoreError> {
+    txn.execute(
+        "INSERT INTO credlog_throttle_address (address, started, failures) \
+         VALUES ($1, 0, 0) ON CONFLICT DO NOTHING",
+        &[&key],
+    )
+    .await
+    .map_err(pg)?;
+    let mut window = window_of(txn, key, true).await?.unwrap_or_default();
+    limit.counted(&mut window, now);
+    txn.execute(
+        "UPDATE credlog_throttle_address SET started = $2, failures = $3 WHERE address = $1",
+        &[&key, &int(window.started)?, &i64::from(window.failures)],
+    )
+    .await
+    .map_err(pg)?;
+    Ok(())
+}
+
 #[async_trait]
 impl Throttle for PostgresThrottle {
     async fn verdict(&self, attempt: &Attempt<'_>, now: u64) -> Result<Verdict, StoreError> {
         let client = self.pool.get().await.map_err(pool_error)?;
-        let run = user_run(&client, attempt.user, false).await?;
-        let window = match attempt.address {
-            Some(address) => address_window(&client, address, false).await?,
-            None => None,
-        };
-        Ok(self.limits.verdict(run.as_ref(), window.as_ref(), now))
+        let mut waits = Vec::new();
+        for count in self.limits.counts(attempt) {
+            waits.push(match count {
+                Count::Run { key, limit } => run_of(&client, &key, false)
+                    .await?
+                    .and_then(|run| limit.wait(&run, now)),
+                Count::Window { key, limit } => window_of(&client, &key, false)
+                    .await?
+                    .and_then(|window| limit.wait(&window, now)),
+            });
+        }
+        Ok(Verdict::of(waits))
     }
 
     async fn failed(&self, attempt: &Attempt<'_>, now: u64) -> Result<(), StoreError> {
         let mut client = self.pool.get().await.map_err(pool_error)?;
         let txn = client.transaction().await.map_err(pg)?;
-        txn.execute(
-            "INSERT INTO credlog_throttle_user (name, failures, locked_until, last_failure) \
-             VALUES ($1, 0, 0, 0) ON CONFLICT DO NOTHING",
-            &[&attempt.user],
-        )
-        .await
-        .map_err(pg)?;
-        let mut run = user_run(&txn, attempt.user, true)
-            .await?
-            .unwrap_or_default();
-        self.limits.user_failed(&mut run, now);
-        txn.execute(
-            "UPDATE credlog_throttle_user SET failures = $2, locked_until = $3, last_failure = $4 \
-             WHERE name = $1",
-            &[
-                &attempt.user,
-                &i64::from(run.failures),
-                &int(run.locked_until)?,
-                &int(run.last_failure)?,
-            ],
-        )
-        .await
-        .map_err(pg)?;
-        if let Some(address) = attempt.address {
-            let shown = address.to_string();
-            txn.execute(
-                "INSERT INTO credlog_throttle_address (address, started, failures) \
-                 VALUES ($1, 0, 0) ON CONFLICT DO NOTHING",
-                &[&shown],
-            )
-            .await
-            .map_err(pg)?;
-            let mut window = address_window(&txn, address, true)
-                .await?
-                .unwrap_or_default();
-            self.limits.address_failed(&mut window, now);
-            txn.execute(
-                "UPDATE credlog_throttle_address SET started = $2, failures = $3 WHERE address = $1",
-                &[&shown, &int(window.started)?, &i64::from(window.failures)],
-            )
-            .await
-            .map_err(pg)?;
+        // Rows are locked in the order counts() gives them (the name's
+        // first): two attempts never wait on each other's rows in a circle.
+        for count in self.limits.counts(attempt) {
+            match count {
+                Count::Run { key, limit } => run_failed(&txn, &key, &limit, now).await?,
+                Count::Window { key, limit } => window_counted(&txn, &key, &limit, now).await?,
+            }
         }
         if self.failures.fetch_add(1, Ordering::Relaxed) % CLEAN_EVERY == CLEAN_EVERY - 1 {
             let users_before = int(now.saturating_sub(USER_MEMORY))?;
@@ -148,14 +175,25 @@ impl Throttle for PostgresThrottle {
     }
 
     async fn succeeded(&self, attempt: &Attempt<'_>, _now: u64) -> Result<(), StoreError> {
+        let ended: Vec<String> = self
+            .limits
+            .counts(attempt)
+            .into_iter()
+            .filter_map(|count| match count {
+                Count::Run { key, limit } if limit.ends_on_success => Some(key),
+                _ => None,
+            })
+            .collect();
+        if ended.is_empty() {
+            return Ok(());
+        }
         let client = self.pool.get().await.map_err(pool_error)?;
-        client
-            .execute(
-                "DELETE FROM credlog_throttle_user WHERE name = $1",
-                &[&attempt.user],
-            )
-            .await
-            .map_err(pg)?;
+        for key in &ended {
+            client
+                .execute("DELETE FROM credlog_throttle_user WHERE name = $1", &[key])
+                .await
+                .map_err(pg)?;
+        }
         Ok(())
     }
 }

@@ -34,3 +34,35 @@ async fn thirty_failures_from_one_address_in_a_minute_lock_the_address() {
     };
     suite::thirty_failures_from_one_address_in_a_minute_lock_the_address(&a, &b).await;
 }
+
+#[tokio::test]
+async fn ten_failed_client_authentications_lock_the_client() {
+    let Some((a, b, _database)) = two_nodes().await else {
+        return;
+    };
+    suite::ten_failed_client_authentications_lock_the_client(&a, &b).await;
+}
+
+#[tokio::test]
+async fn sixty_failed_client_authentications_lock_the_address() {
+    let Some((a, b, _database)) = two_nodes().await else {
+        return;
+    };
+    suite::sixty_failed_client_authentications_lock_the_address(&a, &b).await;
+}
+
+#[tokio::test]
+async fn sixty_device_requests_a_minute_per_client_and_address() {
+    let Some((a, b, _database)) = two_nodes().await else {
+        return;
+    };
+    suite::sixty_device_requests_a_minute_per_client_and_address(&a, &b).await;
+}
+
+#[tokio::test]
+async fn a_right_user_code_never_resets_the_count() {
+    let Some((a, b, _database)) = two_nodes().await else {
+        return;
+    };
+    suite::a_right_user_code_never_resets_the_count(&a, &b).await;
+}

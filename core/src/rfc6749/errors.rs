@@ -147,6 +147,20 @@ pub enum Oauth2Error {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// Client authentication is throttled for this client or address
+    /// (CONTRACT.md "Users and sessions"): 429 with `Retry-After`.
+    #[error("too many failed client authentications for this client or from this address; try again in {retry_after} s")]
+    ClientThrottled {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// This client or address asked this endpoint too often (RFC 8628 5.2,
+    /// CONTRACT.md "Users and sessions"): 429 with `Retry-After`.
+    #[error("too many requests from this client or address; try again in {retry_after} s")]
+    TooManyRequests {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
 }
 
 impl From<crate::oidc::keys::KeyError> for Oauth2Error {
@@ -198,22 +212,35 @@ impl Oauth2Error {
             Store(_) | PasswordCheck(_) | SigningKey(_) => "server_error",
             LoginRequired => "login_required",
             ConsentRequired => "consent_required",
-            Throttled { .. } => "temporarily_unavailable",
+            Throttled { .. } | ClientThrottled { .. } | TooManyRequests { .. } => {
+                "temporarily_unavailable"
+            }
         }
     }
 
     /// The status of the error response (RFC 6749 5.2): 401 for a client
     /// that failed to authenticate, 500 for a failure of the server, else 400.
     pub fn status(&self) -> u16 {
-        match self {
-            Oauth2Error::Throttled { .. } => return 429,
-            Oauth2Error::Store(error) => return error.status(),
-            _ => {}
+        if self.retry_after().is_some() {
+            return 429;
+        }
+        if let Oauth2Error::Store(error) = self {
+            return error.status();
         }
         match self.code() {
             "invalid_client" => 401,
             "server_error" => 500,
             _ => 400,
+        }
+    }
+
+    /// How long a throttled request must wait (`Retry-After`), for a 429.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Oauth2Error::Throttled { retry_after }
+            | Oauth2Error::ClientThrottled { retry_after }
+            | Oauth2Error::TooManyRequests { retry_after } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -235,7 +262,7 @@ impl Oauth2Error {
             body["error_uri"] = serde_json::Value::String(uri.clone());
         }
         let mut response = Response::json(self.status(), &body);
-        if let Oauth2Error::Throttled { retry_after } = self {
+        if let Some(retry_after) = self.retry_after() {
             response
                 .headers
                 .push(("Retry-After".to_owned(), retry_after.to_string()));

@@ -2,6 +2,7 @@
 //!
 //! - [`params`]: request parameters and scopes (3.1, 3.3);
 //! - [`client_auth`]: client authentication (2.3);
+//! - [`client_throttle`]: client authentication throttled (CONTRACT.md);
 //! - [`client_metadata`]: a client's registered grant and response types (RFC 7591 2);
 //! - [`redirect`]: redirection URIs (3.1.2);
 //! - [`authorization`]: the authorization endpoint (3.1, 4.1.1, 4.2.1);
@@ -16,6 +17,7 @@ pub mod authorization;
 pub mod authorize;
 pub mod client_auth;
 pub mod client_metadata;
+pub mod client_throttle;
 pub mod config;
 pub mod errors;
 pub mod grants;
@@ -26,6 +28,7 @@ pub mod server;
 pub use authorization::{AuthorizationError, AuthorizationRequest};
 pub use client_auth::ClientAuthMethod;
 pub use client_metadata::{GrantType, MetadataError, ResponseType};
+pub use client_throttle::{Caller, Guarded};
 pub use config::{GrantSettings, Oauth2Config, RandomTokens, TokenGenerator};
 pub use errors::Oauth2Error;
 pub use grants::{Grant, Issue, IssueError, OwnerCheckError, ResourceOwners, TokenContext};

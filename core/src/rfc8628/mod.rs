@@ -20,7 +20,7 @@ use crate::random::random_token;
 use crate::store::token_id;
 
 pub use grant::DeviceCodeGrant;
-pub use verification::{approve, deny, pending, PendingDevice, VerificationError};
+pub use verification::{approve, deny, pending, pending_for, PendingDevice, VerificationError};
 
 /// `grant_type` for polling the token endpoint (RFC 8628 3.4).
 pub const DEVICE_CODE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";

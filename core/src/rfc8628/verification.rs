@@ -10,6 +10,7 @@ use crate::store::{
     AppendError, Authenticated, Authorized, ClientState, CredentialKind, CredentialStore, Event,
     Failure, Precondition, RevocationReason, Revoked, Status, StoreError,
 };
+use crate::throttle::{Attempt, Throttle, Verdict};
 
 /// A device's request that waits for its person, found by its user code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,9 +43,54 @@ pub enum VerificationError {
     /// The code was approved or denied already, or withdrawn.
     #[error("this code was already used; start again on the device to get a new one")]
     Used,
+    /// Too many wrong codes from this account or address (RFC 8628 5.1):
+    /// nothing was looked up; wait `retry_after` seconds.
+    #[error("too many wrong codes from this account or address; try again in {retry_after} s")]
+    Throttled {
+        /// Seconds to wait (`Retry-After`).
+        retry_after: u64,
+    },
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl VerificationError {
+    /// Whether the person typed a code that leads nowhere: a guess that
+    /// counts (not a failure of the server, nor a refusal to look).
+    pub fn is_wrong_code(&self) -> bool {
+        !matches!(
+            self,
+            VerificationError::Throttled { .. } | VerificationError::Store(_)
+        )
+    }
+}
+
+/// [`pending`] for the code the signed-in `user` typed from `address`,
+/// guarded against guessing (RFC 8628 5.1; CONTRACT.md: user codes are
+/// throttled like passwords): while the account or the address has
+/// failed too often nothing is looked up; each code that leads nowhere is
+/// counted ([`Attempt::user_code`]); a right code ends no count, so typing
+/// one's own code between guesses buys no more guesses.
+pub async fn pending_for(
+    store: &dyn CredentialStore,
+    throttle: &dyn Throttle,
+    user: &str,
+    address: Option<std::net::IpAddr>,
+    typed: &str,
+    now: u64,
+) -> Result<PendingDevice, VerificationError> {
+    let attempt = Attempt::user_code(user, address);
+    if let Verdict::Wait(retry_after) = throttle.verdict(&attempt, now).await? {
+        return Err(VerificationError::Throttled { retry_after });
+    }
+    let found = pending(store, typed, now).await;
+    if let Err(wrong) = &found {
+        if wrong.is_wrong_code() {
+            throttle.failed(&attempt, now).await?;
+        }
+    }
+    found
 }
 
 /// The request the user code `typed` stands for (RFC 8628 3.3): the code

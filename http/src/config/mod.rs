@@ -32,6 +32,7 @@ use credlog_core::throttle;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::app::{PublicUrl, Settings};
+use crate::client_addr::{ProxyNet, TrustedProxies};
 use crate::limits::Limits;
 
 /// Everything `credlog serve` runs with. Missing keys take their defaults;
@@ -230,7 +231,8 @@ impl Default for StoreSection {
     }
 }
 
-/// `[throttle]`: how much password guessing sign-in allows.
+/// `[throttle]`: how much guessing sign-in, user codes and client
+/// authentication allow, and how often devices may ask for codes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ThrottleSection {
@@ -243,9 +245,21 @@ pub struct ThrottleSection {
     /// Failed sign-ins from one address in a window before it is locked.
     #[serde(deserialize_with = "count")]
     pub address_failures: u32,
-    /// The address window.
+    /// The window of every per-address and per-client count.
     #[serde(deserialize_with = "seconds")]
     pub address_window_seconds: u64,
+    /// Failed client authentications in a row for one client before it is locked.
+    #[serde(deserialize_with = "count")]
+    pub client_failures: u32,
+    /// How long a locked client waits.
+    #[serde(deserialize_with = "seconds")]
+    pub client_lockout_seconds: u64,
+    /// Failed client authentications from one address in a window before it is locked.
+    #[serde(deserialize_with = "count")]
+    pub client_address_failures: u32,
+    /// Device authorization requests per client and per address in a window.
+    #[serde(deserialize_with = "count")]
+    pub device_requests: u32,
 }
 
 /// `[connections]`: what one connection may send and take.
@@ -270,6 +284,9 @@ pub struct ConnectionsSection {
     /// After SIGTERM, how long requests in flight may take to finish.
     #[serde(deserialize_with = "seconds")]
     pub shutdown_grace_seconds: u64,
+    /// The proxies (CIDR blocks or addresses) whose `X-Forwarded-For`
+    /// names the client's address ([`crate::client_addr`]); none by default.
+    pub trusted_proxies: Vec<ProxyNet>,
 }
 
 impl Default for Config {
@@ -363,6 +380,10 @@ impl Config {
                 user_lockout_seconds: settings.throttle.user_lockout,
                 address_failures: settings.throttle.address_failures,
                 address_window_seconds: settings.throttle.address_window,
+                client_failures: settings.throttle.client_failures,
+                client_lockout_seconds: settings.throttle.client_lockout,
+                client_address_failures: settings.throttle.client_address_failures,
+                device_requests: settings.throttle.device_requests,
             },
             connections: ConnectionsSection {
                 head_timeout_seconds: limits.head_timeout.as_secs(),
@@ -371,6 +392,7 @@ impl Config {
                 max_body_bytes: settings.body_limit,
                 max_connections: limits.max_connections,
                 shutdown_grace_seconds: limits.shutdown_grace.as_secs(),
+                trusted_proxies: limits.trusted_proxies.nets().map(ProxyNet).collect(),
             },
             store: StoreSection::default(),
             scopes: settings.scope_descriptions.clone(),
@@ -446,6 +468,10 @@ impl Config {
                 user_lockout: self.throttle.user_lockout_seconds,
                 address_failures: self.throttle.address_failures,
                 address_window: self.throttle.address_window_seconds,
+                client_failures: self.throttle.client_failures,
+                client_lockout: self.throttle.client_lockout_seconds,
+                client_address_failures: self.throttle.client_address_failures,
+                device_requests: self.throttle.device_requests,
             },
             password_checks: self.password_checks.unwrap_or(defaults.password_checks),
             session_idle: self.sessions.idle_seconds,
@@ -465,6 +491,7 @@ impl Config {
             max_head_bytes: section.max_head_bytes,
             max_connections: section.max_connections,
             shutdown_grace: Duration::from_secs(section.shutdown_grace_seconds),
+            trusted_proxies: TrustedProxies::new(section.trusted_proxies.iter().map(|net| net.0)),
         }
     }
 
@@ -523,6 +550,18 @@ impl Config {
             (
                 "throttle.address_window_seconds",
                 self.throttle.address_window_seconds,
+            ),
+            (
+                "throttle.client_failures",
+                u64::from(self.throttle.client_failures),
+            ),
+            (
+                "throttle.client_address_failures",
+                u64::from(self.throttle.client_address_failures),
+            ),
+            (
+                "throttle.device_requests",
+                u64::from(self.throttle.device_requests),
             ),
             (
                 "connections.head_timeout_seconds",
