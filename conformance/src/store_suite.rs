@@ -6,6 +6,7 @@
 //! keeps outside the log, are in [`sessions`]; a durable backend also runs
 //! [`sessions_survive_reopening`] itself, with a way to reopen its store.
 
+pub mod devices;
 pub mod identity;
 pub mod manage;
 pub mod sessions;
@@ -19,6 +20,7 @@ use credlog_core::store::{
     TokenRecord, UserRecord, Verified,
 };
 
+pub use devices::*;
 pub use identity::*;
 pub use manage::*;
 pub use sessions::*;
@@ -727,6 +729,7 @@ macro_rules! store_suite {
             $crate::store_suite!(@test signing_keys_are_created_once_and_rotate, $make);
             $crate::store_suite!(@test client_keys_belong_to_registered_clients, $make);
             $crate::store_suite!(@test a_codes_authentication_is_kept, $make);
+            $crate::store_suite!(@test expired_device_codes_nobody_approved_leave, $make);
 
             #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
             async fn one_exchange_wins_a_race() {

@@ -22,7 +22,7 @@ use deadpool_postgres::GenericClient;
 use crate::{int, pg};
 
 /// The lock a retirement pass takes for its transaction.
-const RETIRE_LOCK: i64 = 0x6372_6564_6c6f_6704;
+pub(crate) const RETIRE_LOCK: i64 = 0x6372_6564_6c6f_6704;
 
 /// The most records one pass reads.
 const PASS_RECORDS: i64 = 8192;

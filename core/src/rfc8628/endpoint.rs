@@ -121,8 +121,12 @@ struct Codes<'a> {
 }
 
 /// Appends the device code and the user code (its child) in one record,
-/// while the user code's id is free and the client live. An expired user
-/// code keeps its id: its letters are not given out again.
+/// while the user code's id is free and the client live. A user code keeps
+/// its id while it is in the projections: for ever once its device code is
+/// approved, else until the sweep after it expires
+/// ([`crate::store::projections::sweep_devices`], CONTRACT.md "Users and
+/// sessions"); from then on its letters may be given out again, to a new
+/// device code.
 async fn issue_codes(
     store: &dyn CredentialStore,
     client: &ClientState,

@@ -4,8 +4,10 @@
 //! `authorization_pending` (or `slow_down` for a device that polls too
 //! fast); then the device code is traded for tokens once, atomically.
 
-use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::collections::hash_map::RandomState;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 
@@ -22,17 +24,48 @@ use crate::Response;
 /// of device authorizations cannot grow memory without bound.
 pub const MEMORY_POLLS: usize = 100_000;
 
+/// How many parts [`DevicePolls`] is split into, each under its own lock,
+/// so polls of different codes seldom wait for one another.
+const SHARDS: usize = 16;
+
 /// `grant_type=urn:ietf:params:oauth:grant-type:device_code`.
 ///
 /// It remembers when each pending device code was last polled, and the
-/// interval it must keep, in this process's memory: on several servers
-/// sharing one store, each keeps its own, so a device that spreads its
-/// polls over them is slowed down by each alone. RFC 8628 3.5 allows
-/// that: `slow_down` is advice to a well-behaved device, not a limit the
-/// security rests on (the device code's 160 random bits do not need it).
+/// interval it must keep, in this process's memory ([`DevicePolls`]): on
+/// several servers sharing one store, each keeps its own, so a device
+/// that spreads its polls over them is slowed down by each alone. RFC 8628
+/// 3.5 allows that: `slow_down` is advice to a well-behaved device, not a
+/// limit the security rests on (the device code's 160 random bits do not
+/// need it).
 #[derive(Debug, Default)]
 pub struct DeviceCodeGrant {
-    polls: Mutex<HashMap<String, Poll>>,
+    polls: DevicePolls,
+}
+
+/// The last poll of each pending device code (RFC 8628 3.5), at most
+/// [`MEMORY_POLLS`] of them. Every operation costs O(log n) in the codes
+/// remembered, never a walk over all of them: beside the codes by id,
+/// each part keeps them ordered by expiry (expired ones leave as soon as
+/// their part is next used) and by last poll (when full, the one polled
+/// longest ago leaves for a new one).
+#[derive(Debug)]
+pub struct DevicePolls {
+    shards: Box<[Mutex<Shard>]>,
+    /// Codes one part remembers at most.
+    per_shard: usize,
+    hasher: RandomState,
+}
+
+/// One part of [`DevicePolls`]: the codes by id, and the same codes by
+/// expiry and by last poll, each entry told apart by the number it was
+/// given when remembered (so the orders compare numbers, never ids).
+#[derive(Debug, Default)]
+struct Shard {
+    polls: HashMap<Arc<str>, Poll>,
+    by_expiry: BTreeMap<(u64, u64), Arc<str>>,
+    by_last: BTreeMap<(u64, u64), Arc<str>>,
+    /// The number the next entry is given.
+    next: u64,
 }
 
 /// The last poll of one pending device code.
@@ -44,6 +77,116 @@ struct Poll {
     interval: u64,
     /// When the device code expires: the entry is useless after.
     expires_at: u64,
+    /// The number its entry was given ([`Shard::next`]).
+    number: u64,
+}
+
+impl Default for DevicePolls {
+    fn default() -> Self {
+        DevicePolls::new()
+    }
+}
+
+impl DevicePolls {
+    /// Remembering no poll yet, and at most [`MEMORY_POLLS`].
+    pub fn new() -> Self {
+        DevicePolls {
+            shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
+            per_shard: MEMORY_POLLS / SHARDS,
+            hasher: RandomState::new(),
+        }
+    }
+
+    fn shard(&self, id: &str) -> MutexGuard<'_, Shard> {
+        let index = (self.hasher.hash_one(id) % SHARDS as u64) as usize;
+        self.shards[index]
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// RFC 8628 3.5: records a poll at `now` of the pending device code
+    /// `id` (which expires at `expires_at` and was given `interval`), and
+    /// says whether it came sooner than its interval after the last one:
+    /// then the interval it must keep from now on grows by
+    /// [`super::SLOW_DOWN_STEP`].
+    pub fn pace(&self, id: &str, now: u64, interval: u64, expires_at: u64) -> PollVerdict {
+        let mut shard = self.shard(id);
+        shard.drop_expired(now);
+        let before = shard.remove(id);
+        let interval = before.map_or(interval, |poll| poll.interval);
+        let verdict = poll(before.map(|poll| poll.last), now, interval);
+        let interval = match verdict {
+            PollVerdict::Go => interval,
+            PollVerdict::SlowDown { new_interval } => new_interval,
+        };
+        if before.is_none() && shard.polls.len() >= self.per_shard {
+            shard.drop_least_recent();
+        }
+        shard.insert(id, now, interval, expires_at);
+        verdict
+    }
+
+    /// Forgets a device code that is no longer pending.
+    pub fn forget(&self, id: &str) {
+        self.shard(id).remove(id);
+    }
+
+    /// How many device codes' polls are remembered (expired ones included
+    /// until their part is next used).
+    pub fn remembered(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| {
+                shard
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .polls
+                    .len()
+            })
+            .sum()
+    }
+}
+
+impl Shard {
+    fn insert(&mut self, id: &str, last: u64, interval: u64, expires_at: u64) {
+        let number = self.next;
+        self.next += 1;
+        let id: Arc<str> = Arc::from(id);
+        self.by_expiry.insert((expires_at, number), Arc::clone(&id));
+        self.by_last.insert((last, number), Arc::clone(&id));
+        let poll = Poll {
+            last,
+            interval,
+            expires_at,
+            number,
+        };
+        self.polls.insert(id, poll);
+    }
+
+    fn remove(&mut self, id: &str) -> Option<Poll> {
+        let poll = self.polls.remove(id)?;
+        self.by_expiry.remove(&(poll.expires_at, poll.number));
+        self.by_last.remove(&(poll.last, poll.number));
+        Some(poll)
+    }
+
+    /// Drops the codes expired at `now`, soonest expired first.
+    fn drop_expired(&mut self, now: u64) {
+        while let Some(entry) = self.by_expiry.first_entry() {
+            if entry.key().0 > now {
+                return;
+            }
+            let id = entry.remove();
+            self.remove(&id);
+        }
+    }
+
+    /// Drops the code polled longest ago.
+    fn drop_least_recent(&mut self) {
+        if let Some((_, id)) = self.by_last.pop_first() {
+            self.remove(&id);
+        }
+    }
 }
 
 impl DeviceCodeGrant {
@@ -52,65 +195,26 @@ impl DeviceCodeGrant {
         DeviceCodeGrant::default()
     }
 
-    fn polls(&self) -> MutexGuard<'_, HashMap<String, Poll>> {
-        self.polls
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
     /// RFC 8628 3.5: records this poll of the pending device code `id`
     /// and answers `slow_down` when it came sooner than its interval
     /// after the last one.
     fn paced(&self, id: &str, now: u64, interval: u64, expires_at: u64) -> Result<(), Oauth2Error> {
-        let mut polls = self.polls();
-        let before = polls.get(id).copied();
-        let interval = before.map_or(interval, |poll| poll.interval);
-        let (interval, verdict) = match poll(before.map(|poll| poll.last), now, interval) {
-            PollVerdict::Go => (interval, Ok(())),
-            PollVerdict::SlowDown { new_interval } => (
-                new_interval,
-                Err(Oauth2Error::SlowDown {
-                    interval: new_interval,
-                }),
-            ),
-        };
-        if before.is_none() && polls.len() >= MEMORY_POLLS {
-            make_room(&mut polls, now);
+        match self.polls.pace(id, now, interval, expires_at) {
+            PollVerdict::Go => Ok(()),
+            PollVerdict::SlowDown { new_interval } => Err(Oauth2Error::SlowDown {
+                interval: new_interval,
+            }),
         }
-        polls.insert(
-            id.to_owned(),
-            Poll {
-                last: now,
-                interval,
-                expires_at,
-            },
-        );
-        verdict
     }
 
     /// Forgets a device code that is no longer pending.
     fn forget(&self, id: &str) {
-        self.polls().remove(id);
+        self.polls.forget(id);
     }
 
     /// How many device codes' polls are remembered.
     pub fn remembered(&self) -> usize {
-        self.polls().len()
-    }
-}
-
-/// Drops the expired entries; if none is, the one polled longest ago.
-fn make_room(polls: &mut HashMap<String, Poll>, now: u64) {
-    let before = polls.len();
-    polls.retain(|_, poll| poll.expires_at > now);
-    if polls.len() == before {
-        if let Some(oldest) = polls
-            .iter()
-            .min_by_key(|(_, poll)| poll.last)
-            .map(|(id, _)| id.clone())
-        {
-            polls.remove(&oldest);
-        }
+        self.polls.remembered()
     }
 }
 
@@ -224,18 +328,53 @@ mod tests {
     }
 
     #[test]
-    fn remembered_polls_stay_bounded() {
-        let grant = DeviceCodeGrant::new();
-        for n in 0..(MEMORY_POLLS as u64 + 10) {
-            let _ = grant.paced(&n.to_string(), n, 5, u64::MAX);
+    fn a_flood_of_codes_stays_bounded_and_the_least_recent_leave() {
+        let polls = DevicePolls::new();
+        let flood = 2 * MEMORY_POLLS as u64;
+        for n in 0..flood {
+            polls.pace(&n.to_string(), n, 5, u64::MAX);
         }
-        assert!(grant.remembered() <= MEMORY_POLLS);
-        // Expired entries go first.
-        let grant = DeviceCodeGrant::new();
-        for n in 0..MEMORY_POLLS as u64 {
-            let _ = grant.paced(&n.to_string(), 1000, 5, 10);
+        assert!(polls.remembered() <= MEMORY_POLLS, "{}", polls.remembered());
+        assert!(polls.remembered() > MEMORY_POLLS * 9 / 10);
+        // The code polled last is remembered: polled again at once, it is
+        // told to slow down.
+        let last = (flood - 1).to_string();
+        assert_eq!(
+            polls.pace(&last, flood, 5, u64::MAX),
+            PollVerdict::SlowDown { new_interval: 10 }
+        );
+        // The first codes were forgotten: polled again, they go on.
+        for n in 0..100u64 {
+            assert_eq!(
+                polls.pace(&n.to_string(), flood, 5, u64::MAX),
+                PollVerdict::Go
+            );
         }
-        let _ = grant.paced("new", 1000, 5, 2000);
-        assert_eq!(grant.remembered(), 1);
+    }
+
+    #[test]
+    fn expired_codes_are_dropped() {
+        let polls = DevicePolls::new();
+        for n in 0..10_000u64 {
+            polls.pace(&format!("old-{n}"), 100, 5, 200);
+        }
+        assert_eq!(polls.remembered(), 10_000);
+        // Polls after the expiry drop the expired codes of every part they
+        // touch: 1,000 codes touch all 16 parts (all but surely).
+        for n in 0..1_000u64 {
+            polls.pace(&format!("new-{n}"), 200, 5, 800);
+        }
+        assert_eq!(polls.remembered(), 1_000);
+    }
+
+    #[test]
+    fn a_code_polled_again_keeps_one_entry() {
+        let polls = DevicePolls::new();
+        for now in (100..1_000).step_by(5) {
+            assert_eq!(polls.pace("a", now, 5, 2_000), PollVerdict::Go);
+        }
+        assert_eq!(polls.remembered(), 1);
+        polls.forget("a");
+        assert_eq!(polls.remembered(), 0);
     }
 }
