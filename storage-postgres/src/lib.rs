@@ -28,7 +28,9 @@
 //!
 //! The driver is tokio-postgres with a deadpool-postgres pool: async, the
 //! binary protocol with cached prepared statements, and no compile-time
-//! database (sqlx's checked queries would need one at build time).
+//! database (sqlx's checked queries would need one at build time). The
+//! URL's `sslmode` and `sslrootcert` mean what they mean to libpq
+//! (`tls.rs`).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -37,10 +39,10 @@ mod rounds;
 mod schema;
 pub mod testing;
 mod throttle;
+pub mod tls;
 mod writer;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -54,9 +56,9 @@ use credlog_core::store::{
     NonceKey, Precondition, Record, Replayed, Retention, Seq, SessionHash, SessionLimits,
     SessionRecord, Sizes, StoreError, UserRecord,
 };
-use deadpool_postgres::{GenericClient, Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{GenericClient, ManagerConfig, Pool, RecyclingMethod};
 use rounds::Rounds;
-use tokio_postgres::NoTls;
+use tls::PostgresUrl;
 
 pub use schema::SCHEMA_VERSION;
 pub use throttle::PostgresThrottle;
@@ -73,6 +75,9 @@ const POOL_SIZE: usize = 16;
 const PAGE: i64 = 4096;
 /// How often a serving node's housekeeping runs.
 const HOUSEKEEPING_EVERY: Duration = Duration::from_secs(5);
+/// How long a new connection (TCP, TLS, start-up) may take before the
+/// request that needed it is answered [`StoreError::Unavailable`].
+const CONNECT_WITHIN: Duration = Duration::from_secs(5);
 
 /// The sessions' columns, in the order [`session_of`] reads them.
 macro_rules! sessions {
@@ -100,18 +105,43 @@ impl std::fmt::Debug for PostgresStore {
 }
 
 /// A PostgreSQL failure as the store reports it.
-/// A lost connection (or none to be had) is [`StoreError::Unavailable`]:
-/// the request may be retried, on this node or another; an error the
-/// database answered is a failure of the store.
+/// A lost connection (or none to be had), or the server shutting down or
+/// not yet accepting connections (SQLSTATE class 08, 57P01-57P03, 53300),
+/// is [`StoreError::Unavailable`]: the request may be retried, on this
+/// node or another; another error the database answered is a failure of
+/// the store.
 pub(crate) fn pg(error: tokio_postgres::Error) -> StoreError {
-    if error.is_closed() || error.as_db_error().is_none() {
-        return StoreError::Unavailable(format!("PostgreSQL: {error}"));
+    let transient = match error.code() {
+        None => true,
+        Some(code) => {
+            let code = code.code();
+            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+        }
+    };
+    let message = format!("PostgreSQL: {}", causes(&error));
+    if transient || error.is_closed() {
+        return StoreError::Unavailable(message);
     }
-    StoreError::Backend(format!("PostgreSQL: {error}"))
+    StoreError::Backend(message)
 }
 
 pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Unavailable(format!("PostgreSQL: no connection: {error}"))
+    StoreError::Unavailable(format!("PostgreSQL: no connection: {}", causes(&error)))
+}
+
+/// `error` and each of its causes, `: ` between (tokio-postgres shows
+/// only the first: "error performing TLS handshake").
+fn causes(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(error) = cause {
+        let more = error.to_string();
+        if !text.ends_with(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = error.source();
+    }
+    text
 }
 
 fn store_error(error: ProjectionError) -> StoreError {
@@ -119,6 +149,21 @@ fn store_error(error: ProjectionError) -> StoreError {
         ProjectionError::Store(error) => error,
         ProjectionError::Conflict => StoreError::Backend("unexpected conflict".into()),
     }
+}
+
+/// The servers `config` names, `host:port` each, for a message.
+fn servers(config: &tokio_postgres::Config) -> String {
+    let ports = config.get_ports();
+    let hosts = config.get_hosts().iter().enumerate().map(|(i, host)| {
+        let host = match host {
+            tokio_postgres::config::Host::Tcp(host) => host.clone(),
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        };
+        let port = ports.get(i).or(ports.first()).copied().unwrap_or(5432);
+        format!("{host}:{port}")
+    });
+    hosts.collect::<Vec<_>>().join(",")
 }
 
 /// A number PostgreSQL keeps as `bigint`.
@@ -137,27 +182,46 @@ impl PostgresStore {
 
     /// [`PostgresStore::open`], keeping nonces `seconds` behind the newest
     /// record: the OAuth 1 timestamp window the server validates with.
+    /// The URL's `sslmode` and `sslrootcert` are libpq's ([`tls`]).
     pub async fn open_with_nonce_window(url: &str, seconds: u64) -> Result<Self, StoreError> {
-        let config = tokio_postgres::Config::from_str(url).map_err(|error| {
-            StoreError::Backend(format!("the PostgreSQL URL cannot be read: {error}"))
-        })?;
-        PostgresStore::connect(config, seconds).await
+        let url =
+            PostgresUrl::parse(url).map_err(|error| StoreError::Backend(error.to_string()))?;
+        PostgresStore::connect_to(url, seconds).await
     }
 
-    /// [`PostgresStore::open_with_nonce_window`] with a parsed configuration.
+    /// [`PostgresStore::open_with_nonce_window`] with a parsed configuration
+    /// (TLS as its `ssl_mode` says, the certificate not checked).
     pub async fn connect(config: tokio_postgres::Config, seconds: u64) -> Result<Self, StoreError> {
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
+        PostgresStore::connect_to(PostgresUrl::from_config(config), seconds).await
+    }
+
+    /// [`PostgresStore::open_with_nonce_window`] with a URL read. A first
+    /// connection is made at once: one that cannot be (the server down,
+    /// its certificate refused, no TLS where `sslmode` requires it) fails
+    /// here, in one line naming the server, the `sslmode` and the cause.
+    pub async fn connect_to(url: PostgresUrl, seconds: u64) -> Result<Self, StoreError> {
+        let manager = url
+            .manager(ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
-            },
-        );
+            })
+            .map_err(|error| StoreError::Backend(format!("PostgreSQL TLS: {error}")))?;
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_WITHIN))
             .build()
             .map_err(|error| StoreError::Backend(format!("PostgreSQL pool: {error}")))?;
-        let mut client = pool.get().await.map_err(pool_error)?;
+        let mut client = pool.get().await.map_err(|error| {
+            let error = match error {
+                deadpool_postgres::PoolError::Backend(error) => causes(&error),
+                other => causes(&other),
+            };
+            StoreError::Unavailable(format!(
+                "PostgreSQL at {} (sslmode={}): {error}",
+                servers(&url.config),
+                url.mode.name()
+            ))
+        })?;
         schema::migrate(&mut client).await?;
         Ok(PostgresStore {
             appends: writer::start(pool.clone(), seconds),
@@ -219,8 +283,9 @@ impl PostgresStore {
         });
     }
 
-    /// The sign-in throttle with `limits`, its counts in this database:
-    /// every node that signs users in on it counts the same guesses.
+    /// The throttle with `limits` (sign-in, user codes, client
+    /// authentication, device requests), its counts in this database:
+    /// every node on it counts the same guesses and requests.
     pub fn throttle(&self, limits: credlog_core::throttle::Limits) -> PostgresThrottle {
         PostgresThrottle {
             pool: self.pool.clone(),

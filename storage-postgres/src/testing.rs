@@ -7,6 +7,11 @@
 //! With no server answering, [`TestDatabase::create`] fails the test when
 //! `CI` is set; elsewhere it says so loudly on standard error and answers
 //! `None`, and the test returns, skipped.
+//!
+//! A server of a test's own, for TLS and for stopping it under load:
+//! [`private_server`].
+
+pub mod private_server;
 
 use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
