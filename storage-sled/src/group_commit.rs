@@ -14,6 +14,11 @@
 //! concurrency-control read lock) while a transaction waited for the write
 //! lock.
 //!
+//! When a write or a flush fails for the disk (full, read-only), sled
+//! keeps failing: the writer marks the database failed and, before each
+//! batch while it is, tries to open it again ([`crate::live`]); until that
+//! works, appends and flushes are refused at once as unavailable.
+//!
 //! It reports through the `metrics` facade (a no-op until a recorder is
 //! installed): `credlog_store_appends_total{outcome}`,
 //! `credlog_store_appends_refused_total{reason}`,
@@ -28,6 +33,7 @@ use credlog_core::store::projections::{self, Overlay, ProjectionError};
 use credlog_core::store::{count_append, AppendError, Event, Precondition, Seq, StoreError};
 use tokio::sync::oneshot;
 
+use crate::live::Live;
 use crate::SledTrees;
 
 /// How long the writer waits for more appends to join a batch, per round,
@@ -79,7 +85,7 @@ pub struct GroupCommit {
 
 impl GroupCommit {
     /// Starts the writer for these trees.
-    pub(crate) fn start(trees: Arc<SledTrees>) -> std::io::Result<Self> {
+    pub(crate) fn start(live: Arc<Live>) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             queue: Mutex::new(Queue::default()),
             wake: Condvar::new(),
@@ -87,7 +93,7 @@ impl GroupCommit {
         let writer = Arc::clone(&shared);
         let thread = thread::Builder::new()
             .name("credlog-writer".into())
-            .spawn(move || run(&writer, &trees))?;
+            .spawn(move || run(&writer, &live))?;
         Ok(GroupCommit {
             shared,
             thread: Some(thread),
@@ -138,7 +144,7 @@ impl GroupCommit {
     }
 }
 
-fn run(shared: &Shared, trees: &SledTrees) {
+fn run(shared: &Shared, live: &Live) {
     // How many appends a batch has held lately (a moving average): when
     // appends come one at a time, a lone appender is not made to wait for
     // company that is not coming; when they come together, one small batch
@@ -174,15 +180,37 @@ fn run(shared: &Shared, trees: &SledTrees) {
             recent_batch = 0.8 * recent_batch + 0.2 * batch.len() as f64;
         }
         metrics::histogram!("credlog_store_append_batch_size").record(batch.len() as f64);
-        let (outcomes, flushed) = write(trees, &batch);
+        let (outcomes, flushed) = match live.recover().and_then(|()| live.trees()) {
+            Ok(trees) => {
+                let (outcomes, flushed) = write(&trees, &batch);
+                let flushed = match flushed {
+                    None if !flushes.is_empty() => Some(trees.flush()),
+                    flushed => flushed,
+                };
+                (outcomes, flushed)
+            }
+            Err(error) => (
+                batch
+                    .iter()
+                    .map(|_| Err(AppendError::Store(error.clone())))
+                    .collect(),
+                Some(Err(error)),
+            ),
+        };
         for outcome in &outcomes {
+            if let Err(AppendError::Store(error)) = outcome {
+                live.note(error);
+            }
             count_append(outcome);
+        }
+        if let Some(Err(error)) = &flushed {
+            live.note(error);
         }
         for (pending, outcome) in batch.into_iter().zip(outcomes) {
             let _ = pending.answer.send(outcome);
         }
         if !flushes.is_empty() {
-            let flushed = flushed.unwrap_or_else(|| trees.flush());
+            let flushed = flushed.unwrap_or(Ok(()));
             for answer in flushes {
                 let _ = answer.send(flushed.clone());
             }

@@ -35,6 +35,7 @@
 
 mod chunks;
 pub mod group_commit;
+mod live;
 pub mod private;
 mod pruner;
 mod retention;
@@ -57,6 +58,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 
 use group_commit::GroupCommit;
+use live::{Live, Opened};
 use pruner::Pruner;
 use retention::{Archive, RETIRED_KEY};
 pub use retention::{Retention, ARCHIVE_DIR};
@@ -81,11 +83,12 @@ const NONCE_FLOOR_KEY: &[u8] = b"credlog-nonce-floor";
 /// The projection rules' version: 2 added the grants trees
 /// ([`Tree::Grants`], [`Tree::UserGrants`]) and the clients' revocation
 /// watermarks ([`Tree::ClientWatermarks`]); 3 keeps [`Tree::Meta`] and
-/// [`Tree::Nonces`] in memory (their trees on disk are emptied). A data
-/// directory built by an older one is migrated when opened: its
-/// projections rebuilt from the log (before 2), its in-memory trees'
-/// copies on disk removed (before 3).
-const PROJECTIONS_VERSION: u64 = 3;
+/// [`Tree::Nonces`] in memory (their trees on disk are emptied); 4 indexes
+/// device codes by expiry ([`Tree::DeviceExpiry`]), so that those nobody
+/// approved leave the projections once expired. A data directory built by
+/// an older one is migrated when opened: its projections rebuilt from the
+/// log (before 4), its in-memory trees' copies on disk removed (before 3).
+const PROJECTIONS_VERSION: u64 = 4;
 
 /// The trees this backend keeps in memory and rebuilds from the log on
 /// open (DESIGN.md rule 6).
@@ -100,8 +103,7 @@ pub struct SledStore {
     pruner: Option<Pruner>,
     housekeeping: Housekeeping,
     commit: GroupCommit,
-    trees: Arc<SledTrees>,
-    sessions: Arc<SessionTrees>,
+    live: Arc<Live>,
     archive: Archive,
     path: PathBuf,
     // Declared last, dropped last: waits until sled has let go of the
@@ -119,16 +121,21 @@ struct LockReleased {
 
 impl Drop for LockReleased {
     fn drop(&mut self) {
-        use fs2::FileExt;
-        let Ok(file) = std::fs::File::open(&self.db_file) else {
-            return;
-        };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-        while file.try_lock_exclusive().is_err() && std::time::Instant::now() < deadline {
-            std::thread::sleep(std::time::Duration::from_millis(2));
-        }
-        let _ = FileExt::unlock(&file);
+        wait_for_lock(&self.db_file, std::time::Duration::from_secs(2));
     }
+}
+
+/// Waits, up to `limit`, until sled's lock on `db_file` can be taken.
+pub(crate) fn wait_for_lock(db_file: &Path, limit: std::time::Duration) {
+    use fs2::FileExt;
+    let Ok(file) = std::fs::File::open(db_file) else {
+        return;
+    };
+    let deadline = std::time::Instant::now() + limit;
+    while file.try_lock_exclusive().is_err() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    let _ = FileExt::unlock(&file);
 }
 
 impl std::fmt::Debug for SledStore {
@@ -179,6 +186,11 @@ pub(crate) fn backend(error: sled::Error) -> StoreError {
         sled::Error::Corruption { at: None, .. } => {
             StoreError::Corrupt("sled found damaged data".into())
         }
+        // A full disk, a read-only directory: sled keeps the error until
+        // the database is opened again ([`live`]); try again later.
+        sled::Error::Io(error) => {
+            StoreError::Unavailable(format!("the data directory failed: {error}"))
+        }
         other => StoreError::Backend(other.to_string()),
     }
 }
@@ -225,37 +237,21 @@ impl SledStore {
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
         private::prepare(&path).map_err(|error| unprepared(&path, &error))?;
-        let db = open_db(&path, usage)?;
-        // The files sled has just made, with the process umask.
-        private::tighten(&path).map_err(|error| unprepared(&path, &error))?;
-        let trees = Tree::ALL
-            .iter()
-            .map(|tree| db.open_tree(tree.name()))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(backend)?;
-        let sessions = SessionTrees::open(&db)?;
-        let trees = Arc::new(SledTrees {
-            db,
-            trees,
-            memory: RwLock::new(Trees::new()),
-            retiring: Mutex::new(()),
-        });
-        trees.bring_projections_up_to_date(rebuilding)?;
-        trees.rebuild_memory(seconds)?;
-        let commit = GroupCommit::start(Arc::clone(&trees))
+        let opened = open_trees(&path, seconds, usage, rebuilding)?;
+        let live = Arc::new(Live::new(opened, &path, seconds, usage));
+        let commit = GroupCommit::start(Arc::clone(&live))
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let archive = Archive::in_data_dir(&path);
         let housekeeping = Housekeeping {
             window: seconds,
             retention: retention.map(|retention| (retention, archive.clone())),
         };
-        let pruner = Pruner::start(Arc::clone(&trees), housekeeping.clone())
+        let pruner = Pruner::start(Arc::clone(&live), housekeeping.clone())
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         Ok(SledStore {
             pruner: Some(pruner),
             commit,
-            trees,
-            sessions: Arc::new(sessions),
+            live,
             archive,
             housekeeping,
             _released: LockReleased {
@@ -275,8 +271,39 @@ impl SledStore {
     /// the `Verified` records older than it. Answers how many records left
     /// the live log.
     pub fn housekeep(&self) -> Result<u64, StoreError> {
-        pruner::prune_once(&self.trees, &self.housekeeping)
+        pruner::prune_once(&*self.live.trees()?, &self.housekeeping)
     }
+}
+
+/// Opens sled in `path` (prepared) and its trees, brings the projections
+/// up to date and rebuilds the in-memory trees (nonces kept `seconds`).
+pub(crate) fn open_trees(
+    path: &Path,
+    seconds: u64,
+    usage: Usage,
+    rebuilding: &dyn Fn(Seq, Seq),
+) -> Result<Opened, StoreError> {
+    let db = open_db(path, usage)?;
+    // The files sled has just made, with the process umask.
+    private::tighten(path).map_err(|error| unprepared(path, &error))?;
+    let trees = Tree::ALL
+        .iter()
+        .map(|tree| db.open_tree(tree.name()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(backend)?;
+    let sessions = SessionTrees::open(&db)?;
+    let trees = Arc::new(SledTrees {
+        db,
+        trees,
+        memory: RwLock::new(Trees::new()),
+        retiring: Mutex::new(()),
+    });
+    trees.bring_projections_up_to_date(rebuilding)?;
+    trees.rebuild_memory(seconds)?;
+    Ok(Opened {
+        trees,
+        sessions: Arc::new(sessions),
+    })
 }
 
 impl SledStore {
@@ -285,18 +312,15 @@ impl SledStore {
         from_snapshot: bool,
         replayed: Replayed<'_>,
     ) -> Result<CheckReport, StoreError> {
-        let _only = self
-            .trees
-            .retiring
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let retired = self.trees.stored_u64(RETIRED_KEY, "the retirement mark")?;
-        let floor = projections::nonce_floor(&*self.trees).map_err(store_error)?;
+        let trees = self.live.trees()?;
+        let _only = trees.retiring.lock().unwrap_or_else(|e| e.into_inner());
+        let retired = trees.stored_u64(RETIRED_KEY, "the retirement mark")?;
+        let floor = projections::nonce_floor(&*trees).map_err(store_error)?;
         let scratch = Scratch::open(&self.path, from_snapshot)?;
         scratch.prune_nonces(floor)?;
         let from = scratch.from_snapshot.map_or(1, |seq| seq + 1);
         let mut last = from - 1;
-        let records = self.trees.records_from(from).inspect(|record| {
+        let records = trees.records_from(from).inspect(|record| {
             if let Ok(record) = record {
                 last = record.seq;
                 replayed(record.seq);
@@ -311,12 +335,12 @@ impl SledStore {
             |changes| scratch.write(changes),
             REPLAY_BUDGET,
         )?;
-        let memory = self.trees.memory();
+        let memory = trees.memory();
         let stored = |tree| -> Entries<'_> {
             if in_memory(tree) {
                 return memory.owned_entries(tree);
             }
-            sled_entries(self.trees.tree(tree))
+            sled_entries(trees.tree(tree))
         };
         let mismatches = projections::compare_trees(|tree| scratch.entries(tree), stored, 100)?;
         let snapshot = scratch.from_snapshot;
@@ -452,7 +476,7 @@ pub(crate) fn store_error(error: ProjectionError) -> StoreError {
 
 impl SledTrees {
     /// Migrates a data directory an older version of the projection rules
-    /// built (DESIGN.md rule 6): before 2, every projection is rebuilt from
+    /// built (DESIGN.md rule 6): before 4, every projection is rebuilt from
     /// the log (a tree those rules did not have would be empty, and
     /// `check` would find it so); before 3, the copies of the in-memory
     /// trees on disk go. Runs before the writer starts, so nothing appends
@@ -466,7 +490,7 @@ impl SledTrees {
             return Ok(());
         }
         let last = self.newest()?.map_or(0, |record| record.seq);
-        if version < 2 && last > 0 {
+        if version < 4 && last > 0 {
             let floor = self
                 .tree(Tree::Meta)
                 .get(b"nonce_floor")
@@ -495,7 +519,7 @@ impl SledTrees {
                 records = last,
                 from = version,
                 to = PROJECTIONS_VERSION,
-                rebuilt = version < 2,
+                rebuilt = version < 4,
                 "migrated the data directory's projections to this version"
             );
         }
@@ -535,7 +559,15 @@ impl SledTrees {
             records
         });
         let pruned = self.stored_u64(NONCE_FLOOR_KEY, "the stored nonce floor")?;
-        *self.memory_mut() = projections::window_from_tail(newest_first, window, pruned)?;
+        // The walk back stops by record time, led by the newest record's
+        // time alone; the floor a prune raised is applied after. That floor
+        // is later only when the clock was stepped back since, and then
+        // older records can hold later nonces: stopping at it forgot them,
+        // and a used request was accepted again once the clock came back.
+        let mut memory = projections::window_from_tail(newest_first, window, 0)?;
+        memory.prune_nonces(pruned);
+        projections::raise_nonce_floor(&mut memory, pruned).map_err(store_error)?;
+        *self.memory_mut() = memory;
         Ok(())
     }
 
@@ -643,10 +675,12 @@ impl SledTrees {
 
     /// Makes everything written so far durable.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
-        self.db
-            .flush()
-            .map(|_| ())
-            .map_err(|e| StoreError::Backend(format!("flush failed: {e}")))
+        self.db.flush().map(|_| ()).map_err(|error| match error {
+            sled::Error::Io(error) => {
+                StoreError::Unavailable(format!("writing to the data directory failed: {error}"))
+            }
+            other => StoreError::Backend(format!("flush failed: {other}")),
+        })
     }
 
     /// Writes the probe key (the time in nanoseconds, so each probe
@@ -686,15 +720,15 @@ impl CredentialStore for SledStore {
     }
 
     async fn client(&self, client_id: &str) -> Result<Option<ClientState>, StoreError> {
-        projections::client(&*self.trees, client_id).map_err(store_error)
+        projections::client(&*self.live.trees()?, client_id).map_err(store_error)
     }
 
     async fn clients_owned_by(&self, owner: &str) -> Result<Vec<ClientState>, StoreError> {
-        projections::clients_owned_by(&*self.trees, owner).map_err(store_error)
+        projections::clients_owned_by(&*self.live.trees()?, owner).map_err(store_error)
     }
 
     async fn user(&self, name: &str) -> Result<Option<UserRecord>, StoreError> {
-        projections::user(&*self.trees, name).map_err(store_error)
+        projections::user(&*self.live.trees()?, name).map_err(store_error)
     }
 
     async fn projection_value(
@@ -702,33 +736,33 @@ impl CredentialStore for SledStore {
         tree: Tree,
         key: &[u8],
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        projections::Projection::get(&*self.trees, tree, key).map_err(store_error)
+        projections::Projection::get(&*self.live.trees()?, tree, key).map_err(store_error)
     }
 
     async fn credential(&self, id: &str) -> Result<Option<CredentialState>, StoreError> {
-        projections::credential(&*self.trees, id).map_err(store_error)
+        projections::credential(&*self.live.trees()?, id).map_err(store_error)
     }
 
     async fn users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        let values = self.trees.values(Tree::Users)?;
+        let values = self.live.trees()?.values(Tree::Users)?;
         projections::decode_all(Tree::Users, values.iter().map(|v| &v[..])).map_err(store_error)
     }
 
     async fn clients(&self) -> Result<Vec<ClientState>, StoreError> {
-        let values = self.trees.values(Tree::Clients)?;
+        let values = self.live.trees()?.values(Tree::Clients)?;
         projections::decode_all(Tree::Clients, values.iter().map(|v| &v[..])).map_err(store_error)
     }
 
     async fn grants_of(&self, user: &str) -> Result<Vec<Grant>, StoreError> {
-        projections::grants_of(&*self.trees, user).map_err(store_error)
+        projections::grants_of(&*self.live.trees()?, user).map_err(store_error)
     }
 
     async fn nonce_seen(&self, nonce: &NonceKey) -> Result<bool, StoreError> {
-        projections::nonce_seen(&*self.trees, nonce).map_err(store_error)
+        projections::nonce_seen(&*self.live.trees()?, nonce).map_err(store_error)
     }
 
     async fn read_log(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
-        self.trees.records_from(from).take(limit).collect()
+        self.live.trees()?.records_from(from).take(limit).collect()
     }
 
     async fn read_archive(&self, from: Seq, limit: usize) -> Result<Vec<Record>, StoreError> {
@@ -739,7 +773,7 @@ impl CredentialStore for SledStore {
     }
 
     async fn last_seq(&self) -> Result<Seq, StoreError> {
-        projections::last_seq(&*self.trees).map_err(store_error)
+        projections::last_seq(&*self.live.trees()?).map_err(store_error)
     }
 
     /// Replays the whole log into a rebuild on disk (memory holds a few
@@ -755,14 +789,13 @@ impl CredentialStore for SledStore {
     }
 
     async fn prune_nonces(&self, before_timestamp: u64) -> Result<u64, StoreError> {
-        self.trees.prune_nonces(before_timestamp)
+        self.live.trees()?.prune_nonces(before_timestamp)
     }
 
     /// The nonce window is counted in memory; sessions by walking their
     /// tree, once a scrape, on a blocking thread rather than the runtime's.
     async fn sizes(&self, limits: &SessionLimits, now: u64) -> Result<Sizes, StoreError> {
-        let (trees, sessions, limits) =
-            (Arc::clone(&self.trees), Arc::clone(&self.sessions), *limits);
+        let (trees, sessions, limits) = (self.live.trees()?, self.live.sessions()?, *limits);
         tokio::task::spawn_blocking(move || {
             Ok(Sizes {
                 nonces: trees.memory().len(Tree::Nonces) as u64,
@@ -778,7 +811,7 @@ impl CredentialStore for SledStore {
         session: SessionRecord,
         limits: &SessionLimits,
     ) -> Result<(), StoreError> {
-        self.sessions.create(session, limits)?;
+        self.live.sessions()?.create(session, limits)?;
         self.commit.flush().await
     }
 
@@ -788,16 +821,16 @@ impl CredentialStore for SledStore {
         limits: &SessionLimits,
         now: u64,
     ) -> Result<Option<SessionRecord>, StoreError> {
-        let session = self.sessions.get(hash)?;
+        let session = self.live.sessions()?.get(hash)?;
         Ok(session.filter(|session| limits.is_live(session, now)))
     }
 
     async fn touch_session(&self, hash: &SessionHash, now: u64) -> Result<(), StoreError> {
-        self.sessions.touch(hash, now)
+        self.live.sessions()?.touch(hash, now)
     }
 
     async fn remove_session(&self, hash: &SessionHash) -> Result<bool, StoreError> {
-        let removed = self.sessions.remove(hash)?;
+        let removed = self.live.sessions()?.remove(hash)?;
         if removed {
             self.commit.flush().await?;
         }
@@ -805,7 +838,7 @@ impl CredentialStore for SledStore {
     }
 
     async fn remove_user_sessions(&self, user: &str) -> Result<u64, StoreError> {
-        let removed = self.sessions.remove_user(user)?;
+        let removed = self.live.sessions()?.remove_user(user)?;
         if removed > 0 {
             self.commit.flush().await?;
         }
@@ -819,16 +852,25 @@ impl CredentialStore for SledStore {
     /// the next append.
     async fn probe(&self) -> Result<(), StoreError> {
         self.last_seq().await?;
-        let trees = Arc::clone(&self.trees);
-        tokio::task::spawn_blocking(move || trees.probe())
-            .await
-            .map_err(|e| StoreError::Backend(format!("the probe did not finish: {e}")))?
+        let live = Arc::clone(&self.live);
+        tokio::task::spawn_blocking(move || {
+            live.recover()?;
+            let probed = live.trees()?.probe();
+            if let Err(error) = &probed {
+                live.note(error);
+            }
+            probed
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("the probe did not finish: {e}")))?
     }
 }
 
 impl Drop for SledStore {
     fn drop(&mut self) {
         self.pruner.take();
-        let _ = self.trees.db.flush();
+        if let Ok(trees) = self.live.trees() {
+            let _ = trees.db.flush();
+        }
     }
 }

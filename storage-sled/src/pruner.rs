@@ -10,6 +10,7 @@ use std::time::Duration;
 use credlog_core::store::projections::retention_cutoff;
 use credlog_core::store::StoreError;
 
+use crate::live::Live;
 use crate::retention;
 use crate::{Housekeeping, SledTrees};
 
@@ -23,17 +24,20 @@ pub(crate) struct Pruner {
 }
 
 impl Pruner {
-    pub(crate) fn start(
-        trees: Arc<SledTrees>,
-        housekeeping: Housekeeping,
-    ) -> std::io::Result<Self> {
+    pub(crate) fn start(live: Arc<Live>, housekeeping: Housekeeping) -> std::io::Result<Self> {
         let (stop, stopped) = mpsc::channel();
         let thread = thread::Builder::new()
             .name("credlog-nonce-pruner".into())
             .spawn(move || loop {
                 match stopped.recv_timeout(EVERY) {
                     Err(RecvTimeoutError::Timeout) => {
-                        let _ = prune_once(&trees, &housekeeping);
+                        // A failed database is opened again here too, when
+                        // no append comes to do it.
+                        if live.recover().is_ok() {
+                            if let Ok(trees) = live.trees() {
+                                let _ = prune_once(&trees, &housekeeping);
+                            }
+                        }
                     }
                     _ => return,
                 }

@@ -25,6 +25,7 @@ use tokio::task::JoinHandle;
 
 pub mod client;
 pub mod clock;
+pub mod mount;
 pub mod oauth2;
 pub mod process;
 
