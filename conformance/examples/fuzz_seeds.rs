@@ -25,6 +25,7 @@ fn main() -> io::Result<()> {
         "jwt_verify",
         "device_codes",
         "scope",
+        "grant_requests",
     ] {
         fs::create_dir_all(root.join(target))?;
     }
@@ -78,6 +79,9 @@ fn main() -> io::Result<()> {
     }
     for (i, seed) in scopes().iter().enumerate() {
         write("scope", i, seed)?;
+    }
+    for (i, seed) in grant_requests().iter().enumerate() {
+        fs::write(root.join("grant_requests").join(format!("seed-{i}")), seed)?;
     }
     println!(
         "wrote the seeds of {} vectors under {}",
@@ -241,3 +245,46 @@ const BEARER_HEADERS: &[&str] = &[
     "Basic YXBwOnMzY3JldA==",
     "access_token=mF_9.B5f-4.1JqM",
 ];
+
+/// `grant_requests` inputs: a selector byte (even: the token endpoint,
+/// odd: device authorization), the `Authorization` line, the form. RFC
+/// 8628 3.1's and 3.4's requests (the fixture's device code stands in for
+/// `DEVICE_CODE`), and RFC 7523 2.1's grant with RFC 7515 A.3's JWS and
+/// with another's, authenticated and not.
+fn grant_requests() -> Vec<Vec<u8>> {
+    use credlog_core::jose::examples::{A2_JWS, A3_JWS};
+    let basic = "Basic YXBwOnMzY3JldA==";
+    let bearer = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer";
+    let device = "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Adevice_code";
+    let seed = |pick: u8, header: &str, body: String| {
+        let mut bytes = vec![pick];
+        bytes.extend_from_slice(header.as_bytes());
+        bytes.push(b'\n');
+        bytes.extend_from_slice(body.as_bytes());
+        bytes
+    };
+    vec![
+        seed(1, basic, "scope=profile".to_owned()),
+        seed(1, "", "client_id=app&scope=profile+email".to_owned()),
+        seed(1, basic, "scope=profile+admin".to_owned()),
+        seed(0, basic, format!("{device}&device_code=DEVICE_CODE")),
+        seed(
+            0,
+            "",
+            format!("{device}&device_code=DEVICE_CODE&client_id=app"),
+        ),
+        seed(0, basic, format!("{device}&device_code=unknown")),
+        seed(0, basic, format!("{bearer}&assertion={A3_JWS}")),
+        seed(
+            0,
+            basic,
+            format!("{bearer}&assertion={A3_JWS}&scope=profile"),
+        ),
+        seed(0, "", format!("{bearer}&assertion={A2_JWS}&client_id=app")),
+        seed(
+            0,
+            basic,
+            "grant_type=client_credentials&scope=profile".to_owned(),
+        ),
+    ]
+}
