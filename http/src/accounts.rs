@@ -238,11 +238,7 @@ pub async fn sign_in(
         app.throttle().failed(attempt, now).await?;
         // An unknown name is not logged: it may be a password typed into
         // the wrong field.
-        let named = if user.is_some() {
-            name
-        } else {
-            "(unknown)"
-        };
+        let named = if user.is_some() { name } else { "(unknown)" };
         tracing::info!(user = named, address = ?attempt.address, "a sign-in failed");
         Ok(None)
     }

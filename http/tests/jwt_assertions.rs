@@ -310,13 +310,17 @@ async fn the_jwt_bearer_grant_trades_good_assertions_only(w: &World) {
 /// assertion about `sub`, the client authenticated by another.
 async fn bearer_at(w: &World, client: &KeyClient, sub: &str) -> Answer {
     let at = w.clock.now();
-    let claims = |sub: &str| {
-        json!({ "iss": client.id, "sub": sub, "aud": token_endpoint(w), "exp": at + 120, "iat": at })
-    };
+    let claims = |sub: &str| json!({ "iss": client.id, "sub": sub, "aud": token_endpoint(w), "exp": at + 120, "iat": at });
     let form = Form::new()
         .with("grant_type", BEARER)
         .with("assertion", &jwt(&client.key, claims(sub)));
-    post_with_assertion(w, "/oauth2/token", &form, &jwt(&client.key, claims(&client.id))).await
+    post_with_assertion(
+        w,
+        "/oauth2/token",
+        &form,
+        &jwt(&client.key, claims(&client.id)),
+    )
+    .await
 }
 
 /// alice grants `client` `scope` through the code flow; the code.
