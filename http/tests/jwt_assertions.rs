@@ -158,7 +158,7 @@ async fn private_key_jwt_authenticates_at_the_token_endpoint(w: &World) {
         .assert_oauth2_error(401, "invalid_client");
     // Expired, or expiring too late.
     let mut expired = client_claims(&client, &token_endpoint(w));
-    expired["exp"] = (now() - 10).into();
+    expired["exp"] = (w.clock.now() - 10).into();
     client_credentials(w, &jwt(&client.key, expired))
         .await
         .assert_oauth2_error(401, "invalid_client");
@@ -256,7 +256,7 @@ async fn the_jwt_bearer_grant_trades_good_assertions_only(w: &World) {
         .await
         .assert_oauth2_error(400, "invalid_grant");
     let mut expired = about(&client.id);
-    expired["exp"] = (now() - 1).into();
+    expired["exp"] = (w.clock.now() - 1).into();
     bearer_grant(w, &client, &jwt(&client.key, expired))
         .await
         .assert_oauth2_error(400, "invalid_grant");
@@ -344,6 +344,18 @@ async fn redeem(w: &World, client: &KeyClient, code: &str) -> Answer {
     post_with_assertion(w, "/oauth2/token", &form, &jwt(&client.key, claims)).await
 }
 
+/// The grant for alice is gone, and so is `minted`, what it gave before.
+async fn assert_ended(w: &World, client: &KeyClient, minted: Option<&Tokens>) {
+    bearer_at(w, client, "alice")
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    if let Some(minted) = minted {
+        me(w, &minted.access_token)
+            .await
+            .assert_bearer_error(401, "invalid_token");
+    }
+}
+
 /// CONTRACT.md "OAuth 2.0": a JWT bearer token for a user rests on what
 /// that user granted and still holds, and ends with it: expiry, a code's
 /// second use (family revocation), `revoke --client`, `revoke --user`.
@@ -358,12 +370,7 @@ async fn the_jwt_bearer_grant_ends_with_the_grant_it_rests_on(w: &World) {
     assert_eq!(tokens.scope, "profile");
     assert!(tokens.expires_in <= 600, "{}", tokens.json);
     w.clock.advance(601);
-    bearer_at(w, &client, "alice")
-        .await
-        .assert_oauth2_error(400, "invalid_grant");
-    me(w, &tokens.access_token)
-        .await
-        .assert_bearer_error(401, "invalid_token");
+    assert_ended(w, &client, Some(&tokens)).await;
 
     // A code redeemed twice: its family ends, with what rested on it.
     let code = granted(w, &client, "profile").await;
@@ -372,35 +379,23 @@ async fn the_jwt_bearer_grant_ends_with_the_grant_it_rests_on(w: &World) {
     redeem(w, &client, &code)
         .await
         .assert_oauth2_error(400, "invalid_grant");
-    bearer_at(w, &client, "alice")
-        .await
-        .assert_oauth2_error(400, "invalid_grant");
-    me(w, &minted.access_token)
-        .await
-        .assert_bearer_error(401, "invalid_token");
+    assert_ended(w, &client, Some(&minted)).await;
 
     // An operator's `revoke --client`, then `revoke --user`.
     let code = granted(w, &client, "profile").await;
     redeem(w, &client, &code).await.tokens();
-    bearer_at(w, &client, "alice").await.tokens();
+    let minted = bearer_at(w, &client, "alice").await.tokens();
     credlog_core::manage::revoke_client_credentials(store, &client.id, w.clock.now())
         .await
         .unwrap();
-    bearer_at(w, &client, "alice")
-        .await
-        .assert_oauth2_error(400, "invalid_grant");
+    assert_ended(w, &client, Some(&minted)).await;
     let code = granted(w, &client, "profile").await;
     redeem(w, &client, &code).await.tokens();
     let minted = bearer_at(w, &client, "alice").await.tokens();
     credlog_core::manage::revoke_user_grants(store, "alice", w.clock.now())
         .await
         .unwrap();
-    bearer_at(w, &client, "alice")
-        .await
-        .assert_oauth2_error(400, "invalid_grant");
-    me(w, &minted.access_token)
-        .await
-        .assert_bearer_error(401, "invalid_token");
+    assert_ended(w, &client, Some(&minted)).await;
 }
 
 async fn registration_checks_and_echoes_the_key_set(w: &World) {
