@@ -86,29 +86,29 @@ async fn on_live_grant(ctx: &TokenContext<'_>, user: &str) -> Result<Issue, Oaut
         .await?
         .into_iter()
         .find(|grant| &grant.client_id == client_id);
+    // Each live credential that may carry more tokens, with its scope.
     let mut bases = Vec::new();
     for state in grant.iter().flat_map(|grant| grant.live(ctx.now)) {
         if stands(ctx, state).await? {
-            bases.push(state.clone());
+            bases.push((state, Scope::stored(&state.record.scope)));
         }
     }
     let no_grant = || refused("its sub is neither the client nor a user whose grant to it is live");
     if bases.is_empty() {
         return Err(no_grant());
     }
-    let scopes: Vec<&str> = bases
+    let granted = bases
         .iter()
-        .map(|state| state.record.scope.as_str())
-        .collect();
-    let granted = Scope::stored(&scopes.join(" ")).intersection(&ctx.client_scope());
+        .fold(Scope::default(), |all, (_, scope)| all.union(scope))
+        .intersection(&ctx.client_scope());
     let scope = ctx.requested_scope(&granted)?;
-    let basis = rest_on(&bases, &scope).ok_or_else(no_grant)?;
-    let expires_by = if scope.is_subset_of(&Scope::stored(&basis.record.scope)) {
+    let (basis, covers) = rest_on(&bases, &scope).ok_or_else(no_grant)?;
+    let expires_by = if covers {
         basis.record.expires_at
     } else {
         bases
             .iter()
-            .filter_map(|state| state.record.expires_at)
+            .filter_map(|(state, _)| state.record.expires_at)
             .min()
     };
     Ok(Issue {
@@ -136,16 +136,22 @@ async fn stands(ctx: &TokenContext<'_>, state: &CredentialState) -> Result<bool,
     Ok(parent.is_none_or(|parent| parent.status != Status::Revoked))
 }
 
-/// The credential a token with `scope` rests on: the newest that covers
-/// it, a code, refresh token or OAuth 1 credential before an access token;
-/// else the newest of all; none when there is no live credential.
-fn rest_on<'a>(bases: &'a [CredentialState], scope: &Scope) -> Option<&'a CredentialState> {
-    let rank = |state: &CredentialState| {
-        (
-            scope.is_subset_of(&Scope::stored(&state.record.scope)),
-            state.record.kind != CredentialKind::AccessToken,
-            state.issued_seq,
-        )
-    };
-    bases.iter().max_by_key(|state| rank(state))
+/// The credential a token with `scope` rests on, and whether its scope
+/// covers that scope: the newest that covers it, a code, refresh token or
+/// OAuth 1 credential before an access token; else the newest of all;
+/// none when there is no live credential.
+fn rest_on<'a>(
+    bases: &[(&'a CredentialState, Scope)],
+    scope: &Scope,
+) -> Option<(&'a CredentialState, bool)> {
+    bases
+        .iter()
+        .map(|(state, granted)| (*state, scope.is_subset_of(granted)))
+        .max_by_key(|(state, covers)| {
+            (
+                *covers,
+                state.record.kind != CredentialKind::AccessToken,
+                state.issued_seq,
+            )
+        })
 }
