@@ -56,6 +56,17 @@ pub trait Consent: Send + Sync {
     /// the engine takes them out before it reads the request again.
     fn own_fields(&self) -> &[&str];
 
+    /// Whether a posted form that is not yet an answer (the device page's
+    /// typed user code) is genuine: `Ok` when it carries the host's proof
+    /// that it came from `owner`'s own page (a CSRF token), else the
+    /// refusal to show. Nothing is looked up before this passes.
+    fn genuine(&self, owner: &Self::Owner, form: &Fields) -> Result<(), Response>;
+
+    /// The page where `owner` types the user code their device shows (RFC
+    /// 8628 3.3). Its form posts `user_code` back to `form.action`, with
+    /// the host's own fields that [`Consent::genuine`] reads.
+    fn enter_code(&self, owner: &Self::Owner, form: &CodeForm<'_>) -> Response;
+
     /// A page for the owner: an outcome with no redirect, or why the
     /// request cannot go on.
     fn show(&self, page: &Page<'_>) -> Response;
@@ -78,15 +89,35 @@ pub struct Prompt<'a> {
 
 /// Where the owner is sent after the decision.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReturnsTo<'a> {
     /// Nowhere: an OAuth 1 out-of-band client gets a verifier to type in.
     OutOfBand,
     /// Back to the client at this URI.
     Uri(&'a str),
+    /// Back to their device, which shows this user code (RFC 8628 3.3).
+    Device {
+        /// The user code, as the device shows it.
+        user_code: &'a str,
+    },
+}
+
+/// The form where a signed-in person types their device's user code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeForm<'a> {
+    /// The HTTP status: 200, or 400 after a code that led nowhere.
+    pub status: u16,
+    /// Where the form posts (the verification URI's path).
+    pub action: &'a str,
+    /// What the person typed, or what `verification_uri_complete` carried.
+    pub typed: &'a str,
+    /// Why the code typed last led nowhere, for the person.
+    pub error: Option<&'a str>,
 }
 
 /// A page the engine has the host show.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Page<'a> {
     /// OAuth 1, out of band, granted: the verifier to give the client (RFC 5849 2.2).
     Verifier {
@@ -99,6 +130,14 @@ pub enum Page<'a> {
     Denied {
         /// The client's name.
         client_name: &'a str,
+    },
+    /// RFC 8628 3.3: the person answered their device's request; they go
+    /// back to the device.
+    DeviceAnswered {
+        /// The client's name.
+        client_name: &'a str,
+        /// Whether they allowed it.
+        approved: bool,
     },
     /// The request cannot go on.
     Refused {

@@ -35,6 +35,7 @@ pub mod form;
 pub mod jose;
 pub mod manage;
 pub mod oidc;
+pub mod provider;
 pub mod random;
 pub mod request;
 pub mod resource;
@@ -52,5 +53,6 @@ pub mod rfc8628;
 pub mod store;
 pub mod throttle;
 
+pub use provider::{Host, Provider};
 pub use request::Request;
 pub use response::Response;

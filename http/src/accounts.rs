@@ -4,12 +4,10 @@
 //! ([`credlog_core::rfc7591`]) for owners who are users here; a client's
 //! secret is kept plain because OAuth 1 signs with it, and shown once.
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use credlog_core::rfc6749::{Oauth2Server, OwnerCheckError};
 use credlog_core::rfc7591::RegistrationError;
 use credlog_core::store::{
-    AppendError, ClientState, CredentialKind, CredentialStore, Event, Issued, Precondition, Secret,
+    AppendError, ClientState, CredentialKind, CredentialStore, Event, Issued, Precondition,
     StoreError, UserRecord,
 };
 use credlog_core::throttle::{Attempt, Verdict};
@@ -17,6 +15,7 @@ use credlog_core::Response;
 
 use crate::app::App;
 use crate::pages;
+pub use crate::passwords::{hash_password, verify_password, HashError, Passwords};
 
 pub use credlog_core::rfc7591::{registration_json, ClientMetadata, ParsedMetadata, Registered};
 
@@ -40,8 +39,8 @@ pub enum AccountError {
     Registration(RegistrationError),
     /// The password could not be hashed: argon2 failed, or the task it ran
     /// on did not finish.
-    #[error("the password could not be hashed: {0}")]
-    PasswordHashing(String),
+    #[error(transparent)]
+    PasswordHashing(#[from] HashError),
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -74,27 +73,6 @@ fn refused_or_store(error: AppendError, on_refusal: AccountError) -> AccountErro
     }
 }
 
-/// Hashes a password with argon2 (slow on purpose: run it off the async threads).
-pub fn hash_password(password: &str) -> Result<Secret, AccountError> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|error| AccountError::PasswordHashing(error.to_string()))?;
-    Ok(Secret::Argon2(hash.to_string()))
-}
-
-/// Whether `password` is the one `secret` was hashed from.
-pub fn verify_password(secret: &Secret, password: &str) -> bool {
-    let Secret::Argon2(phc) = secret else {
-        return false;
-    };
-    PasswordHash::new(phc).is_ok_and(|hash| {
-        Argon2::default()
-            .verify_password(password.as_bytes(), &hash)
-            .is_ok()
-    })
-}
-
 fn valid_user_name(name: &str) -> bool {
     (1..=64).contains(&name.chars().count())
         && !name.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -116,7 +94,7 @@ pub async fn add_user(
     let owned = password.to_owned();
     let password = tokio::task::spawn_blocking(move || hash_password(&owned))
         .await
-        .map_err(|error| AccountError::PasswordHashing(format!("its task failed: {error}")))??;
+        .map_err(|error| HashError::new(format!("its task failed: {error}")))??;
     let absent = Precondition::Absent {
         kind: CredentialKind::User,
         id: name.to_owned(),
@@ -130,85 +108,6 @@ pub async fn add_user(
         .await
         .map_err(|error| refused_or_store(error, AccountError::UserExists(name.to_owned())))?;
     Ok(())
-}
-
-/// The password checks of one server: argon2 runs at most a few at once
-/// (each takes about 19 MiB for its ~20 ms), so a flood of sign-ins waits
-/// for its turn instead of taking memory; and a user name nobody has is
-/// checked against a dummy hash, so a wrong password takes as long for
-/// it as for a real one (no user enumeration by timing).
-#[derive(Debug)]
-pub struct Passwords {
-    permits: tokio::sync::Semaphore,
-    dummy: tokio::sync::OnceCell<Secret>,
-}
-
-impl Passwords {
-    /// Checks that run `at_once` argon2 hashes at most (at least one).
-    pub fn new(at_once: usize) -> Self {
-        Passwords {
-            permits: tokio::sync::Semaphore::new(at_once.max(1)),
-            dummy: tokio::sync::OnceCell::new(),
-        }
-    }
-
-    /// Runs `work` (an argon2 hash or check) on a blocking thread once a
-    /// permit is free.
-    async fn run<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, String> {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|error| format!("the password checks stopped: {error}"))?;
-        tokio::task::spawn_blocking(work)
-            .await
-            .map_err(|error| format!("the argon2 task failed: {error}"))
-    }
-
-    /// Hashes a new password.
-    pub async fn hash(&self, password: &str) -> Result<Secret, AccountError> {
-        let owned = password.to_owned();
-        self.run(move || hash_password(&owned))
-            .await
-            .map_err(AccountError::PasswordHashing)?
-    }
-
-    /// Whether `password` is the one `secret` was hashed from; with no
-    /// secret (an unknown user), the same work against a dummy hash, and `false`.
-    pub async fn verify(
-        &self,
-        secret: Option<&Secret>,
-        password: &str,
-    ) -> Result<bool, OwnerCheckError> {
-        let (secret, real) = match secret {
-            Some(secret) => (secret.clone(), true),
-            None => (self.dummy().await?, false),
-        };
-        let password = password.to_owned();
-        let good = self
-            .run(move || verify_password(&secret, &password))
-            .await
-            .map_err(OwnerCheckError::Check)?;
-        Ok(good && real)
-    }
-
-    /// A hash of a random password, made once, with the parameters real
-    /// hashes have.
-    async fn dummy(&self) -> Result<Secret, OwnerCheckError> {
-        self.dummy
-            .get_or_try_init(|| async {
-                let random = crate::app::random_token();
-                self.run(move || hash_password(&random))
-                    .await
-                    .map_err(OwnerCheckError::Check)?
-                    .map_err(|error| OwnerCheckError::Check(error.to_string()))
-            })
-            .await
-            .cloned()
-    }
 }
 
 /// Checks a user's password for a sign-in (the login form or the password

@@ -7,6 +7,7 @@ use std::convert::Infallible;
 use std::future::Future;
 use std::net::IpAddr;
 
+use credlog_core::provider::origin::foreign;
 use credlog_core::{Request, Response};
 use futures::{Stream, StreamExt};
 use warp::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -17,7 +18,7 @@ use warp::Filter;
 
 use crate::app::App;
 use crate::pages;
-use crate::sessions::Session;
+use crate::sessions::{self, Session};
 
 /// A refusal decided by a filter (the resource protector, the body limit):
 /// its response is written out as it is by [`recover`].
@@ -215,20 +216,17 @@ pub fn same_origin(app: &App) -> impl Filter<Extract = (), Error = Rejection> + 
 }
 
 /// Whether `headers` say the request came from a site other than `ours`
-/// (`scheme://host[:port]`).
+/// (`scheme://host[:port]`): the core's rule
+/// ([`credlog_core::provider::origin::foreign`]), which the protocol's
+/// pages follow too.
 pub fn cross_site(headers: &HeaderMap, ours: Option<&str>) -> bool {
-    let fetched_cross_site = headers
-        .get("sec-fetch-site")
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|site| site.eq_ignore_ascii_case("cross-site"));
-    let foreign_origin = headers
-        .get_all(warp::http::header::ORIGIN)
-        .iter()
-        .any(|origin| match (origin.to_str(), ours) {
-            (Ok(origin), Some(ours)) => !origin.eq_ignore_ascii_case(ours),
-            _ => true,
-        });
-    fetched_cross_site || foreign_origin
+    let text = |name| {
+        headers
+            .get_all(name)
+            .into_iter()
+            .map(|value| value.to_str().unwrap_or("\u{0}"))
+    };
+    foreign(text("origin"), text("sec-fetch-site"), ours)
 }
 
 /// A JSON answer no cache keeps.
@@ -347,7 +345,7 @@ where
     F: Fn(App, Option<Session>, Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send,
 {
-    answer_given(app.clone(), crate::login::session(app), handler)
+    answer_given(app.clone(), session(app), handler)
 }
 
 /// [`answer_with_session`] for a page that also needs to know where the
@@ -360,7 +358,7 @@ where
     F: Fn(App, Option<Session>, Option<IpAddr>, Request) -> Fut + Clone + Send + Sync + 'static,
     Fut: Future<Output = Response> + Send,
 {
-    let given = crate::login::session(app.clone())
+    let given = session(app.clone())
         .and(peer())
         .map(|session, address| (session, address));
     answer_given(
@@ -370,4 +368,20 @@ where
             handler.clone()(app, session, address, request)
         },
     )
+}
+
+/// The signed-in session of a request, if any. A store that fails to
+/// answer reads as nobody signed in, logged ([`sessions::Sessions::signed_in`]).
+pub fn session(
+    app: App,
+) -> impl Filter<Extract = (Option<Session>,), Error = std::convert::Infallible> + Clone {
+    warp::cookie::optional::<String>(sessions::COOKIE).then(move |id: Option<String>| {
+        let app = app.clone();
+        async move {
+            match id {
+                Some(id) => app.sessions().signed_in(&id, app.now()).await,
+                None => None,
+            }
+        }
+    })
 }

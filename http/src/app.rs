@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use credlog_core::provider::Provider;
 use credlog_core::rfc5849::{Oauth1Config, Oauth1Provider, SignatureMethods};
 use credlog_core::rfc6749::{Oauth2Config, Oauth2Server};
 use credlog_core::store::{CredentialStore, StoreError};
@@ -14,8 +15,8 @@ use credlog_core::Response;
 
 use credlog_core::throttle::{Limits, MemoryThrottle, Throttle};
 
-use crate::accounts::Passwords;
 use crate::pages;
+use crate::passwords::Passwords;
 use crate::sessions::{SessionLimits, Sessions};
 
 /// The server's clock: seconds since the Unix epoch. Tests inject their own.
@@ -246,8 +247,7 @@ pub struct App {
 
 struct Inner {
     store: Arc<dyn CredentialStore>,
-    oauth1: Oauth1Provider,
-    oauth2: Oauth2Server,
+    provider: Provider,
     sessions: Sessions,
     passwords: Passwords,
     throttle: Arc<dyn Throttle>,
@@ -263,33 +263,87 @@ impl std::fmt::Debug for App {
     }
 }
 
+/// Builds an [`App`], each part given once: the store and settings, then
+/// whatever the deployment supplies itself, in the manner of rustls's
+/// `ServerConfig::builder()`.
+///
+/// ```
+/// use std::sync::Arc;
+/// use credlog_http::{App, Settings};
+/// use credlog_storage_memory::MemoryStore;
+///
+/// let app = App::builder(Arc::new(MemoryStore::new()), Settings::default())
+///     .clock(Arc::new(|| 1_700_000_000))
+///     .build();
+/// assert_eq!(app.now(), 1_700_000_000);
+/// ```
+#[must_use]
+pub struct AppBuilder {
+    store: Arc<dyn CredentialStore>,
+    settings: Settings,
+    clock: Option<Clock>,
+    oauth2: Option<Oauth2Server>,
+    throttle: Option<Arc<dyn Throttle>>,
+}
+
+impl AppBuilder {
+    /// The app's clock (default: the wall clock). Tests inject their own.
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// An OAuth 2 server the deployment built itself, to register its own
+    /// grants or drop some (default: one built from `settings.oauth2`,
+    /// which is then unused).
+    pub fn oauth2(mut self, oauth2: Oauth2Server) -> Self {
+        self.oauth2 = Some(oauth2);
+        self
+    }
+
+    /// Where sign-in, client-authentication and user-code attempts are
+    /// counted, when several servers share one (default: in memory, with
+    /// `settings.throttle`'s limits, which are then unused).
+    pub fn throttle(mut self, throttle: Arc<dyn Throttle>) -> Self {
+        self.throttle = Some(throttle);
+        self
+    }
+
+    /// The app.
+    pub fn build(self) -> App {
+        let AppBuilder {
+            store,
+            settings,
+            clock,
+            oauth2,
+            throttle,
+        } = self;
+        let clock = clock.unwrap_or_else(system_clock);
+        let oauth2 = oauth2.unwrap_or_else(|| Oauth2Server::new(settings.oauth2.clone()));
+        let throttle = throttle.unwrap_or_else(|| Arc::new(MemoryThrottle::new(settings.throttle)));
+        App::from_parts(store, settings, clock, oauth2, throttle)
+    }
+}
+
 impl App {
     /// An app over `store` with these settings and the wall clock.
     pub fn new(store: Arc<dyn CredentialStore>, settings: Settings) -> Self {
-        App::with_clock(store, settings, system_clock())
+        App::builder(store, settings).build()
     }
 
-    /// An app with its own clock.
-    pub fn with_clock(store: Arc<dyn CredentialStore>, settings: Settings, clock: Clock) -> Self {
-        let oauth2 = Oauth2Server::new(settings.oauth2.clone());
-        App::with_oauth2(store, settings, clock, oauth2)
+    /// An app over `store` with these settings, and what [`AppBuilder`]
+    /// is then told.
+    pub fn builder(store: Arc<dyn CredentialStore>, settings: Settings) -> AppBuilder {
+        AppBuilder {
+            store,
+            settings,
+            clock: None,
+            oauth2: None,
+            throttle: None,
+        }
     }
 
-    /// An app whose OAuth 2 server the deployment built itself (to register
-    /// its own grants, or drop some); `settings.oauth2` is then unused.
-    pub fn with_oauth2(
-        store: Arc<dyn CredentialStore>,
-        settings: Settings,
-        clock: Clock,
-        oauth2: Oauth2Server,
-    ) -> Self {
-        let throttle = Arc::new(MemoryThrottle::new(settings.throttle));
-        App::with_parts(store, settings, clock, oauth2, throttle)
-    }
-
-    /// An app whose sign-in throttle keeps its counts where `throttle`
-    /// does (several servers share one); `settings.throttle` is then unused.
-    pub fn with_parts(
+    fn from_parts(
         store: Arc<dyn CredentialStore>,
         settings: Settings,
         clock: Clock,
@@ -312,9 +366,11 @@ impl App {
         App {
             inner: Arc::new(Inner {
                 store,
-                oauth1: Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime)
-                    .with_token_lifetime(settings.token_lifetime),
-                oauth2,
+                provider: Provider::new(
+                    Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime)
+                        .with_token_lifetime(settings.token_lifetime),
+                    oauth2,
+                ),
                 sessions,
                 passwords: Passwords::new(settings.password_checks),
                 throttle,
@@ -329,14 +385,20 @@ impl App {
         self.inner.store.as_ref()
     }
 
+    /// The protocol endpoints behind one dispatch: the OAuth 1 provider
+    /// and the OAuth 2 / OpenID Connect server.
+    pub fn provider(&self) -> &Provider {
+        &self.inner.provider
+    }
+
     /// The OAuth 1 provider.
     pub fn oauth1(&self) -> &Oauth1Provider {
-        &self.inner.oauth1
+        self.inner.provider.oauth1()
     }
 
     /// The OAuth 2 server.
     pub fn oauth2(&self) -> &Oauth2Server {
-        &self.inner.oauth2
+        self.inner.provider.oauth2()
     }
 
     /// The login sessions (kept in the store).

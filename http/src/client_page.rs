@@ -55,7 +55,7 @@ where
     Fut: Future<Output = Response> + Send,
 {
     route
-        .and(crate::login::session(app.clone()))
+        .and(crate::adapter::session(app.clone()))
         .and(incoming(&app))
         .then(
             move |id: String, session: Option<Session>, request: Request| {

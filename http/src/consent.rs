@@ -1,32 +1,44 @@
-//! credlog's own accounts as the embedding seam ([`Consent`]): the session
-//! cookie says who is signed in, the login page signs them in, the consent
-//! page asks, and the session's CSRF token proves the form. Also the OAuth
-//! 2 authorization endpoint's routes (`GET` and `POST /oauth2/authorize`);
-//! the engines in `credlog-core` decide, these only translate.
+//! credlog's own accounts as the host of the one dispatch ([`Host`]): the
+//! session cookie says who is signed in, the login page signs them in, the
+//! consent and device pages ask, the session's CSRF token proves the form,
+//! passwords are the app's users', and attempts are counted in the app's
+//! throttle for the client's address. The engines in `credlog-core`
+//! decide; this only answers for the app.
+
+use std::net::IpAddr;
 
 use async_trait::async_trait;
-use credlog_core::consent::{Consent, Page, Prompt, ReturnsTo};
+use credlog_core::consent::{CodeForm, Consent, Page, Prompt, ReturnsTo};
 use credlog_core::form::Fields;
+use credlog_core::provider::Host;
+use credlog_core::rfc6749::{OwnerCheckError, ResourceOwners};
+use credlog_core::throttle::{Attempt, Throttle};
 use credlog_core::{Request, Response};
-use warp::filters::BoxedFilter;
-use warp::Filter;
 
-use crate::adapter::{answer, same_origin};
+use crate::accounts::sign_in;
 use crate::app::App;
+use crate::device;
 use crate::login::login_then;
 use crate::pages::{self, escape, hidden};
 use crate::sessions::{self, Session};
 
-/// The host side of the authorization endpoints, with credlog's accounts.
+/// The host side of the protocol endpoints, with credlog's accounts, for
+/// a request from `address`.
 #[derive(Debug, Clone, Copy)]
 pub struct Accounts<'a> {
     app: &'a App,
+    address: Option<IpAddr>,
 }
 
 impl<'a> Accounts<'a> {
-    /// The app's sessions and pages.
+    /// The app's sessions and pages, for a request from an unknown address.
     pub fn new(app: &'a App) -> Self {
-        Accounts { app }
+        Accounts { app, address: None }
+    }
+
+    /// The app's sessions and pages, for a request from `address`.
+    pub fn from(app: &'a App, address: Option<IpAddr>) -> Self {
+        Accounts { app, address }
     }
 
     /// The end of the consent page's sentence about `scope`: a list of
@@ -88,10 +100,14 @@ impl Consent for Accounts<'_> {
 
     fn ask(&self, owner: &Session, prompt: &Prompt<'_>) -> Response {
         let returns_to = match prompt.returns_to {
+            ReturnsTo::Device { user_code } => {
+                return device::consent_page(owner, prompt, user_code, &self.scopes(prompt.scope))
+            }
             ReturnsTo::OutOfBand => {
                 "You will be shown a verification code to give to the application.".to_owned()
             }
             ReturnsTo::Uri(uri) => format!("You will then return to <code>{}</code>.", escape(uri)),
+            _ => String::new(),
         };
         let fields: String = prompt
             .fields
@@ -123,6 +139,14 @@ impl Consent for Accounts<'_> {
         &["csrf_token", "confirm"]
     }
 
+    fn genuine(&self, owner: &Session, form: &Fields) -> Result<(), Response> {
+        pages::genuine(owner, form, "the page")
+    }
+
+    fn enter_code(&self, owner: &Session, form: &CodeForm<'_>) -> Response {
+        device::code_page(owner, form)
+    }
+
     fn show(&self, page: &Page<'_>) -> Response {
         match page {
             Page::Verifier {
@@ -146,35 +170,39 @@ impl Consent for Accounts<'_> {
                     escape(client_name)
                 ),
             ),
+            Page::DeviceAnswered {
+                client_name,
+                approved,
+            } => device::done_page(client_name, *approved),
             Page::Refused {
                 status,
                 title,
                 message,
             } => pages::error_page(*status, title, message),
+            _ => pages::server_error(),
         }
     }
 }
 
-/// `GET` and `POST /oauth2/authorize`.
-pub fn routes(app: App) -> BoxedFilter<(warp::reply::Response,)> {
-    let page = warp::path!("oauth2" / "authorize")
-        .and(warp::get())
-        .and(answer(app.clone(), |app: App, request| async move {
-            let now = app.now();
-            app.oauth2()
-                .authorize_page(app.store(), &Accounts::new(&app), &request, now)
-                .await
-        }));
-    let decide = warp::path!("oauth2" / "authorize")
-        .and(warp::post())
-        .and(same_origin(&app))
-        .and(answer(app, |app: App, request| async move {
-            let now = app.now();
-            app.oauth2()
-                .authorize_decision(app.store(), &Accounts::new(&app), &request, now)
-                .await
-        }));
-    page.or(decide).unify().boxed()
+/// Resource owners are the app's users, signing in from the request's
+/// address: their passwords are argon2-checked, throttled as on the
+/// login form.
+#[async_trait]
+impl ResourceOwners for Accounts<'_> {
+    async fn authenticate(&self, username: &str, password: &str) -> Result<bool, OwnerCheckError> {
+        let attempt = Attempt::password(username, self.address);
+        Ok(sign_in(self.app, &attempt, password).await?.is_some())
+    }
+}
+
+impl Host for Accounts<'_> {
+    fn throttle(&self) -> &dyn Throttle {
+        self.app.throttle()
+    }
+
+    fn address(&self) -> Option<IpAddr> {
+        self.address
+    }
 }
 
 #[cfg(test)]

@@ -10,26 +10,10 @@ use std::net::IpAddr;
 use credlog_core::throttle::Attempt;
 
 use crate::accounts;
-use crate::adapter::{answer, answer_from, same_origin, Fields};
+use crate::adapter::{answer, answer_from, same_origin, session, Fields};
 use crate::app::App;
 use crate::pages::{self, escape, hidden};
 use crate::sessions::{self, same_secret, Session};
-
-/// The signed-in session of a request, if any. A store that fails to
-/// answer reads as nobody signed in, logged ([`sessions::Sessions::signed_in`]).
-pub fn session(
-    app: App,
-) -> impl Filter<Extract = (Option<Session>,), Error = std::convert::Infallible> + Clone {
-    warp::cookie::optional::<String>(sessions::COOKIE).then(move |id: Option<String>| {
-        let app = app.clone();
-        async move {
-            match id {
-                Some(id) => app.sessions().signed_in(&id, app.now()).await,
-                None => None,
-            }
-        }
-    })
-}
 
 /// A 303 to the login form, which returns to `next` (a local path and query).
 pub fn login_then(next: &str) -> Response {

@@ -795,8 +795,11 @@ async fn run_serve(serve: Config) -> Result<ExitCode, Failure> {
         settings.admin_token = Some(AdminToken(file.token.clone()));
     }
     let app = match throttle {
-        Some(throttle) => App::with_parts(store, settings, system_clock(), oauth2, throttle),
-        None => App::with_oauth2(store, settings, system_clock(), oauth2),
+        Some(throttle) => App::builder(store, settings)
+            .oauth2(oauth2)
+            .throttle(throttle)
+            .build(),
+        None => App::builder(store, settings).oauth2(oauth2).build(),
     };
     let admin_limits = limits.clone();
     let admin_served = async {

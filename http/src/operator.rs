@@ -62,7 +62,10 @@ pub async fn change_password(
     if store.user(name).await?.is_none() {
         return Err(no_user(name));
     }
-    let hashed = Passwords::new(1).hash(password).await?;
+    let hashed = Passwords::new(1)
+        .hash(password)
+        .await
+        .map_err(AccountError::from)?;
     manage::change_password(store, name, hashed, now).await?;
     Ok(())
 }

@@ -118,17 +118,24 @@ pub fn form_of(session: &Session, body: &[u8], retry: &str) -> Result<Fields, Re
             "The form could not be read.",
         ));
     };
-    if !fields
+    genuine(session, &fields, retry)?;
+    Ok(fields)
+}
+
+/// `Ok` when a posted form's `csrf_token` is this session's; else 403
+/// (`retry` says where to reload; nothing was changed).
+pub fn genuine(session: &Session, fields: &Fields, retry: &str) -> Result<(), Response> {
+    if fields
         .get("csrf_token")
         .is_some_and(|token| session.csrf_matches(token))
     {
-        return Err(error_page(
-            403,
-            "Forbidden",
-            &format!("The form did not come from this session. Reload {retry} and try again; nothing was changed."),
-        ));
+        return Ok(());
     }
-    Ok(fields)
+    Err(error_page(
+        403,
+        "Forbidden",
+        &format!("The form did not come from this session. Reload {retry} and try again; nothing was changed."),
+    ))
 }
 
 /// A time (seconds since the epoch) as people read it: RFC 3339 in UTC,

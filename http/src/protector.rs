@@ -32,7 +32,6 @@ use warp::Filter;
 
 use crate::adapter::{incoming, refuse, reply};
 use crate::app::App;
-use crate::oauth1::oauth1_error;
 
 /// The token credential a protected request was signed with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -68,7 +67,7 @@ pub async fn protect(app: &App, request: Request) -> Result<Oauth1Credential, Re
         .oauth1()
         .resource(app.store(), &request, app.now())
         .await
-        .map_err(|error| oauth1_error(app, &error))?;
+        .map_err(|error| app.oauth1().error_response(&error))?;
     Ok(Oauth1Credential::new(used, request))
 }
 
@@ -277,7 +276,9 @@ mod tests {
     /// An app whose store holds one live access token, `raw`, of scope `profile`.
     async fn app_with_token(raw: &str) -> App {
         let store = Arc::new(MemoryStore::new());
-        let app = App::with_clock(store, Settings::default(), Arc::new(|| 1_000));
+        let app = App::builder(store, Settings::default())
+            .clock(Arc::new(|| 1_000))
+            .build();
         let token = TokenRecord {
             kind: CredentialKind::AccessToken,
             id: token_id(raw),

@@ -23,10 +23,7 @@ use crate::client_addr::{ClientAddr, TrustedProxies, FORWARDED_FOR};
 use crate::limits::{DeadlineBody, Limits};
 use crate::metrics::Metrics;
 use crate::tls::TlsAcceptor;
-use crate::{
-    admin, authorizations, client_page, clients, consent, device, login, metrics, oauth1, oauth2,
-    protector,
-};
+use crate::{admin, authorizations, client_page, clients, login, metrics, protector, protocol};
 
 /// Every route of CONTRACT.md, with every rejection turned into an answer.
 pub fn routes(
@@ -35,7 +32,7 @@ pub fn routes(
 {
     // The resource and the token endpoint first: the routes under load.
     protector::me(app.clone())
-        .or(oauth2::routes(app.clone()))
+        .or(protocol::routes(app.clone()))
         .unify()
         .or(login::routes(app.clone()))
         .unify()
@@ -43,13 +40,7 @@ pub fn routes(
         .unify()
         .or(client_page::routes(app.clone()))
         .unify()
-        .or(authorizations::routes(app.clone()))
-        .unify()
-        .or(oauth1::routes(app.clone()))
-        .unify()
-        .or(consent::routes(app.clone()))
-        .unify()
-        .or(device::routes(app))
+        .or(authorizations::routes(app))
         .unify()
         .recover(recover)
         .unify()

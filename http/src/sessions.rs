@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use credlog_core::store::{CredentialStore, SessionHash, SessionRecord, StoreError};
 
-use crate::app::random_token;
+use credlog_core::random::random_token;
 
 pub use credlog_core::store::{SessionLimits, TOUCH_SLACK};
 

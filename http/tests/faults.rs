@@ -361,11 +361,9 @@ async fn clock_world(
     let server = TestServer::start_with(Backend::Sled, dir, move |store| {
         let mut settings = loopback_settings();
         settings.oauth1.timestamp_window = WINDOW;
-        App::with_clock(
-            store,
-            settings,
-            Arc::new(move || time.load(Ordering::SeqCst)),
-        )
+        App::builder(store, settings)
+            .clock(Arc::new(move || time.load(Ordering::SeqCst)))
+            .build()
     })
     .await;
     let client = seed(server.store.as_ref(), "alice", "Clock").await;
@@ -431,11 +429,9 @@ async fn a_clock_stepped_back_past_the_window_accepts_no_nonce_twice() {
     let server = TestServer::start_with(Backend::Sled, &dir, move |store| {
         let mut settings = loopback_settings();
         settings.oauth1.timestamp_window = WINDOW;
-        App::with_clock(
-            store,
-            settings,
-            Arc::new(move || time.load(Ordering::SeqCst)),
-        )
+        App::builder(store, settings)
+            .clock(Arc::new(move || time.load(Ordering::SeqCst)))
+            .build()
     })
     .await;
     // The same request, to the new port, for the host it was signed for.

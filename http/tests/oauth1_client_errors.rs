@@ -232,7 +232,7 @@ async fn a_temporary_credential_expired_at_the_provider_is_its_error() {
             },
             ..defaults
         };
-        App::with_clock(store, settings, app_clock)
+        App::builder(store, settings).clock(app_clock).build()
     })
     .await;
     let client = seed(server.store.as_ref(), "alice", "Photo printer").await;

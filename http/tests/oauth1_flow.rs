@@ -176,7 +176,7 @@ async fn a_token_credential_works_until_its_lifetime_ends(backend: Backend) {
     let server = TestServer::start_with(backend, &dir, |store| {
         let mut settings = loopback_settings();
         settings.token_lifetime = Some(3600);
-        App::with_clock(store, settings, app_clock)
+        App::builder(store, settings).clock(app_clock).build()
     })
     .await;
     let client = seed(server.store.as_ref(), "alice", "Photo printer").await;

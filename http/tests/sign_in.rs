@@ -344,7 +344,7 @@ async fn clocked(
     let clock = TestClock::starting_now();
     let ticking = clock.clock();
     let server = TestServer::start_with(backend, &dir, move |store| {
-        App::with_clock(store, settings, ticking)
+        App::builder(store, settings).clock(ticking).build()
     })
     .await;
     credlog_http::accounts::add_user(server.store.as_ref(), "alice", PASSWORD, clock.now())

@@ -465,12 +465,8 @@ impl Oauth1Provider {
                 AppendError::Store(error) => AuthorizeError::Store(error),
             })?;
         let client_name = pending.client_name.clone();
+        // RFC 5849 2.2: back to the callback, or (`oob`) a page.
         Ok(match (grant, pending.returns_to()) {
-            (true, ReturnsTo::OutOfBand) => Decided::Verifier {
-                client_name,
-                verifier,
-            },
-            (false, ReturnsTo::OutOfBand) => Decided::Denied { client_name },
             (true, ReturnsTo::Uri(callback)) => Decided::Redirect(callback_with(
                 callback,
                 &[("oauth_token", &token), ("oauth_verifier", &verifier)],
@@ -478,6 +474,11 @@ impl Oauth1Provider {
             (false, ReturnsTo::Uri(callback)) => {
                 Decided::Redirect(callback_with(callback, &[("denied", &token)]))
             }
+            (true, _) => Decided::Verifier {
+                client_name,
+                verifier,
+            },
+            (false, _) => Decided::Denied { client_name },
         })
     }
 

@@ -149,15 +149,20 @@ pub struct World {
 }
 
 impl World {
-    /// A world over `backend`; its app is `App::with_clock` unless an
-    /// OAuth 2 server is given, then `App::with_oauth2` with it.
+    /// A world over `backend`; its app has the world's clock, and the
+    /// OAuth 2 server when one is given.
     pub async fn start(backend: Backend, oauth2: Option<Oauth2Server>) -> World {
         let dir = tempfile::tempdir().unwrap();
         let clock = TestClock::starting_now();
         let app_clock = clock.clock();
         let server = TestServer::start_with(backend, &dir, move |store| match oauth2 {
-            Some(oauth2) => App::with_oauth2(store, Settings::default(), app_clock, oauth2),
-            None => App::with_clock(store, Settings::default(), app_clock),
+            Some(oauth2) => App::builder(store, Settings::default())
+                .clock(app_clock)
+                .oauth2(oauth2)
+                .build(),
+            None => App::builder(store, Settings::default())
+                .clock(app_clock)
+                .build(),
         })
         .await;
         let store = server.store.as_ref();
