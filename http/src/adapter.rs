@@ -310,8 +310,10 @@ where
 }
 
 /// [`answer`] with what `given` extracts (the caller's address, the
-/// session) handed to `handler` beside the request.
-fn answer_given<G, T, F, Fut>(
+/// session, or a tuple of filters' outputs) handed to `handler` beside the
+/// request: inputs compose as filters, rather than one function for each
+/// combination.
+pub fn answer_given<G, T, F, Fut>(
     app: App,
     given: G,
     handler: F,
@@ -346,28 +348,6 @@ where
     Fut: Future<Output = Response> + Send,
 {
     answer_given(app.clone(), session(app), handler)
-}
-
-/// [`answer_with_session`] for a page that also needs to know where the
-/// request came from (throttling guesses).
-pub fn answer_with_session_from<F, Fut>(
-    app: App,
-    handler: F,
-) -> impl Filter<Extract = (warp::reply::Response,), Error = Rejection> + Clone
-where
-    F: Fn(App, Option<Session>, Option<IpAddr>, Request) -> Fut + Clone + Send + Sync + 'static,
-    Fut: Future<Output = Response> + Send,
-{
-    let given = session(app.clone())
-        .and(peer())
-        .map(|session, address| (session, address));
-    answer_given(
-        app,
-        given,
-        move |app, (session, address): (Option<Session>, Option<IpAddr>), request| {
-            handler.clone()(app, session, address, request)
-        },
-    )
 }
 
 /// The signed-in session of a request, if any. A store that fails to
