@@ -118,3 +118,19 @@ impl Passwords {
             .cloned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_verify_only_against_their_hash() {
+        let secret = hash_password("correct horse").unwrap();
+        assert!(verify_password(&secret, "correct horse"));
+        assert!(!verify_password(&secret, "correct horse "));
+        assert!(!verify_password(
+            &Secret::Plain("correct horse".into()),
+            "correct horse"
+        ));
+    }
+}
