@@ -8,7 +8,6 @@ use std::sync::Arc;
 use credlog_core::rfc6749::Oauth2Server;
 use credlog_core::store::CredentialStore;
 use credlog_core::throttle::Throttle;
-use credlog_http::app::system_clock;
 use credlog_http::config::Config;
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
@@ -64,11 +63,10 @@ impl ServedStore {
 
     /// The app serving this store: when it is dropped, so is the store.
     pub(super) fn into_app(self, settings: Settings, oauth2: Oauth2Server) -> App {
+        let app = App::builder(self.store, settings).oauth2(oauth2);
         match self.throttle {
-            Some(throttle) => {
-                App::with_parts(self.store, settings, system_clock(), oauth2, throttle)
-            }
-            None => App::with_oauth2(self.store, settings, system_clock(), oauth2),
+            Some(throttle) => app.throttle(throttle).build(),
+            None => app.build(),
         }
     }
 }
