@@ -6,7 +6,7 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use credlog_core::rfc6749::{Oauth2Server, OwnerCheckError};
+use credlog_core::rfc6749::{HostError, Oauth2Server, OwnerCheckError};
 use credlog_core::rfc7591::RegistrationError;
 use credlog_core::store::{
     AppendError, ClientState, CredentialKind, CredentialStore, Event, Issued, Precondition, Secret,
@@ -132,6 +132,17 @@ pub async fn add_user(
     Ok(())
 }
 
+/// Why a password job (an argon2 hash or check) did not run to its end.
+#[derive(Debug, thiserror::Error)]
+enum PasswordJobError {
+    /// No permit could be had: the checks were closed.
+    #[error("the password checks stopped: {0}")]
+    Stopped(tokio::sync::AcquireError),
+    /// The blocking task panicked or was cancelled.
+    #[error("the argon2 task failed: {0}")]
+    Failed(tokio::task::JoinError),
+}
+
 /// The password checks of one server: argon2 runs at most a few at once
 /// (each takes about 19 MiB for its ~20 ms), so a flood of sign-ins waits
 /// for its turn instead of taking memory; and a user name nobody has is
@@ -157,15 +168,15 @@ impl Passwords {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, String> {
+    ) -> Result<T, PasswordJobError> {
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|error| format!("the password checks stopped: {error}"))?;
+            .map_err(PasswordJobError::Stopped)?;
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(|error| format!("the argon2 task failed: {error}"))
+            .map_err(PasswordJobError::Failed)
     }
 
     /// Hashes a new password.
@@ -173,7 +184,7 @@ impl Passwords {
         let owned = password.to_owned();
         self.run(move || hash_password(&owned))
             .await
-            .map_err(AccountError::PasswordHashing)?
+            .map_err(|error| AccountError::PasswordHashing(error.to_string()))?
     }
 
     /// Whether `password` is the one `secret` was hashed from; with no
@@ -191,7 +202,7 @@ impl Passwords {
         let good = self
             .run(move || verify_password(&secret, &password))
             .await
-            .map_err(OwnerCheckError::Check)?;
+            .map_err(|error| OwnerCheckError::Check(HostError::new(error)))?;
         Ok(good && real)
     }
 
@@ -203,8 +214,8 @@ impl Passwords {
                 let random = crate::app::random_token();
                 self.run(move || hash_password(&random))
                     .await
-                    .map_err(OwnerCheckError::Check)?
-                    .map_err(|error| OwnerCheckError::Check(error.to_string()))
+                    .map_err(|error| OwnerCheckError::Check(HostError::new(error)))?
+                    .map_err(|error| OwnerCheckError::Check(HostError::new(error)))
             })
             .await
             .cloned()
