@@ -116,6 +116,48 @@ pub enum AssertionError {
     JtiTooLong,
 }
 
+/// Why a `client_assertion` did not authenticate its client (RFC 7523
+/// 2.2, 3); each message can be an `error_description`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ClientAssertionError {
+    /// The assertion itself broke a rule.
+    #[error(transparent)]
+    Invalid(#[from] AssertionError),
+    /// The client registered no keys to check it with.
+    #[error("the client registered no keys")]
+    NoKeys,
+    /// Its `jti` was used before (RFC 7523 3, item 7).
+    #[error("the assertion's jti was used before (RFC 7523 3)")]
+    JtiReused,
+}
+
+/// Why a JWT bearer grant's `assertion` was traded for nothing (RFC 7523
+/// 2.1, 3.1); each message can be an `error_description`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GrantAssertionError {
+    /// The assertion itself broke a rule.
+    #[error(transparent)]
+    Invalid(#[from] AssertionError),
+    /// The client registered no keys (`jwks`) to check it with.
+    #[error("the client registered no keys (jwks)")]
+    NoKeys,
+    /// Its `iss` is not the authenticated client (RFC 7523 3, item 1).
+    #[error("its iss must be the client's id (RFC 7523 3)")]
+    IssuerNotClient,
+    /// Its `jti` was used before (RFC 7523 3, item 7).
+    #[error("its jti was used before (RFC 7523 3)")]
+    JtiReused,
+    /// Its `sub` is neither the client nor a user whose grant to the
+    /// client is live (CONTRACT.md "OAuth 2.0").
+    #[error("its sub is neither the client nor a user whose grant to it is live")]
+    NoLiveGrant,
+    /// The grant the token would rest on ended before it was issued.
+    #[error("the grant it rests on ended meanwhile")]
+    GrantEnded,
+}
+
 /// The keys `client_id` registered (RFC 7591 `jwks`), if it did. Keys
 /// that no longer parse (registered by an older, laxer server) read as
 /// none.

@@ -3,7 +3,7 @@
 //! expired or revoked one, is `{"active": false}` (2.2).
 
 use crate::oidc::subject_of;
-use crate::rfc6749::{Oauth2Error, Oauth2Server};
+use crate::rfc6749::{Oauth2Error, Oauth2Server, TokenType};
 use crate::store::{CredentialKind, CredentialStore, Status};
 use crate::{Request, Response};
 
@@ -40,7 +40,7 @@ impl Oauth2Server {
             return Ok(inactive);
         };
         let token_type = match state.record.kind {
-            CredentialKind::AccessToken => "Bearer",
+            CredentialKind::AccessToken => TokenType::Bearer.as_str(),
             CredentialKind::RefreshToken => "refresh_token",
             _ => return Ok(inactive),
         };

@@ -3,20 +3,31 @@
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use credlog_core::rfc6749::OwnerCheckError;
+use credlog_core::rfc6749::{HostError, OwnerCheckError};
 use credlog_core::store::Secret;
 
 /// A password that could not be hashed: argon2 failed, or the task it ran
-/// on did not finish.
+/// on did not finish. The cause is kept as its `source()`.
 #[derive(Debug, thiserror::Error)]
 #[error("the password could not be hashed: {0}")]
-pub struct HashError(String);
+pub struct HashError(#[source] Box<dyn std::error::Error + Send + Sync>);
 
 impl HashError {
-    /// A failure described by `detail`.
-    pub fn new(detail: impl Into<String>) -> Self {
-        HashError(detail.into())
+    /// A failure caused by `cause` (an error, or a message).
+    pub fn new(cause: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        HashError(cause.into())
     }
+}
+
+/// Why a password job (an argon2 hash or check) did not run to its end.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordJobError {
+    /// No permit could be had: the checks were closed.
+    #[error("the password checks stopped: {0}")]
+    Stopped(#[source] tokio::sync::AcquireError),
+    /// The blocking task panicked or was cancelled.
+    #[error("the argon2 task failed: {0}")]
+    Failed(#[source] tokio::task::JoinError),
 }
 
 /// Hashes a password with argon2 (slow on purpose: run it off the async threads).
@@ -65,15 +76,15 @@ impl Passwords {
     async fn run<T: Send + 'static>(
         &self,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, String> {
+    ) -> Result<T, PasswordJobError> {
         let _permit = self
             .permits
             .acquire()
             .await
-            .map_err(|error| format!("the password checks stopped: {error}"))?;
+            .map_err(PasswordJobError::Stopped)?;
         tokio::task::spawn_blocking(work)
             .await
-            .map_err(|error| format!("the argon2 task failed: {error}"))
+            .map_err(PasswordJobError::Failed)
     }
 
     /// Hashes a new password.
@@ -99,7 +110,7 @@ impl Passwords {
         let good = self
             .run(move || verify_password(&secret, &password))
             .await
-            .map_err(OwnerCheckError::Check)?;
+            .map_err(|error| OwnerCheckError::Check(HostError::new(error)))?;
         Ok(good && real)
     }
 
@@ -111,8 +122,8 @@ impl Passwords {
                 let random = credlog_core::random::random_token();
                 self.run(move || hash_password(&random))
                     .await
-                    .map_err(OwnerCheckError::Check)?
-                    .map_err(|error| OwnerCheckError::Check(error.to_string()))
+                    .map_err(|error| OwnerCheckError::Check(HostError::new(error)))?
+                    .map_err(|error| OwnerCheckError::Check(HostError::new(error)))
             })
             .await
             .cloned()

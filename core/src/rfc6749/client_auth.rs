@@ -14,7 +14,7 @@ use super::client_metadata::MetadataError;
 use super::errors::Oauth2Error;
 use super::params::Params;
 use crate::form::percent_decode;
-use crate::rfc7523::{self, AssertionRules, CLIENT_ASSERTION_TYPE};
+use crate::rfc7523::{self, AssertionRules, ClientAssertionError, CLIENT_ASSERTION_TYPE};
 use crate::store::{AppendError, ClientState, CredentialStore};
 use crate::Request;
 
@@ -198,8 +198,7 @@ pub fn presented(request: &Request, params: &Params) -> Result<Presented, Oauth2
         // beside it must agree (checked with the signature).
         let client_id = match params.get("client_id") {
             Some(id) => id.to_owned(),
-            None => rfc7523::peek_issuer(assertion)
-                .map_err(|error| Oauth2Error::ClientAssertion(error.to_string()))?,
+            None => rfc7523::peek_issuer(assertion).map_err(ClientAssertionError::from)?,
         };
         return Ok(Presented {
             method: ClientAuthMethod::PrivateKeyJwt,
@@ -249,21 +248,17 @@ pub async fn authenticate(
         return Err(Oauth2Error::AuthMethodNotAllowed(presented.method.name()));
     }
     if let Some(assertion) = &presented.assertion {
-        let refused =
-            |error: rfc7523::AssertionError| Oauth2Error::ClientAssertion(error.to_string());
         let keys = rfc7523::client_keys(store, &client.record.client_id)
             .await?
-            .ok_or_else(|| Oauth2Error::ClientAssertion("the client registered no keys".into()))?;
+            .ok_or(ClientAssertionError::NoKeys)?;
         let checked =
             rfc7523::check_client_assertion(assertion, &client.record.client_id, &keys, rules, now)
-                .map_err(refused)?;
+                .map_err(ClientAssertionError::from)?;
         let (unused, used) =
             rfc7523::jti_use(&client.record.client_id, CLIENT_ASSERTION_TYPE, &checked);
         return match store.append(&[unused], vec![used], now).await {
             Ok(_) => Ok(client),
-            Err(AppendError::Refused(_)) => Err(Oauth2Error::ClientAssertion(
-                "the assertion's jti was used before (RFC 7523 3)".into(),
-            )),
+            Err(AppendError::Refused(_)) => Err(ClientAssertionError::JtiReused.into()),
             Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error)),
         };
     }

@@ -3,8 +3,12 @@
 //! error code it is reported as, and [`Oauth2Error::status`] its status.
 
 use std::collections::BTreeMap;
+use std::error::Error as StdError;
+use std::sync::Arc;
 
+use crate::oidc::keys::KeyError;
 use crate::response::{quoted, Response};
+use crate::rfc7523::{ClientAssertionError, GrantAssertionError};
 use crate::store::StoreError;
 
 /// Why an OAuth 2 request was refused.
@@ -108,13 +112,13 @@ pub enum Oauth2Error {
     /// hasher failed, or its task did not finish): never the client's
     /// fault; the cause is logged, never sent.
     #[error("the server could not complete the request")]
-    PasswordCheck(String),
+    PasswordCheck(#[source] HostError),
     /// A `client_assertion` was refused (RFC 7523 3): its reason.
     #[error("the client assertion was refused: {0}")]
-    ClientAssertion(String),
+    ClientAssertion(#[from] ClientAssertionError),
     /// A JWT bearer grant's `assertion` was refused (RFC 7523 3.1): its reason.
     #[error("the assertion was refused: {0}")]
-    GrantAssertion(String),
+    GrantAssertion(#[from] GrantAssertionError),
     /// `prompt=none`, and nobody is signed in (OpenID Connect Core 1.0 3.1.2.6).
     #[error("the user is not signed in, and prompt=none allows no sign-in page")]
     LoginRequired,
@@ -124,7 +128,7 @@ pub enum Oauth2Error {
     /// The server's signing key could not be had: never the client's
     /// fault; the detail is logged, never sent.
     #[error("the server could not complete the request")]
-    SigningKey(String),
+    SigningKey(#[source] KeyError),
     /// The user has not yet approved or denied the device's request (RFC
     /// 8628 3.5): the device keeps polling.
     #[error("the user has not yet approved or denied the request")]
@@ -163,14 +167,55 @@ pub enum Oauth2Error {
     },
 }
 
-impl From<crate::oidc::keys::KeyError> for Oauth2Error {
-    fn from(error: crate::oidc::keys::KeyError) -> Self {
+/// A store failure stays a store failure; the rest is the signing key's.
+impl From<KeyError> for Oauth2Error {
+    fn from(error: KeyError) -> Self {
         match error {
-            crate::oidc::keys::KeyError::Store(error) => Oauth2Error::Store(error),
-            other => Oauth2Error::SigningKey(other.to_string()),
+            KeyError::Store(error) => Oauth2Error::Store(error),
+            other => Oauth2Error::SigningKey(other),
         }
     }
 }
+
+/// An error of the host's own machinery (its password hasher, the task
+/// that ran it), whose type credlog cannot know: kept whole, so that its
+/// message, its [`source`](StdError::source) chain and its type (through
+/// [`HostError::get_ref`]) reach whoever logs or matches it. It reads as
+/// the error it wraps. Two are equal when they are clones of one.
+#[derive(Debug, Clone)]
+pub struct HostError(Arc<dyn StdError + Send + Sync>);
+
+impl HostError {
+    /// Keeps `error` (or a message: whatever a boxed error is made from).
+    pub fn new(error: impl Into<Box<dyn StdError + Send + Sync>>) -> Self {
+        HostError(Arc::from(error.into()))
+    }
+
+    /// The error kept, to `downcast_ref` to the host's type.
+    pub fn get_ref(&self) -> &(dyn StdError + Send + Sync + 'static) {
+        self.0.as_ref()
+    }
+}
+
+impl std::fmt::Display for HostError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl StdError for HostError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
+    }
+}
+
+impl PartialEq for HostError {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl Eq for HostError {}
 
 impl Oauth2Error {
     /// The error code sent as `error`.
@@ -316,12 +361,118 @@ mod tests {
 
     #[test]
     fn password_check_failures_are_500_server_error_and_hide_their_cause() {
-        let error = Oauth2Error::PasswordCheck("argon2: /secret/params".into());
+        let error = Oauth2Error::PasswordCheck(HostError::new("argon2: /secret/params"));
         assert_eq!((error.status(), error.code()), (500, "server_error"));
         let response = error.to_response("credlog", &BTreeMap::new());
         let body = String::from_utf8(response.body).unwrap();
         assert!(!body.contains("secret"), "{body}");
         assert!(body.contains("server_error"), "{body}");
+    }
+
+    #[test]
+    fn assertion_refusals_keep_their_reason_and_describe_it() {
+        use crate::rfc7523::AssertionError;
+        let client = |reason: ClientAssertionError| Oauth2Error::from(reason);
+        let grant = |reason: GrantAssertionError| Oauth2Error::from(reason);
+        let refused = "the assertion was refused";
+        for (error, code, description) in [
+            (
+                client(AssertionError::Expired.into()),
+                "invalid_client",
+                "the client assertion was refused: the assertion expired (RFC 7523 3)".to_owned(),
+            ),
+            (
+                client(ClientAssertionError::NoKeys),
+                "invalid_client",
+                "the client assertion was refused: the client registered no keys".to_owned(),
+            ),
+            (
+                client(ClientAssertionError::JtiReused),
+                "invalid_client",
+                "the client assertion was refused: the assertion's jti was used before (RFC 7523 3)"
+                    .to_owned(),
+            ),
+            (
+                grant(AssertionError::WrongAudience.into()),
+                "invalid_grant",
+                format!("{refused}: the assertion's \"aud\" does not name this server (RFC 7523 3)"),
+            ),
+            (
+                grant(GrantAssertionError::NoKeys),
+                "invalid_grant",
+                format!("{refused}: the client registered no keys (jwks)"),
+            ),
+            (
+                grant(GrantAssertionError::IssuerNotClient),
+                "invalid_grant",
+                format!("{refused}: its iss must be the client's id (RFC 7523 3)"),
+            ),
+            (
+                grant(GrantAssertionError::JtiReused),
+                "invalid_grant",
+                format!("{refused}: its jti was used before (RFC 7523 3)"),
+            ),
+            (
+                grant(GrantAssertionError::NoLiveGrant),
+                "invalid_grant",
+                format!(
+                    "{refused}: its sub is neither the client nor a user whose grant to it is live"
+                ),
+            ),
+            (
+                grant(GrantAssertionError::GrantEnded),
+                "invalid_grant",
+                format!("{refused}: the grant it rests on ended meanwhile"),
+            ),
+        ] {
+            assert_eq!((error.code(), error.description()), (code, description));
+        }
+        let error = client(AssertionError::Expired.into());
+        assert!(matches!(
+            error,
+            Oauth2Error::ClientAssertion(ClientAssertionError::Invalid(AssertionError::Expired))
+        ));
+        let source = StdError::source(&error).map(ToString::to_string);
+        assert_eq!(
+            source.as_deref(),
+            Some("the assertion expired (RFC 7523 3)")
+        );
+    }
+
+    #[test]
+    fn a_password_check_failure_keeps_the_hosts_error() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("the hasher broke")]
+        struct Broke;
+        let error = Oauth2Error::from(crate::rfc6749::OwnerCheckError::Check(HostError::new(
+            Broke,
+        )));
+        let Oauth2Error::PasswordCheck(cause) = &error else {
+            panic!("{error:?}");
+        };
+        assert!(cause.get_ref().downcast_ref::<Broke>().is_some());
+        let source = StdError::source(&error).map(ToString::to_string);
+        assert_eq!(source.as_deref(), Some("the hasher broke"));
+        assert_eq!(
+            error.description(),
+            "the server could not complete the request"
+        );
+        assert_eq!(error, error.clone());
+        assert_ne!(HostError::new("same"), HostError::new("same"));
+    }
+
+    #[test]
+    fn a_signing_key_failure_keeps_the_key_error_and_a_store_failure_stays_one() {
+        let error = Oauth2Error::from(KeyError::Raced);
+        assert_eq!(error, Oauth2Error::SigningKey(KeyError::Raced));
+        assert_eq!((error.status(), error.code()), (500, "server_error"));
+        let source = StdError::source(&error).map(ToString::to_string);
+        assert_eq!(source, Some(KeyError::Raced.to_string()));
+        let store = StoreError::Backend("down".into());
+        assert_eq!(
+            Oauth2Error::from(KeyError::Store(store.clone())),
+            Oauth2Error::Store(store)
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ use super::grants::{
     JwtBearerGrant, PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
 };
 use super::params::{Params, Scope};
+use super::token_response::TokenResponse;
 use crate::oidc::{self, IdTokenFor, OpenId};
 use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
@@ -403,22 +404,16 @@ impl Oauth2Server {
             Err(AppendError::Refused(refused)) => return Err(IssueError::Refused(refused)),
             Err(AppendError::Store(error)) => return Err(IssueError::Failed(error.into())),
         }
-        let mut body = serde_json::json!({
-            "access_token": access,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "scope": issue.scope.to_string(),
-        });
-        if let Some(refresh) = refresh {
-            body["refresh_token"] = serde_json::Value::String(refresh);
-        }
-        if let Some((what, parts)) = id_token {
+        let id_token = id_token.map(|(what, parts)| {
             let issuer = self.issuer_for(ctx.request);
-            body["id_token"] = self
-                .id_token(&parts, &issuer, &client.client_id, ctx.now, what, &access)
-                .into();
-        }
-        Ok(Response::json(200, &body))
+            self.id_token(&parts, &issuer, &client.client_id, ctx.now, what, &access)
+        });
+        let response = TokenResponse {
+            refresh_token: refresh,
+            id_token,
+            ..TokenResponse::bearer(access, lifetime, issue.scope)
+        };
+        Ok(response.to_response())
     }
 
     /// The key an ID token is signed with and the subject it names, read

@@ -5,6 +5,7 @@ use async_trait::async_trait;
 
 use super::{AuthorizeContext, Grant};
 use crate::rfc6749::redirect::ResponseMode;
+use crate::rfc6749::token_response::TokenResponse;
 use crate::rfc6749::Oauth2Error;
 use crate::store::{token_id, CredentialKind, Event, Issued, Secret, TokenRecord};
 
@@ -57,11 +58,7 @@ impl Grant for ImplicitGrant {
         };
         ctx.append(vec![Event::Issued(Issued::Token(record))])
             .await?;
-        Ok(vec![
-            ("access_token".to_owned(), value),
-            ("token_type".to_owned(), "Bearer".to_owned()),
-            ("expires_in".to_owned(), lifetime.to_string()),
-            ("scope".to_owned(), ctx.request.scope.to_string()),
-        ])
+        let scope = ctx.request.scope.clone();
+        Ok(TokenResponse::bearer(value, lifetime, scope).to_pairs())
     }
 }

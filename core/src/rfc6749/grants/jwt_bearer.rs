@@ -8,17 +8,13 @@ use async_trait::async_trait;
 use super::{Grant, Issue, IssueError, TokenContext};
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::{Oauth2Error, Scope};
-use crate::rfc7523::{self, JWT_BEARER_GRANT};
+use crate::rfc7523::{self, GrantAssertionError, JWT_BEARER_GRANT};
 use crate::store::{CredentialKind, CredentialState, Failure, Precondition, Status};
 use crate::Response;
 
 /// `grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct JwtBearerGrant;
-
-fn refused(why: impl std::fmt::Display) -> Oauth2Error {
-    Oauth2Error::GrantAssertion(why.to_string())
-}
 
 #[async_trait]
 impl Grant for JwtBearerGrant {
@@ -41,12 +37,12 @@ impl Grant for JwtBearerGrant {
         let client_id = &ctx.client.record.client_id;
         let keys = rfc7523::client_keys(ctx.store, client_id)
             .await?
-            .ok_or_else(|| refused("the client registered no keys (jwks)"))?;
+            .ok_or(GrantAssertionError::NoKeys)?;
         let rules = ctx.server.assertion_rules(ctx.request);
-        let checked =
-            rfc7523::check_grant_assertion(assertion, &keys, &rules, ctx.now).map_err(refused)?;
+        let checked = rfc7523::check_grant_assertion(assertion, &keys, &rules, ctx.now)
+            .map_err(GrantAssertionError::from)?;
         if &checked.issuer != client_id {
-            return Err(refused("its iss must be the client's id (RFC 7523 3)"));
+            return Err(GrantAssertionError::IssuerNotClient.into());
         }
         let (unused, used) = rfc7523::jti_use(client_id, JWT_BEARER_GRANT, &checked);
         let mut issue = if &checked.subject == client_id {
@@ -59,11 +55,9 @@ impl Grant for JwtBearerGrant {
         match ctx.issue(issue).await {
             Ok(response) => Ok(response),
             Err(IssueError::Refused(refusal)) => Err(match refusal.failure {
-                Failure::NonceUsed | Failure::NonceTooOld => {
-                    refused("its jti was used before (RFC 7523 3)")
-                }
+                Failure::NonceUsed | Failure::NonceTooOld => GrantAssertionError::JtiReused.into(),
                 Failure::ClientRevoked => Oauth2Error::UnknownClient,
-                _ => refused("the grant it rests on ended meanwhile"),
+                _ => GrantAssertionError::GrantEnded.into(),
             }),
             Err(IssueError::Failed(error)) => Err(error),
         }
@@ -93,16 +87,15 @@ async fn on_live_grant(ctx: &TokenContext<'_>, user: &str) -> Result<Issue, Oaut
             bases.push((state, Scope::stored(&state.record.scope)));
         }
     }
-    let no_grant = || refused("its sub is neither the client nor a user whose grant to it is live");
     if bases.is_empty() {
-        return Err(no_grant());
+        return Err(GrantAssertionError::NoLiveGrant.into());
     }
     let granted = bases
         .iter()
         .fold(Scope::default(), |all, (_, scope)| all.union(scope))
         .intersection(&ctx.client_scope());
     let scope = ctx.requested_scope(&granted)?;
-    let (basis, covers) = rest_on(&bases, &scope).ok_or_else(no_grant)?;
+    let (basis, covers) = rest_on(&bases, &scope).ok_or(GrantAssertionError::NoLiveGrant)?;
     let expires_by = if covers {
         basis.record.expires_at
     } else {

@@ -18,7 +18,7 @@ use async_trait::async_trait;
 
 use super::authorization::AuthorizationRequest;
 use super::client_auth::ClientAuthMethod;
-use super::errors::Oauth2Error;
+use super::errors::{HostError, Oauth2Error};
 use super::params::{Params, Scope};
 use super::redirect::ResponseMode;
 use super::server::Oauth2Server;
@@ -44,9 +44,9 @@ pub enum OwnerCheckError {
     #[error(transparent)]
     Store(#[from] StoreError),
     /// The check itself could not run: the password hasher failed, or the
-    /// task it ran on did not finish. The detail names the cause.
+    /// task it ran on did not finish. The host's error is kept.
     #[error("the password check could not run: {0}")]
-    Check(String),
+    Check(#[source] HostError),
     /// Too many wrong passwords for this user name or from this address
     /// ([`crate::throttle`]): refused before any check, even a right one.
     #[error("too many failed sign-ins; try again in {retry_after} s")]
