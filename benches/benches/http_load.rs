@@ -1,26 +1,37 @@
 //! The HTTP load harness: how many requests a second the real credlog
 //! server answers on its OAuth routes, next to a bare warp route that does
-//! no work, with the same connections, in the same process run. The routes,
-//! in the order they run:
+//! no work, with the same connections, in the same process run; and the
+//! same for credlog embedded in an axum app through `credlog-axum`, next to
+//! a bare axum route. The routes, in the order they run:
 //!
 //! - `bare`: `GET /bare` on a bare warp server, the yardstick;
+//! - `bare-axum`: `GET /bare` on a bare axum server (`axum::serve`), the
+//!   axum app's yardstick, with the same headers;
 //! - `oauth1`: signed OAuth 1 `GET /api/me` (HMAC-SHA1; on sled every
 //!   request appends a `Verified` event, its nonce, and waits for its
 //!   group commit);
 //! - `bearer`: `GET /api/me` with `Authorization: Bearer`, scope `profile`
 //!   (a read: no append). One access token per connection is seeded in the
 //!   store (stored hashed, as the token endpoint stores them);
+//! - `axum-bearer`: the same requests to the axum app's `/api/me`: the
+//!   [`Authorized`] extractor, scope `profile` by [`RequireScope`],
+//!   answering `{"user","client_id","scope"}` as credlog-axum's example
+//!   app does, over the same store and tokens;
 //! - `token`: `POST /oauth2/token` with `grant_type=client_credentials`
 //!   and `client_secret_basic`: each request issues a new access token (on
 //!   sled, a durable append). A 200 must carry `access_token`.
 //!
-//! Two servers run on one tokio runtime (2 worker threads): credlog's
-//! [`credlog_http::serve`] over a sled store (durable) or a memory store,
-//! and `warp::path!("bare")`, served by warp the same way. The load
-//! generator runs on a second runtime: each of N tasks holds one
+//! Four servers run on one tokio runtime (2 worker threads, `server`):
+//! credlog's [`credlog_http::serve`] over a sled store (durable) or a
+//! memory store; `warp::path!("bare")`, served by warp the same way; the
+//! axum app, a router from [`Credlog::router`] (the provider built from the
+//! warp server's settings, a host with no users) plus `/api/me`, over the
+//! warp server's store; and a bare axum `/bare`. Both axum servers run
+//! `axum::serve` with `TCP_NODELAY`, as credlog's server sets it. The load
+//! generator runs on a second runtime (`load`): each of N tasks holds one
 //! keep-alive HTTP/1.1 connection (hyper) and sends requests one after the
-//! other; a route is its method, path, headers and body. The bare route
-//! gets the same `Host` and `Authorization` headers as a signed request,
+//! other; a route is its method, path, headers and body. The bare routes
+//! get the same `Host` and `Authorization` headers as a signed request,
 //! so both read the same bytes; only the work behind them differs.
 //!
 //! Every signed request needs its own nonce, so all of them are signed
@@ -34,31 +45,47 @@
 //!
 //! With `LOAD_ROUNDS` above 1, every route runs again in each round, in the
 //! same order, and the summary gives each route's median rate over the
-//! rounds and the median of its per-round ratios to the bare route.
+//! rounds and the median of its per-round ratios to the bare route (and,
+//! for `axum-bearer`, to `bare-axum` and to `bearer`).
 //!
 //! Each route prints its rate, p50, p99 and worst latency, and (on Linux,
 //! from `/proc`) the cores each thread group used in the window (`server`,
 //! `load`, sled's `credlog-writer` and `sled-io`), the cores other
-//! processes took from the machine, and the CPU time per request. A
-//! summary then gives each rate, its ratio to the bare route and the
-//! targets: signed OAuth 1 >= 0.5 of bare, bearer >= 0.70 of bare,
-//! client credentials issuance >= 0.25 of bare (durable). On sled it ends
-//! with the data directory's size on disk and per log record. When
-//! other processes are busy the rates mean little; the CPU per request
-//! still does.
+//! processes took from the machine, and the CPU time per request (the
+//! process's, and the server side's: all but the `load` runtime and the
+//! main thread). A summary then gives each rate, its ratio to bare warp
+//! and the targets: signed OAuth 1 >= 0.5 of bare, bearer >= 0.70 of
+//! bare, client credentials issuance >= 0.25 of bare (durable); the axum
+//! bearer route also its ratio to bare axum and to the warp bearer route.
+//! On sled it ends with the data directory's size on disk and per log
+//! record. When other processes are busy the rates mean little; the CPU
+//! per request still does, and `LOAD_PIN=1` keeps the two sides apart.
 //!
 //! ```text
 //! cargo bench -p credlog-benches --bench http_load
 //! LOAD_STORE=memory LOAD_SECONDS=5 cargo bench -p credlog-benches --bench http_load
 //! LOAD_ROUTES=bare,token cargo bench -p credlog-benches --bench http_load
+//! LOAD_PIN=1 LOAD_STORE=memory LOAD_ROUTES=bare,bare-axum,bearer,axum-bearer LOAD_ROUNDS=3 \
+//!     cargo bench -p credlog-benches --bench http_load
 //! ```
+//!
+//! **Pinned.** With `LOAD_PIN=1` (Linux, at least two CPUs) the server
+//! side runs on CPU 0 and the load on CPU 1: every thread of the `server`
+//! runtime, and sled's threads (`credlog-writer`, `sled-io`, the nonce
+//! pruner: they start from the main thread while it sits on CPU 0, or
+//! from one another, and a thread inherits its creator's CPUs) on CPU 0;
+//! every thread of the `load` runtime and the main thread (which drives
+//! the load's measuring) on CPU 1. Signing, before any load, still uses
+//! every CPU. The summary then lists the CPUs each thread group may use.
 //!
 //! Settings, from the environment: `LOAD_SECONDS` (measured seconds per
 //! route, default 10), `LOAD_WARMUP` (seconds, default 2),
 //! `LOAD_CONNECTIONS` (default 64), `LOAD_STORE` (`sled`, `memory` or
 //! `postgres`, default `sled`; sled writes under `TMPDIR`), `LOAD_ROUTES` (which
-//! routes run, comma-separated, from `bare,oauth1,bearer,token`, the
-//! default; they always run in that order, and the ratios need `bare`),
+//! routes run, comma-separated, from `bare,bare-axum,oauth1,bearer,axum-bearer,token`;
+//! default `bare,oauth1,bearer,token`; they always run in that order, and
+//! the ratios need `bare`, and `bare-axum` for the axum app's),
+//! `LOAD_PIN` (1: pinned as above; default 0, unpinned),
 //! `LOAD_ROUNDS` (default 1; the issue figures are medians of 3),
 //! `LOAD_NODES` (with `LOAD_STORE=postgres`: that many credlog servers,
 //! each its own store and pool, on one database made for the run on the
@@ -90,22 +117,34 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::error::Error;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use async_trait::async_trait;
+use axum::http::request::Parts;
+use axum::routing::get;
+use axum::serve::ListenerExt;
+use axum::{Extension, Json};
+use credlog_axum::{Authorized, Credlog, MakeHost, RequireScope};
 use credlog_benches::setting;
-use credlog_core::rfc5849::{ClientCredentials, Signer, TokenCredentials};
+use credlog_core::consent::{CodeForm, Consent, Page, Prompt};
+use credlog_core::form::Fields;
+use credlog_core::provider::{Host, Provider};
+use credlog_core::rfc5849::{ClientCredentials, Oauth1Provider, Signer, TokenCredentials};
 use credlog_core::rfc6749::client_auth::parse_basic;
-use credlog_core::rfc6749::{ClientAuthMethod, GrantType, Scope};
+use credlog_core::rfc6749::{
+    ClientAuthMethod, GrantType, Oauth2Server, OwnerCheckError, ResourceOwners, Scope,
+};
 use credlog_core::store::{
     token_id, ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret, TokenRecord,
     UserRecord,
 };
+use credlog_core::throttle::{MemoryThrottle, Throttle};
 use credlog_http::{App, Settings};
 use credlog_storage_memory::MemoryStore;
 use credlog_storage_postgres::testing::TestDatabase;
@@ -116,6 +155,8 @@ use hyper::body::Bytes;
 use hyper::header::{HeaderName, HeaderValue, AUTHORIZATION, CONTENT_TYPE, HOST};
 use hyper::Method;
 use hyper_util::rt::TokioIo;
+use rustix::thread::{sched_getaffinity, sched_setaffinity, CpuSet};
+use serde_json::{json, Value};
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 use warp::Filter;
@@ -134,10 +175,24 @@ const ERRORS_SHOWN: usize = 5;
 /// How long the seeded access tokens live, in seconds: longer than any run.
 const BEARER_LIFETIME: u64 = 7 * 24 * 60 * 60;
 
-/// Every route the harness loads, in the order they run: the bare route
-/// first (the others' ratios are to it), the token endpoint last (it grows
-/// the store).
-const ROUTES: [&str; 4] = ["bare", "oauth1", "bearer", "token"];
+/// Every route the harness loads, in the order they run: the bare routes
+/// first (the others' ratios are to them), the token endpoint last (it
+/// grows the store).
+const ROUTES: [&str; 6] = [
+    "bare",
+    "bare-axum",
+    "oauth1",
+    "bearer",
+    "axum-bearer",
+    "token",
+];
+
+/// The routes that run unless `LOAD_ROUTES` says otherwise: warp's.
+const DEFAULT_ROUTES: &str = "bare,oauth1,bearer,token";
+
+/// With `LOAD_PIN=1`: the CPU of the server side, and of the load.
+const SERVER_CPU: usize = 0;
+const LOAD_CPU: usize = 1;
 
 /// The run's settings, read from the environment.
 struct Config {
@@ -156,6 +211,8 @@ struct Config {
     /// `LOAD_NODES`: credlog servers on one PostgreSQL database, the
     /// connections spread over them.
     nodes: usize,
+    /// `LOAD_PIN=1`: the server on [`SERVER_CPU`], the load on [`LOAD_CPU`].
+    pin: bool,
 }
 
 impl Config {
@@ -165,7 +222,7 @@ impl Config {
             warmup: setting("LOAD_WARMUP", 2)?,
             connections: setting("LOAD_CONNECTIONS", 64)?,
             store: setting("LOAD_STORE", "sled".to_owned())?,
-            routes: routes(&setting("LOAD_ROUTES", ROUTES.join(","))?)?,
+            routes: routes(&setting("LOAD_ROUTES", DEFAULT_ROUTES.to_owned())?)?,
             client_threads: setting("LOAD_CLIENT_THREADS", 2)?,
             max_rate: setting("LOAD_MAX_RATE", 60_000)?,
             rounds: setting("LOAD_ROUNDS", 1)?,
@@ -179,6 +236,11 @@ impl Config {
             window: setting("LOAD_WINDOW", 30)?,
             disk_every: setting("LOAD_DISK_EVERY", 30)?,
             nodes: setting("LOAD_NODES", 1)?,
+            pin: match setting("LOAD_PIN", 0)? {
+                0 => false,
+                1 => true,
+                _ => return Err("LOAD_PIN is 0 or 1".into()),
+            },
         };
         if config.nodes == 0 || (config.nodes > 1 && config.store != "postgres") {
             return Err("LOAD_NODES is 1, or more with LOAD_STORE=postgres".into());
@@ -461,6 +523,101 @@ async fn seed(store: &dyn CredentialStore, bearer: &[String]) -> Result<(), Fail
     Ok(())
 }
 
+/// The axum app's users: none. Only `/api/me` is loaded, and the
+/// extractor behind it asks nothing of the host.
+struct NoUsers(MemoryThrottle);
+
+/// One request's host on the axum app: nobody is signed in, no password
+/// is right, and there are no pages.
+struct Nobody<'a>(&'a MemoryThrottle);
+
+impl MakeHost for NoUsers {
+    type Host<'a> = Nobody<'a>;
+
+    fn host<'a>(&'a self, _parts: &Parts, _address: Option<IpAddr>) -> Nobody<'a> {
+        Nobody(&self.0)
+    }
+}
+
+/// What [`Nobody`] answers for a page: there are none.
+fn no_page() -> credlog_core::Response {
+    credlog_core::Response {
+        status: 404,
+        headers: vec![("Content-Type".into(), "text/plain".into())],
+        body: b"no pages here".to_vec(),
+    }
+}
+
+#[async_trait]
+impl Consent for Nobody<'_> {
+    type Owner = ();
+    async fn owner(&self, _: &credlog_core::Request) -> Option<()> {
+        None
+    }
+    fn user<'o>(&self, _: &'o ()) -> &'o str {
+        ""
+    }
+    fn sign_in(&self, _: &str) -> credlog_core::Response {
+        no_page()
+    }
+    fn ask(&self, _: &(), _: &Prompt<'_>) -> credlog_core::Response {
+        no_page()
+    }
+    fn answer(&self, _: &(), _: &Fields) -> Result<bool, credlog_core::Response> {
+        Ok(false)
+    }
+    fn own_fields(&self) -> &[&str] {
+        &[]
+    }
+    fn genuine(&self, _: &(), _: &Fields) -> Result<(), credlog_core::Response> {
+        Err(no_page())
+    }
+    fn enter_code(&self, _: &(), _: &CodeForm<'_>) -> credlog_core::Response {
+        no_page()
+    }
+    fn show(&self, _: &Page<'_>) -> credlog_core::Response {
+        no_page()
+    }
+}
+
+#[async_trait]
+impl ResourceOwners for Nobody<'_> {
+    async fn authenticate(&self, _: &str, _: &str) -> Result<bool, OwnerCheckError> {
+        Ok(false)
+    }
+}
+
+impl Host for Nobody<'_> {
+    fn throttle(&self) -> &dyn Throttle {
+        self.0
+    }
+    fn address(&self) -> Option<IpAddr> {
+        None
+    }
+}
+
+/// credlog embedded in an axum app through credlog-axum: the provider
+/// (built as the warp server builds it from `settings`) over `store`, its
+/// router with a host that has no users, and `/api/me` as credlog-axum's
+/// example app serves it.
+fn axum_app(store: Arc<dyn CredentialStore>, settings: &Settings) -> axum::Router {
+    let oauth1 = Oauth1Provider::new(settings.oauth1.clone(), settings.temporary_lifetime)
+        .with_token_lifetime(settings.token_lifetime);
+    let provider = Provider::new(oauth1, Oauth2Server::new(settings.oauth2.clone()));
+    let credlog = Credlog::new(provider, store);
+    let api = get(me).layer(Extension(RequireScope::new("profile")));
+    credlog
+        .router(NoUsers(MemoryThrottle::new(settings.throttle)))
+        .route("/api/me", api)
+        .with_state(credlog)
+}
+
+/// Who the credential speaks for: the JSON credlog's own `/api/me` answers.
+async fn me(Authorized(credential): Authorized) -> Json<Value> {
+    let c = credential;
+    Json(json!({ "user": c.user(), "client_id": c.client_id(), "scope": c.scope() }))
+}
+
 /// Where the load is: warming up, measured, or over.
 const WARMING: u8 = 0;
 const MEASURING: u8 = 1;
@@ -594,12 +751,7 @@ fn thread_cpu() -> BTreeMap<String, u64> {
         let Some((head, rest)) = stat.rsplit_once(')') else {
             continue;
         };
-        let name = head.split_once('(').map_or("?", |(_, name)| name);
-        // `sled-io-3` and `sled-io-4` count as one.
-        let name = match name.rsplit_once('-') {
-            Some((prefix, n)) if n.bytes().all(|b| b.is_ascii_digit()) => prefix,
-            _ => name,
-        };
+        let name = group(head.split_once('(').map_or("?", |(_, name)| name));
         // utime and stime: fields 14 and 15, the 12th and 13th after the name.
         let ticks: u64 = rest
             .split_whitespace()
@@ -610,6 +762,15 @@ fn thread_cpu() -> BTreeMap<String, u64> {
         *by_name.entry(name.to_owned()).or_default() += ticks;
     }
     by_name
+}
+
+/// The group a thread's name puts it in: `sled-io-3` and `sled-io-4` are
+/// one, `sled-io`.
+fn group(name: &str) -> &str {
+    match name.rsplit_once('-') {
+        Some((prefix, n)) if n.bytes().all(|b| b.is_ascii_digit()) => prefix,
+        _ => name,
+    }
 }
 
 /// Clock ticks every core of the machine spent busy (not idle, not waiting for I/O).
@@ -643,13 +804,19 @@ impl CpuUse {
     }
 
     /// One line: the cores each thread group and other processes used
-    /// from `self` to `after`, and this process's CPU time per request.
+    /// from `self` to `after`, and this process's CPU time per request,
+    /// and the server side's (every thread but the `load` runtime's and
+    /// the main thread).
     fn report(&self, after: &CpuUse, seconds: f64, requests: usize) -> String {
+        let main = std::fs::read_to_string("/proc/self/comm").unwrap_or_default();
         let mut line = String::from("cores:");
-        let mut ours = 0;
+        let (mut ours, mut server) = (0, 0);
         for (name, ticks) in &after.threads {
             let used = ticks.saturating_sub(self.threads.get(name).copied().unwrap_or(0));
             ours += used;
+            if name != "load" && name != group(main.trim()) {
+                server += used;
+            }
             if used > 0 {
                 let cores = used as f64 / Self::TICKS_PER_SECOND / seconds;
                 line.push_str(&format!(" {name} {cores:.2},"));
@@ -660,8 +827,13 @@ impl CpuUse {
             let cores = others as f64 / Self::TICKS_PER_SECOND / seconds;
             line.push_str(&format!(" other processes {cores:.2},"));
         }
-        let micros = ours as f64 / Self::TICKS_PER_SECOND * 1e6 / requests.max(1) as f64;
-        line.push_str(&format!(" {micros:.0} µs CPU/request (server and load)"));
+        let micros =
+            |ticks: u64| ticks as f64 / Self::TICKS_PER_SECOND * 1e6 / requests.max(1) as f64;
+        line.push_str(&format!(
+            " {:.0} µs CPU/request (server and load), {:.1} µs of it the server's",
+            micros(ours),
+            micros(server)
+        ));
         line
     }
 }
@@ -685,14 +857,14 @@ impl Outcome {
 
     fn print(&self, name: &str) {
         println!(
-            "{name:<14} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   errors {}",
+            "{name:<21} {:>9.0} req/s   p50 {:>6.2} ms   p99 {:>6.2} ms   max {:>7.2} ms   errors {}",
             self.rate,
             self.percentile(0.50),
             self.percentile(0.99),
             self.percentile(1.0),
             self.errors,
         );
-        println!("{:14} {}", "", self.cpu);
+        println!("{:21} {}", "", self.cpu);
     }
 }
 
@@ -749,17 +921,77 @@ async fn run(
     })
 }
 
-fn runtime(name: &str, workers: usize) -> std::io::Result<Runtime> {
-    tokio::runtime::Builder::new_multi_thread()
+/// A runtime of `workers` threads named `name`; with `cpu`, each of its
+/// threads (workers and blocking ones) is pinned to that CPU as it starts.
+fn runtime(name: &str, workers: usize, cpu: Option<usize>) -> std::io::Result<Runtime> {
+    let name = name.to_owned();
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder
         .worker_threads(workers)
-        .thread_name(name)
-        .enable_all()
-        .build()
+        .thread_name(&name)
+        .enable_all();
+    if let Some(cpu) = cpu {
+        builder.on_thread_start(move || {
+            if let Err(error) = pin_to(cpu) {
+                eprintln!("http_load: a {name} thread stays unpinned: {error}");
+            }
+        });
+    }
+    builder.build()
+}
+
+/// Pins the calling thread (and the threads it starts from now on) to `cpu`.
+fn pin_to(cpu: usize) -> std::io::Result<()> {
+    let mut cpus = CpuSet::new();
+    cpus.set(cpu);
+    sched_setaffinity(None, &cpus).map_err(std::io::Error::from)
+}
+
+/// The CPUs each thread group of this process may run on, as `/proc` lists
+/// them (`0`, `0-1`): empty where there is no `/proc`.
+fn thread_cpus() -> BTreeMap<String, BTreeSet<String>> {
+    let mut by_name: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return by_name;
+    };
+    for task in tasks.flatten() {
+        let (Ok(name), Ok(status)) = (
+            std::fs::read_to_string(task.path().join("comm")),
+            std::fs::read_to_string(task.path().join("status")),
+        ) else {
+            continue;
+        };
+        let allowed = status
+            .lines()
+            .find_map(|line| line.strip_prefix("Cpus_allowed_list:"))
+            .map_or("?", str::trim);
+        by_name
+            .entry(group(name.trim()).to_owned())
+            .or_default()
+            .insert(allowed.to_owned());
+    }
+    by_name
 }
 
 fn bench(config: &Config) -> Result<bool, Failure> {
-    let servers = runtime("server", 2)?;
-    let load = runtime("load", config.client_threads)?;
+    // Pinned, the main thread sits on the server's CPU until signing, so
+    // the threads the stores start (sled's) inherit it.
+    let every_cpu = config
+        .pin
+        .then(|| sched_getaffinity(None))
+        .transpose()
+        .map_err(std::io::Error::from)?;
+    if config.pin {
+        for cpu in [LOAD_CPU, SERVER_CPU] {
+            pin_to(cpu).map_err(|error| format!("LOAD_PIN=1: cannot run on CPU {cpu}: {error}"))?;
+        }
+    }
+    let servers = runtime("server", 2, config.pin.then_some(SERVER_CPU))?;
+    let load = runtime(
+        "load",
+        config.client_threads,
+        config.pin.then_some(LOAD_CPU),
+    )?;
     let dir = tempfile::tempdir()?;
     let data = dir.path().join("data");
     let mut settings = Settings::default();
@@ -792,8 +1024,8 @@ fn bench(config: &Config) -> Result<bool, Failure> {
     } else {
         Arc::new(MemoryStore::new())
     };
-    // One access token per connection, for the bearer route.
-    let bearer: Vec<String> = if config.runs("bearer") {
+    // One access token per connection, for the bearer routes.
+    let bearer: Vec<String> = if config.runs("bearer") || config.runs("axum-bearer") {
         (0..config.connections)
             .map(|i| format!("bench-bearer-{i:04}"))
             .collect()
@@ -828,6 +1060,26 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             })
             .run(),
     );
+    // The axum servers: credlog's provider in an axum app, and a bare route.
+    let (stop_axum, axum_stopped) = oneshot::channel::<()>();
+    let (axum_listener, axum_addr) = servers.block_on(credlog_http::bind(localhost))?;
+    let (bare_axum_listener, bare_axum_addr) = servers.block_on(credlog_http::bind(localhost))?;
+    let nodelay = |tcp: &mut tokio::net::TcpStream| {
+        let _ = tcp.set_nodelay(true);
+    };
+    let app = axum_app(Arc::clone(&store), &settings);
+    let axum_app = servers.spawn(async move {
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
+        let shutdown = async {
+            let _ = axum_stopped.await;
+        };
+        axum::serve(axum_listener.tap_io(nodelay), app)
+            .with_graceful_shutdown(shutdown)
+            .await
+    });
+    // Stopped when the runtime is.
+    let bare_axum = axum::Router::new().route("/bare", get(|| async { "ok" }));
+    servers.spawn(async move { axum::serve(bare_axum_listener.tap_io(nodelay), bare_axum).await });
 
     // Without the OAuth 1 route, one signed header is enough for the bare one.
     let per_round = usize::try_from((config.warmup + config.seconds) * config.max_rate)?;
@@ -837,17 +1089,32 @@ fn bench(config: &Config) -> Result<bool, Failure> {
         1
     };
     let signing = Instant::now();
+    if let Some(cpus) = &every_cpu {
+        sched_setaffinity(None, cpus).map_err(std::io::Error::from)?;
+    }
     let mut signed = sign_all(credlog_addr, count)?;
+    if config.pin {
+        pin_to(LOAD_CPU)?;
+    }
     let sample = signed.first().cloned().ok_or("nothing was signed")?;
     println!(
-        "signed {count} requests in {:.1} s; {} connections, {} s warm-up, {} s measured per route, store {}, routes {}",
+        "signed {count} requests in {:.1} s; {} connections, {} s warm-up, {} s measured per route, store {}, routes {}, {}",
         signing.elapsed().as_secs_f64(),
         config.connections,
         config.warmup,
         config.seconds,
         config.store,
         config.routes.join(","),
+        if config.pin {
+            format!("server pinned to CPU {SERVER_CPU}, load to CPU {LOAD_CPU}")
+        } else {
+            "unpinned".to_owned()
+        },
     );
+    let bearer_headers = bearer
+        .iter()
+        .map(|token| HeaderValue::from_str(&format!("Bearer {token}")))
+        .collect::<Result<Vec<_>, _>>()?;
 
     let mut outcomes = Vec::new();
     let rounds =
@@ -857,6 +1124,11 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             "bare" => (
                 "bare warp".to_owned(),
                 bare_addr,
+                Requests::get("/bare", Headers::PerConnection(vec![sample.clone()]), None),
+            ),
+            "bare-axum" => (
+                "bare axum".to_owned(),
+                bare_axum_addr,
                 Requests::get("/bare", Headers::PerConnection(vec![sample.clone()]), None),
             ),
             "oauth1" => {
@@ -874,14 +1146,13 @@ fn bench(config: &Config) -> Result<bool, Failure> {
                 let requests = Requests::get("/api/me", headers, Some(USER));
                 (format!("signed {}", config.store), credlog_addr, requests)
             }
-            "bearer" => {
-                let headers = bearer
-                    .iter()
-                    .map(|token| HeaderValue::from_str(&format!("Bearer {token}")))
-                    .collect::<Result<Vec<_>, _>>()?;
-                let requests =
-                    Requests::get("/api/me", Headers::PerConnection(headers), Some(USER));
-                (format!("bearer {}", config.store), credlog_addr, requests)
+            "bearer" | "axum-bearer" => {
+                let headers = Headers::PerConnection(bearer_headers.clone());
+                let requests = Requests::get("/api/me", headers, Some(USER));
+                match route {
+                    "bearer" => (format!("bearer {}", config.store), credlog_addr, requests),
+                    _ => (format!("axum bearer {}", config.store), axum_addr, requests),
+                }
             }
             "token" => {
                 let requests = Requests {
@@ -904,10 +1175,10 @@ fn bench(config: &Config) -> Result<bool, Failure> {
         };
         let sampling = (route == "oauth1" && config.retention.is_some())
             .then(|| DiskSampler::start(&data, Arc::clone(&store), config.disk_every));
-        let addrs = if addr == bare_addr {
-            vec![bare_addr]
-        } else {
+        let addrs = if addr == credlog_addr {
             credlog_addrs.clone()
+        } else {
+            vec![addr]
         };
         let outcome = load.block_on(run(config, addrs, requests))?;
         drop(sampling);
@@ -930,21 +1201,25 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             .find(|(r, name, _)| *r == round && *name == route)
             .map(|(_, _, outcome)| outcome.rate)
     };
-    let of_bare = |route: &str| {
+    // The median over the rounds of `route`'s rate over `yardstick`'s,
+    // as text.
+    let ratio = |route: &str, yardstick: &str, name: &str| {
         let ratios: Vec<f64> = (1..=config.rounds)
-            .filter_map(|round| Some(rate_of(round, route)? / rate_of(round, "bare")?))
+            .filter_map(|round| Some(rate_of(round, route)? / rate_of(round, yardstick)?))
             .collect();
         match median(ratios) {
-            Some(ratio) => format!("{ratio:.3} of bare"),
-            None => "? of bare (LOAD_ROUTES has no bare)".to_owned(),
+            Some(ratio) => format!("{ratio:.3} of {name}"),
+            None => format!("? of {name} (LOAD_ROUTES has no {yardstick})"),
         }
     };
+    let of_bare = |route: &str| ratio(route, "bare", "bare");
     for &route in &config.routes {
         let rates = (1..=config.rounds).filter_map(|round| rate_of(round, route));
         let rate = median(rates.collect()).unwrap_or_default();
         let of_bare = |_: f64| of_bare(route);
         match route {
             "bare" => println!("  bare warp: {rate:.0}/s"),
+            "bare-axum" => println!("  bare axum: {rate:.0}/s = {}", of_bare(rate)),
             "oauth1" => println!(
                 "  signed OAuth 1 /api/me: {rate:.0}/s = {} (target >= 0.5)",
                 of_bare(rate)
@@ -952,6 +1227,12 @@ fn bench(config: &Config) -> Result<bool, Failure> {
             "bearer" => println!(
                 "  bearer /api/me: {rate:.0}/s = {} (target >= 0.70)",
                 of_bare(rate)
+            ),
+            "axum-bearer" => println!(
+                "  bearer /api/me on axum: {rate:.0}/s = {} = {} = {}",
+                of_bare(rate),
+                ratio(route, "bare-axum", "bare axum"),
+                ratio(route, "bearer", "bearer on warp"),
             ),
             "token" if config.store != "memory" => println!(
                 "  client_credentials issuance: {rate:.0}/s durable = {} (target >= 0.25)",
@@ -965,11 +1246,21 @@ fn bench(config: &Config) -> Result<bool, Failure> {
         }
     }
 
+    if config.pin {
+        let groups: Vec<String> = thread_cpus()
+            .into_iter()
+            .map(|(name, cpus)| format!("{name} {}", Vec::from_iter(cpus).join(" ")))
+            .collect();
+        println!("  CPUs each thread group may use: {}", groups.join(", "));
+    }
+
     let _ = stop_credlog.send(());
     let _ = stop_bare.send(());
+    let _ = stop_axum.send(());
     servers.block_on(async {
         let _ = credlog.await;
         let _ = bare.await;
+        let _ = axum_app.await;
     });
     if config.store == "sled" {
         let records = servers.block_on(store.last_seq())?;
