@@ -157,9 +157,10 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
                 Ok(false)
             }
             Err(AppendError::Store(error)) => Err(error),
-            Err(AppendError::Refused(refused)) => Err(StoreError::Backend(format!(
-                "a nonce use was refused for a reason of its own: {refused}"
-            ))),
+            Err(AppendError::Refused(refused)) => Err(StoreError::backend(
+                format!("a nonce use was refused for a reason of its own: {refused}"),
+                refused,
+            )),
         }
     }
 }
