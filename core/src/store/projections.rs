@@ -1339,7 +1339,7 @@ impl ProjectionMut for Trees {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rfc6749::{ClientAuthMethod, GrantType, Scope};
+    use crate::domain::{ClientAuthMethod, GrantType, Scope};
     use crate::store::events::{ClientRecord, Secret};
 
     /// A client as format 1 wrote it: metadata as strings.
