@@ -607,9 +607,9 @@ pub async fn pruned_nonces_are_forgotten_consistently<S: CredentialStore + ?Size
 /// and a removed client are refused.
 pub async fn oauth1_requests_verify_against_the_store<S: CredentialStore + ?Sized>(store: &S) {
     use credlog_core::rfc5849::{
-        ClientCredentials, Endpoint, Oauth1Error, Oauth1Server, Signer, TokenCredentials,
+        ClientCredentials, Endpoint, Oauth1Error, Oauth1Server, Signer, StoreSource,
+        TokenCredentials,
     };
-    use credlog_core::store::StoreSource;
     use credlog_core::Request;
 
     ok(

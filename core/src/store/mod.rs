@@ -6,7 +6,6 @@
 
 pub mod codec;
 pub mod events;
-mod oauth1;
 pub mod projections;
 pub mod sessions;
 mod v1;
@@ -21,7 +20,6 @@ pub use events::{
     Secret, SecretRotated, Seq, SigningKeyCreated, SubjectAssigned, TokenRecord, UserRecord,
     UserRemoved, Verified,
 };
-pub use oauth1::{RsaKeyCache, StoreSource};
 pub use projections::Tree;
 pub use sessions::{SessionHash, SessionLimits, SessionRecord, TOUCH_SLACK};
 

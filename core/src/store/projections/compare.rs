@@ -108,7 +108,7 @@ fn show_key(tree: Tree, key: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rfc6749::{ClientAuthMethod, GrantType, Scope};
+    use crate::domain::{ClientAuthMethod, GrantType, Scope};
     use crate::store::events::{ClientRecord, Event, Issued, Record, Secret};
     use crate::store::projections::{ProjectionMut, Trees};
 
