@@ -1,13 +1,16 @@
-"""What the interop scripts (oauth1_clients.py, oauth2_clients.py) share.
+"""What the interop scripts (oauth1_clients.py, oauth2_clients.py,
+openid_clients.py) share.
 
 Checks that fail with the exchange that went wrong, the resource owner's
 part played by a plain ``requests.Session`` (sign in, read the consent
 form), the command-line options and the loop that runs the cases and
-prints one line per case.
+prints one line per case, leaving out those that need what the server
+lacks (``--skip``).
 
 Not a test itself: the scripts import it from their own directory.
 """
 
+import argparse
 import html.parser
 import importlib.metadata
 import os
@@ -147,9 +150,9 @@ def parse_page(response):
 # --- the resource owner
 
 
-def sign_in(base_url, username, password):
+def sign_in(base_url, username, password, session_cookie="credlog_session"):
     """A browser-like session (it follows no redirects by itself) signed in
-    through POST /login."""
+    through POST /login, which must set the cookie ``session_cookie``."""
     browser = requests.Session()
     recorded(browser)
     # The form carries a CSRF token that must match the cookie it came with.
@@ -163,8 +166,8 @@ def sign_in(base_url, username, password):
     login = browser.post(base_url + "/login", data=fields, allow_redirects=False)
     expect_status(login, 303, "POST /login")
     check(
-        "credlog_session" in browser.cookies,
-        f"POST /login set no credlog_session cookie{show(login)}",
+        session_cookie in browser.cookies,
+        f"POST /login set no {session_cookie} cookie{show(login)}",
     )
     return browser
 
@@ -202,17 +205,52 @@ def add_option(parser, name, env, default=None):
     parser.add_argument(name, default=value, required=value is None, help=f"(or ${env})")
 
 
+def add_server_options(parser, needs):
+    """The options about the server itself: ``--session-cookie``, the name
+    of the cookie POST /login sets, and ``--skip NEED,...``, what the server
+    lacks; ``needs`` maps each name ``--skip`` accepts to what it stands for
+    (no ``--skip`` when it is empty), and the cases that need a name skipped
+    are left out."""
+    add_option(parser, "--session-cookie", "CREDLOG_SESSION_COOKIE", "credlog_session")
+    if not needs:
+        parser.set_defaults(skip=frozenset())
+        return
+    choices = "; ".join(f"{name}: {what}" for name, what in needs.items())
+
+    def skipped(value):
+        names = {name for name in value.split(",") if name}
+        unknown = names - needs.keys()
+        if unknown:
+            raise argparse.ArgumentTypeError(f"unknown {sorted(unknown)}; known: {choices}")
+        return names
+
+    # Never from the environment: a variable left set must not quietly
+    # shorten a run.
+    parser.add_argument(
+        "--skip",
+        type=skipped,
+        default=frozenset(),
+        help=f"leave out the cases that need these, comma-separated ({choices})",
+    )
+
+
 def versions(names):
     return ", ".join(f"{name} {importlib.metadata.version(name)}" for name in names)
 
 
-def run(header, cases):
-    """Runs each (label, callable): prints ``ok <label>``, or on the first
-    failure ``FAIL <label>: ...`` on stderr and exits 1. Ends with
-    ``all N cases passed``."""
+def run(header, cases, skip=frozenset()):
+    """Runs each (label, callable, *needs): prints ``skip <label>: needs ...``
+    when one of its needs is in ``skip``, else ``ok <label>``, or on the
+    first failure ``FAIL <label>: ...`` on stderr and exits 1. Ends with
+    ``all N cases passed`` (and ``M cases skipped`` if any were)."""
     print(header, flush=True)
-    passed = 0
-    for label, case in cases:
+    passed = skipped = 0
+    for label, case, *needs in cases:
+        lacking = [need for need in needs if need in skip]
+        if lacking:
+            print(f"skip {label}: needs {', '.join(lacking)}", flush=True)
+            skipped += 1
+            continue
         EXCHANGES.clear()
         try:
             case()
@@ -227,3 +265,5 @@ def run(header, cases):
         print(f"ok {label}", flush=True)
         passed += 1
     print(f"all {passed} cases passed", flush=True)
+    if skipped:
+        print(f"{skipped} cases skipped", flush=True)

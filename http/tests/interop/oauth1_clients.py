@@ -11,6 +11,8 @@ two independent client libraries:
 for each signature method and parameter placement credlog's contract
 promises, plus a few refusals. The resource owner's part (sign in, consent)
 is played by a plain ``requests.Session`` that follows no redirects.
+Against a server that allows fewer signature methods, ``--skip`` leaves
+out the cases of the others.
 
 Prints ``ok <library> <method> <placement>`` per case; on the first
 failure prints ``FAIL ...`` with the exchange that went wrong on stderr and
@@ -24,9 +26,19 @@ Usage (each option may also come from the environment variable named):
                       --rsa-client-id demo-rsa                 CREDLOG_RSA_CLIENT_ID
                       --rsa-key-file /tmp/...pem               CREDLOG_RSA_KEY_FILE
                       [--username demo --password demo]        CREDLOG_USERNAME / _PASSWORD
+                      [--redirect-uri URI]                     CREDLOG_REDIRECT_URI
+                      [--client-scope "profile email"]         CREDLOG_CLIENT_SCOPE
+                      [--session-cookie credlog_session]       CREDLOG_SESSION_COOKIE
+                      [--skip hmac-sha256,plaintext,rsa-sha1]  (only on the command line)
 
-This file is run by ``http/tests/interop_python.rs`` with the packages of
-``requirements.txt`` installed; ``interop_support.py`` (beside it) holds
+The callback is the clients' registered redirect URI (by default
+http://127.0.0.1:8000/callback, as ``credlog serve --demo`` registers it),
+and the token credential's scope the confidential client's scope. With
+``--skip rsa-sha1`` no RSA-SHA1 client is needed.
+
+This file is run by ``http/tests/interop_python.rs`` (against ``credlog
+serve``) and ``axum/tests/interop_python.rs`` (against the axum example)
+with the packages of ``requirements.txt`` installed; ``interop_support.py`` (beside it) holds
 what it shares with ``oauth2_clients.py``.
 """
 
@@ -52,6 +64,7 @@ sys.dont_write_bytecode = True
 from interop_support import (  # noqa: E402
     Failure,
     add_option,
+    add_server_options,
     check,
     consent_form,
     expect_status,
@@ -65,6 +78,7 @@ from interop_support import (  # noqa: E402
 
 CALLBACK = "http://127.0.0.1:8000/callback"
 OOB = "oob"
+SCOPE = "profile email"
 FORM = "application/x-www-form-urlencoded"
 
 HMAC_SHA1 = "HMAC-SHA1"
@@ -137,7 +151,7 @@ def resource_owner_grants(config, authorize_url, temporary_token, callback):
     Returns the callback URL the browser is sent to (a callback URI) or the
     verifier shown on the page (oob).
     """
-    browser = sign_in(config.base_url, config.username, config.password)
+    browser = sign_in(config.base_url, config.username, config.password, config.session_cookie)
     page = browser.get(authorize_url, allow_redirects=False)
     action, hidden = consent_form(page, "/oauth1/authorize", "GET /oauth1/authorize (consent page)")
     check(
@@ -266,9 +280,15 @@ class Config:
         self.base_url = args.base_url.rstrip("/")
         self.username = args.username
         self.password = args.password
+        self.callback = args.redirect_uri
+        self.scope = args.client_scope
+        self.session_cookie = args.session_cookie
+        self.skip = args.skip
         self.confidential = Client(args.client_id, args.client_secret)
-        with open(args.rsa_key_file, encoding="ascii") as key_file:
-            self.rsa = Client(args.rsa_client_id, rsa_key=key_file.read())
+        self.rsa = None
+        if RSA_SHA1.lower() not in self.skip:
+            with open(args.rsa_key_file, encoding="ascii") as key_file:
+                self.rsa = Client(args.rsa_client_id, rsa_key=key_file.read())
 
     def url(self, path):
         return self.base_url + path
@@ -354,13 +374,14 @@ def call_me(library, config, client, method, placement, token):
         f"got {me!r}{show(response)}",
     )
     check(
-        me.get("scope") == "profile email",
-        f"GET /api/me: expected the client's scope 'profile email', got {me.get('scope')!r}",
+        me.get("scope") == config.scope,
+        f"GET /api/me: expected the client's scope {config.scope!r}, got {me.get('scope')!r}",
     )
     check(len(responses) == 1, f"GET /api/me took {len(responses)} requests")
 
 
-def full_flow(library, config, method, placement, callback=CALLBACK):
+def full_flow(library, config, method, placement, oob=False):
+    callback = OOB if oob else config.callback
     client = config.client(method)
     session = library.session(client, method, placement, callback=callback)
     responses = recorded(session)
@@ -388,7 +409,7 @@ def expect_refused(library, what, call, responses):
 
 def wrong_client_secret(library, config):
     client = Client(config.confidential.client_id, config.confidential.client_secret + "x")
-    session = library.session(client, HMAC_SHA1, "header", callback=CALLBACK)
+    session = library.session(client, HMAC_SHA1, "header", callback=config.callback)
     responses = recorded(session)
     expect_refused(
         library,
@@ -418,10 +439,10 @@ def token_exchange_twice(library, config):
 
 
 def wrong_verifier(library, config):
-    session = library.session(config.confidential, HMAC_SHA1, "header", callback=CALLBACK)
+    session = library.session(config.confidential, HMAC_SHA1, "header", callback=config.callback)
     responses = recorded(session)
     temporary = temporary_credentials(library, config, session, responses, HMAC_SHA1, "header")
-    verifier = authorize(library, config, session, temporary, CALLBACK)
+    verifier = authorize(library, config, session, temporary, config.callback)
     expect_refused(
         library,
         "POST /oauth1/token with a wrong verifier",
@@ -446,15 +467,24 @@ def wrong_verifier(library, config):
     )
 
 
+# (signature method, placement, oob): a callback URI unless oob.
 FLOWS = [
-    (HMAC_SHA1, "header", CALLBACK),
-    (HMAC_SHA1, "body", CALLBACK),
-    (HMAC_SHA1, "query", CALLBACK),
-    (HMAC_SHA256, "header", CALLBACK),
-    (PLAINTEXT, "header", CALLBACK),
-    (RSA_SHA1, "header", CALLBACK),
-    (HMAC_SHA1, "header", OOB),
+    (HMAC_SHA1, "header", False),
+    (HMAC_SHA1, "body", False),
+    (HMAC_SHA1, "query", False),
+    (HMAC_SHA256, "header", False),
+    (PLAINTEXT, "header", False),
+    (RSA_SHA1, "header", False),
+    (HMAC_SHA1, "header", True),
 ]
+
+# What ``--skip`` may leave out: the signature methods beyond HMAC-SHA1
+# (RFC 5849 3.4), which a server need not allow.
+NEEDS = {
+    HMAC_SHA256.lower(): "the server allows HMAC-SHA256",
+    PLAINTEXT.lower(): "the server allows PLAINTEXT",
+    RSA_SHA1.lower(): "the server allows RSA-SHA1 and has an RSA-SHA1 client (--rsa-client-id, --rsa-key-file)",
+}
 
 REFUSALS = [
     ("wrong client secret -> 401 at initiate", wrong_client_secret),
@@ -465,11 +495,13 @@ REFUSALS = [
 
 def cases(config):
     for library in (RequestsOAuthlib(), Authlib()):
-        for method, placement, callback in FLOWS:
-            label = f"{library.name} {method} {placement}" + (" oob" if callback == OOB else "")
-            yield label, lambda library=library, m=method, p=placement, c=callback: full_flow(
-                library, config, m, p, c
+        for method, placement, oob in FLOWS:
+            label = f"{library.name} {method} {placement}" + (" oob" if oob else "")
+            needs = [] if method == HMAC_SHA1 else [method.lower()]
+            case = lambda library=library, m=method, p=placement, o=oob: full_flow(  # noqa: E731
+                library, config, m, p, o
             )
+            yield (label, case, *needs)
         for what, refusal in REFUSALS:
             label = f"{library.name} HMAC-SHA1 header: {what}"
             yield label, lambda library=library, refusal=refusal: refusal(library, config)
@@ -481,13 +513,20 @@ def arguments():
     add_option(parser, "--client-id", "CREDLOG_CLIENT_ID", "demo-confidential")
     add_option(parser, "--client-secret", "CREDLOG_CLIENT_SECRET")
     add_option(parser, "--rsa-client-id", "CREDLOG_RSA_CLIENT_ID", "demo-rsa")
-    add_option(parser, "--rsa-key-file", "CREDLOG_RSA_KEY_FILE")
+    add_option(parser, "--rsa-key-file", "CREDLOG_RSA_KEY_FILE", "")
     add_option(parser, "--username", "CREDLOG_USERNAME", "demo")
     add_option(parser, "--password", "CREDLOG_PASSWORD", "demo")
-    return parser.parse_args()
+    add_option(parser, "--redirect-uri", "CREDLOG_REDIRECT_URI", CALLBACK)
+    add_option(parser, "--client-scope", "CREDLOG_CLIENT_SCOPE", SCOPE)
+    add_server_options(parser, NEEDS)
+    args = parser.parse_args()
+    if RSA_SHA1.lower() not in args.skip and not args.rsa_key_file:
+        parser.error("--rsa-key-file is required (unless --skip rsa-sha1)")
+    return args
 
 
 if __name__ == "__main__":
     config = Config(arguments())
     packages = versions(["requests-oauthlib", "oauthlib", "Authlib", "requests", "cryptography", "PyJWT"])
-    run(f"python {sys.version.split()[0]}; {packages}; server {config.base_url}", cases(config))
+    header = f"python {sys.version.split()[0]}; {packages}; server {config.base_url}"
+    run(header, cases(config), config.skip)

@@ -31,8 +31,19 @@ The confidential client must use client_secret_basic and the public one
 http://127.0.0.1:8000/callback (as ``credlog serve --demo`` makes them). A
 client_secret_post client is registered through POST /clients as the user.
 
-This file is run by ``http/tests/interop_python.rs`` with the packages of
-``requirements.txt`` installed; ``interop_support.py`` (beside it) holds
+Against another server (credlog embedded elsewhere), these say what its
+clients are:
+
+    [--redirect-uri URI]                 CREDLOG_REDIRECT_URI        the clients' redirect URI
+    [--other-redirect-uri URI]           CREDLOG_OTHER_REDIRECT_URI  another the confidential client registers
+    [--client-scope "profile email"]     CREDLOG_CLIENT_SCOPE        the confidential client's scope
+    [--implicit-client-id ID]            CREDLOG_IMPLICIT_CLIENT_ID  the implicit grant's (default: the public)
+    [--session-cookie credlog_session]   CREDLOG_SESSION_COOKIE      the cookie POST /login sets
+    [--skip registration,second-redirect-uri]   (only on the command line) leaves out the cases needing them
+
+This file is run by ``http/tests/interop_python.rs`` (against ``credlog
+serve``) and ``axum/tests/interop_python.rs`` (against the axum example)
+with the packages of ``requirements.txt`` installed; ``interop_support.py`` (beside it) holds
 what it shares with ``oauth1_clients.py``.
 """
 
@@ -66,6 +77,7 @@ sys.dont_write_bytecode = True
 from interop_support import (  # noqa: E402
     Failure,
     add_option,
+    add_server_options,
     check,
     consent_form,
     expect_status,
@@ -77,6 +89,7 @@ from interop_support import (  # noqa: E402
 )
 
 CALLBACK = "http://127.0.0.1:8000/callback"
+OTHER_CALLBACK = "http://localhost:8000/callback"
 SCOPE = "profile email"
 
 AUTHORIZE = "/oauth2/authorize"
@@ -264,7 +277,7 @@ def resource_owner(config, authorize_url, confirm="yes", consent=True):
 
     With ``consent=False`` the server may also redirect at once, without a
     consent page (an error it reports to the client)."""
-    browser = sign_in(config.base_url, config.username, config.password)
+    browser = sign_in(config.base_url, config.username, config.password, config.session_cookie)
     page = browser.get(authorize_url, allow_redirects=False)
     if not consent and page.status_code in (302, 303):
         return page.headers.get("Location", "")
@@ -278,7 +291,7 @@ def resource_owner(config, authorize_url, confirm="yes", consent=True):
     answered = browser.post(action, data=hidden + [("confirm", confirm)], allow_redirects=False)
     expect_status(answered, 302, f"POST {AUTHORIZE} (confirm={confirm})")
     location = answered.headers.get("Location", "")
-    redirect_uri = asked.get("redirect_uri", CALLBACK)
+    redirect_uri = asked.get("redirect_uri", config.callback)
     check(
         location[: len(redirect_uri) + 1] in (redirect_uri + "?", redirect_uri + "#"),
         f"consent redirects to {location!r}, not to {redirect_uri}{show(answered)}",
@@ -302,10 +315,12 @@ def expect_code_redirect(location, state, what):
 
 
 class Client:
-    def __init__(self, client_id, client_secret=None, method="client_secret_basic"):
+    def __init__(self, client_id, client_secret=None, method="client_secret_basic", scope=SCOPE):
         self.client_id = client_id
         self.client_secret = client_secret
         self.method = method
+        # What the client is registered for: granted when it asks for no scope.
+        self.scope = scope
 
     def basic(self, secret=None):
         return HTTPBasicAuth(self.client_id, self.client_secret if secret is None else secret)
@@ -316,8 +331,14 @@ class Config:
         self.base_url = args.base_url.rstrip("/")
         self.username = args.username
         self.password = args.password
-        self.confidential = Client(args.client_id, args.client_secret)
+        self.callback = args.redirect_uri
+        self.other_callback = args.other_redirect_uri
+        self.session_cookie = args.session_cookie
+        self.skip = args.skip
+        self.confidential = Client(args.client_id, args.client_secret, scope=args.client_scope)
         self.public = Client(args.public_client_id, method="none")
+        # The implicit grant's client: the public one unless another is named.
+        self.implicit = Client(args.implicit_client_id or args.public_client_id, method="none")
         self._post = None
 
     def url(self, path):
@@ -326,10 +347,10 @@ class Config:
     def post_client(self):
         """A client_secret_post client, registered once through POST /clients."""
         if self._post is None:
-            browser = sign_in(self.base_url, self.username, self.password)
+            browser = sign_in(self.base_url, self.username, self.password, self.session_cookie)
             registration = {
                 "client_name": "interop client_secret_post",
-                "redirect_uris": [CALLBACK],
+                "redirect_uris": [self.callback],
                 "scope": SCOPE,
                 "grant_types": ["authorization_code", "refresh_token", "client_credentials", "password"],
                 "response_types": ["code"],
@@ -350,7 +371,7 @@ class Config:
 
 
 def ro_session(config, client_id, **options):
-    options.setdefault("redirect_uri", CALLBACK)
+    options.setdefault("redirect_uri", config.callback)
     options.setdefault("scope", SCOPE.split())
     session = RequestsOAuth2Session(client_id, **options)
     return session, recorded(session)
@@ -378,7 +399,7 @@ def ro_code_flow(config, client, pkce=None, scope=SCOPE, **fetch):
     body = expect_token(exchange, f"POST {TOKEN} (authorization_code)", scope=scope, refresh=True)
     sent = form_of(exchange.request)
     check(
-        sent.get("grant_type") == "authorization_code" and sent.get("redirect_uri") == CALLBACK,
+        sent.get("grant_type") == "authorization_code" and sent.get("redirect_uri") == config.callback,
         f"requests-oauthlib sent {sent!r}{show(exchange)}",
     )
     check(
@@ -490,32 +511,40 @@ def ro_refresh_cannot_widen(config):
 
 def ro_client_credentials(config):
     client = config.confidential
-    session, responses = ro_session(config, None, client=BackendApplicationClient(client_id=client.client_id))
+    # requests-oauthlib sends no scope here: the client's registered scope is
+    # granted, and the library refuses an answer with another than it expects.
+    session, responses = ro_session(
+        config, None, client=BackendApplicationClient(client_id=client.client_id), scope=client.scope.split()
+    )
     token = session.fetch_token(config.url(TOKEN), auth=client.basic())
-    body = expect_token(responses[-1], f"POST {TOKEN} (client_credentials)", refresh=False)
+    what = f"POST {TOKEN} (client_credentials)"
+    body = expect_token(responses[-1], what, scope=client.scope, refresh=False)
     check(form_of(responses[-1].request).get("grant_type") == "client_credentials", show(responses[-1]))
     check(token["access_token"] == body["access_token"], f"requests-oauthlib read {token!r}")
-    expect_me(session.get(config.url(ME)), None, client.client_id)
+    expect_me(session.get(config.url(ME)), None, client.client_id, scope=client.scope)
 
 
 def ro_password(config):
     client = config.confidential
-    session, responses = ro_session(config, None, client=LegacyApplicationClient(client_id=client.client_id))
+    # No scope sent here either: the client's registered scope is granted.
+    session, responses = ro_session(
+        config, None, client=LegacyApplicationClient(client_id=client.client_id), scope=client.scope.split()
+    )
     token = session.fetch_token(
         config.url(TOKEN), username=config.username, password=config.password, auth=client.basic()
     )
-    body = expect_token(responses[-1], f"POST {TOKEN} (password)", refresh=True)
+    body = expect_token(responses[-1], f"POST {TOKEN} (password)", scope=client.scope, refresh=True)
     sent = form_of(responses[-1].request)
     check(
         sent.get("grant_type") == "password" and sent.get("username") == config.username,
         f"requests-oauthlib sent {sent!r}",
     )
     check(token["access_token"] == body["access_token"], f"requests-oauthlib read {token!r}")
-    expect_me(session.get(config.url(ME)), config.username, client.client_id)
+    expect_me(session.get(config.url(ME)), config.username, client.client_id, scope=client.scope)
 
 
 def ro_implicit(config):
-    client = config.public
+    client = config.implicit
     session, _ = ro_session(config, None, client=MobileApplicationClient(client_id=client.client_id))
     url, state = session.authorization_url(config.url(AUTHORIZE))
     check(query_of(url).get("response_type") == "token", f"requests-oauthlib built {url!r}")
@@ -576,8 +605,8 @@ def ro_public_without_pkce(config):
     url, state = session.authorization_url(config.url(AUTHORIZE))
     location = resource_owner(config, url, consent=False)
     check(
-        location.startswith(CALLBACK + "?") and query_of(location).get("state") == state,
-        f"a public client without PKCE: expected an error redirect to {CALLBACK} with state={state!r}, "
+        location.startswith(config.callback + "?") and query_of(location).get("state") == state,
+        f"a public client without PKCE: expected an error redirect to {config.callback} with state={state!r}, "
         f"got Location {location!r}",
     )
     try:
@@ -614,10 +643,10 @@ def ro_consent_denied(config):
 
 def ro_untrusted_redirect(config):
     """Errors found before the redirect URI is trusted are a 400 page."""
-    browser = sign_in(config.base_url, config.username, config.password)
+    browser = sign_in(config.base_url, config.username, config.password, config.session_cookie)
     for what, client_id, redirect_uri in (
         ("an unregistered redirect_uri", config.confidential.client_id, "http://127.0.0.1:8000/elsewhere"),
-        ("an unknown client_id", config.confidential.client_id + "-nobody", CALLBACK),
+        ("an unknown client_id", config.confidential.client_id + "-nobody", config.callback),
     ):
         session, _ = ro_session(config, client_id, redirect_uri=redirect_uri)
         url, _ = session.authorization_url(config.url(AUTHORIZE))
@@ -656,9 +685,9 @@ def ro_implicit_not_registered(config):
     url, state = session.authorization_url(config.url(AUTHORIZE))
     location = resource_owner(config, url, consent=False)
     check(
-        location.startswith(CALLBACK + "#"),
+        location.startswith(config.callback + "#"),
         f"implicit for a client without response type token: expected an error in the fragment of "
-        f"{CALLBACK} (RFC 6749 4.2.2.1), got Location {location!r}",
+        f"{config.callback} (RFC 6749 4.2.2.1), got Location {location!r}",
     )
     try:
         outcome = session.token_from_fragment(location)
@@ -679,7 +708,7 @@ def ro_redirect_uri_mismatch(config):
     session, responses = ro_session(config, client.client_id)
     url, _ = session.authorization_url(config.url(AUTHORIZE))
     location = resource_owner(config, url)
-    session.redirect_uri = "http://localhost:8000/callback"  # registered too, but not the one asked with
+    session.redirect_uri = config.other_callback  # registered too, but not the one asked with
     expect_refused(
         "the code with another registered redirect_uri",
         lambda: session.fetch_token(config.url(TOKEN), authorization_response=location, auth=client.basic()),
@@ -691,8 +720,8 @@ def ro_redirect_uri_mismatch(config):
 # --- Authlib
 
 
-def al_session(client, **options):
-    options.setdefault("redirect_uri", CALLBACK)
+def al_session(config, client, **options):
+    options.setdefault("redirect_uri", config.callback)
     options.setdefault("scope", SCOPE)
     options.setdefault("code_challenge_method", "S256")
     session = AuthlibOAuth2Session(
@@ -707,7 +736,7 @@ def al_session(client, **options):
 
 def al_code_flow(config, client, scope=SCOPE):
     """Authorization code grant with a S256 code_verifier through Authlib."""
-    session, responses = al_session(client, scope=scope)
+    session, responses = al_session(config, client, scope=scope)
     verifier = generate_token(48)
     url, state = session.create_authorization_url(config.url(AUTHORIZE), code_verifier=verifier)
     asked = query_of(url)
@@ -828,7 +857,7 @@ def al_public_pkce_plain(config):
     missing method means plain), so requests-oauthlib's ``pkce="plain"``
     sends no challenge at all: the challenge is given to Authlib as-is."""
     client = config.public
-    session, responses = al_session(client, code_challenge_method=None)
+    session, responses = al_session(config, client, code_challenge_method=None)
     verifier = generate_token(48)
     url, state = session.create_authorization_url(
         config.url(AUTHORIZE), code_challenge=verifier, code_challenge_method="plain"
@@ -858,23 +887,24 @@ def al_client_credentials(client_of):
     def case(config):
         client = client_of(config)
         # No scope asked: the client's registered scope is granted.
-        session, responses = al_session(client, scope=None)
+        session, responses = al_session(config, client, scope=None)
         token = session.fetch_token(config.url(TOKEN), grant_type="client_credentials")
-        body = expect_token(responses[-1], f"POST {TOKEN} (client_credentials)", refresh=False)
+        what = f"POST {TOKEN} (client_credentials)"
+        body = expect_token(responses[-1], what, scope=client.scope, refresh=False)
         expect_client_auth(responses[-1], client.method, client.client_id, f"POST {TOKEN}")
         check("scope" not in form_of(responses[-1].request), "Authlib sent a scope")
         check(token["access_token"] == body["access_token"], f"Authlib read {token!r}")
-        expect_me(session.get(config.url(ME)), None, client.client_id)
+        expect_me(session.get(config.url(ME)), None, client.client_id, scope=client.scope)
         what = f"POST {INTROSPECT} (client_credentials token)"
         answer = introspect(session, config, token["access_token"], what)
-        expect_active(answer, client.client_id, None, SCOPE, what, responses[-1])
+        expect_active(answer, client.client_id, None, client.scope, what, responses[-1])
 
     return case
 
 
 def al_password(config):
     client = config.confidential
-    session, responses = al_session(client)
+    session, responses = al_session(config, client)
     token = session.fetch_token(config.url(TOKEN), username=config.username, password=config.password)
     expect_token(responses[-1], f"POST {TOKEN} (password)", refresh=True)
     expect_client_auth(responses[-1], "client_secret_basic", client.client_id, f"POST {TOKEN}")
@@ -887,8 +917,8 @@ def al_password(config):
 
 
 def al_implicit(config):
-    client = config.public
-    session, _ = al_session(client)
+    client = config.implicit
+    session, _ = al_session(config, client)
     url, state = session.create_authorization_url(config.url(AUTHORIZE), response_type="token")
     check(query_of(url).get("response_type") == "token", f"Authlib built {url!r}")
     location = resource_owner(config, url)
@@ -905,7 +935,7 @@ def al_implicit(config):
 
 def al_wrong_secret_post(config):
     client = config.post_client()
-    session, responses = al_session(Client(client.client_id, client.client_secret + "x", client.method))
+    session, responses = al_session(config, Client(client.client_id, client.client_secret + "x", client.method))
     expect_refused(
         "client_credentials with a wrong secret (client_secret_post)",
         lambda: session.fetch_token(config.url(TOKEN), grant_type="client_credentials"),
@@ -920,7 +950,7 @@ def al_wrong_method(config):
     client_secret_post, nor go without its secret."""
     client = config.confidential
     for method in ("client_secret_post", "none"):
-        session, responses = al_session(Client(client.client_id, client.client_secret, method))
+        session, responses = al_session(config, Client(client.client_id, client.client_secret, method))
         expect_refused(
             f"client_credentials by a client_secret_basic client using {method}",
             lambda: session.fetch_token(config.url(TOKEN), grant_type="client_credentials"),
@@ -945,7 +975,7 @@ def al_code_reused(config):
 
 def al_wrong_verifier(config):
     client = config.confidential
-    session, responses = al_session(client)
+    session, responses = al_session(config, client)
     verifier = generate_token(48)
     url, _ = session.create_authorization_url(config.url(AUTHORIZE), code_verifier=verifier)
     location = resource_owner(config, url)
@@ -961,11 +991,11 @@ def al_wrong_verifier(config):
 
 def al_code_of_another_client(config):
     owner = config.confidential
-    session, _ = al_session(owner)
+    session, _ = al_session(config, owner)
     verifier = generate_token(48)
     url, _ = session.create_authorization_url(config.url(AUTHORIZE), code_verifier=verifier)
     location = resource_owner(config, url)
-    thief, responses = al_session(config.post_client())
+    thief, responses = al_session(config, config.post_client())
     expect_refused(
         "a code issued to another client",
         lambda: thief.fetch_token(config.url(TOKEN), authorization_response=location, code_verifier=verifier),
@@ -978,7 +1008,7 @@ def al_wrong_hints(config):
     """A wrong token_type_hint does not stop introspection or revocation
     (RFC 7662 2.1, RFC 7009 2.1: the server extends its search)."""
     client = config.confidential
-    session, responses = al_session(client)
+    session, responses = al_session(config, client)
     token = session.fetch_token(config.url(TOKEN), username=config.username, password=config.password)
     what = f"POST {INTROSPECT} (access token, token_type_hint=refresh_token)"
     answer = introspect(session, config, token["access_token"], what, "refresh_token")
@@ -992,7 +1022,7 @@ def al_wrong_hints(config):
 
 def al_wrong_password(config):
     client = config.confidential
-    session, responses = al_session(client)
+    session, responses = al_session(config, client)
     expect_refused(
         "password grant with a wrong password",
         lambda: session.fetch_token(config.url(TOKEN), username=config.username, password=config.password + "x"),
@@ -1005,10 +1035,10 @@ def al_other_clients_tokens(config):
     """Another client's token: it introspects as inactive, it cannot be
     refreshed, and revoking it leaves it working."""
     owner = config.confidential
-    owner_session, _ = al_session(owner)
+    owner_session, _ = al_session(config, owner)
     token = owner_session.fetch_token(config.url(TOKEN), username=config.username, password=config.password)
     other = config.post_client()
-    session, responses = al_session(other)
+    session, responses = al_session(config, other)
     what = f"POST {INTROSPECT} (another client's token)"
     answer = introspect(session, config, token["access_token"], what)
     check(answer == {"active": False}, f"{what}: expected {{'active': false}}, got {answer!r}{show(responses[-1])}")
@@ -1032,7 +1062,7 @@ def bearer_get(config, access_token):
 
 def al_bearer_refusals(config):
     client = config.confidential
-    session, responses = al_session(client, scope="email")
+    session, responses = al_session(config, client, scope="email")
     token = session.fetch_token(config.url(TOKEN), grant_type="client_credentials")
     expect_token(responses[-1], f"POST {TOKEN} (client_credentials, scope=email)", scope="email")
     response = session.get(config.url(ME))
@@ -1072,11 +1102,20 @@ def al_metadata(config):
         check(value <= set(metadata.get(key) or ()), f"{what}: {key} lacks {value}{show(response)}")
 
 
+# What ``--skip`` may leave out: clients beyond the two given.
+REGISTRATION = "registration"
+SECOND_REDIRECT_URI = "second-redirect-uri"
+NEEDS = {
+    REGISTRATION: "POST /clients as the signed-in user registers a client (client_secret_post, a second client)",
+    SECOND_REDIRECT_URI: "the confidential client registers --other-redirect-uri too",
+}
+
+# (label, case, *what it needs beyond the two clients given)
 CASES = [
     ("authlib RFC 8414 metadata validates; issuer and endpoints", al_metadata),
     ("requests-oauthlib code, client_secret_basic (auth=)", ro_code_basic_auth),
     ("requests-oauthlib code + PKCE S256, client_secret_basic (client_secret=)", ro_code_pkce_s256),
-    ("requests-oauthlib code, client_secret_post (include_client_id=True)", ro_code_client_secret_post),
+    ("requests-oauthlib code, client_secret_post (include_client_id=True)", ro_code_client_secret_post, REGISTRATION),
     ("requests-oauthlib public client: code + PKCE S256, refresh", ro_public_pkce_and_refresh),
     ("requests-oauthlib refresh rotates; replaying the old one kills the family", ro_refresh_rotation),
     ("requests-oauthlib refresh narrows the scope to profile", ro_refresh_narrows_scope),
@@ -1090,25 +1129,25 @@ CASES = [
     ("requests-oauthlib consent denied -> access_denied", ro_consent_denied),
     ("requests-oauthlib unregistered redirect_uri or unknown client -> 400 page", ro_untrusted_redirect),
     ("requests-oauthlib scope beyond the client's -> invalid_scope", ro_unknown_scope),
-    ("requests-oauthlib implicit for a code-only client -> error fragment", ro_implicit_not_registered),
-    ("requests-oauthlib token request with another redirect_uri -> invalid_grant", ro_redirect_uri_mismatch),
+    ("requests-oauthlib implicit for a code-only client -> error fragment", ro_implicit_not_registered, REGISTRATION),
+    ("requests-oauthlib token request with another redirect_uri -> invalid_grant", ro_redirect_uri_mismatch, SECOND_REDIRECT_URI),
     ("authlib code + S256, client_secret_basic; introspect, revoke", al_code_basic_introspect_revoke),
-    ("authlib code + S256, client_secret_post; refresh, revoke the refresh token", al_code_post_refresh_revoke),
+    ("authlib code + S256, client_secret_post; refresh, revoke the refresh token", al_code_post_refresh_revoke, REGISTRATION),
     ("authlib public client (none) + S256; refresh, revoke", al_public_none),
     ("authlib public client (none) + PKCE plain", al_public_pkce_plain),
     ("authlib public client cannot introspect -> invalid_client 401", al_public_cannot_introspect),
     ("authlib client_credentials, client_secret_basic", al_client_credentials(lambda config: config.confidential)),
-    ("authlib client_credentials, client_secret_post", al_client_credentials(lambda config: config.post_client())),
+    ("authlib client_credentials, client_secret_post", al_client_credentials(lambda config: config.post_client()), REGISTRATION),
     ("authlib password, then refresh", al_password),
-    ("authlib implicit (public client)", al_implicit),
-    ("authlib wrong client secret (client_secret_post) -> invalid_client", al_wrong_secret_post),
+    ("authlib implicit (no client secret)", al_implicit),
+    ("authlib wrong client secret (client_secret_post) -> invalid_client", al_wrong_secret_post, REGISTRATION),
     ("authlib a client_secret_basic client using post or none -> invalid_client", al_wrong_method),
     ("authlib code used twice -> invalid_grant, its token inactive", al_code_reused),
     ("authlib wrong code_verifier -> invalid_grant", al_wrong_verifier),
-    ("authlib code issued to another client -> invalid_grant", al_code_of_another_client),
+    ("authlib code issued to another client -> invalid_grant", al_code_of_another_client, REGISTRATION),
     ("authlib wrong token_type_hint: introspect and revoke still find the token", al_wrong_hints),
     ("authlib password grant, wrong password -> invalid_grant", al_wrong_password),
-    ("authlib another client's token: inactive, not refreshable, not revocable", al_other_clients_tokens),
+    ("authlib another client's token: inactive, not refreshable, not revocable", al_other_clients_tokens, REGISTRATION),
     ("authlib bearer refusals: 403 insufficient_scope, 401 without/with a bad token", al_bearer_refusals),
 ]
 
@@ -1119,8 +1158,13 @@ def arguments():
     add_option(parser, "--client-id", "CREDLOG_CLIENT_ID", "demo-confidential")
     add_option(parser, "--client-secret", "CREDLOG_CLIENT_SECRET")
     add_option(parser, "--public-client-id", "CREDLOG_PUBLIC_CLIENT_ID", "demo-public")
+    add_option(parser, "--implicit-client-id", "CREDLOG_IMPLICIT_CLIENT_ID", "")
     add_option(parser, "--username", "CREDLOG_USERNAME", "demo")
     add_option(parser, "--password", "CREDLOG_PASSWORD", "demo")
+    add_option(parser, "--redirect-uri", "CREDLOG_REDIRECT_URI", CALLBACK)
+    add_option(parser, "--other-redirect-uri", "CREDLOG_OTHER_REDIRECT_URI", OTHER_CALLBACK)
+    add_option(parser, "--client-scope", "CREDLOG_CLIENT_SCOPE", SCOPE)
+    add_server_options(parser, NEEDS)
     return parser.parse_args()
 
 
@@ -1129,5 +1173,6 @@ if __name__ == "__main__":
     packages = versions(["requests-oauthlib", "oauthlib", "Authlib", "requests"])
     run(
         f"python {sys.version.split()[0]}; {packages}; server {config.base_url}",
-        ((label, lambda case=case: case(config)) for label, case in CASES),
+        ((label, lambda case=case: case(config), *needs) for label, case, *needs in CASES),
+        config.skip,
     )

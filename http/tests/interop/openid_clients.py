@@ -14,16 +14,25 @@
   the person types the user code on ``/device`` and approves; the device
   then gets its tokens. A denied one gets ``access_denied``.
 
-The clients are registered through POST /clients as the demo user.
-Prints ``ok <case>`` per case; on the first failure ``FAIL ...`` on stderr
-and exits 1.
+The clients are registered through POST /clients as the demo user, unless
+they are given: ``--client-id`` and ``--client-secret`` (a confidential
+client of the code flow, ``client_secret_basic``, with ``openid profile``),
+``--implicit-client-id`` (registered for ``id_token token``) and
+``--device-client-id`` (a public client of the device grant), all with the
+redirect URI ``--redirect-uri``. Prints ``ok <case>`` per case; on the
+first failure ``FAIL ...`` on stderr and exits 1.
 
 Usage:
 
     openid_clients.py --base-url http://127.0.0.1:PORT   CREDLOG_BASE_URL
                       [--username demo --password demo]  CREDLOG_USERNAME / _PASSWORD
+                      [--redirect-uri URI]               CREDLOG_REDIRECT_URI
+                      [--session-cookie credlog_session] CREDLOG_SESSION_COOKIE
+                      [--client-id ID --client-secret S]     (only on the command line)
+                      [--implicit-client-id ID] [--device-client-id ID]  (the same)
 
-Run by ``http/tests/interop_python.rs``.
+Run by ``http/tests/interop_python.rs`` (against ``credlog serve``) and
+``axum/tests/interop_python.rs`` (against the axum example).
 """
 
 import argparse
@@ -43,6 +52,7 @@ from authlib.oidc.core import CodeIDToken, ImplicitIDToken  # noqa: E402
 sys.dont_write_bytecode = True
 from interop_support import (  # noqa: E402
     add_option,
+    add_server_options,
     check,
     consent_form,
     expect_status,
@@ -63,11 +73,14 @@ class Config:
         self.base_url = args.base_url.rstrip("/")
         self.username = args.username
         self.password = args.password
-        self.browser = sign_in(self.base_url, self.username, self.password)
+        self.callback = args.redirect_uri
+        self.skip = args.skip
+        self.browser = sign_in(self.base_url, self.username, self.password, args.session_cookie)
         self.discovery = self.json("/.well-known/openid-configuration")
-        self._client = None
-        self._device = None
-        self._implicit = None
+        # The clients given (each registered when first needed otherwise).
+        self._client = args.client_id and {"client_id": args.client_id, "client_secret": args.client_secret}
+        self._device = args.device_client_id and {"client_id": args.device_client_id}
+        self._implicit = args.implicit_client_id and {"client_id": args.implicit_client_id}
 
     def url(self, path):
         return self.base_url + path
@@ -84,11 +97,11 @@ class Config:
 
     def client(self):
         """A confidential client that may ask for openid."""
-        if self._client is None:
+        if not self._client:
             self._client = self.register(
                 {
                     "client_name": "interop OpenID Connect",
-                    "redirect_uris": [CALLBACK],
+                    "redirect_uris": [self.callback],
                     "scope": "openid profile",
                     "grant_types": ["authorization_code", "refresh_token"],
                     "response_types": ["code"],
@@ -100,11 +113,11 @@ class Config:
 
     def implicit_client(self):
         """A public client registered for implicit sign-in by name."""
-        if self._implicit is None:
+        if not self._implicit:
             self._implicit = self.register(
                 {
                     "client_name": "interop single-page app",
-                    "redirect_uris": [CALLBACK],
+                    "redirect_uris": [self.callback],
                     "scope": "openid profile",
                     "grant_types": ["implicit"],
                     "response_types": ["id_token token"],
@@ -112,11 +125,13 @@ class Config:
                 },
                 "implicit",
             )
+            registered = self._implicit
+            check(registered["response_types"] == ["id_token token"], f"registered {registered}")
         return self._implicit
 
     def device_client(self):
         """A public client of the device grant (a TV has no secret)."""
-        if self._device is None:
+        if not self._device:
             self._device = self.register(
                 {
                     "client_name": "interop TV",
@@ -136,7 +151,7 @@ def authlib_session(config):
         client["client_id"],
         client["client_secret"],
         scope="openid profile",
-        redirect_uri=CALLBACK,
+        redirect_uri=config.callback,
         token_endpoint_auth_method="client_secret_basic",
     )
     return session, recorded(session)
@@ -151,7 +166,7 @@ def code_flow(config, session, nonce):
     answer = config.browser.post(action, data=hidden + [("confirm", "yes")], allow_redirects=False)
     expect_status(answer, 302, "POST /oauth2/authorize")
     location = answer.headers["Location"]
-    check(location.startswith(CALLBACK), f"redirected to {location!r}{show(answer)}")
+    check(location.startswith(config.callback), f"redirected to {location!r}{show(answer)}")
     return session.fetch_token(config.discovery["token_endpoint"], authorization_response=location, state=state)
 
 
@@ -217,8 +232,7 @@ def refresh_and_userinfo(config):
 
 def implicit_sign_in(config):
     client = config.implicit_client()
-    check(client["response_types"] == ["id_token token"], f"registered {client}")
-    session = OAuth2Session(client["client_id"], scope="openid profile", redirect_uri=CALLBACK)
+    session = OAuth2Session(client["client_id"], scope="openid profile", redirect_uri=config.callback)
     endpoint = config.discovery["authorization_endpoint"]
     nonce = generate_token(20)
     url, state = session.create_authorization_url(endpoint, response_type="id_token token", nonce=nonce)
@@ -227,7 +241,7 @@ def implicit_sign_in(config):
     answer = config.browser.post(action, data=hidden + [("confirm", "yes")], allow_redirects=False)
     expect_status(answer, 302, "POST /oauth2/authorize")
     location = answer.headers["Location"]
-    check(location.startswith(CALLBACK + "#"), f"the answer is in the fragment: {location!r}")
+    check(location.startswith(config.callback + "#"), f"the answer is in the fragment: {location!r}")
     token = session.token_from_fragment(location, state=state)
     keys = JsonWebKey.import_key_set(requests.get(config.discovery["jwks_uri"]).json())
     claims = jwt.decode(
@@ -316,6 +330,10 @@ def device_denied(config):
     check(denied.json()["error"] == "access_denied", f"{denied.json()}")
 
 
+# What ``--skip`` may leave out: nothing, every case runs on a server whose
+# clients are given or registered.
+NEEDS = {}
+
 CASES = [
     ("authlib discovery document", discovery),
     ("authlib code flow: ID token validated as CodeIDToken against the JWK Set", id_token),
@@ -331,7 +349,16 @@ def arguments():
     add_option(parser, "--base-url", "CREDLOG_BASE_URL")
     add_option(parser, "--username", "CREDLOG_USERNAME", "demo")
     add_option(parser, "--password", "CREDLOG_PASSWORD", "demo")
-    return parser.parse_args()
+    # The clients only from the command line: the other scripts' variables
+    # (CREDLOG_CLIENT_ID ...) must not stop this one registering its own.
+    for name in ("--client-id", "--client-secret", "--implicit-client-id", "--device-client-id"):
+        parser.add_argument(name, default="", help="(registered through POST /clients if not given)")
+    add_option(parser, "--redirect-uri", "CREDLOG_REDIRECT_URI", CALLBACK)
+    add_server_options(parser, NEEDS)
+    args = parser.parse_args()
+    if bool(args.client_id) != bool(args.client_secret):
+        parser.error("--client-id and --client-secret go together")
+    return args
 
 
 if __name__ == "__main__":
@@ -340,4 +367,5 @@ if __name__ == "__main__":
     run(
         f"python {sys.version.split()[0]}; {packages}; server {config.base_url}",
         ((label, lambda case=case: case(config)) for label, case in CASES),
+        config.skip,
     )
