@@ -23,6 +23,7 @@ mod issued;
 mod keys;
 mod nonces;
 mod overlay;
+mod projection;
 mod reads;
 mod replay;
 mod retention;
@@ -32,8 +33,6 @@ mod trees;
 mod updates;
 mod values;
 
-use super::StoreError;
-
 pub use append::append;
 pub use apply::apply;
 pub use compare::{compare_trees, Entries, Entry};
@@ -42,39 +41,10 @@ pub use grants::grants_of;
 pub use keys::{nonce_key, nonce_key_timestamp, seq_key, SIGNING_KEYS};
 pub use nonces::{nonce_floor, nonce_seen, raise_nonce_floor, window_from_tail, ASSERTION_REACH};
 pub use overlay::{Changes, Overlay};
+pub use projection::{Projection, ProjectionError, ProjectionMut};
 pub use reads::{client, clients_owned_by, credential, last_seq, signing_keys, user};
 pub use replay::{replay_through, Replay};
 pub use retention::{retention_cutoff, retirable, shortest_retention};
 pub use tree::Tree;
 pub use trees::Trees;
 pub use values::decode_all;
-
-/// Why a projection operation did not complete.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ProjectionError {
-    /// The backend's transaction met another and must be retried.
-    Conflict,
-    /// The store failed.
-    Store(StoreError),
-}
-
-impl From<StoreError> for ProjectionError {
-    fn from(error: StoreError) -> Self {
-        ProjectionError::Store(error)
-    }
-}
-
-/// The trees as a backend's reads, or one of its transactions, see them.
-pub trait Projection {
-    /// The value under `key`.
-    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, ProjectionError>;
-}
-
-/// The trees as one of a backend's transactions writes them.
-pub trait ProjectionMut: Projection {
-    /// Sets the value under `key`.
-    fn insert(&mut self, tree: Tree, key: &[u8], value: Vec<u8>) -> Result<(), ProjectionError>;
-
-    /// Removes whatever is under `key`.
-    fn remove(&mut self, tree: Tree, key: &[u8]) -> Result<(), ProjectionError>;
-}
