@@ -1,5 +1,5 @@
 //! The store suite: what every [`CredentialStore`] must do, run by each
-//! backend's tests through [`store_suite!`](crate::store_suite).
+//! backend's tests through [`store_suite!`](macro@crate::store_suite).
 //!
 //! Each check builds its own data on an empty store, so a backend runs it
 //! as one test per check. The checks of login sessions, which the store
