@@ -27,7 +27,7 @@ impl Fault {
     async fn strike(self) -> Result<(), StoreError> {
         match self {
             Fault::Works => Ok(()),
-            Fault::Fails(message) => Err(StoreError::Backend(message.to_owned())),
+            Fault::Fails(message) => Err(StoreError::Backend(message.into())),
             Fault::Hangs => std::future::pending().await,
         }
     }

@@ -1,5 +1,5 @@
 //! The store suite: what every [`CredentialStore`] must do, run by each
-//! backend's tests through [`store_suite!`](crate::store_suite).
+//! backend's tests through [`store_suite!`](macro@crate::store_suite).
 //!
 //! Each check builds its own data on an empty store, so a backend runs it
 //! as one test per check. The checks of login sessions, which the store
@@ -607,9 +607,9 @@ pub async fn pruned_nonces_are_forgotten_consistently<S: CredentialStore + ?Size
 /// and a removed client are refused.
 pub async fn oauth1_requests_verify_against_the_store<S: CredentialStore + ?Sized>(store: &S) {
     use credlog_core::rfc5849::{
-        ClientCredentials, Endpoint, Oauth1Error, Oauth1Server, Signer, TokenCredentials,
+        ClientCredentials, Endpoint, Oauth1Error, Oauth1Server, Signer, StoreSource,
+        TokenCredentials,
     };
-    use credlog_core::store::StoreSource;
     use credlog_core::Request;
 
     ok(

@@ -4,7 +4,7 @@
 //! owner's sign-in and denial, expiry and replays are decided by core alone.
 
 use async_trait::async_trait;
-use credlog_core::consent::{Consent, Page, Prompt, ReturnsTo};
+use credlog_core::consent::{CodeForm, Consent, Page, Prompt, ReturnsTo};
 use credlog_core::form::{form_decode, Fields};
 use credlog_core::rfc5849::{
     ClientCredentials, Decided, Oauth1Config, Oauth1Error, Oauth1Provider, Signer, TokenCredentials,
@@ -44,6 +44,7 @@ impl Consent for Harness {
         let returns_to = match prompt.returns_to {
             ReturnsTo::OutOfBand => "oob".to_owned(),
             ReturnsTo::Uri(uri) => uri.to_owned(),
+            other => format!("{other:?}"),
         };
         let mut lines = vec![
             format!("owner={owner}"),
@@ -68,11 +69,20 @@ impl Consent for Harness {
         &["allow"]
     }
 
+    fn genuine(&self, _: &String, _: &Fields) -> Result<(), Response> {
+        Ok(())
+    }
+
+    fn enter_code(&self, _: &String, form: &CodeForm<'_>) -> Response {
+        text(form.status, format!("user_code={}", form.typed))
+    }
+
     fn show(&self, page: &Page<'_>) -> Response {
         match page {
             Page::Verifier { verifier, .. } => text(200, format!("verifier={verifier}")),
             Page::Denied { client_name } => text(200, format!("denied {client_name}")),
             Page::Refused { status, title, .. } => text(*status, format!("refused: {title}")),
+            other => text(200, format!("{other:?}")),
         }
     }
 }

@@ -31,6 +31,7 @@
 #![warn(missing_docs)]
 
 pub mod consent;
+pub mod domain;
 pub mod form;
 pub mod jose;
 pub mod manage;

@@ -58,10 +58,10 @@ async fn append(
         {
             Err(not_found(what, id))
         }
-        Err(AppendError::Refused(refused)) => Err(StoreError::Backend(format!(
-            "the store refused the change: {:?}",
-            refused.failure
-        ))
+        Err(AppendError::Refused(refused)) => Err(StoreError::backend(
+            format!("the store refused the change: {:?}", refused.failure),
+            refused,
+        )
         .into()),
         Err(AppendError::Store(error)) => Err(error.into()),
     }

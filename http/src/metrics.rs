@@ -165,7 +165,7 @@ const ROUTES: &[&str] = &[
     "/api/me",
 ];
 
-/// The route a request path falls under, as a label: one of [`ROUTES`]
+/// The route a request path falls under, as a label: one of `ROUTES`
 /// (ids replaced by `{id}`), or `other` for any path the contract does not name.
 pub fn route_name(path: &str) -> &'static str {
     let given = path.split('/').skip(1);

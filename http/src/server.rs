@@ -262,7 +262,7 @@ pub fn http1(limits: &Limits) -> http1::Builder {
 }
 
 /// [`routes`] as a hyper service: each request's body must arrive within
-/// [`Limits::body_timeout`] of its head ([`DeadlineBody`]). With [`http1`],
+/// [`Limits::body_timeout`] of its head ([`DeadlineBody`]). With [`http1()`](fn@http1),
 /// the whole stack [`serve_with`] runs on each connection, for a caller
 /// with a transport of its own (an in-memory pipe: the fuzz target).
 pub fn service(

@@ -34,9 +34,12 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod errors;
 mod retention;
 mod rounds;
 mod schema;
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod testing;
 mod throttle;
 pub mod tls;
@@ -57,9 +60,12 @@ use credlog_core::store::{
     SessionRecord, Sizes, StoreError, UserRecord,
 };
 use deadpool_postgres::{GenericClient, ManagerConfig, Pool, RecyclingMethod};
+use errors::causes;
 use rounds::Rounds;
 use tls::PostgresUrl;
 
+pub use errors::sqlstate;
+pub(crate) use errors::{pg, pool_error};
 pub use schema::SCHEMA_VERSION;
 pub use throttle::PostgresThrottle;
 
@@ -104,46 +110,6 @@ impl std::fmt::Debug for PostgresStore {
     }
 }
 
-/// A PostgreSQL failure as the store reports it.
-/// A lost connection (or none to be had), or the server shutting down or
-/// not yet accepting connections (SQLSTATE class 08, 57P01-57P03, 53300),
-/// is [`StoreError::Unavailable`]: the request may be retried, on this
-/// node or another; another error the database answered is a failure of
-/// the store.
-pub(crate) fn pg(error: tokio_postgres::Error) -> StoreError {
-    let transient = match error.code() {
-        None => true,
-        Some(code) => {
-            let code = code.code();
-            code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
-        }
-    };
-    let message = format!("PostgreSQL: {}", causes(&error));
-    if transient || error.is_closed() {
-        return StoreError::Unavailable(message);
-    }
-    StoreError::Backend(message)
-}
-
-pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> StoreError {
-    StoreError::Unavailable(format!("PostgreSQL: no connection: {}", causes(&error)))
-}
-
-/// `error` and each of its causes, `: ` between (tokio-postgres shows
-/// only the first: "error performing TLS handshake").
-fn causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(error) = cause {
-        let more = error.to_string();
-        if !text.ends_with(&more) {
-            text = format!("{text}: {more}");
-        }
-        cause = error.source();
-    }
-    text
-}
-
 fn store_error(error: ProjectionError) -> StoreError {
     match error {
         ProjectionError::Store(error) => error,
@@ -168,7 +134,8 @@ fn servers(config: &tokio_postgres::Config) -> String {
 
 /// A number PostgreSQL keeps as `bigint`.
 fn int(value: u64) -> Result<i64, StoreError> {
-    i64::try_from(value).map_err(|_| StoreError::Backend(format!("{value} is too large to store")))
+    i64::try_from(value)
+        .map_err(|error| StoreError::backend(format!("{value} is too large to store"), error))
 }
 
 impl PostgresStore {
@@ -184,8 +151,8 @@ impl PostgresStore {
     /// record: the OAuth 1 timestamp window the server validates with.
     /// The URL's `sslmode` and `sslrootcert` are libpq's ([`tls`]).
     pub async fn open_with_nonce_window(url: &str, seconds: u64) -> Result<Self, StoreError> {
-        let url =
-            PostgresUrl::parse(url).map_err(|error| StoreError::Backend(error.to_string()))?;
+        let url = PostgresUrl::parse(url)
+            .map_err(|error| StoreError::backend(error.to_string(), error))?;
         PostgresStore::connect_to(url, seconds).await
     }
 
@@ -204,23 +171,25 @@ impl PostgresStore {
             .manager(ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             })
-            .map_err(|error| StoreError::Backend(format!("PostgreSQL TLS: {error}")))?;
+            .map_err(|error| StoreError::backend(format!("PostgreSQL TLS: {error}"), error))?;
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .runtime(deadpool_postgres::Runtime::Tokio1)
             .create_timeout(Some(CONNECT_WITHIN))
             .build()
-            .map_err(|error| StoreError::Backend(format!("PostgreSQL pool: {error}")))?;
+            .map_err(|error| StoreError::backend(format!("PostgreSQL pool: {error}"), error))?;
         let mut client = pool.get().await.map_err(|error| {
-            let error = match error {
-                deadpool_postgres::PoolError::Backend(error) => causes(&error),
-                other => causes(&other),
-            };
-            StoreError::Unavailable(format!(
-                "PostgreSQL at {} (sslmode={}): {error}",
+            let at = format!(
+                "PostgreSQL at {} (sslmode={})",
                 servers(&url.config),
                 url.mode.name()
-            ))
+            );
+            match error {
+                deadpool_postgres::PoolError::Backend(error) => {
+                    StoreError::unavailable(format!("{at}: {}", causes(&error)), error)
+                }
+                other => StoreError::unavailable(format!("{at}: {}", causes(&other)), other),
+            }
         })?;
         schema::migrate(&mut client).await?;
         Ok(PostgresStore {
@@ -311,13 +280,14 @@ impl PostgresStore {
             for record in &records {
                 let seq = projections::append(&mut overlay, &[], &record.events, record.time)
                     .map_err(store_error)?
-                    .map_err(|refused| StoreError::Backend(refused.to_string()))?;
+                    .map_err(|refused| StoreError::backend(refused.to_string(), refused))?;
                 if seq != record.seq {
                     return Err(StoreError::Backend(format!(
                         "record {} would be record {seq} here: records are missing before it \
                          (a retention without an archive dropped them), or the database was not empty",
                         record.seq
-                    )));
+                    )
+                    .into()));
                 }
             }
             Ok(overlay.into_changes())

@@ -113,10 +113,13 @@ async fn apply(client: &mut deadpool_postgres::Client) -> Result<(), StoreError>
         .map_err(pg)?;
     let mut version: i32 = row.map_or(0, |row| row.get(0));
     if version > SCHEMA_VERSION {
-        return Err(StoreError::Backend(format!(
+        return Err(StoreError::Backend(
+            format!(
             "the database holds credlog schema version {version}, newer than this credlog knows \
              ({SCHEMA_VERSION}): run a credlog at least as new as the one that wrote it"
-        )));
+        )
+            .into(),
+        ));
     }
     while version < SCHEMA_VERSION {
         let txn = client.transaction().await.map_err(pg)?;

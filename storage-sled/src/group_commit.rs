@@ -2,7 +2,7 @@
 //! queued while it was busy, checks them in order against the projections
 //! as the ones before left them ([`Overlay`]: the writer is the only
 //! mutator, DESIGN.md rule 6, so nothing changes under it), writes the
-//! batch's changes at once ([`SledTrees::write`]), flushes once, and
+//! batch's changes at once (`SledTrees::write`), flushes once, and
 //! answers them all. Both the write and the fsync are paid per batch, not
 //! per append.
 //!
@@ -16,7 +16,7 @@
 //!
 //! When a write or a flush fails for the disk (full, read-only), sled
 //! keeps failing: the writer marks the database failed and, before each
-//! batch while it is, tries to open it again ([`crate::live`]); until that
+//! batch while it is, tries to open it again (`crate::live`); until that
 //! works, appends and flushes are refused at once as unavailable.
 //!
 //! It reports through the `metrics` facade (a no-op until a recorder is

@@ -159,7 +159,7 @@ pub(crate) struct SledTrees {
 
 impl SledTrees {
     pub(crate) fn tree(&self, tree: Tree) -> &sled::Tree {
-        &self.trees[index(tree)]
+        &self.trees[tree.index()]
     }
 
     fn memory(&self) -> RwLockReadGuard<'_, Trees> {
@@ -169,13 +169,6 @@ impl SledTrees {
     pub(crate) fn memory_mut(&self) -> RwLockWriteGuard<'_, Trees> {
         self.memory.write().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-pub(crate) fn index(tree: Tree) -> usize {
-    Tree::ALL
-        .iter()
-        .position(|t| *t == tree)
-        .expect("every tree is in Tree::ALL")
 }
 
 pub(crate) fn backend(error: sled::Error) -> StoreError {
@@ -189,9 +182,9 @@ pub(crate) fn backend(error: sled::Error) -> StoreError {
         // A full disk, a read-only directory: sled keeps the error until
         // the database is opened again ([`live`]); try again later.
         sled::Error::Io(error) => {
-            StoreError::Unavailable(format!("the data directory failed: {error}"))
+            StoreError::unavailable(format!("the data directory failed: {error}"), error)
         }
-        other => StoreError::Backend(other.to_string()),
+        other => StoreError::backend(other.to_string(), other),
     }
 }
 
@@ -236,18 +229,18 @@ impl SledStore {
         rebuilding: &dyn Fn(Seq, Seq),
     ) -> Result<Self, StoreError> {
         let path = path.as_ref().to_path_buf();
-        private::prepare(&path).map_err(|error| unprepared(&path, &error))?;
+        private::prepare(&path).map_err(|error| unprepared(&path, error))?;
         let opened = open_trees(&path, seconds, usage, rebuilding)?;
         let live = Arc::new(Live::new(opened, &path, seconds, usage));
         let commit = GroupCommit::start(Arc::clone(&live))
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+            .map_err(|e| StoreError::backend(e.to_string(), e))?;
         let archive = Archive::in_data_dir(&path);
         let housekeeping = Housekeeping {
             window: seconds,
             retention: retention.map(|retention| (retention, archive.clone())),
         };
         let pruner = Pruner::start(Arc::clone(&live), housekeeping.clone())
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
+            .map_err(|e| StoreError::backend(e.to_string(), e))?;
         Ok(SledStore {
             pruner: Some(pruner),
             commit,
@@ -285,7 +278,7 @@ pub(crate) fn open_trees(
 ) -> Result<Opened, StoreError> {
     let db = open_db(path, usage)?;
     // The files sled has just made, with the process umask.
-    private::tighten(path).map_err(|error| unprepared(path, &error))?;
+    private::tighten(path).map_err(|error| unprepared(path, error))?;
     let trees = Tree::ALL
         .iter()
         .map(|tree| db.open_tree(tree.name()))
@@ -363,11 +356,12 @@ pub(crate) struct Housekeeping {
     pub(crate) retention: Option<(Retention, Archive)>,
 }
 
-fn unprepared(path: &Path, error: &std::io::Error) -> StoreError {
-    StoreError::Backend(format!(
+fn unprepared(path: &Path, error: std::io::Error) -> StoreError {
+    let message = format!(
         "cannot make the data directory {} private: {error}",
         path.display()
-    ))
+    );
+    StoreError::backend(message, error)
 }
 
 /// Who opens the store, which decides how much of it sled keeps in memory.
@@ -676,10 +670,11 @@ impl SledTrees {
     /// Makes everything written so far durable.
     pub(crate) fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map(|_| ()).map_err(|error| match error {
-            sled::Error::Io(error) => {
-                StoreError::Unavailable(format!("writing to the data directory failed: {error}"))
-            }
-            other => StoreError::Backend(format!("flush failed: {other}")),
+            sled::Error::Io(error) => StoreError::unavailable(
+                format!("writing to the data directory failed: {error}"),
+                error,
+            ),
+            other => StoreError::backend(format!("flush failed: {other}"), other),
         })
     }
 
@@ -769,7 +764,9 @@ impl CredentialStore for SledStore {
         let archive = self.archive.clone();
         tokio::task::spawn_blocking(move || archive.read(from, limit))
             .await
-            .map_err(|e| StoreError::Backend(format!("reading the archive did not finish: {e}")))?
+            .map_err(|e| {
+                StoreError::backend(format!("reading the archive did not finish: {e}"), e)
+            })?
     }
 
     async fn last_seq(&self) -> Result<Seq, StoreError> {
@@ -803,7 +800,7 @@ impl CredentialStore for SledStore {
             })
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("counting the store's sizes failed: {e}")))?
+        .map_err(|e| StoreError::backend(format!("counting the store's sizes failed: {e}"), e))?
     }
 
     async fn create_session(
@@ -862,7 +859,7 @@ impl CredentialStore for SledStore {
             probed
         })
         .await
-        .map_err(|e| StoreError::Backend(format!("the probe did not finish: {e}")))?
+        .map_err(|e| StoreError::backend(format!("the probe did not finish: {e}"), e))?
     }
 }
 

@@ -209,7 +209,8 @@ impl Reserved {
                 probe.sync_all()
             })
             .map_err(|error| {
-                StoreError::Unavailable(format!("the data directory cannot be written to: {error}"))
+                let message = format!("the data directory cannot be written to: {error}");
+                StoreError::unavailable(message, error)
             })?;
         Ok(reserved)
     }

@@ -64,11 +64,11 @@ impl Archive {
         let entries = match fs::read_dir(&self.dir) {
             Ok(entries) => entries,
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(error) => return Err(self.failed("read", &error)),
+            Err(error) => return Err(self.failed("read", error)),
         };
         let mut segments = Vec::new();
         for entry in entries {
-            let path = entry.map_err(|e| self.failed("read", &e))?.path();
+            let path = entry.map_err(|e| self.failed("read", e))?.path();
             let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
             let Some((first, last)) = name
                 .strip_suffix(".zst")
@@ -98,7 +98,7 @@ impl Archive {
                 Ok(bytes) => bytes,
                 // Removed as a leftover since it was listed.
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(self.failed("read", &error)),
+                Err(error) => return Err(self.failed("read", error)),
             };
             for record in chunks::unpack(&seq_key(first), &bytes)? {
                 let after = records.last().map_or(0, |r| r.seq);
@@ -115,7 +115,7 @@ impl Archive {
         let (Some(first), Some(last)) = (records.first(), records.last()) else {
             return Ok(());
         };
-        crate::private::prepare(&self.dir).map_err(|e| self.failed("create", &e))?;
+        crate::private::prepare(&self.dir).map_err(|e| self.failed("create", e))?;
         let name = format!("{:020}-{:020}.zst", first.seq, last.seq);
         let part = self.dir.join(format!(".{name}.part"));
         let encoded: Vec<Vec<u8>> = records.iter().map(encode_record).collect();
@@ -126,7 +126,7 @@ impl Archive {
             fs::rename(&part, self.dir.join(&name))?;
             fs::File::open(&self.dir)?.sync_all()
         })();
-        written.map_err(|e| self.failed("write", &e))
+        written.map_err(|e| self.failed("write", e))
     }
 
     /// Removes the segments at or above `mark`: a pass wrote them and
@@ -137,18 +137,16 @@ impl Archive {
                 match fs::remove_file(&path) {
                     Ok(()) => {}
                     Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(error) => return Err(self.failed("remove", &error)),
+                    Err(error) => return Err(self.failed("remove", error)),
                 }
             }
         }
         Ok(())
     }
 
-    fn failed(&self, what: &str, error: &std::io::Error) -> StoreError {
-        StoreError::Backend(format!(
-            "cannot {what} the archive {}: {error}",
-            self.dir.display()
-        ))
+    fn failed(&self, what: &str, error: std::io::Error) -> StoreError {
+        let message = format!("cannot {what} the archive {}: {error}", self.dir.display());
+        StoreError::backend(message, error)
     }
 }
 

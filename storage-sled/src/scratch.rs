@@ -61,7 +61,8 @@ pub(crate) struct Scratch {
 
 /// A failure of the rebuild's database.
 fn failed(error: impl Into<redb::Error>) -> StoreError {
-    StoreError::Backend(format!("the check's rebuild failed: {}", error.into()))
+    let error = error.into();
+    StoreError::backend(format!("the check's rebuild failed: {error}"), error)
 }
 
 impl Scratch {
@@ -70,7 +71,7 @@ impl Scratch {
     pub(crate) fn open(data: &Path, from_snapshot: bool) -> Result<Scratch, StoreError> {
         let path = data.join(SCRATCH_DIR);
         let io = |what: &str, error: std::io::Error| {
-            StoreError::Backend(format!("cannot {what} {}: {error}", path.display()))
+            StoreError::backend(format!("cannot {what} {}: {error}", path.display()), error)
         };
         match fs::remove_dir_all(&path) {
             Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
@@ -224,10 +225,11 @@ impl Scratch {
             fs::File::open(&self.data)?.sync_all()
         })();
         replaced.map_err(|error| {
-            StoreError::Backend(format!(
+            let message = format!(
                 "cannot keep the check's rebuild as the snapshot in {}: {error}",
                 snapshot.display()
-            ))
+            );
+            StoreError::backend(message, error)
         })
     }
 }
@@ -241,7 +243,7 @@ impl Projection for Scratch {
                 read.push(txn.open_table(table(tree)).map_err(failed)?);
             }
         }
-        let table = &read[crate::index(tree)];
+        let table = &read[tree.index()];
         let value = table.get(key).map_err(failed)?;
         Ok(value.map(|v| v.value().to_vec()))
     }

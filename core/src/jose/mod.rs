@@ -18,6 +18,8 @@
 //! assert_eq!(verified.claims["sub"], "alice");
 //! ```
 
+#[cfg(any(test, feature = "testing"))]
+#[doc(hidden)]
 pub mod examples;
 mod jwk;
 mod jws;

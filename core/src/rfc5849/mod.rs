@@ -10,6 +10,7 @@ pub mod provider;
 pub mod request;
 pub mod server;
 pub mod signature;
+pub mod store_source;
 
 pub use base_string::{base_string_uri, normalized_parameters, signature_base_string, UriError};
 pub use client::{ClientCredentials, Signer, SigningError, TokenCredentials, Transmission};
@@ -27,3 +28,4 @@ pub use signature::{
     HmacSha1, HmacSha256, Plaintext, RsaSha1, SignatureMethod, SignatureMethods, SigningKey,
     VerifyingKey,
 };
+pub use store_source::{RsaKeyCache, StoreSource};

@@ -8,13 +8,14 @@
 use super::encoding::percent_encode;
 use super::errors::Oauth1Error;
 use super::server::{Endpoint, Oauth1Config, Oauth1Server, VerifiedRequest};
+use super::store_source::{RsaKeyCache, StoreSource};
 use crate::consent::{path_and_query, path_of, Consent, Page, Prompt, ReturnsTo};
 use crate::form::{add_to_query, Fields};
 use crate::random::random_token;
 use crate::store::{
     AppendError, Authorized, CredentialKind, CredentialState, CredentialStore, Event, Exchanged,
-    Failure, Issued, Precondition, RevocationReason, Revoked, RsaKeyCache, Secret, Status,
-    StoreError, StoreSource, TokenRecord,
+    Failure, Issued, Precondition, RevocationReason, Revoked, Secret, Status, StoreError,
+    TokenRecord,
 };
 use crate::{Request, Response};
 

@@ -5,102 +5,16 @@
 //! (`private_key_jwt`, RFC 7523 2.2).
 
 use std::fmt;
-use std::str::FromStr;
 
 use base64::Engine;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::client_metadata::MetadataError;
 use super::errors::Oauth2Error;
 use super::params::Params;
+pub use crate::domain::client_metadata::ClientAuthMethod;
 use crate::form::percent_decode;
 use crate::rfc7523::{self, AssertionRules, ClientAssertionError, CLIENT_ASSERTION_TYPE};
 use crate::store::{AppendError, ClientState, CredentialStore};
 use crate::Request;
-
-/// How a client authenticates (RFC 7591 2, `token_endpoint_auth_method`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ClientAuthMethod {
-    /// `Authorization: Basic` with the form-encoded id and secret (RFC 6749 2.3.1).
-    ClientSecretBasic,
-    /// `client_id` and `client_secret` in the form body (RFC 6749 2.3.1).
-    ClientSecretPost,
-    /// `client_id` alone: a public client (RFC 6749 2.1).
-    None,
-    /// `client_assertion`: a JWT signed with one of the client's registered
-    /// keys (RFC 7523 2.2, OpenID Connect Core 1.0 9).
-    PrivateKeyJwt,
-}
-
-impl ClientAuthMethod {
-    /// Every method, in the order metadata lists them.
-    pub const ALL: [ClientAuthMethod; 4] = [
-        ClientAuthMethod::ClientSecretBasic,
-        ClientAuthMethod::ClientSecretPost,
-        ClientAuthMethod::None,
-        ClientAuthMethod::PrivateKeyJwt,
-    ];
-
-    /// The methods of confidential clients: a secret, or a signed assertion.
-    pub const CONFIDENTIAL: [ClientAuthMethod; 3] = [
-        ClientAuthMethod::ClientSecretBasic,
-        ClientAuthMethod::ClientSecretPost,
-        ClientAuthMethod::PrivateKeyJwt,
-    ];
-
-    /// Its registered name.
-    pub fn name(self) -> &'static str {
-        match self {
-            ClientAuthMethod::ClientSecretBasic => "client_secret_basic",
-            ClientAuthMethod::ClientSecretPost => "client_secret_post",
-            ClientAuthMethod::None => "none",
-            ClientAuthMethod::PrivateKeyJwt => "private_key_jwt",
-        }
-    }
-
-    /// Whether a client of this method presents a secret, and so has one
-    /// (a public client has none, nor does one that signs assertions).
-    pub fn presents_secret(self) -> bool {
-        matches!(
-            self,
-            ClientAuthMethod::ClientSecretBasic | ClientAuthMethod::ClientSecretPost
-        )
-    }
-
-    /// The method of this registered name.
-    pub fn from_name(name: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|method| method.name() == name)
-    }
-}
-
-impl fmt::Display for ClientAuthMethod {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl FromStr for ClientAuthMethod {
-    type Err = MetadataError;
-
-    fn from_str(name: &str) -> Result<Self, Self::Err> {
-        Self::from_name(name).ok_or_else(|| MetadataError::UnknownAuthMethod(name.to_owned()))
-    }
-}
-
-/// Stored and answered as its registered name.
-impl Serialize for ClientAuthMethod {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
-    }
-}
-
-impl<'de> Deserialize<'de> for ClientAuthMethod {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer)?
-            .parse()
-            .map_err(serde::de::Error::custom)
-    }
-}
 
 /// The credentials a request presented, before they are checked.
 #[derive(Clone, PartialEq, Eq)]
@@ -297,23 +211,6 @@ mod tests {
                 base64::engine::general_purpose::STANDARD.encode("nocolon")
             )),
             Some(Err(Oauth2Error::MalformedBasicAuth))
-        );
-    }
-
-    #[test]
-    fn methods_parse_and_serialize_as_their_names() {
-        for method in ClientAuthMethod::ALL {
-            assert_eq!(method.name().parse(), Ok(method));
-            let json = serde_json::to_string(&method).unwrap();
-            assert_eq!(json, format!("\"{}\"", method.name()));
-            assert_eq!(
-                serde_json::from_str::<ClientAuthMethod>(&json).unwrap(),
-                method
-            );
-        }
-        assert_eq!(
-            "client_secret_jwt".parse::<ClientAuthMethod>(),
-            Err(MetadataError::UnknownAuthMethod("client_secret_jwt".into()))
         );
     }
 

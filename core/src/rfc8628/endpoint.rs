@@ -85,7 +85,7 @@ impl Oauth2Server {
             }
         }
         Err(Oauth2Error::Store(crate::store::StoreError::Backend(
-            "no free user code after three tries".to_owned(),
+            "no free user code after three tries".into(),
         )))
     }
 }

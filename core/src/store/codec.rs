@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use super::events::Record;
 use super::v1::RecordV1;
-use crate::rfc6749::MetadataError;
+use crate::domain::MetadataError;
 
 /// The format of the log records written today. A later format gets a new
 /// number and a decoder beside this one, so old logs stay readable.
@@ -108,7 +108,7 @@ pub fn decode_record(bytes: &[u8]) -> Result<Record, CodecError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rfc6749::{ClientAuthMethod, GrantType, ResponseType, Scope};
+    use crate::domain::{ClientAuthMethod, GrantType, ResponseType, Scope};
     use crate::store::events::{
         ClientRecord, CredentialKind, Event, Issued, RevocationReason, Revoked, Secret,
         TokenRecord, Verified,

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::rfc6749::{ClientAuthMethod, GrantType, ResponseType, Scope};
+use crate::domain::{ClientAuthMethod, GrantType, ResponseType, Scope};
 
 /// A position in the log: the first record is 1.
 pub type Seq = u64;

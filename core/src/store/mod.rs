@@ -6,7 +6,6 @@
 
 pub mod codec;
 pub mod events;
-mod oauth1;
 pub mod projections;
 pub mod sessions;
 mod v1;
@@ -21,7 +20,6 @@ pub use events::{
     Secret, SecretRotated, Seq, SigningKeyCreated, SubjectAssigned, TokenRecord, UserRecord,
     UserRemoved, Verified,
 };
-pub use oauth1::{RsaKeyCache, StoreSource};
 pub use projections::Tree;
 pub use sessions::{SessionHash, SessionLimits, SessionRecord, TOUCH_SLACK};
 
@@ -294,17 +292,25 @@ impl PreconditionFailed {
 }
 
 /// A failure of the store itself: never the client's fault.
+///
+/// A failure of the storage engine ([`StoreError::Backend`],
+/// [`StoreError::Unavailable`]) keeps the engine's own error: the
+/// variant's [`EngineError`] is the error's
+/// [`source`](std::error::Error::source), and the engine's error is
+/// that one's (or [`StoreError::cause`] at once), so a caller can read
+/// what the one line does not say (PostgreSQL's SQLSTATE, an I/O error's
+/// kind).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StoreError {
     /// The storage engine failed (I/O, a full disk ...).
     #[error("storage failed: {0}")]
-    Backend(String),
+    Backend(#[source] EngineError),
     /// The store cannot be reached for now (a networked database that
     /// does not answer, a connection lost): the request may be retried.
     /// An append is all or nothing, and was not acknowledged; one whose
     /// connection was lost at its commit may be there or not. Answered 503.
     #[error("the store cannot be reached: {0}")]
-    Unavailable(String),
+    Unavailable(#[source] EngineError),
     /// The data directory is held by another process.
     #[error("the data directory {path} is in use by another process; stop it, or choose another --data directory")]
     Locked {
@@ -343,6 +349,129 @@ impl StoreError {
             StoreError::Unavailable(_) => 503,
             _ => 500,
         }
+    }
+
+    /// [`StoreError::Backend`] told by `message`, caused by the engine's
+    /// error `cause`.
+    pub fn backend(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Backend(EngineError::caused_by(message, cause))
+    }
+
+    /// [`StoreError::Unavailable`] told by `message`, caused by the
+    /// engine's error `cause`.
+    pub fn unavailable(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        StoreError::Unavailable(EngineError::caused_by(message, cause))
+    }
+
+    /// The storage engine's own error behind a [`StoreError::Backend`] or
+    /// [`StoreError::Unavailable`], when it had one.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        match self {
+            StoreError::Backend(error) | StoreError::Unavailable(error) => error.cause(),
+            _ => None,
+        }
+    }
+}
+
+/// What a storage engine's failure tells ([`StoreError::Backend`],
+/// [`StoreError::Unavailable`]): the one line shown, and the engine's
+/// own error, when there was one, as its
+/// [`source`](std::error::Error::source). The cause is shared, as
+/// rustls's `OtherError` shares it, so the error stays `Clone`; two are
+/// equal when they tell the same line. It reads as its line (`&str`).
+#[derive(Clone)]
+pub struct EngineError {
+    message: String,
+    cause: Option<std::sync::Arc<dyn std::error::Error + Send + Sync>>,
+}
+
+impl EngineError {
+    /// A failure told by `message` alone.
+    pub fn new(message: impl Into<String>) -> Self {
+        EngineError {
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// A failure told by `message`, caused by the engine's error `cause`.
+    pub fn caused_by(
+        message: impl Into<String>,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        EngineError {
+            message: message.into(),
+            cause: Some(std::sync::Arc::new(cause)),
+        }
+    }
+
+    /// The line shown.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The engine's own error, when there was one.
+    pub fn cause(&self) -> Option<&(dyn std::error::Error + Send + Sync + 'static)> {
+        self.cause.as_deref()
+    }
+}
+
+impl std::fmt::Display for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::fmt::Debug for EngineError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut debug = f.debug_struct("EngineError");
+        debug.field("message", &self.message);
+        if let Some(cause) = &self.cause {
+            debug.field("cause", cause);
+        }
+        debug.finish()
+    }
+}
+
+impl std::error::Error for EngineError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.cause
+            .as_deref()
+            .map(|cause| cause as &(dyn std::error::Error + 'static))
+    }
+}
+
+impl PartialEq for EngineError {
+    fn eq(&self, other: &Self) -> bool {
+        self.message == other.message
+    }
+}
+
+impl Eq for EngineError {}
+
+impl std::ops::Deref for EngineError {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        &self.message
+    }
+}
+
+impl From<String> for EngineError {
+    fn from(message: String) -> Self {
+        EngineError::new(message)
+    }
+}
+
+impl From<&str> for EngineError {
+    fn from(message: &str) -> Self {
+        EngineError::new(message)
     }
 }
 

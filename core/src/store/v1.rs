@@ -14,8 +14,7 @@ use super::events::{
     Authorized, ClientRecord, Event as CurrentEvent, Exchanged, Issued as CurrentIssued, Record,
     Revoked, Secret, Seq, TokenRecord, UserRecord, Verified,
 };
-use crate::rfc6749::client_metadata::parse_all;
-use crate::rfc6749::Scope;
+use crate::domain::{parse_all, Scope};
 
 /// A format-1 log record.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]

@@ -199,13 +199,13 @@ mod tests {
 
     #[test]
     fn a_store_failure_says_what_the_store_said() {
-        let failure = Failure::from(StoreError::Backend("disk full".to_owned()));
+        let failure = Failure::from(StoreError::Backend("disk full".into()));
         assert_eq!(failure.to_string(), "storage failed: disk full");
         assert_eq!(failure.exit_status(), 1);
         let source = failure
             .source()
             .and_then(|e| e.downcast_ref::<StoreError>());
-        assert_eq!(source, Some(&StoreError::Backend("disk full".to_owned())));
+        assert_eq!(source, Some(&StoreError::Backend("disk full".into())));
     }
 
     #[test]

@@ -9,13 +9,12 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use rsa::RsaPublicKey;
 
-use super::events::{CredentialKind, Event, Secret, Verified};
-use super::{
-    AppendError, CredentialState, CredentialStore, Failure, NonceKey, Precondition, Status,
-    StoreError,
+use super::server::{Client, CredentialSource, NonceUse, TokenKind};
+use super::signature::rsa_public_key_from_pem;
+use crate::store::{
+    AppendError, CredentialKind, CredentialState, CredentialStore, Event, Failure, NonceKey,
+    Precondition, Secret, Status, StoreError, Verified,
 };
-use crate::rfc5849::signature::rsa_public_key_from_pem;
-use crate::rfc5849::{Client, CredentialSource, NonceUse, TokenKind};
 
 /// Parsed RSA public keys by their PEM text, so that a client's key is not
 /// parsed again on every RSA-SHA1 request. A changed key is a new PEM and
@@ -157,9 +156,10 @@ impl<S: CredentialStore + ?Sized> CredentialSource for StoreSource<'_, S> {
                 Ok(false)
             }
             Err(AppendError::Store(error)) => Err(error),
-            Err(AppendError::Refused(refused)) => Err(StoreError::Backend(format!(
-                "a nonce use was refused for a reason of its own: {refused}"
-            ))),
+            Err(AppendError::Refused(refused)) => Err(StoreError::backend(
+                format!("a nonce use was refused for a reason of its own: {refused}"),
+                refused,
+            )),
         }
     }
 }

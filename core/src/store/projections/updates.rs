@@ -1,0 +1,92 @@
+//! Events that add to what exists: a client's new secret and registered
+//! keys, a user's new password and subject identifier, how a code's user
+//! signed in, and the server's signing keys. Each changes nothing when
+//! what it is about is unknown.
+
+use super::super::codec;
+use super::super::events::{
+    Authenticated, ClientKeysRegistered, SecretRotated, SigningKeyCreated, SubjectAssigned,
+    UserRecord,
+};
+use super::super::SigningKeyState;
+use super::keys::SIGNING_KEYS;
+use super::values::put;
+use super::{client, signing_keys, user, ProjectionError, ProjectionMut, Tree};
+
+/// Applies a `SecretRotated` event: the client's secret is replaced.
+pub(super) fn secret_rotated<P: ProjectionMut>(
+    p: &mut P,
+    rotated: &SecretRotated,
+) -> Result<(), ProjectionError> {
+    if let Some(mut state) = client(p, &rotated.client_id)? {
+        state.record.secret = rotated.secret.clone();
+        put(p, Tree::Clients, &rotated.client_id, &state)?;
+    }
+    Ok(())
+}
+
+/// Applies a `PasswordChanged` event: the user's record is replaced.
+pub(super) fn password_changed<P: ProjectionMut>(
+    p: &mut P,
+    changed: &UserRecord,
+) -> Result<(), ProjectionError> {
+    if user(p, &changed.name)?.is_some() {
+        put(p, Tree::Users, &changed.name, changed)?;
+    }
+    Ok(())
+}
+
+/// Applies a `SubjectAssigned` event: the user's subject identifier.
+pub(super) fn subject_assigned<P: ProjectionMut>(
+    p: &mut P,
+    assigned: &SubjectAssigned,
+) -> Result<(), ProjectionError> {
+    if user(p, &assigned.user)?.is_some() {
+        put(p, Tree::Subjects, &assigned.user, &assigned.sub)?;
+    }
+    Ok(())
+}
+
+/// Applies a `SigningKeyCreated` event of a record written at `time`: the
+/// new key becomes the current one, the one before retired at `time`.
+pub(super) fn signing_key_created<P: ProjectionMut>(
+    p: &mut P,
+    created: &SigningKeyCreated,
+    time: u64,
+) -> Result<(), ProjectionError> {
+    let mut keys = signing_keys(p)?;
+    if let Some(current) = keys.last_mut() {
+        current.retired_at.get_or_insert(time);
+    }
+    keys.push(SigningKeyState {
+        kid: created.kid.clone(),
+        private_key: created.private_key.clone(),
+        created_at: time,
+        retired_at: None,
+    });
+    p.insert(Tree::SigningKeys, SIGNING_KEYS, codec::encode(&keys))
+}
+
+/// Applies a `ClientKeysRegistered` event: the client's JWK Set.
+pub(super) fn client_keys_registered<P: ProjectionMut>(
+    p: &mut P,
+    registered: &ClientKeysRegistered,
+) -> Result<(), ProjectionError> {
+    if client(p, &registered.client_id)?.is_some() {
+        put(p, Tree::ClientKeys, &registered.client_id, &registered.jwks)?;
+    }
+    Ok(())
+}
+
+/// Applies an `Authenticated` event: how the user who granted the code
+/// had signed in.
+pub(super) fn authenticated<P: ProjectionMut>(
+    p: &mut P,
+    authenticated: &Authenticated,
+) -> Result<(), ProjectionError> {
+    let Authenticated { id, .. } = authenticated;
+    if p.get(Tree::Credentials, id.as_bytes())?.is_some() {
+        put(p, Tree::Authentications, id, authenticated)?;
+    }
+    Ok(())
+}
