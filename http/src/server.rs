@@ -307,6 +307,15 @@ where
 
     fn call(&self, request: Request<Incoming>) -> S::Future {
         let mut request = request.map(|body| DeadlineBody::new(body, self.body_timeout));
+        // A target with no path (authority-form outside CONNECT) reads as
+        // `/`, as the routes always treated it: warp's full-path filter
+        // panics on a URI without one.
+        if request.uri().path_and_query().is_none() {
+            let mut parts = request.uri().clone().into_parts();
+            parts.path_and_query = Some(hyper::http::uri::PathAndQuery::from_static("/"));
+            *request.uri_mut() = hyper::http::Uri::from_parts(parts)
+                .unwrap_or_else(|_| hyper::http::Uri::from_static("/"));
+        }
         if let Some(peer) = self.peer {
             // Read as bytes: a line that is not ASCII must not hide the
             // address a trusted proxy appended to it.
