@@ -109,11 +109,7 @@ impl Consent for Accounts<'_> {
             ReturnsTo::Uri(uri) => format!("You will then return to <code>{}</code>.", escape(uri)),
             _ => String::new(),
         };
-        let fields: String = prompt
-            .fields
-            .iter()
-            .map(|(name, value)| hidden(name, value) + "\n")
-            .collect();
+        let fields = pages::hidden_fields(&prompt.fields);
         let scopes = self.scopes(prompt.scope);
         let body = format!(
             "<p>Signed in as <strong>{user}</strong>.</p>\n\

@@ -39,11 +39,7 @@ pub fn consent_page(
     user_code: &str,
     scopes: &str,
 ) -> Response {
-    let fields: String = prompt
-        .fields
-        .iter()
-        .map(|(name, value)| hidden(name, value) + "\n")
-        .collect();
+    let fields = pages::hidden_fields(&prompt.fields);
     let body = format!(
         "<p>Signed in as <strong>{user}</strong>.</p>\n\
          <p>The device showing the code <code id=\"user-code\">{code}</code> runs \

@@ -153,6 +153,15 @@ pub fn hidden(name: &str, value: &str) -> String {
     )
 }
 
+/// A hidden input for each of `fields`, one a line: what a consent form
+/// posts back as it was given ([`credlog_core::consent::Prompt::fields`]).
+pub fn hidden_fields(fields: &[(&str, &str)]) -> String {
+    fields
+        .iter()
+        .map(|(name, value)| hidden(name, value) + "\n")
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
