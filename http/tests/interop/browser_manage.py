@@ -35,11 +35,30 @@ import requests
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.support.ui import WebDriverWait
 
 sys.dont_write_bytecode = True
 from interop_support import add_option, check, expect_status, recorded, run, sign_in, versions  # noqa: E402
+
+
+def replaced(page):
+    """Whether ``page`` (the old document's root element) has left the
+    window. Chromium answers a question about a node of a document being
+    torn down either as stale or, when it asks mid-navigation, with
+    "does not belong to the document"; both mean the old page is gone.
+    Selenium's staleness_of only knows the first, and failed the test
+    on the second."""
+    try:
+        page.is_enabled()
+        return False
+    except StaleElementReferenceException:
+        return True
+    except WebDriverException as error:
+        if "does not belong to the document" in str(error):
+            return True
+        raise
+
 
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
 
@@ -136,7 +155,7 @@ class Person:
         check(buttons, f"no submit button in the form on {self.driver.current_url}")
         page = self.driver.find_element(By.TAG_NAME, "html")
         buttons[0].click()
-        WebDriverWait(self.driver, 20).until(expected_conditions.staleness_of(page))
+        WebDriverWait(self.driver, 20).until(lambda _driver: replaced(page))
         WebDriverWait(self.driver, 20).until(
             lambda driver: driver.execute_script("return document.readyState") == "complete"
         )
