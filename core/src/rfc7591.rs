@@ -5,6 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{ClientOptions, OptionError};
 use crate::jose::JwkSet;
 use crate::random::random_token;
 use crate::request::is_scheme;
@@ -12,8 +13,8 @@ use crate::rfc5849::signature::rsa_public_key_from_pem;
 use crate::rfc6749::client_metadata::{parse_all, MetadataError};
 use crate::rfc6749::{ClientAuthMethod, GrantType, Oauth2Server, ResponseType, Scope};
 use crate::store::{
-    AppendError, ClientKeysRegistered, ClientRecord, CredentialKind, CredentialStore, Event,
-    Failure, Issued, Precondition, Secret, StoreError,
+    AppendError, ClientKeysRegistered, ClientOptionsRegistered, ClientRecord, CredentialKind,
+    CredentialStore, Event, Failure, Issued, Precondition, Secret, StoreError,
 };
 
 /// Why a client could not be registered.
@@ -84,6 +85,22 @@ pub struct ClientMetadata {
     /// signed with (RFC 7523). Required for `private_key_jwt`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks: Option<serde_json::Value>,
+    /// RFC 9449 5.2: its token requests must carry a DPoP proof.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dpop_bound_access_tokens: bool,
+    /// RFC 9126 6: its authorization requests must be pushed first.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub require_pushed_authorization_requests: bool,
+    /// The algorithm its ID tokens are signed with (`RS256` by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id_token_signed_response_alg: Option<String>,
+    /// `"opaque"` or `"jwt"` (RFC 9068): its access tokens' format, when
+    /// not the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_format: Option<String>,
+    /// `"fapi2"`: it follows the FAPI 2.0 Security Profile.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 fn default_scope() -> String {
@@ -111,7 +128,36 @@ impl ClientMetadata {
             token_endpoint_auth_method: default_auth_method(),
             rsa_public_key: None,
             jwks: None,
+            dpop_bound_access_tokens: false,
+            require_pushed_authorization_requests: false,
+            id_token_signed_response_alg: None,
+            access_token_format: None,
+            profile: None,
         }
+    }
+
+    /// The options it registers beyond RFC 7591's fields, checked.
+    pub fn options(&self) -> Result<ClientOptions, RegistrationError> {
+        let invalid = |error: OptionError| RegistrationError::InvalidMetadata(error.0);
+        let options = ClientOptions {
+            dpop_bound_access_tokens: self.dpop_bound_access_tokens,
+            require_pushed_authorization_requests: self.require_pushed_authorization_requests,
+            id_token_signed_response_alg: self.id_token_signed_response_alg.clone(),
+            access_token_format: self
+                .access_token_format
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(invalid)?,
+            profile: self
+                .profile
+                .as_deref()
+                .map(str::parse)
+                .transpose()
+                .map_err(invalid)?,
+        };
+        options.check().map_err(invalid)?;
+        Ok(options)
     }
 
     /// RFC 7591 2: every value known and well-formed, whatever grants a
@@ -157,12 +203,14 @@ impl ClientMetadata {
             }
             None => None,
         };
+        let options = self.options()?;
         Ok(ParsedMetadata {
             scope,
             grant_types,
             response_types,
             auth_method,
             jwks,
+            options,
         })
     }
 }
@@ -180,6 +228,8 @@ pub struct ParsedMetadata {
     pub auth_method: ClientAuthMethod,
     /// `jwks`, checked, as JSON text.
     pub jwks: Option<String>,
+    /// The options beyond RFC 7591's fields.
+    pub options: ClientOptions,
 }
 
 /// A client just registered: its record and, for a confidential client,
@@ -194,6 +244,8 @@ pub struct Registered {
     pub issued_at: u64,
     /// The JWK Set it registered, if any.
     pub jwks: Option<serde_json::Value>,
+    /// The options it registered beyond RFC 7591's fields.
+    pub options: ClientOptions,
 }
 
 impl Registered {
@@ -203,6 +255,9 @@ impl Registered {
         let mut json = registration_json(&self.record, self.secret.as_deref(), self.issued_at);
         if let Some(jwks) = &self.jwks {
             json["jwks"] = jwks.clone();
+        }
+        if let serde_json::Value::Object(members) = &mut json {
+            members.extend(self.options.to_json());
         }
         json
     }
@@ -296,6 +351,19 @@ fn is_loopback(host: &str) -> bool {
     host == "127.0.0.1" || host == "[::1]" || host.eq_ignore_ascii_case("localhost")
 }
 
+/// The options `client_id` registered beyond RFC 7591's fields (the
+/// defaults when it registered none).
+pub async fn client_options(
+    store: &dyn CredentialStore,
+    client_id: &str,
+) -> Result<ClientOptions, StoreError> {
+    Ok(store
+        .client_options(client_id)
+        .await?
+        .map(|text| ClientOptions::from_stored(&text))
+        .unwrap_or_default())
+}
+
 impl Oauth2Server {
     /// Registers a client owned by `owner` (whom the host has already
     /// checked), with `client_id` (a random one when `None`) and, unless
@@ -339,6 +407,12 @@ impl Oauth2Server {
                 jwks,
             }));
         }
+        if !parsed.options.is_default() {
+            events.push(Event::ClientOptionsRegistered(ClientOptionsRegistered {
+                client_id: client_id.clone(),
+                options: parsed.options.to_stored(),
+            }));
+        }
         store
             .append(&[absent], events, now)
             .await
@@ -356,6 +430,7 @@ impl Oauth2Server {
             secret,
             issued_at: now,
             jwks: metadata.jwks,
+            options: parsed.options,
         })
     }
 }

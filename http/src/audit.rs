@@ -113,6 +113,7 @@ pub fn kind_name(kind: CredentialKind) -> &'static str {
         CredentialKind::RefreshToken => "refresh_token",
         CredentialKind::DeviceCode => "device_code",
         CredentialKind::UserCode => "user_code",
+        CredentialKind::PushedRequest => "pushed_request",
     }
 }
 
@@ -291,6 +292,44 @@ pub async fn lines(store: &dyn CredentialStore, record: &Record) -> Result<Vec<L
                 }
                 line("authenticated", client, user, fields)
             }
+            Event::Constrained(constrained) => {
+                let (client, user) = owner_of(store, &constrained.id).await?;
+                let mut fields = vec![("id", constrained.id.clone())];
+                if let Some(jkt) = &constrained.jkt {
+                    fields.push(("jkt", jkt.clone()));
+                }
+                if !constrained.audience.is_empty() {
+                    fields.push(("aud", constrained.audience.join(" ")));
+                }
+                line("constrained", client, user, fields)
+            }
+            Event::ClientOptionsRegistered(registered) => line(
+                "client_options_registered",
+                Some(registered.client_id.clone()),
+                None,
+                vec![("options", registered.options.clone())],
+            ),
+            // Client authentication never reaches a pushed request's
+            // parameters, so they print as pushed.
+            Event::Pushed(pushed) => {
+                let (client, user) = owner_of(store, &pushed.id).await?;
+                let params = credlog_core::form::form_encode(
+                    pushed.params.iter().map(|(n, v)| (n.as_str(), v.as_str())),
+                );
+                line(
+                    "pushed",
+                    client,
+                    user,
+                    vec![("id", pushed.id.clone()), ("params", params)],
+                )
+            }
+            // The private key is never printed: only its id.
+            Event::AlgKeyCreated(created) => line(
+                "signing_key_created",
+                None,
+                None,
+                vec![("kid", created.kid.clone()), ("alg", created.alg.clone())],
+            ),
         });
     }
     Ok(lines)

@@ -8,7 +8,9 @@
 //! (`rfc6749::Scope`, `rfc6749::GrantType`, `rfc6749::ClientAuthMethod`).
 
 pub mod client_metadata;
+pub mod client_options;
 pub mod scope;
 
 pub use client_metadata::{parse_all, ClientAuthMethod, GrantType, MetadataError, ResponseType};
+pub use client_options::{AccessTokenFormat, ClientOptions, OptionError, Profile, SIGNING_ALGS};
 pub use scope::{Scope, ScopeError, MAX_SCOPE_TOKENS, MAX_SCOPE_TOKEN_CHARS};

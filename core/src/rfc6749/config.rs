@@ -9,6 +9,7 @@ use base64::Engine;
 
 use super::client_auth::ClientAuthMethod;
 use super::params::Scope;
+use crate::domain::{AccessTokenFormat, ClientOptions, Profile};
 use crate::store::CredentialKind;
 
 /// Makes the value of an access or refresh token.
@@ -85,6 +86,22 @@ pub struct Oauth2Config {
     pub access_tokens: Arc<dyn TokenGenerator>,
     /// Makes refresh tokens.
     pub refresh_tokens: Arc<dyn TokenGenerator>,
+    /// The profile every client follows (`None`: plain OAuth 2; a client
+    /// may still choose one for itself).
+    pub profile: Option<Profile>,
+    /// RFC 9126 6: every client must push its authorization requests.
+    pub require_pushed_authorization_requests: bool,
+    /// Seconds a pushed request's `request_uri` works (RFC 9126 2.2;
+    /// default 60).
+    pub pushed_request_lifetime: u64,
+    /// How access tokens are issued unless a client chose otherwise.
+    pub access_token_format: AccessTokenFormat,
+    /// Seconds a DPoP proof's `iat` may be from now, either way (RFC 9449
+    /// 11.1; default 60).
+    pub dpop_proof_window: u64,
+    /// RFC 9449 8, 9: whether proofs must carry a nonce the server gave
+    /// (`DPoP-Nonce`, `use_dpop_nonce`).
+    pub dpop_nonces: bool,
 }
 
 impl fmt::Debug for Oauth2Config {
@@ -101,6 +118,15 @@ impl fmt::Debug for Oauth2Config {
             .field("allow_plain_pkce", &self.allow_plain_pkce)
             .field("device_code_lifetime", &self.device_code_lifetime)
             .field("device_poll_interval", &self.device_poll_interval)
+            .field("profile", &self.profile)
+            .field(
+                "require_pushed_authorization_requests",
+                &self.require_pushed_authorization_requests,
+            )
+            .field("pushed_request_lifetime", &self.pushed_request_lifetime)
+            .field("access_token_format", &self.access_token_format)
+            .field("dpop_proof_window", &self.dpop_proof_window)
+            .field("dpop_nonces", &self.dpop_nonces)
             .finish_non_exhaustive()
     }
 }
@@ -123,6 +149,12 @@ impl Default for Oauth2Config {
             introspection_auth_methods: ClientAuthMethod::CONFIDENTIAL.to_vec(),
             access_tokens: Arc::new(RandomTokens),
             refresh_tokens: Arc::new(RandomTokens),
+            profile: None,
+            require_pushed_authorization_requests: false,
+            pushed_request_lifetime: 60,
+            access_token_format: AccessTokenFormat::Opaque,
+            dpop_proof_window: 60,
+            dpop_nonces: false,
         }
     }
 }
@@ -157,6 +189,38 @@ impl Oauth2Config {
             .get(grant_type)
             .and_then(|settings| settings.access_token_lifetime)
             .unwrap_or(self.access_token_lifetime)
+    }
+
+    /// The profile `client` follows: its own, or the server's.
+    pub fn profile_of(&self, client: &ClientOptions) -> Option<Profile> {
+        client.profile.or(self.profile)
+    }
+
+    /// Whether `client` must push its authorization requests: it, the
+    /// server, or the profile either follows says so.
+    pub fn requires_par(&self, client: &ClientOptions) -> bool {
+        self.require_pushed_authorization_requests
+            || client.require_pushed_authorization_requests
+            || self.profile_of(client) == Some(Profile::Fapi2)
+    }
+
+    /// Whether `client`'s token requests must carry a DPoP proof.
+    pub fn requires_dpop(&self, client: &ClientOptions) -> bool {
+        client.dpop_bound_access_tokens || self.profile_of(client) == Some(Profile::Fapi2)
+    }
+
+    /// The format of `client`'s access tokens: its own, or the server's.
+    pub fn access_token_format_of(&self, client: &ClientOptions) -> AccessTokenFormat {
+        client.access_token_format.unwrap_or(self.access_token_format)
+    }
+
+    /// Seconds `client`'s authorization codes live: at most 60 under FAPI
+    /// 2.0 (its 5.3.2.1), ten minutes otherwise.
+    pub fn code_lifetime_of(&self, client: &ClientOptions) -> u64 {
+        match self.profile_of(client) {
+            Some(Profile::Fapi2) => self.code_lifetime().min(60),
+            None => self.code_lifetime(),
+        }
     }
 
     /// Whether `grant_type` issues refresh tokens (`default`: the grant's own choice).

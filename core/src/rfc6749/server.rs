@@ -13,13 +13,13 @@ use super::grants::{
     JwtBearerGrant, PasswordGrant, RefreshTokenGrant, ResourceOwners, TokenContext,
 };
 use super::params::{Params, Scope};
-use super::token_response::TokenResponse;
+use super::token_response::{TokenResponse, TokenType};
 use crate::oidc::{self, IdTokenFor, OpenId};
 use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
 use crate::rfc8628::DeviceCodeGrant;
 use crate::store::{
-    token_id, AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event,
+    token_id, AppendError, ClientState, Constrained, CredentialKind, CredentialState, CredentialStore, Event,
     Issued, Precondition, Secret, TokenRecord,
 };
 use crate::{Request, Response};
@@ -314,6 +314,7 @@ impl Oauth2Server {
             client: &client,
             grant: grant.as_ref(),
             grant_type,
+            dpop_jkt: None,
             now,
         };
         grant.token(&ctx).await
@@ -364,6 +365,14 @@ impl Oauth2Server {
         };
         let mut events = issue.events;
         let mut access_parent = issue.parent.clone();
+        // RFC 9449 5: a refresh token is bound only when its client cannot
+        // authenticate (a public client); a confidential one's is bound by
+        // its authentication already.
+        let refresh_jkt = ctx
+            .dpop_jkt
+            .clone()
+            .filter(|_| client.auth_method == ClientAuthMethod::None);
+        let mut bound = Vec::new();
         if let Some(refresh) = &refresh {
             let scope = issue.refresh_scope.as_ref().unwrap_or(&issue.scope);
             let expires_at = config
@@ -378,15 +387,36 @@ impl Oauth2Server {
             );
             // Without a parent, the refresh token starts the family.
             access_parent.get_or_insert_with(|| refresh.id.clone());
+            bound.push(Constrained {
+                id: refresh.id.clone(),
+                jkt: refresh_jkt,
+                audience: issue
+                    .refresh_audience
+                    .clone()
+                    .unwrap_or_else(|| issue.audience.clone()),
+            });
             events.push(Event::Issued(Issued::Token(refresh)));
         }
-        events.push(Event::Issued(Issued::Token(record(
+        let access_record = record(
             CredentialKind::AccessToken,
             &access,
             &issue.scope,
             Some(ctx.now.saturating_add(lifetime)),
             access_parent,
-        ))));
+        );
+        bound.push(Constrained {
+            id: access_record.id.clone(),
+            jkt: ctx.dpop_jkt.clone(),
+            audience: issue.audience.clone(),
+        });
+        events.push(Event::Issued(Issued::Token(access_record)));
+        // Written after what they bind, and only when they bind something.
+        events.extend(
+            bound
+                .into_iter()
+                .filter(|bound| bound.jkt.is_some() || !bound.audience.is_empty())
+                .map(Event::Constrained),
+        );
         let id_token = match (&issue.id_token, self.openid(), &issue.user) {
             (Some(what), Some(openid), Some(user)) => Some((
                 what,
@@ -408,9 +438,14 @@ impl Oauth2Server {
             let issuer = self.issuer_for(ctx.request);
             self.id_token(&parts, &issuer, &client.client_id, ctx.now, what, &access)
         });
+        let token_type = match ctx.dpop_jkt {
+            Some(_) => TokenType::DPoP,
+            None => TokenType::Bearer,
+        };
         let response = TokenResponse {
             refresh_token: refresh,
             id_token,
+            token_type,
             ..TokenResponse::bearer(access, lifetime, issue.scope)
         };
         Ok(response.to_response())

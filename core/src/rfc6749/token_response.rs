@@ -18,6 +18,8 @@ pub enum TokenType {
     /// RFC 6750: whoever holds the token may use it.
     #[default]
     Bearer,
+    /// RFC 9449: bound to a key its holder proves with each use.
+    DPoP,
 }
 
 impl TokenType {
@@ -26,6 +28,7 @@ impl TokenType {
     pub fn as_str(self) -> &'static str {
         match self {
             TokenType::Bearer => "Bearer",
+            TokenType::DPoP => "DPoP",
         }
     }
 }

@@ -34,6 +34,9 @@ pub enum CredentialKind {
     /// A user code (RFC 8628 3.2): what the user types; its parent is the
     /// device code it stands for.
     UserCode,
+    /// A pushed authorization request (RFC 9126 2): its id is the hash of
+    /// the `request_uri`, its parameters are in a [`Pushed`] event.
+    PushedRequest,
 }
 
 impl fmt::Display for CredentialKind {
@@ -48,6 +51,7 @@ impl fmt::Display for CredentialKind {
             CredentialKind::RefreshToken => "refresh token",
             CredentialKind::DeviceCode => "device code",
             CredentialKind::UserCode => "user code",
+            CredentialKind::PushedRequest => "pushed authorization request",
         })
     }
 }
@@ -354,6 +358,55 @@ pub struct Authenticated {
     pub nonce: Option<String>,
 }
 
+/// What a token is bound to, written in the record that issues it: the
+/// key its holder must prove (RFC 9449 6, `cnf.jkt`) and the resources it
+/// is for (RFC 8707 2, `aud`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Constrained {
+    /// The credential (its id).
+    pub id: String,
+    /// The RFC 7638 thumbprint of the DPoP key it is bound to, if any.
+    pub jkt: Option<String>,
+    /// The resources (absolute URIs) it may be used at; empty: any.
+    pub audience: Vec<String>,
+}
+
+/// A client registered options beyond RFC 7591's own fields (DPoP, PAR,
+/// signing algorithm, token format, profile): a JSON object, read by
+/// [`crate::domain::ClientOptions`]. A later event replaces an earlier.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientOptionsRegistered {
+    /// The client.
+    pub client_id: String,
+    /// The options, as a JSON object.
+    pub options: String,
+}
+
+/// The parameters of a pushed authorization request (RFC 9126 2.1),
+/// written with the [`CredentialKind::PushedRequest`] credential they
+/// belong to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pushed {
+    /// The credential (the hash of its `request_uri`).
+    pub id: String,
+    /// The request's parameters, as pushed (client authentication removed).
+    pub params: Vec<(String, String)>,
+}
+
+/// A key for signing with `alg` (other than the RS256 keys of
+/// [`SigningKeyCreated`]) was created and became that algorithm's current
+/// one; the one before it retires.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlgKeyCreated {
+    /// The JWS algorithm (`PS256`, `ES256`, `EdDSA`).
+    pub alg: String,
+    /// Its key id.
+    pub kid: String,
+    /// The private key, PKCS#8 PEM, kept plain because the server signs
+    /// with it (never printed).
+    pub private_key: Secret,
+}
+
 /// One change to a credential. New variants go at the end: a record's
 /// events are encoded by variant index, so records written before a
 /// variant existed read the same (DESIGN.md rule 5).
@@ -387,6 +440,14 @@ pub enum Event {
     ClientKeysRegistered(ClientKeysRegistered),
     /// A code was granted by a user who signed in at a known time.
     Authenticated(Authenticated),
+    /// A credential was bound to a key or to resources.
+    Constrained(Constrained),
+    /// A client registered options beyond RFC 7591's fields.
+    ClientOptionsRegistered(ClientOptionsRegistered),
+    /// An authorization request was pushed.
+    Pushed(Pushed),
+    /// A signing key for an algorithm other than RS256 was created.
+    AlgKeyCreated(AlgKeyCreated),
 }
 
 /// One append: its events, with the sequence number and time they were

@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 
 pub use codec::CodecError;
 pub use events::{
-    token_id, Authenticated, Authorized, ClientKeysRegistered, ClientRecord, CredentialKind,
-    CredentialsRevoked, Event, Exchanged, GrantRevoked, Issued, Record, RevocationReason, Revoked,
-    Secret, SecretRotated, Seq, SigningKeyCreated, SubjectAssigned, TokenRecord, UserRecord,
-    UserRemoved, Verified,
+    token_id, AlgKeyCreated, Authenticated, Authorized, ClientKeysRegistered,
+    ClientOptionsRegistered, ClientRecord, Constrained, CredentialKind, CredentialsRevoked, Event,
+    Exchanged, GrantRevoked, Issued, Pushed, Record, RevocationReason, Revoked, Secret,
+    SecretRotated, Seq, SigningKeyCreated, SubjectAssigned, TokenRecord, UserRecord, UserRemoved,
+    Verified,
 };
 pub use projections::Tree;
 pub use sessions::{SessionHash, SessionLimits, SessionRecord, TOUCH_SLACK};
@@ -188,6 +189,14 @@ pub enum Precondition {
     /// The current signing key is this one (`None`: there is none yet), so
     /// that two servers creating or rotating a key at once make one.
     CurrentSigningKey {
+        /// Its key id.
+        kid: Option<String>,
+    },
+    /// The current signing key for `alg` (other than RS256) is this one
+    /// (`None`: there is none yet).
+    CurrentAlgKey {
+        /// The algorithm.
+        alg: String,
         /// Its key id.
         kid: Option<String>,
     },
@@ -634,6 +643,31 @@ pub trait CredentialStore: Send + Sync {
         Ok(decoded(self, Tree::SigningKeys, projections::SIGNING_KEYS)
             .await?
             .unwrap_or_default())
+    }
+
+    /// The keys the server signs with for `alg` (other than RS256, whose
+    /// are [`CredentialStore::signing_keys`]), oldest first; the last is
+    /// the current one.
+    async fn alg_signing_keys(&self, alg: &str) -> Result<Vec<SigningKeyState>, StoreError> {
+        Ok(decoded(self, Tree::AlgSigningKeys, alg.as_bytes())
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// What a credential is bound to (DPoP key, audience), if anything.
+    async fn constraints(&self, id: &str) -> Result<Option<Constrained>, StoreError> {
+        decoded(self, Tree::Constraints, id.as_bytes()).await
+    }
+
+    /// The options a client registered beyond RFC 7591's fields (a JSON
+    /// object), if it registered any.
+    async fn client_options(&self, client_id: &str) -> Result<Option<String>, StoreError> {
+        decoded(self, Tree::ClientOptions, client_id.as_bytes()).await
+    }
+
+    /// The parameters of a pushed authorization request, by its id.
+    async fn pushed(&self, id: &str) -> Result<Option<Pushed>, StoreError> {
+        decoded(self, Tree::PushedRequests, id.as_bytes()).await
     }
 
     /// The JWK Set a client registered (JSON), if it registered one.

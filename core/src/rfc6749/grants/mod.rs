@@ -171,6 +171,9 @@ pub struct TokenContext<'a> {
     pub client: &'a ClientState,
     /// The grant answering.
     pub grant: &'a dyn Grant,
+    /// The RFC 7638 thumbprint of the key of the request's DPoP proof
+    /// (RFC 9449 5), checked: what the tokens are bound to.
+    pub dpop_jkt: Option<String>,
     /// The `grant_type`.
     pub grant_type: &'a str,
     /// Now, in seconds since the epoch.
@@ -236,6 +239,13 @@ pub struct Issue {
     /// An OpenID Connect ID token to issue with them, for `user`, when
     /// the server is an OpenID Provider.
     pub id_token: Option<IdTokenFor>,
+    /// The resources the access token is for (RFC 8707 2, its `aud`);
+    /// empty: any.
+    pub audience: Vec<String>,
+    /// The resources the refresh token may later ask for, when they differ
+    /// from `audience` (a refresh narrowing its access token keeps the
+    /// grant's resources: RFC 8707 2.2).
+    pub refresh_audience: Option<Vec<String>>,
 }
 
 impl Issue {
@@ -250,6 +260,8 @@ impl Issue {
             preconditions: Vec::new(),
             events: Vec::new(),
             id_token: None,
+            audience: Vec::new(),
+            refresh_audience: None,
         }
     }
 }

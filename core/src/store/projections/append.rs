@@ -7,7 +7,7 @@ use super::super::events::{CredentialKind, Event, Record, Seq};
 use super::super::{Failure, Precondition, PreconditionFailed};
 use super::keys::{seq_key, LAST_SEQ};
 use super::{
-    apply, client, credential, last_seq, nonce_floor, nonce_seen, signing_keys, user, Projection,
+    alg_signing_keys, apply, client, credential, last_seq, nonce_floor, nonce_seen, signing_keys, user, Projection,
     ProjectionError, ProjectionMut, Tree,
 };
 
@@ -67,6 +67,10 @@ fn check<P: Projection>(
             .then_some(Failure::AlreadyExists),
         Precondition::CurrentSigningKey { kid } => {
             let keys = signing_keys(p)?;
+            (keys.last().map(|key| &key.kid) != kid.as_ref()).then_some(Failure::Changed)
+        }
+        Precondition::CurrentAlgKey { alg, kid } => {
+            let keys = alg_signing_keys(p, alg)?;
             (keys.last().map(|key| &key.kid) != kid.as_ref()).then_some(Failure::Changed)
         }
     })

@@ -37,6 +37,12 @@ pub fn apply<P: ProjectionMut>(p: &mut P, record: &Record) -> Result<(), Project
                 updates::client_keys_registered(p, registered)?;
             }
             Event::Authenticated(authenticated) => updates::authenticated(p, authenticated)?,
+            Event::Constrained(constrained) => updates::constrained(p, constrained)?,
+            Event::ClientOptionsRegistered(registered) => {
+                updates::client_options_registered(p, registered)?;
+            }
+            Event::Pushed(pushed) => updates::pushed(p, pushed)?,
+            Event::AlgKeyCreated(created) => updates::alg_key_created(p, created, record.time)?,
         }
     }
     if !retirable(record) {

@@ -42,7 +42,9 @@ pub use keys::{nonce_key, nonce_key_timestamp, seq_key, SIGNING_KEYS};
 pub use nonces::{nonce_floor, nonce_seen, raise_nonce_floor, window_from_tail, ASSERTION_REACH};
 pub use overlay::{Changes, Overlay};
 pub use projection::{Projection, ProjectionError, ProjectionMut};
-pub use reads::{client, clients_owned_by, credential, last_seq, signing_keys, user};
+pub use reads::{
+    alg_signing_keys, client, clients_owned_by, credential, last_seq, signing_keys, user,
+};
 pub use replay::{replay_through, Replay};
 pub use retention::{retention_cutoff, retirable, shortest_retention};
 pub use tree::Tree;

@@ -87,3 +87,14 @@ pub fn signing_keys<P: Projection>(p: &P) -> Result<Vec<SigningKeyState>, Projec
         None => Vec::new(),
     })
 }
+
+/// Every key for signing with `alg` (other than RS256), oldest first.
+pub fn alg_signing_keys<P: Projection>(
+    p: &P,
+    alg: &str,
+) -> Result<Vec<SigningKeyState>, ProjectionError> {
+    Ok(match p.get(Tree::AlgSigningKeys, alg.as_bytes())? {
+        Some(bytes) => decode_value(Tree::AlgSigningKeys, &bytes)?,
+        None => Vec::new(),
+    })
+}

@@ -69,6 +69,15 @@ trees! {
     /// hold any, so that [`sweep_devices`](super::sweep_devices) finds the
     /// expired ones without a walk over every credential.
     DeviceExpiry => "device_expiry",
+    /// Credential id -> its [`Constrained`](crate::store::Constrained)
+    /// binding (DPoP key, audience).
+    Constraints => "constraints",
+    /// Client id -> the options it registered (JSON object text).
+    ClientOptions => "client_options",
+    /// Pushed request id -> its [`Pushed`](crate::store::Pushed) parameters.
+    PushedRequests => "pushed_requests",
+    /// Algorithm name -> every signing key for it, oldest first.
+    AlgSigningKeys => "alg_signing_keys",
 }
 
 impl Tree {

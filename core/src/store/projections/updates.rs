@@ -5,13 +5,13 @@
 
 use super::super::codec;
 use super::super::events::{
-    Authenticated, ClientKeysRegistered, SecretRotated, SigningKeyCreated, SubjectAssigned,
-    UserRecord,
+    AlgKeyCreated, Authenticated, ClientKeysRegistered, ClientOptionsRegistered, Constrained,
+    Pushed, SecretRotated, SigningKeyCreated, SubjectAssigned, UserRecord,
 };
 use super::super::SigningKeyState;
 use super::keys::SIGNING_KEYS;
 use super::values::put;
-use super::{client, signing_keys, user, ProjectionError, ProjectionMut, Tree};
+use super::{alg_signing_keys, client, signing_keys, user, ProjectionError, ProjectionMut, Tree};
 
 /// Applies a `SecretRotated` event: the client's secret is replaced.
 pub(super) fn secret_rotated<P: ProjectionMut>(
@@ -89,4 +89,63 @@ pub(super) fn authenticated<P: ProjectionMut>(
         put(p, Tree::Authentications, id, authenticated)?;
     }
     Ok(())
+}
+
+/// Applies a `Constrained` event: what the credential is bound to.
+pub(super) fn constrained<P: ProjectionMut>(
+    p: &mut P,
+    constrained: &Constrained,
+) -> Result<(), ProjectionError> {
+    if p.get(Tree::Credentials, constrained.id.as_bytes())?.is_some() {
+        put(p, Tree::Constraints, &constrained.id, constrained)?;
+    }
+    Ok(())
+}
+
+/// Applies a `ClientOptionsRegistered` event: the client's options.
+pub(super) fn client_options_registered<P: ProjectionMut>(
+    p: &mut P,
+    registered: &ClientOptionsRegistered,
+) -> Result<(), ProjectionError> {
+    if client(p, &registered.client_id)?.is_some() {
+        put(
+            p,
+            Tree::ClientOptions,
+            &registered.client_id,
+            &registered.options,
+        )?;
+    }
+    Ok(())
+}
+
+/// Applies a `Pushed` event: the parameters of a pushed request.
+pub(super) fn pushed<P: ProjectionMut>(p: &mut P, pushed: &Pushed) -> Result<(), ProjectionError> {
+    if p.get(Tree::Credentials, pushed.id.as_bytes())?.is_some() {
+        put(p, Tree::PushedRequests, &pushed.id, pushed)?;
+    }
+    Ok(())
+}
+
+/// Applies an `AlgKeyCreated` event of a record written at `time`: the
+/// new key becomes its algorithm's current one, the one before retired.
+pub(super) fn alg_key_created<P: ProjectionMut>(
+    p: &mut P,
+    created: &AlgKeyCreated,
+    time: u64,
+) -> Result<(), ProjectionError> {
+    let mut keys = alg_signing_keys(p, &created.alg)?;
+    if let Some(current) = keys.last_mut() {
+        current.retired_at.get_or_insert(time);
+    }
+    keys.push(SigningKeyState {
+        kid: created.kid.clone(),
+        private_key: created.private_key.clone(),
+        created_at: time,
+        retired_at: None,
+    });
+    p.insert(
+        Tree::AlgSigningKeys,
+        created.alg.as_bytes(),
+        codec::encode(&keys),
+    )
 }
