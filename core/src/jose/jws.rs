@@ -175,15 +175,21 @@ impl SigningKey {
     /// Signs `claims` (a JWT claims set, RFC 7519 4: a JSON object) as a
     /// compact JWS with the header `{"alg":"RS256","typ":"JWT","kid":...}`.
     pub fn sign(&self, claims: &Value) -> String {
+        self.sign_typed("JWT", claims)
+    }
+
+    /// Signs `claims` as [`SigningKey::sign`] does, with `typ` in the
+    /// header (RFC 9068 2.1's `at+jwt` for an access token).
+    pub fn sign_typed(&self, typ: &str, claims: &Value) -> String {
         #[derive(serde::Serialize)]
         struct Header<'a> {
             alg: &'static str,
-            typ: &'static str,
+            typ: &'a str,
             kid: &'a str,
         }
         let header = Header {
             alg: "RS256",
-            typ: "JWT",
+            typ,
             kid: &self.kid,
         };
         let header = serde_json::to_vec(&header).expect("a header of three strings serializes");
