@@ -19,8 +19,8 @@ use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
 use crate::rfc8628::DeviceCodeGrant;
 use crate::store::{
-    token_id, AppendError, ClientState, Constrained, CredentialKind, CredentialState, CredentialStore, Event,
-    Issued, Precondition, Secret, TokenRecord,
+    token_id, AppendError, ClientState, Constrained, CredentialKind, CredentialState,
+    CredentialStore, Event, Issued, Precondition, Secret, TokenRecord,
 };
 use crate::{Request, Response};
 
