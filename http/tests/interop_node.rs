@@ -37,6 +37,7 @@ const SCRIPT: Duration = Duration::from_secs(300);
 /// The oldest Node.js openid-client 6 supports.
 const NODE_MAJOR: u32 = 20;
 
+/// `tests/interop/node`: the script and the packages it pins.
 fn node_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests")
@@ -55,6 +56,7 @@ fn target_dir() -> PathBuf {
     }
 }
 
+/// The program `$env` names, else `default` (looked up on `PATH`).
 fn program(env: &str, default: &str) -> String {
     std::env::var(env).unwrap_or_else(|_| default.to_owned())
 }
@@ -148,7 +150,7 @@ fn set_up_node_env() -> PathBuf {
     script
 }
 
-/// The running server and what `--demo` printed.
+/// The running server.
 struct Server {
     process: Running,
     base_url: String,
