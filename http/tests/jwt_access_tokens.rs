@@ -15,6 +15,8 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
 use credlog_storage_postgres::testing::TestDatabase;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -143,6 +145,25 @@ async fn a_jwt_client_gets_rfc_9068_tokens_that_end_when_revoked(w: &World) {
     let again = code_flow(w, &client).await;
     let other = verified(w, &again.access_token, &issuer).await;
     assert_ne!(other["jti"], claims["jti"]);
+
+    // An attacker who rewrites the claims (a wider scope, another
+    // audience) keeps the signature but not the token: the server knows
+    // only what it issued.
+    let parts: Vec<&str> = tokens.access_token.split('.').collect();
+    let mut forged_claims = claims.clone();
+    forged_claims["scope"] = "profile email admin".into();
+    forged_claims["aud"] = ELSEWHERE.into();
+    let forged = format!(
+        "{}.{}.{}",
+        parts[0],
+        URL_SAFE_NO_PAD.encode(forged_claims.to_string()),
+        parts[2]
+    );
+    me(w, &forged)
+        .await
+        .assert_bearer_error(401, "invalid_token");
+    let inactive = introspect(w, &client, &forged).await.json();
+    assert_eq!(inactive, json!({"active": false}));
 
     // The JWT works at credlog's own resource, and not once revoked,
     // though its signature stays good.
