@@ -67,6 +67,11 @@ impl Oauth2Server {
         if let Some(exp) = state.record.expires_at {
             body["exp"] = exp.into();
         }
+        // RFC 8707 2: the resources it is for, when it was given some.
+        let audience = crate::rfc8707::granted(store, &state.record.id).await?;
+        if !audience.is_empty() {
+            body["aud"] = crate::rfc9068::audience_claim(&audience, "");
+        }
         Ok(body)
     }
 }

@@ -243,7 +243,8 @@ impl Provider {
         let Some(openid) = self.oauth2.openid() else {
             return Response::json(404, &serde_json::json!({"error": "not_found"}));
         };
-        let lifetime = self.oauth2.config().id_token_lifetime;
+        // A retired key stays while a token it signed may still be good.
+        let lifetime = crate::rfc9068::signed_token_lifetime(self.oauth2.config());
         match openid.keys.published(store, now, lifetime).await {
             Ok(keys) => Response::json(200, &jwk_set(&keys)),
             Err(error) => self.oauth2.error_response(&Oauth2Error::from(error)),

@@ -244,6 +244,7 @@ impl Oauth2Server {
             store,
             request,
             user,
+            issuer,
             auth_time,
             now,
         };

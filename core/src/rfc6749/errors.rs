@@ -62,6 +62,10 @@ pub enum Oauth2Error {
     /// The scope is malformed, unknown, or wider than allowed (RFC 6749 3.3).
     #[error("{0}")]
     InvalidScope(String),
+    /// A `resource` is not an absolute URI without a fragment, or is one
+    /// the grant does not cover (RFC 8707 2: `invalid_target`).
+    #[error("{0}")]
+    InvalidTarget(String),
     /// The redirect URI is not one the client registered (RFC 6749 3.1.2.3).
     #[error("redirect_uri is not registered for this client")]
     UnregisteredRedirectUri,
@@ -242,6 +246,7 @@ impl Oauth2Error {
             UnsupportedGrantType(_) => "unsupported_grant_type",
             UnsupportedResponseType(_) => "unsupported_response_type",
             InvalidScope(_) => "invalid_scope",
+            InvalidTarget(_) => "invalid_target",
             InvalidGrant(_)
             | CodeReplayed
             | RefreshTokenReused
@@ -481,6 +486,7 @@ mod tests {
             Oauth2Error::CodeReplayed,
             Oauth2Error::UnsupportedGrantType("x".into()),
             Oauth2Error::InvalidScope("too wide".into()),
+            Oauth2Error::InvalidTarget("too wide".into()),
             Oauth2Error::MissingParameter("code"),
             Oauth2Error::AuthorizationPending,
             Oauth2Error::SlowDown { interval: 10 },

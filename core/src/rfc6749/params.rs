@@ -8,15 +8,20 @@ use super::errors::Oauth2Error;
 pub use crate::domain::scope::{Scope, ScopeError, MAX_SCOPE_TOKENS, MAX_SCOPE_TOKEN_CHARS};
 use crate::form::form_decode;
 
+/// The parameters that may be sent more than once: RFC 8707 2's
+/// `resource`, one per resource the token is for.
+pub const REPEATABLE: [&str; 1] = ["resource"];
+
 /// The parameters of an OAuth 2 request: a query or a form body, decoded,
-/// with no name twice (RFC 6749 3.1, 3.2). Empty values count as absent
+/// with no name twice (RFC 6749 3.1, 3.2) but the [`REPEATABLE`] ones. Empty values count as absent
 /// (RFC 6749 3.1: "parameters sent without a value MUST be treated as if
 /// they were omitted").
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Params(Vec<(String, String)>);
 
 impl Params {
-    /// Decodes form-encoded text, refusing a parameter sent twice.
+    /// Decodes form-encoded text, refusing a parameter sent twice (but
+    /// a [`REPEATABLE`] one).
     pub fn parse(text: &[u8]) -> Result<Params, Oauth2Error> {
         let text = std::str::from_utf8(text).map_err(|_| Oauth2Error::MalformedForm)?;
         let pairs = form_decode(text).map_err(|_| Oauth2Error::MalformedForm)?;
@@ -25,6 +30,7 @@ impl Params {
         if let Some((name, _)) = pairs
             .iter()
             .filter(|(_, value)| !value.is_empty())
+            .filter(|(name, _)| !REPEATABLE.contains(&name.as_ref()))
             .find(|(name, _)| !seen.insert(name.as_ref()))
         {
             return Err(Oauth2Error::DuplicateParameter(name.clone().into_owned()));
@@ -56,6 +62,14 @@ impl Params {
         self.0
             .iter()
             .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Every value of `name`, in order (several for a [`REPEATABLE`] one).
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n == name)
             .map(|(_, v)| v.as_str())
     }
 
@@ -104,6 +118,15 @@ mod tests {
         assert_eq!(params.get("c"), Some("x y!"));
         assert_eq!(Params::parse(b"a=%zz"), Err(Oauth2Error::MalformedForm));
         assert_eq!(Params::parse(b"a=\xff"), Err(Oauth2Error::MalformedForm));
+    }
+
+    #[test]
+    fn resource_may_repeat() {
+        let params = Params::parse(b"resource=https%3A%2F%2Fa%2F&x=1&resource=urn%3Ab").unwrap();
+        let all: Vec<&str> = params.get_all("resource").collect();
+        assert_eq!(all, ["https://a/", "urn:b"]);
+        assert_eq!(params.get_all("x").collect::<Vec<_>>(), ["1"]);
+        assert_eq!(params.get_all("y").count(), 0);
     }
 
     #[test]

@@ -18,6 +18,7 @@ use crate::oidc::{self, IdTokenFor, OpenId};
 use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
 use crate::rfc8628::DeviceCodeGrant;
+use crate::rfc9068::Minting;
 use crate::store::{
     token_id, AppendError, ClientState, Constrained, CredentialKind, CredentialState,
     CredentialStore, Event, Issued, Precondition, Secret, TokenRecord,
@@ -339,11 +340,21 @@ impl Oauth2Server {
         let wants_refresh = config
             .issues_refresh_token(ctx.grant_type, ctx.grant.issues_refresh_token())
             && client.allows_grant(GrantType::RefreshToken.as_str());
-        let access = config.access_tokens.generate(
-            CredentialKind::AccessToken,
-            &client.client_id,
-            ctx.grant_type,
-        );
+        // Opaque, or a JWT (RFC 9068) for a client whose format is `jwt`.
+        let issuer = self.issuer_for(ctx.request);
+        let minting = Minting {
+            issuer: &issuer,
+            grant_type: ctx.grant_type,
+            client_id: &client.client_id,
+            user: issue.user.as_deref(),
+            audience: &issue.audience,
+            scope: &issue.scope,
+            now: ctx.now,
+            lifetime,
+            jkt: ctx.dpop_jkt.as_deref(),
+            auth_time: issue.id_token.as_ref().and_then(|what| what.auth_time),
+        };
+        let access = self.access_token_value(ctx.store, &minting).await?;
         let refresh = wants_refresh.then(|| {
             config.refresh_tokens.generate(
                 CredentialKind::RefreshToken,

@@ -283,6 +283,8 @@ impl Grant for DeviceCodeGrant {
         let id_token = IdTokenFor::recorded(ctx.store, &id, &scope, false).await?;
         let issue = Issue {
             id_token,
+            // RFC 8707 2: the resources the token is for.
+            audience: crate::rfc8707::requested(ctx.params)?,
             ..Issue::trading(ctx, &state, Status::Authorized, scope)
         };
         trade(ctx, issue, traded(&id)).await

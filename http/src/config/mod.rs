@@ -25,6 +25,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use credlog_core::domain::AccessTokenFormat;
 use credlog_core::rfc5849::signature::{HmacSha1, HmacSha256, Plaintext, RsaSha1};
 use credlog_core::rfc5849::SignatureMethods;
 use credlog_core::rfc6749::{ClientAuthMethod, GrantSettings, Oauth2Config, Oauth2Server, Scope};
@@ -160,6 +161,10 @@ pub struct Oauth2Section {
     pub introspection_auth_methods: Vec<ClientAuthMethod>,
     /// The realm of `WWW-Authenticate` challenges.
     pub realm: String,
+    /// How access tokens are issued unless a client registered its own
+    /// choice: `"opaque"` (random values) or `"jwt"` (RFC 9068, signed by
+    /// the OpenID Provider's key, checkable with the JWK Set).
+    pub access_token_format: AccessTokenFormat,
     /// Per grant type (`[oauth2.grants.password]` ...): what differs from the defaults.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub grants: BTreeMap<GrantTypeName, GrantSection>,
@@ -366,6 +371,7 @@ impl Config {
                 revocation_auth_methods: oauth2.revocation_auth_methods.clone(),
                 introspection_auth_methods: oauth2.introspection_auth_methods.clone(),
                 realm: oauth2.realm.clone(),
+                access_token_format: oauth2.access_token_format,
                 grants: BTreeMap::new(),
                 error_uris: BTreeMap::new(),
             },
@@ -453,6 +459,7 @@ impl Config {
             allow_plain_pkce: section.allow_plain_pkce,
             revocation_auth_methods: section.revocation_auth_methods.clone(),
             introspection_auth_methods: section.introspection_auth_methods.clone(),
+            access_token_format: section.access_token_format,
             ..defaults.oauth2.clone()
         };
         Settings {

@@ -339,3 +339,28 @@ fn log_format_is_text_or_json_from_any_layer() {
         "{error}"
     );
 }
+
+#[test]
+fn access_token_format_is_opaque_or_jwt_from_the_file_or_its_variable() {
+    assert_eq!(
+        Config::default().settings().oauth2.access_token_format,
+        AccessTokenFormat::Opaque
+    );
+    let config = load_text("[oauth2]\naccess_token_format = \"jwt\"\n", &[]).unwrap();
+    assert_eq!(
+        config.settings().oauth2.access_token_format,
+        AccessTokenFormat::Jwt
+    );
+    let config = load_text("", &[("CREDLOG_OAUTH2_ACCESS_TOKEN_FORMAT", "jwt")]).unwrap();
+    assert_eq!(
+        config.settings().oauth2.access_token_format,
+        AccessTokenFormat::Jwt
+    );
+    let error = load_text("[oauth2]\naccess_token_format = \"paseto\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("oauth2.access_token_format") && error.contains("jwt"),
+        "{error}"
+    );
+}

@@ -28,6 +28,7 @@ pub mod clock;
 pub mod mount;
 pub mod oauth2;
 pub mod process;
+pub mod python;
 
 /// The stores every flow runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,9 +14,10 @@ use crate::rfc6749::redirect;
 use crate::rfc6749::server::Oauth2Server;
 use crate::rfc6749::Oauth2Error;
 use crate::rfc7636::{self, ChallengeMethod};
+use crate::rfc8707;
 use crate::store::{
-    token_id, Authenticated, Authorized, CredentialKind, Event, Issued, RevocationReason, Secret,
-    Status, TokenRecord,
+    token_id, Authenticated, Authorized, Constrained, CredentialKind, Event, Issued,
+    RevocationReason, Secret, Status, TokenRecord,
 };
 use crate::Response;
 
@@ -43,7 +44,8 @@ impl Grant for AuthorizationCodeGrant {
         true
     }
 
-    /// RFC 7636 4.3: the challenge, required of public clients (4.4.1).
+    /// RFC 7636 4.3: the challenge, required of public clients (4.4.1);
+    /// RFC 8707 2: each `resource` well-formed.
     fn validate_authorization(
         &self,
         request: &AuthorizationRequest,
@@ -58,18 +60,23 @@ impl Grant for AuthorizationCodeGrant {
         if challenge.is_none() && request.client.record.auth_method == ClientAuthMethod::None {
             return Err(Oauth2Error::PkceRequired);
         }
+        rfc8707::requested(params)?;
         Ok(GrantExtras {
             code_challenge: challenge.map(|(c, method)| (c, method.name().to_owned())),
         })
     }
 
     /// RFC 6749 4.1.2: a code bound to the client, the owner, the scope,
-    /// the redirect URI if one was named, and the PKCE challenge.
+    /// the redirect URI if one was named, and the PKCE challenge; and to
+    /// the request's resources (RFC 8707 2.1) and `dpop_jkt` (RFC 9449
+    /// 10), when it has them.
     async fn authorize(
         &self,
         ctx: &AuthorizeContext<'_>,
     ) -> Result<Vec<(String, String)>, Oauth2Error> {
         let request = ctx.request;
+        let audience = rfc8707::requested(&request.params)?;
+        let jkt = request.params.get("dpop_jkt").map(str::to_owned);
         let code = random_value();
         let id = token_id(&code);
         let record = TokenRecord {
@@ -94,6 +101,13 @@ impl Grant for AuthorizationCodeGrant {
                 verifier: None,
             }),
         ];
+        if jkt.is_some() || !audience.is_empty() {
+            events.push(Event::Constrained(Constrained {
+                id: id.clone(),
+                jkt,
+                audience,
+            }));
+        }
         // OpenID Connect Core 1.0 3.1.3.6: the ID token says when the user
         // signed in and echoes the nonce; both are kept with the code.
         if let Some(openid) = &request.openid {
@@ -170,10 +184,15 @@ impl Grant for AuthorizationCodeGrant {
             (None, Some(_)) => return Err(Oauth2Error::PkceUnexpectedVerifier),
             (None, None) => {}
         }
+        // RFC 8707 2.2: the token's resources, within the code's.
+        let granted = rfc8707::granted(ctx.store, &id).await?;
+        let (audience, refresh_audience) = rfc8707::narrowed(ctx.params, granted)?;
         let scope = Scope::stored(&state.record.scope);
         let id_token = IdTokenFor::recorded(ctx.store, &id, &scope, true).await?;
         let issue = Issue {
             id_token,
+            audience,
+            refresh_audience,
             ..Issue::trading(ctx, &state, Status::Authorized, scope)
         };
         trade(ctx, issue, traded(&id)).await

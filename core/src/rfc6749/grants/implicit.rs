@@ -3,11 +3,16 @@
 
 use async_trait::async_trait;
 
-use super::{AuthorizeContext, Grant};
+use super::{AuthorizeContext, Grant, GrantExtras};
+use crate::rfc6749::authorization::AuthorizationRequest;
+use crate::rfc6749::params::Params;
 use crate::rfc6749::redirect::ResponseMode;
+use crate::rfc6749::server::Oauth2Server;
 use crate::rfc6749::token_response::TokenResponse;
 use crate::rfc6749::Oauth2Error;
-use crate::store::{token_id, CredentialKind, Event, Issued, Secret, TokenRecord};
+use crate::rfc8707;
+use crate::rfc9068::Minting;
+use crate::store::{token_id, Constrained, CredentialKind, Event, Issued, Secret, TokenRecord};
 
 /// `response_type=token`; registered as grant type `implicit`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,22 +36,45 @@ impl Grant for ImplicitGrant {
         ResponseMode::Fragment
     }
 
-    /// RFC 6749 4.2.2: `access_token`, `token_type`, `expires_in`, `scope`.
+    /// RFC 8707 2: each `resource` well-formed.
+    fn validate_authorization(
+        &self,
+        _request: &AuthorizationRequest,
+        params: &Params,
+        _server: &Oauth2Server,
+    ) -> Result<GrantExtras, Oauth2Error> {
+        rfc8707::requested(params)?;
+        Ok(GrantExtras::default())
+    }
+
+    /// RFC 6749 4.2.2: `access_token`, `token_type`, `expires_in`, `scope`;
+    /// the token opaque or a JWT (RFC 9068) as the client's format says,
+    /// for the request's resources (RFC 8707 2).
     async fn authorize(
         &self,
         ctx: &AuthorizeContext<'_>,
     ) -> Result<Vec<(String, String)>, Oauth2Error> {
         let config = ctx.server.config();
         let client_id = &ctx.request.client.record.client_id;
-        let value = config.access_tokens.generate(
-            CredentialKind::AccessToken,
-            client_id,
-            self.grant_type(),
-        );
+        let audience = rfc8707::requested(&ctx.request.params)?;
         let lifetime = config.access_token_lifetime(self.grant_type());
+        let minting = Minting {
+            issuer: ctx.issuer,
+            grant_type: self.grant_type(),
+            client_id,
+            user: Some(ctx.user),
+            audience: &audience,
+            scope: &ctx.request.scope,
+            now: ctx.now,
+            lifetime,
+            jkt: None,
+            auth_time: ctx.auth_time,
+        };
+        let value = ctx.server.access_token_value(ctx.store, &minting).await?;
+        let id = token_id(&value);
         let record = TokenRecord {
             kind: CredentialKind::AccessToken,
-            id: token_id(&value),
+            id: id.clone(),
             secret: Secret::None,
             client_id: client_id.clone(),
             user: Some(ctx.user.to_owned()),
@@ -56,8 +84,15 @@ impl Grant for ImplicitGrant {
             redirect_uri: None,
             code_challenge: None,
         };
-        ctx.append(vec![Event::Issued(Issued::Token(record))])
-            .await?;
+        let mut events = vec![Event::Issued(Issued::Token(record))];
+        if !audience.is_empty() {
+            events.push(Event::Constrained(Constrained {
+                id,
+                jkt: None,
+                audience,
+            }));
+        }
+        ctx.append(events).await?;
         let scope = ctx.request.scope.clone();
         Ok(TokenResponse::bearer(value, lifetime, scope).to_pairs())
     }

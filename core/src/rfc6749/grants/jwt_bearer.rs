@@ -9,6 +9,7 @@ use super::{Grant, Issue, IssueError, TokenContext};
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::{Oauth2Error, Scope};
 use crate::rfc7523::{self, GrantAssertionError, JWT_BEARER_GRANT};
+use crate::rfc8707;
 use crate::store::{CredentialKind, CredentialState, Failure, Precondition, Status};
 use crate::Response;
 
@@ -45,11 +46,14 @@ impl Grant for JwtBearerGrant {
             return Err(GrantAssertionError::IssuerNotClient.into());
         }
         let (unused, used) = rfc7523::jti_use(client_id, JWT_BEARER_GRANT, &checked);
+        // RFC 8707 2: the resources the token is for.
+        let audience = rfc8707::requested(ctx.params)?;
         let mut issue = if &checked.subject == client_id {
             Issue::new(None, ctx.requested_scope(&ctx.client_scope())?)
         } else {
             on_live_grant(ctx, &checked.subject).await?
         };
+        issue.audience = audience;
         issue.preconditions.push(unused);
         issue.events.push(used);
         match ctx.issue(issue).await {

@@ -372,6 +372,8 @@ pub struct AuthorizeContext<'a> {
     pub request: &'a AuthorizationRequest,
     /// Who granted it.
     pub user: &'a str,
+    /// The issuer as the request reached it (for what the grant signs).
+    pub issuer: &'a str,
     /// When they signed in, if the host knows.
     pub auth_time: Option<u64>,
     /// Now, in seconds since the epoch.

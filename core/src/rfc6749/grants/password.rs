@@ -4,6 +4,7 @@ use async_trait::async_trait;
 
 use super::{Grant, Issue, IssueError, TokenContext};
 use crate::rfc6749::Oauth2Error;
+use crate::rfc8707;
 use crate::Response;
 
 /// `grant_type=password`.
@@ -20,20 +21,24 @@ impl Grant for PasswordGrant {
         true
     }
 
-    /// RFC 6749 4.3.2: `username`, `password`, optional `scope`.
+    /// RFC 6749 4.3.2: `username`, `password`, optional `scope`; RFC 8707
+    /// 2: optional `resource`s.
     async fn token(&self, ctx: &TokenContext<'_>) -> Result<Response, Oauth2Error> {
         let username = ctx.params.require("username")?;
         let password = ctx.params.require("password")?;
         let scope = ctx.requested_scope(&ctx.client_scope())?;
+        let audience = rfc8707::requested(ctx.params)?;
         let good = ctx.owners.authenticate(username, password).await?;
         if !good {
             return Err(Oauth2Error::InvalidGrant(
                 "the username or password is wrong",
             ));
         }
-        ctx.issue(Issue::new(Some(username.to_owned()), scope))
-            .await
-            .map_err(refused_as_client)
+        let issue = Issue {
+            audience,
+            ..Issue::new(Some(username.to_owned()), scope)
+        };
+        ctx.issue(issue).await.map_err(refused_as_client)
     }
 }
 

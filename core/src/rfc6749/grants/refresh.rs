@@ -9,6 +9,7 @@ use crate::oidc::IdTokenFor;
 use crate::rfc6749::client_auth::ClientAuthMethod;
 use crate::rfc6749::params::Scope;
 use crate::rfc6749::Oauth2Error;
+use crate::rfc8707;
 use crate::store::{token_id, CredentialKind, RevocationReason, Status};
 use crate::Response;
 
@@ -31,7 +32,9 @@ impl Grant for RefreshTokenGrant {
         true
     }
 
-    /// RFC 6749 6: `refresh_token`, and a `scope` no wider than it had.
+    /// RFC 6749 6: `refresh_token`, and a `scope` no wider than it had;
+    /// RFC 8707 2.2: `resource`s within the grant's, the new refresh
+    /// token keeping the grant's.
     async fn token(&self, ctx: &TokenContext<'_>) -> Result<Response, Oauth2Error> {
         let value = ctx.params.require("refresh_token")?;
         let id = token_id(value);
@@ -58,12 +61,16 @@ impl Grant for RefreshTokenGrant {
         }
         let granted = Scope::stored(&state.record.scope);
         let scope = ctx.requested_scope(&granted)?;
+        let resources = rfc8707::granted(ctx.store, &id).await?;
+        let (audience, refresh_audience) = rfc8707::narrowed(ctx.params, resources)?;
         // OpenID Connect Core 1.0 12.2: a new ID token, for the same user
         // and the original sign-in, without the nonce.
         let id_token = IdTokenFor::recorded(ctx.store, &state.family, &scope, false).await?;
         let issue = Issue {
             id_token,
             refresh_scope: Some(granted),
+            audience,
+            refresh_audience,
             ..Issue::trading(ctx, &state, Status::Issued, scope)
         };
         trade(ctx, issue, traded(&id)).await
