@@ -95,6 +95,7 @@ fn keys() -> Vec<(String, Value)> {
     };
     full.oauth1.token_lifetime_seconds = Some(1);
     full.oauth2.refresh_token_lifetime_seconds = Some(1);
+    full.oauth2.profile = Some(credlog_core::domain::Profile::Fapi2);
     full.store.retain_verified_seconds = Some(1);
     full.oauth2.allowed_scopes = credlog_core::rfc6749::Scope::parse("profile").ok();
     let Ok(Value::Table(table)) = Value::try_from(&full) else {

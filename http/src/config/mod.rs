@@ -25,7 +25,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use credlog_core::domain::AccessTokenFormat;
+use credlog_core::domain::{AccessTokenFormat, Profile};
 use credlog_core::rfc5849::signature::{HmacSha1, HmacSha256, Plaintext, RsaSha1};
 use credlog_core::rfc5849::SignatureMethods;
 use credlog_core::rfc6749::{ClientAuthMethod, GrantSettings, Oauth2Config, Oauth2Server, Scope};
@@ -165,6 +165,22 @@ pub struct Oauth2Section {
     /// choice: `"opaque"` (random values) or `"jwt"` (RFC 9068, signed by
     /// the OpenID Provider's key, checkable with the JWK Set).
     pub access_token_format: AccessTokenFormat,
+    /// `"fapi2"`: every client follows the FAPI 2.0 Security Profile (PAR,
+    /// code flow with S256 only, DPoP-bound tokens, `private_key_jwt` with
+    /// PS256 or ES256, codes of 60 s). Absent: each client chooses.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
+    /// RFC 9126 6: every client must push its authorization requests.
+    pub require_pushed_authorization_requests: bool,
+    /// How long a pushed request's `request_uri` works (RFC 9126 2.2).
+    #[serde(deserialize_with = "seconds")]
+    pub pushed_request_lifetime_seconds: u64,
+    /// How far a DPoP proof's `iat` may be from now, either way (RFC 9449 11.1).
+    #[serde(deserialize_with = "seconds")]
+    pub dpop_proof_window_seconds: u64,
+    /// RFC 9449 8, 9: DPoP proofs must carry a nonce the server gave
+    /// (`DPoP-Nonce`).
+    pub dpop_nonces: bool,
     /// Per grant type (`[oauth2.grants.password]` ...): what differs from the defaults.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub grants: BTreeMap<GrantTypeName, GrantSection>,
@@ -372,6 +388,11 @@ impl Config {
                 introspection_auth_methods: oauth2.introspection_auth_methods.clone(),
                 realm: oauth2.realm.clone(),
                 access_token_format: oauth2.access_token_format,
+                profile: oauth2.profile,
+                require_pushed_authorization_requests: oauth2.require_pushed_authorization_requests,
+                pushed_request_lifetime_seconds: oauth2.pushed_request_lifetime,
+                dpop_proof_window_seconds: oauth2.dpop_proof_window,
+                dpop_nonces: oauth2.dpop_nonces,
                 grants: BTreeMap::new(),
                 error_uris: BTreeMap::new(),
             },
@@ -460,6 +481,11 @@ impl Config {
             revocation_auth_methods: section.revocation_auth_methods.clone(),
             introspection_auth_methods: section.introspection_auth_methods.clone(),
             access_token_format: section.access_token_format,
+            profile: section.profile,
+            require_pushed_authorization_requests: section.require_pushed_authorization_requests,
+            pushed_request_lifetime: section.pushed_request_lifetime_seconds,
+            dpop_proof_window: section.dpop_proof_window_seconds,
+            dpop_nonces: section.dpop_nonces,
             ..defaults.oauth2.clone()
         };
         Settings {

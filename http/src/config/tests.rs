@@ -364,3 +364,35 @@ fn access_token_format_is_opaque_or_jwt_from_the_file_or_its_variable() {
         "{error}"
     );
 }
+
+#[test]
+fn the_fapi_profile_par_and_dpop_settings_come_from_the_file_or_their_variables() {
+    let defaults = Config::default().settings().oauth2;
+    assert_eq!(defaults.profile, None);
+    assert!(!defaults.require_pushed_authorization_requests);
+    assert_eq!(defaults.pushed_request_lifetime, 60);
+    assert_eq!(defaults.dpop_proof_window, 60);
+    assert!(!defaults.dpop_nonces);
+    let config = load_text(
+        "[oauth2]\nprofile = \"fapi2\"\nrequire_pushed_authorization_requests = true\n\
+         pushed_request_lifetime_seconds = 30\ndpop_proof_window_seconds = 10\n\
+         dpop_nonces = true\n",
+        &[],
+    )
+    .unwrap();
+    let oauth2 = config.settings().oauth2;
+    assert_eq!(oauth2.profile, Some(credlog_core::domain::Profile::Fapi2));
+    assert!(oauth2.require_pushed_authorization_requests);
+    assert_eq!(oauth2.pushed_request_lifetime, 30);
+    assert_eq!(oauth2.dpop_proof_window, 10);
+    assert!(oauth2.dpop_nonces);
+    let config = load_text("", &[("CREDLOG_OAUTH2_PROFILE", "fapi2")]).unwrap();
+    assert_eq!(
+        config.settings().oauth2.profile,
+        Some(credlog_core::domain::Profile::Fapi2)
+    );
+    let error = load_text("[oauth2]\nprofile = \"fapi1\"\n", &[])
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("oauth2.profile"), "{error}");
+}
