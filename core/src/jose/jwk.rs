@@ -443,14 +443,18 @@ mod tests {
             JoseError::InvalidOkpKey { index: 0 }
         );
         assert_eq!(
-            parse(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "d": RFC8037_D}]})),
+            parse(
+                json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "d": RFC8037_D}]})
+            ),
             JoseError::PrivateKey {
                 index: 0,
                 member: "d"
             }
         );
         assert_eq!(
-            parse(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "alg": "ES256"}]})),
+            parse(
+                json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "alg": "ES256"}]})
+            ),
             JoseError::UnsupportedKeyAlg {
                 index: 0,
                 alg: "ES256".into()

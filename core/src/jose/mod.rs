@@ -295,7 +295,11 @@ mod tests {
             0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
             0x22, 0x23,
         ];
-        for alg in [SignatureAlg::RS256, SignatureAlg::PS256, SignatureAlg::ES256] {
+        for alg in [
+            SignatureAlg::RS256,
+            SignatureAlg::PS256,
+            SignatureAlg::ES256,
+        ] {
             assert_eq!(at_hash(alg, "abc"), b64_encode(&left));
         }
         assert_eq!(at_hash(SignatureAlg::RS256, "abc").len(), 22);
