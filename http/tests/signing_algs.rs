@@ -6,7 +6,9 @@
 //! code) verifies against the key of that `kid` in `/oauth2/jwks`, with
 //! the `at_hash` of that algorithm's hash. Discovery lists the four. An
 //! algorithm the server does not sign with (`none`, `HS256`) is refused at
-//! registration. `credlog keys rotate --alg ES256`, through the real binary,
+//! registration. A client's own Ed25519 key (RFC 8037) authenticates its
+//! EdDSA `private_key_jwt` assertions. `credlog keys rotate --alg ES256`,
+//! through the real binary,
 //! makes a new ES256 key the one tokens are signed with while the old one
 //! stays published. And Python's joserfc verifies a token of each algorithm
 //! against the JWK Set URL (`tests/interop/verify_algs.py`).
@@ -264,9 +266,69 @@ async fn an_algorithm_the_server_does_not_sign_with_is_refused(w: &World) {
     assert_eq!(after, before);
 }
 
+/// RFC 8037 keys are client keys too: a client registering an Ed25519
+/// public key (`kty: OKP`) authenticates with an EdDSA `private_key_jwt`
+/// assertion (RFC 7523 2.2); one signed by another Ed25519 key under the
+/// same `kid` is refused.
+async fn an_ed25519_client_key_authenticates_with_private_key_jwt(w: &World) {
+    use credlog_core::jose::{SignatureAlg, SigningKey};
+    let key = SigningKey::generate_for(SignatureAlg::EdDSA).unwrap();
+    let mut jwk = key.public_jwk();
+    jwk["kid"] = "ed-1".into();
+    let body = json!({
+        "client_name": "Ed25519 service",
+        "redirect_uris": [REDIRECT],
+        "grant_types": ["client_credentials"],
+        "scope": "profile",
+        "token_endpoint_auth_method": "private_key_jwt",
+        "jwks": {"keys": [jwk]},
+    });
+    let answer = register_json(&w.server, &w.cookie, &body).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let client_id = answer.json()["client_id"].as_str().unwrap().to_owned();
+    // Signed by jsonwebtoken, with the PKCS#8 key under the registered kid.
+    let assertion = |signer: &SigningKey| {
+        let pem = signer.to_pkcs8_pem();
+        let body: String = pem
+            .lines()
+            .filter(|line| !line.starts_with("-----"))
+            .collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(body)
+            .unwrap();
+        let mut header = jsonwebtoken::Header::new(Algorithm::EdDSA);
+        header.kid = Some("ed-1".to_owned());
+        let claims = json!({
+            "iss": client_id, "sub": client_id, "aud": w.server.url("/oauth2/token"),
+            "exp": support::now() + 120, "iat": support::now(),
+            "jti": credlog_core::random::random_token(),
+        });
+        let signing = jsonwebtoken::EncodingKey::from_ed_der(&der);
+        jsonwebtoken::encode(&header, &claims, &signing).unwrap()
+    };
+    let ask = |assertion: String| async move {
+        let form = Form::new()
+            .with("grant_type", "client_credentials")
+            .with(
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            )
+            .with("client_assertion", &assertion);
+        post_form(&w.server, "/oauth2/token", None, &form.0).await
+    };
+    let answer = ask(assertion(&key)).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert!(answer.json()["access_token"].is_string());
+    let impostor = SigningKey::generate_for(SignatureAlg::EdDSA).unwrap();
+    let answer = ask(assertion(&impostor)).await;
+    assert_eq!(answer.status, 401, "{}", answer.body);
+    assert_eq!(answer.json()["error"], "invalid_client");
+}
+
 on_both_stores!(
     each_client_gets_id_tokens_signed_with_the_alg_it_chose,
     an_algorithm_the_server_does_not_sign_with_is_refused,
+    an_ed25519_client_key_authenticates_with_private_key_jwt,
 );
 
 // --- `credlog keys rotate --alg`, through the binary ---------------------
