@@ -116,7 +116,7 @@ async fn discovery_lists_the_provider(w: &World) {
     );
     assert_eq!(
         discovery["id_token_signing_alg_values_supported"],
-        serde_json::json!(["RS256"])
+        serde_json::json!(["RS256", "PS256", "ES256", "EdDSA"])
     );
     assert_eq!(
         discovery["subject_types_supported"],
@@ -129,9 +129,13 @@ async fn discovery_lists_the_provider(w: &World) {
     }
     let jwks = get_json(w, "/oauth2/jwks").await;
     let keys = jwks["keys"].as_array().unwrap();
-    assert_eq!(keys.len(), 1, "{jwks}");
+    // One current key for each algorithm a client may choose, RS256 first.
+    assert_eq!(keys.len(), 4, "{jwks}");
     assert_eq!(keys[0]["kty"], "RSA");
-    assert!(keys[0].get("d").is_none(), "no private part is published");
+    assert_eq!(keys[0]["alg"], "RS256");
+    for key in keys {
+        assert!(key.get("d").is_none(), "no private part is published");
+    }
 }
 
 async fn the_code_flow_issues_a_verified_id_token(w: &World) {

@@ -1,5 +1,6 @@
 //! RFC 7515's published examples, as test vectors: the keys of appendices
-//! A.2 (RS256) and A.3 (ES256) and the JWS each signs. The unit tests, the
+//! A.2 (RS256) and A.3 (ES256) and the JWS each signs; and RFC 8037's
+//! Ed25519 key (A.1, A.2) and the EdDSA JWS it signs (A.4). The unit tests, the
 //! fuzz target and its seeds all read them from here.
 
 use super::JwkSet;
@@ -18,6 +19,22 @@ pub const A3_Y: &str = "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0";
 /// RFC 7515 A.3.1: the ES256 JWS that key verifies.
 pub const A3_JWS: &str = "eyJhbGciOiJFUzI1NiJ9.eyJpc3MiOiJqb2UiLA0KICJleHAiOjEzMDA4MTkzODAsDQogImh0dHA6Ly9leGFtcGxlLmNvbS9pc19yb290Ijp0cnVlfQ.DtEhU3ljbEg8L38VWAfUAqOyKAM6-Xx-F4GawxaepmXFCgfTjDxw5djxLa8ISlSApmWQxfKTUJqPP3-Kg6NU1Q";
 
+/// RFC 8037 A.1: the example Ed25519 private key's `d`.
+pub const RFC8037_D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
+/// RFC 8037 A.2: its public key's `x`.
+pub const RFC8037_X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+/// RFC 8037 A.4: the EdDSA JWS that key signs over the payload
+/// "Example of Ed25519 signing" (not a JSON object: not a JWT).
+pub const RFC8037_JWS: &str = "eyJhbGciOiJFZERTQSJ9.RXhhbXBsZSBvZiBFZDI1NTE5IHNpZ25pbmc.hgyY0il_MGCjP0JzlnLWG1PPOt7-09PGcvMg3AIbQR6dWbhijcNR4ki4iylGjg5BhVsPt9g7sVvpAr_MuM0KAg";
+
+/// The RFC 8037 A.2 Ed25519 key alone, as a JWK Set.
+pub fn rfc8037_keys() -> JwkSet {
+    JwkSet::parse(&serde_json::json!({"keys": [{
+        "kty": "OKP", "crv": "Ed25519", "x": RFC8037_X,
+    }]}))
+    .expect("RFC 8037's A.2 key is a valid set")
+}
+
 /// The A.2 RSA key alone, as a JWK Set.
 pub fn a2_keys() -> JwkSet {
     JwkSet::parse(&serde_json::json!({"keys": [{"kty": "RSA", "n": A2_N, "e": "AQAB"}]}))
@@ -32,11 +49,12 @@ pub fn a3_keys() -> JwkSet {
     .expect("RFC 7515's A.3 key is a valid set")
 }
 
-/// Both keys in one set.
+/// The three example keys in one set.
 pub fn all_keys() -> JwkSet {
     JwkSet::parse(&serde_json::json!({"keys": [
         {"kty": "RSA", "n": A2_N, "e": "AQAB"},
         {"kty": "EC", "crv": "P-256", "x": A3_X, "y": A3_Y},
+        {"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X},
     ]}))
     .expect("RFC 7515's example keys form a valid set")
 }

@@ -1,5 +1,6 @@
-//! JSON Web Keys (RFC 7517): the public keys a client registers, and the
-//! JWK thumbprint (RFC 7638) that names a key.
+//! JSON Web Keys (RFC 7517; RFC 8037 for Ed25519's `OKP` keys): the public
+//! keys a client registers, and the JWK thumbprint (RFC 7638) that names a
+//! key.
 
 use jsonwebtoken::DecodingKey;
 use serde_json::{Map, Value};
@@ -26,6 +27,8 @@ pub(super) enum KeyType {
     Rsa,
     /// `kty: EC` on `crv: P-256` (RFC 7518 6.2).
     EcP256,
+    /// `kty: OKP` on `crv: Ed25519` (RFC 8037 2).
+    Ed25519,
 }
 
 /// One verified-usable public key of a [`JwkSet`].
@@ -52,7 +55,8 @@ impl PublicKey {
 }
 
 /// A client's registered public keys (RFC 7517 5), checked once at
-/// registration: public RSA (2048 to 4096 bits) and P-256 keys only.
+/// registration: public RSA (2048 to 4096 bits), P-256 and Ed25519 keys
+/// only.
 #[derive(Debug, Clone)]
 pub struct JwkSet {
     keys: Vec<PublicKey>,
@@ -61,7 +65,8 @@ pub struct JwkSet {
 impl JwkSet {
     /// Reads a JWK Set (RFC 7517 5). Refuses an empty set, more than
     /// [`MAX_KEYS`] keys, a key without `kty`, any private or secret key
-    /// material, key types other than RSA and EC P-256, RSA keys under
+    /// material, key types other than RSA, EC P-256 and OKP Ed25519, RSA
+    /// keys under
     /// 2048 bits, and two keys with one `kid`.
     pub fn parse(set: &Value) -> Result<JwkSet, JoseError> {
         let keys = set
@@ -115,7 +120,8 @@ pub fn jwk_set(keys: &[Value]) -> Value {
 
 /// The JWK thumbprint (RFC 7638 3): base64url of the SHA-256 of the key's
 /// required members, sorted, as compact JSON. For `RSA` keys `e`, `kty`,
-/// `n`; for `EC` keys `crv`, `kty`, `x`, `y`. Other members are ignored.
+/// `n`; for `EC` keys `crv`, `kty`, `x`, `y`; for `OKP` keys `crv`, `kty`,
+/// `x` (RFC 8037 2). Other members are ignored.
 pub fn thumbprint(jwk: &Value) -> Result<String, JoseError> {
     let member = |name: &'static str| {
         jwk.get(name)
@@ -126,6 +132,7 @@ pub fn thumbprint(jwk: &Value) -> Result<String, JoseError> {
     let required: &[&'static str] = match kty {
         "RSA" => &["e", "kty", "n"],
         "EC" => &["crv", "kty", "x", "y"],
+        "OKP" => &["crv", "kty", "x"],
         other => return Err(JoseError::ThumbprintKeyType(other.to_owned())),
     };
     let mut members = Vec::with_capacity(required.len());
@@ -175,6 +182,7 @@ fn parse_key(index: usize, key: &Value) -> Result<PublicKey, JoseError> {
     let (key_type, decoding) = match kty {
         "RSA" => (KeyType::Rsa, rsa_key(index, key)?),
         "EC" => (KeyType::EcP256, ec_key(index, key)?),
+        "OKP" => (KeyType::Ed25519, okp_key(index, key)?),
         other => {
             return Err(JoseError::UnsupportedKeyType {
                 index,
@@ -284,6 +292,27 @@ fn ec_key(index: usize, key: &Map<String, Value>) -> Result<DecodingKey, JoseErr
     Ok(decoding)
 }
 
+/// RFC 8037 2: `crv` Ed25519 and the 32-byte public key `x`, which must
+/// decode to a point of the curve that is not of small order (a weak key,
+/// for which signatures prove nothing).
+fn okp_key(index: usize, key: &Map<String, Value>) -> Result<DecodingKey, JoseError> {
+    if key.get("crv").and_then(Value::as_str) != Some("Ed25519") {
+        return Err(JoseError::InvalidOkpKey { index });
+    }
+    let x = base64_member(key, index, "x")?;
+    let x: [u8; 32] = x
+        .as_slice()
+        .try_into()
+        .map_err(|_| JoseError::InvalidOkpKey { index })?;
+    let point = ed25519_dalek::VerifyingKey::from_bytes(&x)
+        .map_err(|_| JoseError::InvalidOkpKey { index })?;
+    if point.is_weak() {
+        return Err(JoseError::InvalidOkpKey { index });
+    }
+    // Exactly 32 bytes: `jsonwebtoken`'s verifier reads the first 32.
+    Ok(DecodingKey::from_ed_der(&x))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +349,26 @@ mod tests {
             jwk.extend(extra.clone());
         }
         jwk
+    }
+
+    use crate::jose::examples::{RFC8037_D, RFC8037_X};
+
+    /// RFC 8037 A.3: the thumbprint of the A.2 public key.
+    #[test]
+    fn the_rfc8037_a3_okp_thumbprint() {
+        let jwk = json!({"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X});
+        assert_eq!(
+            thumbprint(&jwk).unwrap(),
+            "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"
+        );
+        assert_eq!(
+            thumbprint(&json!({"kty": "OKP", "x": RFC8037_X})),
+            Err(JoseError::ThumbprintMember("crv"))
+        );
+        let set = JwkSet::parse(&jwk_set(&[jwk])).unwrap();
+        assert!(set.keys()[0].fits(SignatureAlg::EdDSA));
+        assert!(!set.keys()[0].fits(SignatureAlg::ES256));
+        assert!(!set.keys()[0].fits(SignatureAlg::RS256));
     }
 
     #[test]
@@ -373,9 +422,56 @@ mod tests {
         );
         assert_eq!(
             parse(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AQAB"}]})),
+            JoseError::InvalidOkpKey { index: 0 }
+        );
+        assert_eq!(
+            parse(json!({"keys": [{"kty": "OKP", "crv": "X25519", "x": RFC8037_X}]})),
+            JoseError::InvalidOkpKey { index: 0 }
+        );
+        assert_eq!(
+            parse(json!({"keys": [{"kty": "OKP", "crv": "Ed25519"}]})),
+            JoseError::BadKeyMember {
+                index: 0,
+                member: "x"
+            }
+        );
+        // The identity point: of small order, so it "verifies" anything.
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert_eq!(
+            parse(json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": b64_encode(&identity)}]})),
+            JoseError::InvalidOkpKey { index: 0 }
+        );
+        assert_eq!(
+            parse(
+                json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "d": RFC8037_D}]})
+            ),
+            JoseError::PrivateKey {
+                index: 0,
+                member: "d"
+            }
+        );
+        assert_eq!(
+            parse(
+                json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": RFC8037_X, "alg": "ES256"}]})
+            ),
+            JoseError::UnsupportedKeyAlg {
+                index: 0,
+                alg: "ES256".into()
+            }
+        );
+        assert_eq!(
+            parse(json!({"keys": [{"kty": "RSA", "n": RFC7638_N, "e": "AQAB", "alg": "EdDSA"}]})),
+            JoseError::UnsupportedKeyAlg {
+                index: 0,
+                alg: "EdDSA".into()
+            }
+        );
+        assert_eq!(
+            parse(json!({"keys": [{"kty": "XYZ"}]})),
             JoseError::UnsupportedKeyType {
                 index: 0,
-                kty: "OKP".into()
+                kty: "XYZ".into()
             }
         );
         assert_eq!(

@@ -1,6 +1,6 @@
 //! JSON Web Signatures in the compact serialization (RFC 7515 7.1): the
-//! server's RS256 signing key, and the check of a JWT against a client's
-//! registered keys.
+//! server's signing keys (RS256, PS256, ES256, EdDSA), and the check of a
+//! JWT against a client's registered keys.
 
 use jsonwebtoken::EncodingKey;
 use rsa::pkcs1::EncodeRsaPrivateKey;
@@ -16,8 +16,9 @@ use super::{b64_decode, b64_encode, install_crypto_provider, JoseError, JwkSet, 
 /// shorter, and the cap bounds the work an attacker can ask for.
 pub const MAX_JWT_LEN: usize = 8 * 1024;
 
-/// The signature algorithms accepted (RFC 7518 3.1): public-key ones only.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The signature algorithms accepted (RFC 7518 3.1, RFC 8037 3.1):
+/// public-key ones only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SignatureAlg {
     /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 3.3).
     RS256,
@@ -33,11 +34,13 @@ pub enum SignatureAlg {
     PS512,
     /// ECDSA on P-256 with SHA-256 (RFC 7518 3.4).
     ES256,
+    /// EdDSA (RFC 8037 3.1), here on Ed25519 only.
+    EdDSA,
 }
 
 impl SignatureAlg {
     /// Every algorithm verified here.
-    pub const ALL: [SignatureAlg; 7] = [
+    pub const ALL: [SignatureAlg; 8] = [
         SignatureAlg::RS256,
         SignatureAlg::RS384,
         SignatureAlg::RS512,
@@ -45,6 +48,16 @@ impl SignatureAlg {
         SignatureAlg::PS384,
         SignatureAlg::PS512,
         SignatureAlg::ES256,
+        SignatureAlg::EdDSA,
+    ];
+
+    /// The algorithms the server signs with, RS256 (the default) first:
+    /// the ones [`SigningKey::generate_for`] makes keys for.
+    pub const SIGNING: [SignatureAlg; 4] = [
+        SignatureAlg::RS256,
+        SignatureAlg::PS256,
+        SignatureAlg::ES256,
+        SignatureAlg::EdDSA,
     ];
 
     /// Its `alg` name.
@@ -57,6 +70,7 @@ impl SignatureAlg {
             SignatureAlg::PS384 => "PS384",
             SignatureAlg::PS512 => "PS512",
             SignatureAlg::ES256 => "ES256",
+            SignatureAlg::EdDSA => "EdDSA",
         }
     }
 
@@ -65,9 +79,15 @@ impl SignatureAlg {
         SignatureAlg::ALL.into_iter().find(|alg| alg.name() == name)
     }
 
+    /// Whether the server signs with it (one of [`SignatureAlg::SIGNING`]).
+    pub fn signs(self) -> bool {
+        SignatureAlg::SIGNING.contains(&self)
+    }
+
     pub(super) fn key_type(self) -> KeyType {
         match self {
             SignatureAlg::ES256 => KeyType::EcP256,
+            SignatureAlg::EdDSA => KeyType::Ed25519,
             _ => KeyType::Rsa,
         }
     }
@@ -82,64 +102,166 @@ impl SignatureAlg {
             SignatureAlg::PS384 => Algorithm::PS384,
             SignatureAlg::PS512 => Algorithm::PS512,
             SignatureAlg::ES256 => Algorithm::ES256,
+            SignatureAlg::EdDSA => Algorithm::EdDSA,
         }
     }
 }
 
-/// The server's RSA private key for signing ID tokens with RS256. Its
-/// `Debug` shows the key id only.
+impl std::fmt::Display for SignatureAlg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The private half of a [`SigningKey`].
+#[derive(Clone)]
+enum Private {
+    /// For RS256 and PS256.
+    Rsa(Box<RsaPrivateKey>),
+    /// For ES256.
+    P256(p256::SecretKey),
+    /// For EdDSA.
+    Ed25519(Box<ed25519_dalek::SigningKey>),
+}
+
+/// One of the server's private keys, for signing ID tokens (and other
+/// JWTs) with one algorithm of [`SignatureAlg::SIGNING`]. Its `Debug`
+/// shows the algorithm and key id only.
 #[derive(Clone)]
 pub struct SigningKey {
-    private: RsaPrivateKey,
+    alg: SignatureAlg,
+    private: Private,
     encoding: EncodingKey,
-    n: String,
-    e: String,
+    /// The public key's members (`kty`, `crv`, `n`, `e`, `x`, `y`).
+    public: Map<String, Value>,
     kid: String,
 }
 
 impl std::fmt::Debug for SigningKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SigningKey")
+            .field("alg", &self.alg.name())
             .field("kid", &self.kid)
             .finish_non_exhaustive()
     }
 }
 
 impl SigningKey {
-    /// A new 2048-bit key from the operating system's random source.
+    /// A new 2048-bit RS256 key from the operating system's random source.
     pub fn generate() -> SigningKey {
+        SigningKey::generate_for(SignatureAlg::RS256)
+            .expect("RS256 is an algorithm the server signs with")
+    }
+
+    /// A new key for `alg` from the operating system's random source: a
+    /// 2048-bit RSA key for RS256 and PS256, a P-256 key for ES256, an
+    /// Ed25519 key for EdDSA. Refuses an algorithm the server does not
+    /// sign with.
+    pub fn generate_for(alg: SignatureAlg) -> Result<SigningKey, JoseError> {
         // OsRng fails only when the OS has no entropy source at all; a
         // server that cannot make keys must not make guessable ones.
-        let private = RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048)
-            .expect("generating an RSA key from the operating system's random source failed");
-        SigningKey::from_private(private).expect("a generated 2048-bit key is a valid signing key")
+        let private = match alg {
+            SignatureAlg::RS256 | SignatureAlg::PS256 => Private::Rsa(Box::new(
+                RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).expect(
+                    "generating an RSA key from the operating system's random source failed",
+                ),
+            )),
+            SignatureAlg::ES256 => Private::P256(p256::SecretKey::random(&mut rand::rngs::OsRng)),
+            SignatureAlg::EdDSA => Private::Ed25519(Box::new(ed25519_dalek::SigningKey::generate(
+                &mut rand::rngs::OsRng,
+            ))),
+            other => return Err(JoseError::NotSigningAlg(other.name().to_owned())),
+        };
+        SigningKey::from_private(alg, private)
     }
 
     /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) RSA key of at
-    /// least 2048 bits (RFC 7518 3.3).
+    /// least 2048 bits (RFC 7518 3.3) for RS256.
     pub fn from_pkcs8_pem(pem: &str) -> Result<SigningKey, JoseError> {
-        let private =
-            RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| JoseError::BadPrivateKeyPem)?;
-        SigningKey::from_private(private)
+        SigningKey::from_pkcs8_pem_for(SignatureAlg::RS256, pem)
     }
 
-    fn from_private(private: RsaPrivateKey) -> Result<SigningKey, JoseError> {
-        let bits = private.n().bits();
-        if bits < 2048 {
-            return Err(JoseError::WeakSigningKey { bits });
-        }
-        let der = private
-            .to_pkcs1_der()
-            .map_err(|_| JoseError::BadPrivateKeyPem)?;
-        let encoding = EncodingKey::from_rsa_der(der.as_bytes());
-        let n = b64_encode(&private.n().to_bytes_be());
-        let e = b64_encode(&private.e().to_bytes_be());
-        let kid = canonical_thumbprint(&[("e", &e), ("kty", "RSA"), ("n", &n)]);
+    /// Reads a PKCS#8 PEM (`-----BEGIN PRIVATE KEY-----`) key for `alg`:
+    /// RSA of at least 2048 bits for RS256 and PS256, P-256 for ES256,
+    /// Ed25519 for EdDSA.
+    pub fn from_pkcs8_pem_for(alg: SignatureAlg, pem: &str) -> Result<SigningKey, JoseError> {
+        let private = match alg {
+            SignatureAlg::RS256 | SignatureAlg::PS256 => Private::Rsa(Box::new(
+                RsaPrivateKey::from_pkcs8_pem(pem).map_err(|_| JoseError::BadPrivateKeyPem(alg))?,
+            )),
+            SignatureAlg::ES256 => Private::P256(
+                p256::SecretKey::from_pkcs8_pem(pem)
+                    .map_err(|_| JoseError::BadPrivateKeyPem(alg))?,
+            ),
+            SignatureAlg::EdDSA => Private::Ed25519(Box::new(
+                ed25519_dalek::SigningKey::from_pkcs8_pem(pem)
+                    .map_err(|_| JoseError::BadPrivateKeyPem(alg))?,
+            )),
+            other => return Err(JoseError::NotSigningAlg(other.name().to_owned())),
+        };
+        SigningKey::from_private(alg, private)
+    }
+
+    fn from_private(alg: SignatureAlg, private: Private) -> Result<SigningKey, JoseError> {
+        let bad = || JoseError::BadPrivateKeyPem(alg);
+        let (encoding, members): (EncodingKey, Vec<(&'static str, String)>) = match &private {
+            Private::Rsa(private) => {
+                let bits = private.n().bits();
+                if bits < 2048 {
+                    return Err(JoseError::WeakSigningKey { bits });
+                }
+                let der = private.to_pkcs1_der().map_err(|_| bad())?;
+                let n = b64_encode(&private.n().to_bytes_be());
+                let e = b64_encode(&private.e().to_bytes_be());
+                (
+                    EncodingKey::from_rsa_der(der.as_bytes()),
+                    vec![("e", e), ("kty", "RSA".to_owned()), ("n", n)],
+                )
+            }
+            Private::P256(secret) => {
+                use p256::elliptic_curve::sec1::ToEncodedPoint;
+                let der = secret.to_pkcs8_der().map_err(|_| bad())?;
+                let point = secret.public_key().to_encoded_point(false);
+                let (Some(x), Some(y)) = (point.x(), point.y()) else {
+                    return Err(bad());
+                };
+                (
+                    EncodingKey::from_ec_der(der.as_bytes()),
+                    vec![
+                        ("crv", "P-256".to_owned()),
+                        ("kty", "EC".to_owned()),
+                        ("x", b64_encode(x)),
+                        ("y", b64_encode(y)),
+                    ],
+                )
+            }
+            Private::Ed25519(secret) => {
+                let der = secret.to_pkcs8_der().map_err(|_| bad())?;
+                let x = b64_encode(secret.verifying_key().as_bytes());
+                (
+                    EncodingKey::from_ed_der(der.as_bytes()),
+                    vec![
+                        ("crv", "Ed25519".to_owned()),
+                        ("kty", "OKP".to_owned()),
+                        ("x", x),
+                    ],
+                )
+            }
+        };
+        let sorted: Vec<(&str, &str)> = members
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        let kid = canonical_thumbprint(&sorted);
+        let public = members
+            .into_iter()
+            .map(|(name, value)| (name.to_owned(), Value::from(value)))
+            .collect();
         Ok(SigningKey {
+            alg,
             private,
             encoding,
-            n,
-            e,
+            public,
             kid,
         })
     }
@@ -147,10 +269,18 @@ impl SigningKey {
     /// The key as PKCS#8 PEM, for storing. It is the private key: keep it
     /// as secret as the key itself.
     pub fn to_pkcs8_pem(&self) -> String {
-        self.private
-            .to_pkcs8_pem(LineEnding::LF)
-            .expect("encoding a valid RSA key as PKCS#8 does not fail")
-            .to_string()
+        const ENCODES: &str = "encoding a valid private key as PKCS#8 does not fail";
+        match &self.private {
+            Private::Rsa(private) => private.to_pkcs8_pem(LineEnding::LF).expect(ENCODES),
+            Private::P256(secret) => secret.to_pkcs8_pem(LineEnding::LF).expect(ENCODES),
+            Private::Ed25519(secret) => secret.to_pkcs8_pem(LineEnding::LF).expect(ENCODES),
+        }
+        .to_string()
+    }
+
+    /// The algorithm this key signs with.
+    pub fn alg(&self) -> SignatureAlg {
+        self.alg
     }
 
     /// The key id: the RFC 7638 thumbprint of the public key, as
@@ -159,21 +289,20 @@ impl SigningKey {
         &self.kid
     }
 
-    /// The public key as a JWK (RFC 7517 4, RFC 7518 6.3.1) for the
-    /// server's JWK Set: `kty`, `use`, `alg`, `kid`, `n`, `e`.
+    /// The public key as a JWK (RFC 7517 4; RFC 7518 6.2.1, 6.3.1; RFC
+    /// 8037 2) for the server's JWK Set: `kty`, `use: sig`, `alg`, `kid`
+    /// and the key's own members (`n`, `e`; `crv`, `x`, `y`; `crv`, `x`).
     pub fn public_jwk(&self) -> Value {
-        serde_json::json!({
-            "kty": "RSA",
-            "use": "sig",
-            "alg": "RS256",
-            "kid": self.kid,
-            "n": self.n,
-            "e": self.e,
-        })
+        let mut jwk = self.public.clone();
+        jwk.insert("use".to_owned(), "sig".into());
+        jwk.insert("alg".to_owned(), self.alg.name().into());
+        jwk.insert("kid".to_owned(), self.kid.clone().into());
+        Value::Object(jwk)
     }
 
     /// Signs `claims` (a JWT claims set, RFC 7519 4: a JSON object) as a
-    /// compact JWS with the header `{"alg":"RS256","typ":"JWT","kid":...}`.
+    /// compact JWS with the header `{"alg":...,"typ":"JWT","kid":...}`,
+    /// `alg` being this key's.
     pub fn sign(&self, claims: &Value) -> String {
         self.sign_typed("JWT", claims)
     }
@@ -188,7 +317,7 @@ impl SigningKey {
             kid: &'a str,
         }
         let header = Header {
-            alg: "RS256",
+            alg: self.alg.name(),
             typ,
             kid: &self.kid,
         };
@@ -202,9 +331,9 @@ impl SigningKey {
         let signature = jsonwebtoken::crypto::sign(
             signing_input.as_bytes(),
             &self.encoding,
-            jsonwebtoken::Algorithm::RS256,
+            self.alg.jsonwebtoken(),
         )
-        .expect("RS256 signing with a valid 2048-bit key does not fail");
+        .expect("signing with a valid key of its own algorithm does not fail");
         format!("{signing_input}.{signature}")
     }
 }
@@ -437,7 +566,7 @@ mod tests {
         assert!(verify(&again.sign(&json!({})), &keys_of(key)).is_ok());
         assert_eq!(
             SigningKey::from_pkcs8_pem("nope").unwrap_err(),
-            JoseError::BadPrivateKeyPem
+            JoseError::BadPrivateKeyPem(SignatureAlg::RS256)
         );
         let debug = format!("{key:?}");
         assert!(debug.contains(key.kid()), "{debug}");
@@ -480,8 +609,8 @@ mod tests {
             JoseError::SymmetricAlg("HS256".into())
         );
         assert_eq!(
-            v(&token(&json!({"alg": "EdDSA"}), "{}", "AA")),
-            JoseError::UnsupportedAlg("EdDSA".into())
+            v(&token(&json!({"alg": "ES512"}), "{}", "AA")),
+            JoseError::UnsupportedAlg("ES512".into())
         );
         assert_eq!(
             v(&token(
@@ -530,6 +659,148 @@ mod tests {
         assert_eq!(verify(A2_JWS, &keys), Err(JoseError::NoKeyForAlg("RS256")));
     }
 
+    use super::super::examples::{rfc8037_keys, RFC8037_D, RFC8037_JWS, RFC8037_X};
+
+    /// RFC 8037 A.4 and A.5: the Ed25519 example signs to the published
+    /// JWS (Ed25519 is deterministic), which verifies with the A.2 public
+    /// key; changed, it does not.
+    #[test]
+    fn the_rfc8037_eddsa_example_signs_and_verifies() {
+        use ed25519_dalek::pkcs8::EncodePrivateKey;
+        use ed25519_dalek::Signer;
+        let d: [u8; 32] = b64_decode(RFC8037_D).unwrap().try_into().unwrap();
+        let private = ed25519_dalek::SigningKey::from_bytes(&d);
+        let (input, signature) = RFC8037_JWS.rsplit_once('.').unwrap();
+        assert_eq!(
+            b64_encode(&private.sign(input.as_bytes()).to_bytes()),
+            signature
+        );
+        // The payload is text, not a claims set: it is refused only after
+        // its signature verified.
+        assert_eq!(
+            verify(RFC8037_JWS, &rfc8037_keys()),
+            Err(JoseError::NotJsonObject(Part::Payload))
+        );
+        let tampered = RFC8037_JWS.replace(".hgyY", ".hgyZ");
+        assert_eq!(
+            verify(&tampered, &rfc8037_keys()),
+            Err(JoseError::BadSignature)
+        );
+        assert_eq!(
+            verify(A2_JWS, &rfc8037_keys()),
+            Err(JoseError::NoKeyForAlg("RS256"))
+        );
+        // As the server's key: its kid is the A.3 thumbprint.
+        let pem = private.to_pkcs8_pem(LineEnding::LF).unwrap();
+        let key = SigningKey::from_pkcs8_pem_for(SignatureAlg::EdDSA, &pem).unwrap();
+        assert_eq!(key.kid(), "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k");
+        assert_eq!(key.public_jwk()["x"], RFC8037_X);
+        let token = key.sign(&json!({"sub": "alice"}));
+        let verified = verify(&token, &rfc8037_keys()).unwrap();
+        assert_eq!(verified.alg, SignatureAlg::EdDSA);
+        assert_eq!(verified.claims["sub"], "alice");
+    }
+
+    /// Each algorithm the server signs with: a key made, kept as PKCS#8 PEM
+    /// and read back, named by its thumbprint, published with its `alg`,
+    /// signing tokens whose header names that `alg` and that verify.
+    #[test]
+    fn every_signing_alg_makes_keys_that_sign_and_verify() {
+        for alg in SignatureAlg::SIGNING {
+            let key = match alg {
+                SignatureAlg::RS256 => test_key().clone(),
+                _ => SigningKey::generate_for(alg).unwrap(),
+            };
+            assert_eq!(key.alg(), alg);
+            let jwk = key.public_jwk();
+            assert_eq!(jwk["alg"], alg.name(), "{jwk}");
+            assert_eq!(jwk["use"], "sig", "{jwk}");
+            assert_eq!(jwk["kid"], key.kid(), "{jwk}");
+            assert!(jwk.get("d").is_none(), "{jwk}");
+            assert_eq!(crate::jose::thumbprint(&jwk).unwrap(), key.kid());
+            let pem = key.to_pkcs8_pem();
+            assert!(pem.starts_with("-----BEGIN PRIVATE KEY-----"), "{pem}");
+            let again = SigningKey::from_pkcs8_pem_for(alg, &pem).unwrap();
+            assert_eq!(again.kid(), key.kid());
+            assert_eq!(again.public_jwk(), jwk);
+
+            let token = again.sign_typed("at+jwt", &json!({"sub": "alice"}));
+            let header: Value =
+                serde_json::from_slice(&b64_decode(token.split('.').next().unwrap()).unwrap())
+                    .unwrap();
+            assert_eq!(
+                header,
+                json!({"alg": alg.name(), "typ": "at+jwt", "kid": key.kid()})
+            );
+            let verified = verify(&token, &keys_of(&key)).unwrap();
+            assert_eq!(verified.alg, alg);
+            assert_eq!(verified.claims["sub"], "alice");
+            // Another key of the same kind does not verify it.
+            if alg != SignatureAlg::RS256 && alg != SignatureAlg::PS256 {
+                let other = SigningKey::generate_for(alg).unwrap();
+                let mut jwk = other.public_jwk();
+                jwk["kid"] = key.kid().into();
+                let impostor = JwkSet::parse(&jwk_set(&[jwk])).unwrap();
+                assert_eq!(verify(&token, &impostor), Err(JoseError::BadSignature));
+            }
+            let debug = format!("{key:?}");
+            assert!(debug.contains(alg.name()) && debug.len() < 120, "{debug}");
+        }
+    }
+
+    #[test]
+    fn keys_are_only_for_the_algorithm_they_were_made_for() {
+        let ps = SigningKey::from_pkcs8_pem_for(SignatureAlg::PS256, &test_key().to_pkcs8_pem())
+            .unwrap();
+        assert_eq!(ps.alg(), SignatureAlg::PS256);
+        assert_eq!(ps.kid(), test_key().kid(), "one RSA key, one thumbprint");
+        // The RS256 JWK (its own alg RS256) does not check a PS256 token.
+        let token = ps.sign(&json!({}));
+        assert_eq!(
+            verify(&token, &keys_of(test_key())),
+            Err(JoseError::KeyDoesNotFitAlg {
+                kid: test_key().kid()[..32].to_owned(),
+                alg: "PS256"
+            })
+        );
+        assert!(verify(&token, &keys_of(&ps)).is_ok());
+
+        let ec = SigningKey::generate_for(SignatureAlg::ES256).unwrap();
+        let ed = SigningKey::generate_for(SignatureAlg::EdDSA).unwrap();
+        assert_eq!(
+            SigningKey::from_pkcs8_pem_for(SignatureAlg::EdDSA, &ec.to_pkcs8_pem()).unwrap_err(),
+            JoseError::BadPrivateKeyPem(SignatureAlg::EdDSA)
+        );
+        assert_eq!(
+            SigningKey::from_pkcs8_pem_for(SignatureAlg::ES256, &ed.to_pkcs8_pem()).unwrap_err(),
+            JoseError::BadPrivateKeyPem(SignatureAlg::ES256)
+        );
+        assert_eq!(
+            SigningKey::from_pkcs8_pem_for(SignatureAlg::PS256, &ed.to_pkcs8_pem()).unwrap_err(),
+            JoseError::BadPrivateKeyPem(SignatureAlg::PS256)
+        );
+        assert_eq!(
+            SigningKey::generate_for(SignatureAlg::RS384).unwrap_err(),
+            JoseError::NotSigningAlg("RS384".into())
+        );
+        assert_eq!(
+            SigningKey::from_pkcs8_pem_for(SignatureAlg::PS512, "x").unwrap_err(),
+            JoseError::NotSigningAlg("PS512".into())
+        );
+        // An EdDSA token is not checked by an EC key, even one named by
+        // its kid.
+        let mut ec_jwk = ec.public_jwk();
+        ec_jwk["kid"] = ed.kid().into();
+        let ec_named = JwkSet::parse(&jwk_set(&[ec_jwk])).unwrap();
+        assert_eq!(
+            verify(&ed.sign(&json!({})), &ec_named),
+            Err(JoseError::KeyDoesNotFitAlg {
+                kid: ed.kid()[..32].to_owned(),
+                alg: "EdDSA"
+            })
+        );
+    }
+
     fn claim_value() -> impl Strategy<Value = Value> {
         prop_oneof![
             any::<i64>().prop_map(Value::from),
@@ -551,11 +822,12 @@ mod tests {
             header in "[A-Za-z0-9_-]{0,60}",
             payload in "[A-Za-z0-9_-]{0,60}",
             signature in "[A-Za-z0-9_-]{0,400}",
-            alg in prop::sample::select(vec!["RS256", "PS512", "ES256", "none", "HS256", "x"]),
+            alg in prop::sample::select(vec!["RS256", "PS512", "ES256", "EdDSA", "none", "HS256", "x"]),
         ) {
             let _ = verify(&format!("{header}.{payload}.{signature}"), &a2_keys());
             let header = b64_encode(json!({"alg": alg}).to_string().as_bytes());
             let _ = verify(&format!("{header}.{payload}.{signature}"), &a2_keys());
+            let _ = verify(&format!("{header}.{payload}.{signature}"), &rfc8037_keys());
         }
 
         #[test]

@@ -1,19 +1,20 @@
 //! JOSE for OpenID Connect ID tokens and RFC 7523 assertions: JSON Web
-//! Keys (RFC 7517) and their thumbprints (RFC 7638), and JSON Web
-//! Signatures in the compact serialization (RFC 7515) over JWT claims
-//! (RFC 7519). The signature arithmetic is `jsonwebtoken`'s RustCrypto
+//! Keys (RFC 7517, with RFC 8037's Ed25519 keys) and their thumbprints (RFC
+//! 7638), and JSON Web Signatures in the compact serialization (RFC 7515)
+//! over JWT claims (RFC 7519). The signature arithmetic is `jsonwebtoken`'s RustCrypto
 //! provider; the parsing, the choice of key and every refusal are here.
 //!
 //! Signing an ID token and checking it against the published key set:
 //!
 //! ```
-//! use credlog_core::jose::{jwk_set, verify, JwkSet, SigningKey};
+//! use credlog_core::jose::{jwk_set, verify, JwkSet, SignatureAlg, SigningKey};
 //! use serde_json::json;
 //!
-//! let key = SigningKey::generate();
+//! let key = SigningKey::generate_for(SignatureAlg::EdDSA).unwrap();
 //! let token = key.sign(&json!({"iss": "https://server.example", "sub": "alice"}));
 //! let keys = JwkSet::parse(&jwk_set(&[key.public_jwk()])).unwrap();
 //! let verified = verify(&token, &keys).unwrap();
+//! assert_eq!(verified.alg, SignatureAlg::EdDSA);
 //! assert_eq!(verified.kid.as_deref(), Some(key.kid()));
 //! assert_eq!(verified.claims["sub"], "alice");
 //! ```
@@ -28,7 +29,7 @@ pub use jwk::{jwk_set, thumbprint, JwkSet, MAX_JWK_SET_LEN, MAX_KEYS};
 pub use jws::{peek_claims, verify, SignatureAlg, SigningKey, VerifiedJwt, MAX_JWT_LEN};
 
 use base64::Engine;
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha512};
 
 /// Which of the three parts of a compact JWS (RFC 7515 7.1) was wrong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,7 @@ pub enum JoseError {
     SymmetricAlg(String),
     /// An `alg` this server does not verify.
     #[error(
-        "\"alg\": \"{0}\" is not supported (RS256, RS384, RS512, PS256, PS384, PS512, ES256 are)"
+        "\"alg\": \"{0}\" is not supported (RS256, RS384, RS512, PS256, PS384, PS512, ES256, EdDSA are)"
     )]
     UnsupportedAlg(String),
     /// The header lists critical extensions (RFC 7515 4.1.11), none of which
@@ -138,9 +139,9 @@ pub enum JoseError {
         /// Its position in `keys`, from 0.
         index: usize,
     },
-    /// A `kty` other than `RSA` and `EC`.
+    /// A `kty` other than `RSA`, `EC` and `OKP`.
     #[error(
-        "key {index} of the JWK Set has \"kty\": \"{kty}\"; only RSA and EC keys are accepted"
+        "key {index} of the JWK Set has \"kty\": \"{kty}\"; only RSA, EC and OKP keys are accepted"
     )]
     UnsupportedKeyType {
         /// Its position in `keys`, from 0.
@@ -187,6 +188,13 @@ pub enum JoseError {
         /// Its position in `keys`, from 0.
         index: usize,
     },
+    /// An OKP key on a curve other than Ed25519, or whose `x` is not an
+    /// Ed25519 public key (or is one of the weak, small-order points).
+    #[error("key {index} of the JWK Set is not an Ed25519 public key (RFC 8037 2)")]
+    InvalidOkpKey {
+        /// Its position in `keys`, from 0.
+        index: usize,
+    },
     /// A JWK whose own `alg` (RFC 7517 4.4) is not one this server supports
     /// for its key type.
     #[error("key {index} of the JWK Set has \"alg\": \"{alg}\", which is not supported for its key type")]
@@ -209,15 +217,19 @@ pub enum JoseError {
     #[error("the JWK has no \"{0}\" string, which its thumbprint needs (RFC 7638 3.2)")]
     ThumbprintMember(&'static str),
     /// A `kty` whose thumbprint members this server does not know.
-    #[error("no thumbprint for \"kty\": \"{0}\"; only RSA and EC keys have one here")]
+    #[error("no thumbprint for \"kty\": \"{0}\"; only RSA, EC and OKP keys have one here")]
     ThumbprintKeyType(String),
     /// A JWK Set given as text that is not JSON.
     #[error("the JWK Set is not JSON")]
     JwkSetNotJson,
 
-    /// A PEM private key that is not PKCS#8 RSA.
-    #[error("the signing key is not a PKCS#8 PEM RSA private key")]
-    BadPrivateKeyPem,
+    /// A PEM private key that is not a PKCS#8 key of the algorithm's kind
+    /// (RSA for RS256 and PS256, P-256 for ES256, Ed25519 for EdDSA).
+    #[error("the {0} signing key is not a PKCS#8 PEM private key of its kind")]
+    BadPrivateKeyPem(SignatureAlg),
+    /// An algorithm the server does not sign with.
+    #[error("the server does not sign with \"{0}\" (RS256, PS256, ES256 and EdDSA it does)")]
+    NotSigningAlg(String),
     /// A signing key shorter than 2048 bits (RFC 7518 3.3).
     #[error("the signing key has {bits} bits; at least 2048 are required (RFC 7518 3.3)")]
     WeakSigningKey {
@@ -226,11 +238,24 @@ pub enum JoseError {
     },
 }
 
-/// OpenID Connect Core 3.1.3.6 `at_hash` for an RS256-signed ID token:
-/// base64url of the left half of the SHA-256 of the access token.
-pub fn at_hash(access_token: &str) -> String {
-    let digest = Sha256::digest(access_token.as_bytes());
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16])
+/// OpenID Connect Core 3.1.3.6 `at_hash` for an ID token signed with
+/// `alg`: base64url of the left half of the access token's hash, the hash
+/// being `alg`'s: SHA-256 for the `*256` algorithms, SHA-384 and SHA-512
+/// for the `*384` and `*512` ones, and SHA-512 for EdDSA on Ed25519 (the
+/// hash Ed25519 itself uses, as the OpenID Foundation's errata and
+/// node-oidc-provider's `oidc-token-hash` read it).
+pub fn at_hash(alg: SignatureAlg, access_token: &str) -> String {
+    let token = access_token.as_bytes();
+    let digest = match alg {
+        SignatureAlg::RS256 | SignatureAlg::PS256 | SignatureAlg::ES256 => {
+            Sha256::digest(token).to_vec()
+        }
+        SignatureAlg::RS384 | SignatureAlg::PS384 => sha2::Sha384::digest(token).to_vec(),
+        SignatureAlg::RS512 | SignatureAlg::PS512 | SignatureAlg::EdDSA => {
+            Sha512::digest(token).to_vec()
+        }
+    };
+    b64_encode(&digest[..digest.len() / 2])
 }
 
 /// Decodes unpadded base64url, refusing padding and non-canonical endings.
@@ -270,7 +295,28 @@ mod tests {
             0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae,
             0x22, 0x23,
         ];
-        assert_eq!(at_hash("abc"), b64_encode(&left));
-        assert_eq!(at_hash("abc").len(), 22);
+        for alg in [
+            SignatureAlg::RS256,
+            SignatureAlg::PS256,
+            SignatureAlg::ES256,
+        ] {
+            assert_eq!(at_hash(alg, "abc"), b64_encode(&left));
+        }
+        assert_eq!(at_hash(SignatureAlg::RS256, "abc").len(), 22);
+    }
+
+    /// For EdDSA on Ed25519 the hash is SHA-512 (as oidc-token-hash has
+    /// it): SHA-512 of "abc" begins ddaf35a1 93617aba cc417349 ae204131
+    /// 12e6fa4e 89a97ea2 0a9eeee6 4b55d39a (FIPS 180-2 C.1), its left half
+    /// being those 32 bytes.
+    #[test]
+    fn at_hash_for_eddsa_is_the_left_half_of_sha512() {
+        let left = [
+            0xdd, 0xaf, 0x35, 0xa1, 0x93, 0x61, 0x7a, 0xba, 0xcc, 0x41, 0x73, 0x49, 0xae, 0x20,
+            0x41, 0x31, 0x12, 0xe6, 0xfa, 0x4e, 0x89, 0xa9, 0x7e, 0xa2, 0x0a, 0x9e, 0xee, 0xe6,
+            0x4b, 0x55, 0xd3, 0x9a,
+        ];
+        assert_eq!(at_hash(SignatureAlg::EdDSA, "abc"), b64_encode(&left));
+        assert_eq!(at_hash(SignatureAlg::EdDSA, "abc").len(), 43);
     }
 }

@@ -3,6 +3,7 @@
 //! both documents.
 
 use super::{JWKS_PATH, OPENID, USERINFO_PATH};
+use crate::jose::SignatureAlg;
 use crate::rfc6749::Oauth2Server;
 
 impl Oauth2Server {
@@ -11,7 +12,12 @@ impl Oauth2Server {
     pub fn openid_configuration(&self, issuer: &str) -> serde_json::Value {
         let mut document = self.metadata(issuer);
         document["subject_types_supported"] = serde_json::json!(["public"]);
-        document["id_token_signing_alg_values_supported"] = serde_json::json!(["RS256"]);
+        // The client picks one with `id_token_signed_response_alg`.
+        document["id_token_signing_alg_values_supported"] = SignatureAlg::SIGNING
+            .iter()
+            .map(|alg| alg.name())
+            .collect::<Vec<_>>()
+            .into();
         document["claims_supported"] = serde_json::json!([
             "iss",
             "sub",

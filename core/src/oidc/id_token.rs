@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::jose::at_hash;
+use crate::jose::{at_hash, SignatureAlg};
 use crate::random::random_token;
 use crate::rfc6749::Scope;
 use crate::store::{
@@ -75,7 +75,8 @@ pub async fn subject_of(
 
 /// The claims of an ID token (OpenID Connect Core 1.0 2): for `sub`, by
 /// `issuer`, for the client `audience`, issued at `now` and good for
-/// `lifetime` seconds; `at_hash` when it comes with `access_token` (3.1.3.6).
+/// `lifetime` seconds; `at_hash` when it comes with an access token
+/// (3.1.3.6), hashed as the algorithm it is signed with asks.
 pub fn claims(
     issuer: &str,
     sub: &str,
@@ -83,7 +84,7 @@ pub fn claims(
     now: u64,
     lifetime: u64,
     what: &IdTokenFor,
-    access_token: Option<&str>,
+    access_token: Option<(SignatureAlg, &str)>,
 ) -> Value {
     let mut claims = json!({
         "iss": issuer,
@@ -98,8 +99,8 @@ pub fn claims(
     if let Some(nonce) = &what.nonce {
         claims["nonce"] = nonce.as_str().into();
     }
-    if let Some(access_token) = access_token {
-        claims["at_hash"] = at_hash(access_token).into();
+    if let Some((alg, access_token)) = access_token {
+        claims["at_hash"] = at_hash(alg, access_token).into();
     }
     claims
 }
@@ -121,7 +122,10 @@ mod tests {
             1000,
             600,
             &what,
-            Some("jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y"),
+            Some((
+                SignatureAlg::RS256,
+                "jHkWEdUXMU1BwAsC4vtUsZwnNvTIxEl0z9K3vx5KF0Y",
+            )),
         );
         assert_eq!(claims["iss"], "https://server.example.com");
         assert_eq!(claims["aud"], "s6BhdRkqt3");

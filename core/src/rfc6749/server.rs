@@ -431,7 +431,7 @@ impl Oauth2Server {
         let id_token = match (&issue.id_token, self.openid(), &issue.user) {
             (Some(what), Some(openid), Some(user)) => Some((
                 what,
-                self.id_token_parts(ctx.store, openid, user, ctx.now)
+                self.id_token_parts(ctx.store, openid, &client.client_id, user, ctx.now)
                     .await?,
             )),
             _ => None,
@@ -462,17 +462,25 @@ impl Oauth2Server {
         Ok(response.to_response())
     }
 
-    /// The key an ID token is signed with and the subject it names, read
-    /// (or made) before the tokens are written, so that a failure here
-    /// issues nothing.
+    /// The key an ID token for `client_id` is signed with (the current
+    /// one for the client's `id_token_signed_response_alg`, RS256 when it
+    /// registered none) and the subject it names, read (or made) before the
+    /// tokens are written, so that a failure here issues nothing.
     pub(crate) async fn id_token_parts(
         &self,
         store: &dyn CredentialStore,
         openid: &OpenId,
+        client_id: &str,
         user: &str,
         now: u64,
     ) -> Result<IdTokenParts, Oauth2Error> {
-        let key = openid.keys.current(store, now).await?;
+        let alg = crate::rfc7591::client_options(store, client_id)
+            .await?
+            .id_token_signed_response_alg
+            .and_then(|name| crate::jose::SignatureAlg::from_name(&name))
+            .filter(|alg| alg.signs())
+            .unwrap_or(crate::jose::SignatureAlg::RS256);
+        let key = openid.keys.current(store, alg, now).await?;
         match oidc::subject_of(store, user, now).await {
             Ok(Some(sub)) => Ok(IdTokenParts { key, sub }),
             Ok(None) => Err(Oauth2Error::InvalidGrant(
@@ -500,7 +508,7 @@ impl Oauth2Server {
             now,
             self.config.id_token_lifetime,
             what,
-            Some(access_token),
+            Some((parts.key.alg(), access_token)),
         );
         parts.key.sign(&claims)
     }
