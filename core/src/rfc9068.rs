@@ -21,8 +21,8 @@ use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::domain::AccessTokenFormat;
-use crate::jose::SigningKey;
+use crate::domain::{AccessTokenFormat, ClientOptions};
+use crate::jose::{SignatureAlg, SigningKey};
 use crate::oidc::{self, OpenId};
 use crate::random::random_token;
 use crate::rfc6749::{Oauth2Config, Oauth2Error, Oauth2Server, Scope};
@@ -135,15 +135,22 @@ pub(crate) struct Minting<'a> {
     pub auth_time: Option<u64>,
 }
 
-/// The key JWT access tokens are signed with: the ring's current RS256
-/// key. When the ring keeps a key per algorithm, this is the one place
-/// that chooses which.
+/// The key a client's JWT access tokens are signed with: the ring's
+/// current key for the algorithm it chose for its ID tokens (a FAPI 2.0
+/// client chooses PS256 or ES256), RS256 when it chose none (RFC 9068 4:
+/// every resource server supports RS256).
 async fn signing_key(
     openid: &OpenId,
     store: &dyn CredentialStore,
+    options: &ClientOptions,
     now: u64,
 ) -> Result<Arc<SigningKey>, Oauth2Error> {
-    Ok(openid.keys.current(store, now).await?)
+    let alg = options
+        .id_token_signed_response_alg
+        .as_deref()
+        .and_then(SignatureAlg::from_name)
+        .unwrap_or(SignatureAlg::RS256);
+    Ok(openid.keys.current(store, alg, now).await?)
 }
 
 impl Oauth2Server {
@@ -156,16 +163,21 @@ impl Oauth2Server {
         client_id: &str,
     ) -> Result<AccessTokenFormat, Oauth2Error> {
         let options = client_options(store, client_id).await?;
-        let format = self.config().access_token_format_of(&options);
+        Ok(self.format_of(&options, client_id))
+    }
+
+    /// The format of the access tokens of a client with `options`.
+    fn format_of(&self, options: &ClientOptions, client_id: &str) -> AccessTokenFormat {
+        let format = self.config().access_token_format_of(options);
         if format == AccessTokenFormat::Jwt && self.openid().is_none() {
             tracing::warn!(
                 client_id,
                 "JWT access tokens need the OpenID Provider's signing keys; \
                  this server is not one, so an opaque token is issued"
             );
-            return Ok(AccessTokenFormat::Opaque);
+            return AccessTokenFormat::Opaque;
         }
-        Ok(format)
+        format
     }
 
     /// The value of an access token minted for `minting`: a random one,
@@ -177,9 +189,8 @@ impl Oauth2Server {
         store: &dyn CredentialStore,
         minting: &Minting<'_>,
     ) -> Result<String, Oauth2Error> {
-        let format = self
-            .access_token_format_for(store, minting.client_id)
-            .await?;
+        let options = client_options(store, minting.client_id).await?;
+        let format = self.format_of(&options, minting.client_id);
         let openid = match (format, self.openid()) {
             (AccessTokenFormat::Jwt, Some(openid)) => openid,
             _ => {
@@ -190,7 +201,7 @@ impl Oauth2Server {
                 ))
             }
         };
-        let key = signing_key(openid, store, minting.now).await?;
+        let key = signing_key(openid, store, &options, minting.now).await?;
         let subject = match minting.user {
             Some(user) => oidc::subject_of(store, user, minting.now).await?.ok_or(
                 Oauth2Error::InvalidGrant("the user who granted this is gone"),
