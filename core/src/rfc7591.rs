@@ -204,6 +204,15 @@ impl ClientMetadata {
             None => None,
         };
         let options = self.options()?;
+        // FAPI 2.0 Security Profile 5.3.2.1: its clients authenticate with
+        // private_key_jwt (this server offers no mutual TLS).
+        if options.profile == Some(crate::domain::Profile::Fapi2)
+            && auth_method != ClientAuthMethod::PrivateKeyJwt
+        {
+            return invalid(
+                "profile fapi2 needs token_endpoint_auth_method private_key_jwt".to_owned(),
+            );
+        }
         Ok(ParsedMetadata {
             scope,
             grant_types,

@@ -19,8 +19,8 @@ use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
 use crate::rfc8628::DeviceCodeGrant;
 use crate::store::{
-    token_id, AppendError, ClientState, Constrained, CredentialKind, CredentialState, CredentialStore, Event,
-    Issued, Precondition, Secret, TokenRecord,
+    token_id, AppendError, ClientState, Constrained, CredentialKind, CredentialState,
+    CredentialStore, Event, Issued, Precondition, Secret, TokenRecord,
 };
 use crate::{Request, Response};
 
@@ -216,6 +216,7 @@ impl Oauth2Server {
         now: u64,
     ) -> Result<ClientState, Oauth2Error> {
         let presented = client_auth::presented(request, params)?;
+        self.profile_permits(store, &presented).await?;
         let rules = self.assertion_rules(request);
         client_auth::authenticate(store, &presented, allowed, &rules, now).await
     }
