@@ -9,6 +9,7 @@ mod app;
 #[path = "../examples/provider/consent.rs"]
 mod consent;
 mod support;
+#[allow(dead_code)]
 #[path = "../examples/provider/users.rs"]
 mod users;
 
@@ -59,7 +60,7 @@ fn answered(answer: &Answer) -> Fields {
     let rest = location
         .strip_prefix(CALLBACK)
         .unwrap_or_else(|| panic!("{location} is not at {CALLBACK}"));
-    Fields::parse(rest[1..].as_bytes()).expect("form-encoded parameters")
+    Fields::parse(&rest.as_bytes()[1..]).expect("form-encoded parameters")
 }
 
 #[tokio::test]

@@ -521,4 +521,21 @@ mod tests {
         bad_scope.scope = "a  b".into();
         assert!(bad_scope.validate().is_err());
     }
+
+    #[test]
+    fn a_fapi2_client_authenticates_with_private_key_jwt() {
+        let mut metadata = ClientMetadata::named("Bank app");
+        metadata.redirect_uris = vec!["https://bank.example/cb".to_owned()];
+        metadata.profile = Some("fapi2".to_owned());
+        let refused = metadata.parse().unwrap_err();
+        assert_eq!(refused.error_code(), Some("invalid_client_metadata"));
+        assert!(refused.to_string().contains("private_key_jwt"), "{refused}");
+        metadata.token_endpoint_auth_method = "private_key_jwt".to_owned();
+        metadata.jwks = Some(serde_json::json!({"keys": [{
+            "kty": "EC", "crv": "P-256",
+            "x": crate::jose::examples::A3_X, "y": crate::jose::examples::A3_Y,
+        }]}));
+        let parsed = metadata.parse().unwrap();
+        assert_eq!(parsed.options.profile, Some(crate::domain::Profile::Fapi2));
+    }
 }

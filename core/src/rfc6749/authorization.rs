@@ -454,3 +454,112 @@ impl Oauth2Server {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rfc6749::{ClientAuthMethod, GrantType};
+    use crate::store::{ClientRecord, Failure, Secret};
+
+    fn request(request_uri: Option<&str>, mode: ResponseMode) -> AuthorizationRequest {
+        let client = ClientState {
+            record: ClientRecord {
+                client_id: "app".to_owned(),
+                secret: Secret::None,
+                owner: "alice".to_owned(),
+                name: "App".to_owned(),
+                redirect_uris: vec!["https://app.example/cb".to_owned()],
+                scope: Scope::parse("profile").unwrap(),
+                grant_types: vec![GrantType::AuthorizationCode],
+                response_types: vec![ResponseType::Code],
+                auth_method: ClientAuthMethod::ClientSecretBasic,
+                rsa_public_key: None,
+            },
+            revoked: false,
+            issued_seq: 1,
+        };
+        AuthorizationRequest {
+            client,
+            response_type: "code".to_owned(),
+            redirect_uri: "https://app.example/cb".to_owned(),
+            redirect_uri_given: true,
+            scope: Scope::parse("profile").unwrap(),
+            state: Some("s 1".to_owned()),
+            extras: GrantExtras::default(),
+            mode,
+            params: Params::from_pairs([
+                ("client_id", "app"),
+                ("response_type", "code"),
+                ("dpop_jkt", "thumb"),
+            ]),
+            openid: None,
+            issuer: "https://as.example".to_owned(),
+            request_uri: request_uri.map(str::to_owned),
+            options: ClientOptions::default(),
+        }
+    }
+
+    #[test]
+    fn every_answer_names_the_issuer_in_the_query_or_the_fragment() {
+        let server = Oauth2Server::default();
+        let code = request(None, ResponseMode::Query);
+        assert_eq!(
+            code.answer(&[("code".to_owned(), "c".to_owned())]),
+            "https://app.example/cb?code=c&state=s%201&iss=https%3A%2F%2Fas.example"
+        );
+        let denied = server.deny_authorization(&code);
+        assert!(denied.starts_with("https://app.example/cb?error=access_denied&"));
+        assert!(denied.ends_with("&state=s%201&iss=https%3A%2F%2Fas.example"));
+        let implicit = request(None, ResponseMode::Fragment);
+        assert!(implicit
+            .answer(&[("access_token".to_owned(), "t".to_owned())])
+            .ends_with("#access_token=t&state=s%201&iss=https%3A%2F%2Fas.example"));
+        match implicit.error_redirect(&server, Oauth2Error::ConsentRequired) {
+            AuthorizationError::Redirect { location, .. } => {
+                assert!(location.contains("#error=consent_required&"), "{location}");
+                assert!(location.ends_with("&iss=https%3A%2F%2Fas.example"));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_pushed_request_is_carried_by_reference_and_used_up_once() {
+        let uri = "urn:ietf:params:oauth:request_uri:abc";
+        let pushed = request(Some(uri), ResponseMode::Query);
+        assert_eq!(
+            pushed.form_fields(),
+            [("client_id", "app"), ("request_uri", uri)]
+        );
+        // The pushed parameters stay readable beside it.
+        assert_eq!(pushed.params.get("dpop_jkt"), Some("thumb"));
+        let (precondition, event) = pushed.pushed_use(7).expect("a pushed request");
+        assert_eq!(
+            precondition,
+            Precondition::Credential {
+                id: token_id(uri),
+                kind: CredentialKind::PushedRequest,
+                client_id: "app".to_owned(),
+                status: Status::Issued,
+                now: 7,
+            }
+        );
+        assert_eq!(event, Event::Exchanged(Exchanged { id: token_id(uri) }));
+        let used = PreconditionFailed {
+            precondition,
+            failure: Failure::Missing,
+        };
+        assert_eq!(pushed.refused(&used).code(), "invalid_request_uri");
+        let gone = PreconditionFailed {
+            precondition: Precondition::ClientLive {
+                client_id: "app".to_owned(),
+            },
+            failure: Failure::Missing,
+        };
+        assert_eq!(pushed.refused(&gone), Oauth2Error::UnknownClient);
+
+        let plain = request(None, ResponseMode::Query);
+        assert_eq!(plain.pushed_use(7), None);
+        assert_eq!(plain.form_fields().len(), 3);
+    }
+}
