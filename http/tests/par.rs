@@ -227,8 +227,13 @@ async fn another_clients_request_uri_is_refused(w: &World) {
     // A made-up one is refused as well.
     let made_up = by_reference(&victim.id, &format!("{URN}made-up"));
     assert_refused_page(&consent_page(w, &made_up).await);
-    // The victim's request is untouched.
-    let code = pushed_code(w, &by_reference(&victim.id, &request_uri)).await;
+    // The victim's request is untouched; parameters beside the reference
+    // change nothing of it (RFC 9126 4: the pushed ones are the request).
+    let overridden = by_reference(&victim.id, &request_uri)
+        .with("redirect_uri", "https://attacker.example/cb")
+        .with("response_type", "token")
+        .with("state", "attacker");
+    let code = pushed_code(w, &overridden).await;
     redeem(w, victim, &code).await.tokens();
 }
 
