@@ -26,6 +26,7 @@ fn main() -> io::Result<()> {
         "device_codes",
         "scope",
         "grant_requests",
+        "par_request",
     ] {
         fs::create_dir_all(root.join(target))?;
     }
@@ -82,6 +83,9 @@ fn main() -> io::Result<()> {
     }
     for (i, seed) in grant_requests().iter().enumerate() {
         fs::write(root.join("grant_requests").join(format!("seed-{i}")), seed)?;
+    }
+    for (i, seed) in par_requests().iter().enumerate() {
+        write("par_request", i, seed)?;
     }
     println!(
         "wrote the seeds of {} vectors under {}",
@@ -286,5 +290,43 @@ fn grant_requests() -> Vec<Vec<u8>> {
             basic,
             "grant_type=client_credentials&scope=profile".to_owned(),
         ),
+    ]
+}
+
+/// `par_request` inputs: RFC 9126 2.1's example (its Basic credentials,
+/// then its body), and beside it what the endpoint refuses: a pushed
+/// `request_uri` and `request`, an unregistered redirect URI, a wrong
+/// secret, a public client without PKCE; and a public client's push.
+fn par_requests() -> Vec<String> {
+    let basic = "Basic czZCaGRSa3F0Mzo3RmpmcDBaQnIxS3REUmJuZlZkbUl3";
+    let example = "response_type=code&client_id=s6BhdRkqt3&state=af0ifjsldkj\
+        &redirect_uri=https%3A%2F%2Fclient.example.org%2Fcb\
+        &code_challenge=K2-ltc83acc4h0c9w6ESC_rEMTJ3bww-uCHaoeK1t8U\
+        &code_challenge_method=S256&scope=account-information";
+    let seed = |header: &str, body: String| format!("{header}\n{body}");
+    vec![
+        seed(basic, example.to_owned()),
+        seed(
+            basic,
+            format!("{example}&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3Ax"),
+        ),
+        seed(basic, format!("{example}&request=eyJhbGciOiJub25lIn0.e30.")),
+        seed(
+            basic,
+            example.replace("client.example.org", "attacker.example"),
+        ),
+        seed("Basic czZCaGRSa3F0Mzp3cm9uZw==", example.to_owned()),
+        seed(
+            "",
+            "response_type=token&client_id=phone&redirect_uri=https%3A%2F%2Fclient.example.org%2Fcb"
+                .to_owned(),
+        ),
+        seed(
+            "",
+            example
+                .replace("s6BhdRkqt3", "phone")
+                .replace("response_type=code", "response_type=code&prompt=none"),
+        ),
+        seed("", "response_type=code&client_id=phone".to_owned()),
     ]
 }

@@ -204,6 +204,15 @@ impl ClientMetadata {
             None => None,
         };
         let options = self.options()?;
+        // FAPI 2.0 Security Profile 5.3.2.1: its clients authenticate with
+        // private_key_jwt (this server offers no mutual TLS).
+        if options.profile == Some(crate::domain::Profile::Fapi2)
+            && auth_method != ClientAuthMethod::PrivateKeyJwt
+        {
+            return invalid(
+                "profile fapi2 needs token_endpoint_auth_method private_key_jwt".to_owned(),
+            );
+        }
         Ok(ParsedMetadata {
             scope,
             grant_types,
@@ -511,5 +520,22 @@ mod tests {
         let mut bad_scope = metadata;
         bad_scope.scope = "a  b".into();
         assert!(bad_scope.validate().is_err());
+    }
+
+    #[test]
+    fn a_fapi2_client_authenticates_with_private_key_jwt() {
+        let mut metadata = ClientMetadata::named("Bank app");
+        metadata.redirect_uris = vec!["https://bank.example/cb".to_owned()];
+        metadata.profile = Some("fapi2".to_owned());
+        let refused = metadata.parse().unwrap_err();
+        assert_eq!(refused.error_code(), Some("invalid_client_metadata"));
+        assert!(refused.to_string().contains("private_key_jwt"), "{refused}");
+        metadata.token_endpoint_auth_method = "private_key_jwt".to_owned();
+        metadata.jwks = Some(serde_json::json!({"keys": [{
+            "kty": "EC", "crv": "P-256",
+            "x": crate::jose::examples::A3_X, "y": crate::jose::examples::A3_Y,
+        }]}));
+        let parsed = metadata.parse().unwrap();
+        assert_eq!(parsed.options.profile, Some(crate::domain::Profile::Fapi2));
     }
 }

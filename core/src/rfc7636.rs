@@ -91,6 +91,18 @@ pub fn verify(verifier: &str, challenge: &str, method: ChallengeMethod) -> bool 
     computed.as_bytes().ct_eq(challenge.as_bytes()).into()
 }
 
+/// FAPI 2.0 Security Profile 5.3.2.2: the request carried a challenge,
+/// and its method is S256 (`plain` is refused even where the deployment
+/// allows it). `challenge` is what the grant read: the challenge and its
+/// method's name.
+pub fn require_s256(challenge: Option<&(String, String)>) -> Result<(), Oauth2Error> {
+    match challenge {
+        None => Err(Oauth2Error::MissingParameter("code_challenge")),
+        Some((_, method)) if method == ChallengeMethod::S256.name() => Ok(()),
+        Some((_, method)) => Err(Oauth2Error::UnsupportedChallengeMethod(method.clone())),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +137,22 @@ mod tests {
         assert!(challenge(Some(good), None, false).is_err());
         assert!(challenge(Some(good), Some("S512"), true).is_err());
         assert!(challenge(Some("short"), Some("S256"), true).is_err());
+    }
+
+    #[test]
+    fn the_fapi_profile_takes_s256_alone() {
+        let good = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM".to_owned();
+        assert_eq!(
+            require_s256(Some(&(good.clone(), "S256".to_owned()))),
+            Ok(())
+        );
+        assert_eq!(
+            require_s256(Some(&(good, "plain".to_owned()))),
+            Err(Oauth2Error::UnsupportedChallengeMethod("plain".to_owned()))
+        );
+        assert_eq!(
+            require_s256(None),
+            Err(Oauth2Error::MissingParameter("code_challenge"))
+        );
     }
 }

@@ -16,6 +16,8 @@ pub const REVOCATION_PATH: &str = "/oauth2/revoke";
 pub const INTROSPECTION_PATH: &str = "/oauth2/introspect";
 /// The device authorization endpoint (RFC 8628 3.1).
 pub const DEVICE_AUTHORIZATION_PATH: &str = "/oauth2/device_authorization";
+/// Where pushed authorization requests are posted (RFC 9126 2).
+pub const PUSHED_AUTHORIZATION_PATH: &str = "/oauth2/par";
 /// Where the metadata is served (RFC 8414 3).
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
@@ -60,6 +62,17 @@ impl Oauth2Server {
             "code_challenge_methods_supported": pkce,
         });
         // RFC 8628 4: listed where the device grant is served.
+        // RFC 9126 5: where requests are pushed, and whether every client
+        // must push them (a client may still be required to alone: its
+        // registration says so).
+        metadata["pushed_authorization_request_endpoint"] =
+            format!("{issuer}{PUSHED_AUTHORIZATION_PATH}").into();
+        metadata["require_pushed_authorization_requests"] = self
+            .config()
+            .requires_par(&crate::domain::ClientOptions::default())
+            .into();
+        // RFC 9207 3: every authorization response names its issuer.
+        metadata["authorization_response_iss_parameter_supported"] = true.into();
         if self.has_grant(crate::rfc8628::DEVICE_CODE_GRANT) {
             metadata["device_authorization_endpoint"] =
                 format!("{issuer}{DEVICE_AUTHORIZATION_PATH}").into();
@@ -147,8 +160,34 @@ mod tests {
             metadata["device_authorization_endpoint"],
             "http://127.0.0.1:8080/oauth2/device_authorization"
         );
+        assert_eq!(
+            metadata["pushed_authorization_request_endpoint"],
+            "http://127.0.0.1:8080/oauth2/par"
+        );
+        assert_eq!(metadata["require_pushed_authorization_requests"], false);
+        assert_eq!(
+            metadata["authorization_response_iss_parameter_supported"],
+            true
+        );
         server.unregister(crate::rfc8628::DEVICE_CODE_GRANT);
         let metadata = server.metadata("http://127.0.0.1:8080/");
         assert!(metadata.get("device_authorization_endpoint").is_none());
+    }
+
+    #[test]
+    fn metadata_says_when_every_client_must_push() {
+        for config in [
+            Oauth2Config {
+                require_pushed_authorization_requests: true,
+                ..Oauth2Config::default()
+            },
+            Oauth2Config {
+                profile: Some(crate::domain::Profile::Fapi2),
+                ..Oauth2Config::default()
+            },
+        ] {
+            let metadata = Oauth2Server::new(config).metadata("https://as.example");
+            assert_eq!(metadata["require_pushed_authorization_requests"], true);
+        }
     }
 }

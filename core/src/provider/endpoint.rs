@@ -4,7 +4,7 @@
 use crate::oidc::{DISCOVERY_PATH, JWKS_PATH, USERINFO_PATH};
 use crate::rfc8414::{
     AUTHORIZATION_PATH, DEVICE_AUTHORIZATION_PATH, INTROSPECTION_PATH, METADATA_PATH,
-    REVOCATION_PATH, TOKEN_PATH,
+    PUSHED_AUTHORIZATION_PATH, REVOCATION_PATH, TOKEN_PATH,
 };
 use crate::rfc8628::VERIFICATION_PATH;
 
@@ -38,11 +38,13 @@ pub enum Endpoint {
     DeviceAuthorization,
     /// RFC 8628 3.3: where a person types their device's user code (a page).
     DeviceVerification,
+    /// RFC 9126 2: pushed authorization requests.
+    PushedAuthorization,
 }
 
 impl Endpoint {
     /// Every endpoint, in the order of the table.
-    pub const ALL: [Endpoint; 13] = [
+    pub const ALL: [Endpoint; 14] = [
         Endpoint::Oauth1Initiate,
         Endpoint::Oauth1Authorize,
         Endpoint::Oauth1Token,
@@ -56,6 +58,7 @@ impl Endpoint {
         Endpoint::UserInfo,
         Endpoint::DeviceAuthorization,
         Endpoint::DeviceVerification,
+        Endpoint::PushedAuthorization,
     ];
 
     /// Its path, relative to the issuer.
@@ -74,6 +77,7 @@ impl Endpoint {
             Endpoint::UserInfo => USERINFO_PATH,
             Endpoint::DeviceAuthorization => DEVICE_AUTHORIZATION_PATH,
             Endpoint::DeviceVerification => VERIFICATION_PATH,
+            Endpoint::PushedAuthorization => PUSHED_AUTHORIZATION_PATH,
         }
     }
 
@@ -90,7 +94,8 @@ impl Endpoint {
             | Endpoint::Token
             | Endpoint::Revocation
             | Endpoint::Introspection
-            | Endpoint::DeviceAuthorization => &["POST"],
+            | Endpoint::DeviceAuthorization
+            | Endpoint::PushedAuthorization => &["POST"],
         }
     }
 
@@ -124,5 +129,11 @@ mod tests {
         }
         assert_eq!(Endpoint::at("/oauth2/token/"), None);
         assert_eq!(Endpoint::at("/"), None);
+        assert_eq!(
+            Endpoint::at("/oauth2/par"),
+            Some(Endpoint::PushedAuthorization)
+        );
+        assert_eq!(Endpoint::PushedAuthorization.methods(), ["POST"]);
+        assert!(!Endpoint::PushedAuthorization.is_page());
     }
 }

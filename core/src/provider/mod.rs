@@ -203,6 +203,11 @@ impl Provider {
                 self.guarded(host, Guarded::DeviceAuthorization, request, now, answer)
                     .await
             }
+            Endpoint::PushedAuthorization => {
+                let answer = oauth2.pushed_authorization(store, request, now);
+                self.guarded(host, Guarded::PushedAuthorization, request, now, answer)
+                    .await
+            }
             Endpoint::Metadata => {
                 Response::json(200, &oauth2.metadata(&oauth2.issuer_for(request)))
             }

@@ -3,8 +3,12 @@
 //! asks the signed-in resource owner; `POST` takes the decision. The form
 //! carries the request's own parameters, which are checked again on
 //! submit, so no state waits on the server between the two.
+//!
+//! A pushed request (RFC 9126 4) is named by `client_id` and
+//! `request_uri` alone; its form carries those two back, and the decision
+//! on it uses it up ([`crate::rfc9126`]).
 
-use super::authorization::{AuthorizationError, AuthorizationRequest};
+use super::authorization::{AuthorizationError, AuthorizationRequest, Via};
 use super::errors::Oauth2Error;
 use super::params::{Params, Scope};
 use super::server::Oauth2Server;
@@ -42,17 +46,51 @@ impl Oauth2Server {
         }
     }
 
-    async fn checked<C: Consent>(
+    /// The request's parameters as the endpoint goes on with them: the
+    /// query's (or form's), or a pushed request's in their place.
+    async fn resolved<C: Consent>(
         &self,
         store: &dyn CredentialStore,
         consent: &C,
         params: Result<Params, Oauth2Error>,
-    ) -> Result<AuthorizationRequest, Response> {
+        now: u64,
+    ) -> Result<(Params, Via), Response> {
         let params =
             params.map_err(|error| self.refusal(consent, AuthorizationError::Untrusted(error)))?;
-        self.authorization_request(store, params)
+        self.pushed_parameters(store, params, now)
             .await
             .map_err(|error| self.refusal(consent, error))
+    }
+
+    async fn checked<C: Consent>(
+        &self,
+        store: &dyn CredentialStore,
+        consent: &C,
+        issuer: &str,
+        (params, via): (Params, Via),
+    ) -> Result<AuthorizationRequest, Response> {
+        self.authorization_request_via(store, issuer, params, via)
+            .await
+            .map_err(|error| self.refusal(consent, error))
+    }
+
+    /// Answers `authorization` with `error` and nothing issued, using up
+    /// a pushed request.
+    async fn declined<C: Consent>(
+        &self,
+        store: &dyn CredentialStore,
+        consent: &C,
+        authorization: &AuthorizationRequest,
+        error: Oauth2Error,
+        now: u64,
+    ) -> Response {
+        match self
+            .decline_authorization(store, authorization, error, now)
+            .await
+        {
+            Ok(location) => Response::redirect(302, &location),
+            Err(error) => self.refusal(consent, error),
+        }
     }
 
     /// `GET` at the authorization endpoint (RFC 6749 4.1.1, 4.2.1): the
@@ -70,25 +108,39 @@ impl Oauth2Server {
     ) -> Response {
         let owner = consent.owner(request).await;
         let query = query_of(&request.uri).unwrap_or("");
-        let params = Params::parse(query.as_bytes());
+        let params = match self
+            .resolved(store, consent, Params::parse(query.as_bytes()), now)
+            .await
+        {
+            Ok(params) => params,
+            Err(response) => return response,
+        };
         // prompt=none is answered by a redirect, which needs the request
         // checked first; anything else signs in before it is looked at.
         let silent = params
-            .as_ref()
-            .ok()
-            .and_then(|params| params.get("prompt"))
+            .0
+            .get("prompt")
             .is_some_and(|prompt| prompt.split(' ').any(|value| value == "none"));
         if owner.is_none() && !silent {
             return consent.sign_in(path_and_query(&request.uri));
         }
-        let authorization = match self.checked(store, consent, params).await {
+        let issuer = self.issuer_for(request);
+        let authorization = match self.checked(store, consent, &issuer, params).await {
             Ok(authorization) => authorization,
             Err(response) => return response,
         };
-        let refuse = |error| self.refusal(consent, authorization.error_redirect(self, error));
         let Some(owner) = owner else {
             return match authorization.openid {
-                Some(_) => refuse(Oauth2Error::LoginRequired),
+                Some(_) => {
+                    self.declined(
+                        store,
+                        consent,
+                        &authorization,
+                        Oauth2Error::LoginRequired,
+                        now,
+                    )
+                    .await
+                }
                 None => consent.sign_in(path_and_query(&request.uri)),
             };
         };
@@ -96,30 +148,48 @@ impl Oauth2Server {
             let auth_time = consent.auth_time(&owner);
             if openid.needs_sign_in(auth_time, now) {
                 if openid.prompt.none {
-                    return refuse(Oauth2Error::LoginRequired);
+                    return self
+                        .declined(
+                            store,
+                            consent,
+                            &authorization,
+                            Oauth2Error::LoginRequired,
+                            now,
+                        )
+                        .await;
                 }
-                let back = oidc::after_sign_in(path_of(&request.uri), &authorization.params, now);
+                // A pushed request comes back by its reference alone.
+                let carried = match &authorization.request_uri {
+                    Some(_) => Params::from_pairs(authorization.form_fields()),
+                    None => authorization.params.clone(),
+                };
+                let back = oidc::after_sign_in(path_of(&request.uri), &carried, now);
                 return consent.sign_in(&back);
             }
             if openid.prompt.none {
                 let user = consent.user(&owner);
                 return match self.granted_before(store, user, &authorization).await {
                     Ok(true) => match self
-                        .grant_authorization(
-                            store,
-                            &authorization,
-                            &self.issuer_for(request),
-                            user,
-                            auth_time,
-                            now,
-                        )
+                        .grant_authorization(store, &authorization, &issuer, user, auth_time, now)
                         .await
                     {
                         Ok(location) => Response::redirect(302, &location),
                         Err(error) => self.refusal(consent, error),
                     },
-                    Ok(false) => refuse(Oauth2Error::ConsentRequired),
-                    Err(error) => refuse(Oauth2Error::Store(error)),
+                    Ok(false) => {
+                        self.declined(
+                            store,
+                            consent,
+                            &authorization,
+                            Oauth2Error::ConsentRequired,
+                            now,
+                        )
+                        .await
+                    }
+                    Err(error) => self.refusal(
+                        consent,
+                        authorization.error_redirect(self, Oauth2Error::Store(error)),
+                    ),
                 };
             }
         }
@@ -129,7 +199,7 @@ impl Oauth2Server {
             scope: &scope,
             returns_to: ReturnsTo::Uri(&authorization.redirect_uri),
             action: path_of(&request.uri),
-            fields: authorization.params.iter().collect(),
+            fields: authorization.form_fields(),
         };
         consent.ask(&owner, &prompt)
     }
@@ -186,18 +256,31 @@ impl Oauth2Server {
             Ok(grant) => grant,
             Err(response) => return response,
         };
-        let authorization = match self.checked(store, consent, Ok(params)).await {
+        let params = match self.resolved(store, consent, Ok(params), now).await {
+            Ok(params) => params,
+            Err(response) => return response,
+        };
+        let issuer = self.issuer_for(request);
+        let authorization = match self.checked(store, consent, &issuer, params).await {
             Ok(authorization) => authorization,
             Err(response) => return response,
         };
         if !grant {
-            return Response::redirect(302, &self.deny_authorization(&authorization));
+            return self
+                .declined(
+                    store,
+                    consent,
+                    &authorization,
+                    Oauth2Error::AccessDenied,
+                    now,
+                )
+                .await;
         }
         match self
             .grant_authorization(
                 store,
                 &authorization,
-                &self.issuer_for(request),
+                &issuer,
                 consent.user(&owner),
                 consent.auth_time(&owner),
                 now,

@@ -2,7 +2,9 @@
 //! endpoints (RFC 6749 2.3): HTTP Basic (`client_secret_basic`), the form
 //! body (`client_secret_post`), no secret at all (`none`, public clients),
 //! or a JWT signed with one of the client's registered keys
-//! (`private_key_jwt`, RFC 7523 2.2).
+//! (`private_key_jwt`, RFC 7523 2.2). A client following the FAPI 2.0
+//! profile authenticates with `private_key_jwt` alone, its assertions
+//! signed with PS256 or ES256 ([`Oauth2Server::profile_permits`]).
 
 use std::fmt;
 
@@ -10,7 +12,9 @@ use base64::Engine;
 
 use super::errors::Oauth2Error;
 use super::params::Params;
+use super::server::Oauth2Server;
 pub use crate::domain::client_metadata::ClientAuthMethod;
+use crate::domain::Profile;
 use crate::form::percent_decode;
 use crate::rfc7523::{self, AssertionRules, ClientAssertionError, CLIENT_ASSERTION_TYPE};
 use crate::store::{AppendError, ClientState, CredentialStore};
@@ -183,6 +187,54 @@ pub async fn authenticate(
     }
 }
 
+/// The algorithms a FAPI 2.0 client's assertions may be signed with (FAPI
+/// 2.0 Security Profile 5.4.1).
+pub const FAPI2_ASSERTION_ALGS: [&str; 2] = ["PS256", "ES256"];
+
+/// The `alg` in a compact JWS's header, **unverified**: only for refusing
+/// an algorithm before the signature is checked.
+pub fn peek_alg(jwt: &str) -> Option<String> {
+    let header = jwt.split('.').next()?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header.trim_end_matches('='))
+        .ok()?;
+    let header: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    header.get("alg")?.as_str().map(str::to_owned)
+}
+
+impl Oauth2Server {
+    /// Whether the way `presented` authenticates is one its client's
+    /// profile allows: under FAPI 2.0 (Security Profile 5.3.2.1, 5.4.1),
+    /// `private_key_jwt` alone, signed with PS256 or ES256 (RS256 is
+    /// refused). Checked before the credentials are, so a refused
+    /// assertion's `jti` is not spent.
+    pub async fn profile_permits(
+        &self,
+        store: &dyn CredentialStore,
+        presented: &Presented,
+    ) -> Result<(), Oauth2Error> {
+        let options = crate::rfc7591::client_options(store, &presented.client_id).await?;
+        if self.config().profile_of(&options) != Some(Profile::Fapi2) {
+            return Ok(());
+        }
+        if presented.method != ClientAuthMethod::PrivateKeyJwt {
+            return Err(Oauth2Error::AuthMethodNotAllowed(presented.method.name()));
+        }
+        let alg = presented
+            .assertion
+            .as_deref()
+            .and_then(peek_alg)
+            .unwrap_or_default();
+        if !FAPI2_ASSERTION_ALGS.contains(&alg.as_str()) {
+            return Err(Oauth2Error::AssertionAlgNotAllowed {
+                alg: alg.chars().take(16).collect(),
+                allowed: "PS256 or ES256",
+            });
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,5 +293,27 @@ mod tests {
             presented(&bare, &both).unwrap().method,
             ClientAuthMethod::ClientSecretPost
         );
+    }
+
+    #[test]
+    fn the_alg_is_read_from_the_header() {
+        let header = |json: &str| {
+            format!(
+                "{}.e30.sig",
+                base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(json)
+            )
+        };
+        assert_eq!(
+            peek_alg(&header(r#"{"alg":"PS256"}"#)).as_deref(),
+            Some("PS256")
+        );
+        assert_eq!(
+            peek_alg(&header(r#"{"alg":"RS256","kid":"k"}"#)).as_deref(),
+            Some("RS256")
+        );
+        assert_eq!(peek_alg(&header(r#"{"typ":"JWT"}"#)), None);
+        assert_eq!(peek_alg(&header(r#"{"alg":5}"#)), None);
+        assert_eq!(peek_alg("not a jwt"), None);
+        assert_eq!(peek_alg(""), None);
     }
 }

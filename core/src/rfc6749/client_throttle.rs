@@ -1,8 +1,8 @@
 //! Client authentication, throttled (CONTRACT.md "Users and sessions";
 //! RFC 6819 5.2.3.7, RFC 6749 2.3 and 10.10): after 10 failed client
 //! authentications in a row for one `client_id`, or 60 from one address
-//! in a minute, the token, revocation, introspection and device
-//! authorization endpoints answer 429 `temporarily_unavailable` with
+//! in a minute, the token, revocation, introspection, device
+//! authorization and pushed authorization request endpoints answer 429 `temporarily_unavailable` with
 //! `Retry-After` for that client or address, even for the right secret.
 //! The device authorization endpoint also serves at most 60 requests a
 //! minute per client and per address (RFC 8628 5.2).
@@ -33,6 +33,8 @@ pub enum Guarded {
     /// The device authorization endpoint (RFC 8628 3.1): its request rate
     /// is limited too.
     DeviceAuthorization,
+    /// The pushed authorization request endpoint (RFC 9126 2).
+    PushedAuthorization,
 }
 
 impl Guarded {

@@ -162,6 +162,31 @@ pub enum Oauth2Error {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// A pushed authorization request's body carried a parameter that
+    /// cannot be pushed (`request`, `request_uri`: RFC 9126 2.1).
+    #[error("parameter {0} cannot be pushed (RFC 9126 2.1)")]
+    NotPushable(&'static str),
+    /// The `client_id` in a pushed request's body names another client
+    /// than the one that authenticated (RFC 9126 2.1).
+    #[error("client_id does not name the client that authenticated")]
+    ClientIdMismatch,
+    /// The client must push its authorization requests first and sent
+    /// one without `request_uri` (RFC 9126 5, 6).
+    #[error("this client must push its authorization requests first (RFC 9126): request_uri is required")]
+    PushRequired,
+    /// The `request_uri` is not a pushed request this client may use now:
+    /// unknown, another client's, expired or already used (RFC 9126 4).
+    #[error("request_uri {0}")]
+    InvalidRequestUri(&'static str),
+    /// A client assertion signed with an algorithm its profile does not
+    /// allow (FAPI 2.0 Security Profile 5.4: PS256 or ES256 only).
+    #[error("client assertions must be signed with {allowed}, not {alg}")]
+    AssertionAlgNotAllowed {
+        /// The assertion's `alg` (cut short).
+        alg: String,
+        /// What is allowed.
+        allowed: &'static str,
+    },
     /// This client or address asked this endpoint too often (RFC 8628 5.2,
     /// CONTRACT.md "Users and sessions"): 429 with `Retry-After`.
     #[error("too many requests from this client or address; try again in {retry_after} s")]
@@ -236,12 +261,17 @@ impl Oauth2Error {
             | RedirectUriRequired
             | PkceRequired
             | PkceVerifierMissing
-            | UnsupportedChallengeMethod(_) => "invalid_request",
+            | UnsupportedChallengeMethod(_)
+            | NotPushable(_)
+            | ClientIdMismatch
+            | PushRequired => "invalid_request",
+            InvalidRequestUri(_) => "invalid_request_uri",
             MissingClient
             | UnknownClient
             | BadClientSecret
             | AuthMethodNotAllowed(_)
-            | ClientAssertion(_) => "invalid_client",
+            | ClientAssertion(_)
+            | AssertionAlgNotAllowed { .. } => "invalid_client",
             UnauthorizedClient(_) => "unauthorized_client",
             UnsupportedGrantType(_) => "unsupported_grant_type",
             UnsupportedResponseType(_) => "unsupported_response_type",

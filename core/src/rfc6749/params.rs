@@ -78,6 +78,32 @@ impl Params {
         self.get(name).ok_or(Oauth2Error::MissingParameter(name))
     }
 
+    /// Every parameter as owned pairs, in order (what a pushed request
+    /// stores: RFC 9126 2.1).
+    pub fn to_pairs(&self) -> Vec<(String, String)> {
+        self.0.clone()
+    }
+
+    /// The parameters without those named in `names`.
+    pub fn without(&self, names: &[&str]) -> Params {
+        Params(
+            self.0
+                .iter()
+                .filter(|(name, _)| !names.contains(&name.as_str()))
+                .cloned()
+                .collect(),
+        )
+    }
+
+    /// The parameters with `name` set to `value` (replacing any value it had).
+    pub fn with(mut self, name: &str, value: &str) -> Params {
+        self.0.retain(|(n, _)| n != name);
+        if !value.is_empty() {
+            self.0.push((name.to_owned(), value.to_owned()));
+        }
+        self
+    }
+
     /// Every parameter, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))

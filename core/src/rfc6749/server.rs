@@ -217,6 +217,7 @@ impl Oauth2Server {
         now: u64,
     ) -> Result<ClientState, Oauth2Error> {
         let presented = client_auth::presented(request, params)?;
+        self.profile_permits(store, &presented).await?;
         let rules = self.assertion_rules(request);
         client_auth::authenticate(store, &presented, allowed, &rules, now).await
     }

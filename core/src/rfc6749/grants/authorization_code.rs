@@ -86,7 +86,10 @@ impl Grant for AuthorizationCodeGrant {
             client_id: request.client.record.client_id.clone(),
             user: Some(ctx.user.to_owned()),
             scope: request.scope.to_string(),
-            expires_at: Some(ctx.now.saturating_add(ctx.server.config().code_lifetime())),
+            expires_at: Some(
+                ctx.now
+                    .saturating_add(ctx.server.config().code_lifetime_of(&request.options)),
+            ),
             parent: None,
             redirect_uri: request
                 .redirect_uri_given

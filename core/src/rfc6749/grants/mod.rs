@@ -382,14 +382,18 @@ pub struct AuthorizeContext<'a> {
 
 impl AuthorizeContext<'_> {
     /// Appends what the owner's grant issues, while the request's client
-    /// is still live.
-    pub async fn append(&self, events: Vec<Event>) -> Result<(), Oauth2Error> {
-        let live = Precondition::ClientLive {
+    /// is still live. A pushed request (RFC 9126) is used up in the same record.
+    pub async fn append(&self, mut events: Vec<Event>) -> Result<(), Oauth2Error> {
+        let mut preconditions = vec![Precondition::ClientLive {
             client_id: self.request.client.record.client_id.clone(),
-        };
-        match self.store.append(&[live], events, self.now).await {
+        }];
+        if let Some((pushed, used)) = self.request.pushed_use(self.now) {
+            preconditions.push(pushed);
+            events.push(used);
+        }
+        match self.store.append(&preconditions, events, self.now).await {
             Ok(_) => Ok(()),
-            Err(AppendError::Refused(_)) => Err(Oauth2Error::UnknownClient),
+            Err(AppendError::Refused(refused)) => Err(self.request.refused(&refused)),
             Err(AppendError::Store(error)) => Err(Oauth2Error::Store(error)),
         }
     }

@@ -3,6 +3,7 @@
 use async_trait::async_trait;
 
 use super::{Grant, Issue, IssueError, TokenContext};
+use crate::domain::Profile;
 use crate::rfc6749::Oauth2Error;
 use crate::rfc8707;
 use crate::Response;
@@ -24,6 +25,22 @@ impl Grant for PasswordGrant {
     /// RFC 6749 4.3.2: `username`, `password`, optional `scope`; RFC 8707
     /// 2: optional `resource`s.
     async fn token(&self, ctx: &TokenContext<'_>) -> Result<Response, Oauth2Error> {
+        // FAPI 2.0 Security Profile 5.3.2.1: no resource owner passwords.
+        // Refused as the server's own rule when the deployment follows the
+        // profile, as the client's when only the client does.
+        let config = ctx.server.config();
+        let options =
+            crate::rfc7591::client_options(ctx.store, &ctx.client.record.client_id).await?;
+        if config.profile_of(&options) == Some(Profile::Fapi2) {
+            return Err(match config.profile {
+                Some(Profile::Fapi2) => {
+                    Oauth2Error::UnsupportedGrantType(self.grant_type().to_owned())
+                }
+                None => Oauth2Error::UnauthorizedClient(
+                    "grant type password under the FAPI 2.0 profile".to_owned(),
+                ),
+            });
+        }
         let username = ctx.params.require("username")?;
         let password = ctx.params.require("password")?;
         let scope = ctx.requested_scope(&ctx.client_scope())?;
