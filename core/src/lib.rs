@@ -51,6 +51,7 @@ pub mod rfc7636;
 pub mod rfc7662;
 pub mod rfc8414;
 pub mod rfc8628;
+pub mod rfc9449;
 pub mod store;
 pub mod throttle;
 

@@ -175,7 +175,10 @@ mod tests {
         };
         let stored = options.to_stored();
         assert!(stored.contains("\"profile\":\"fapi2\""), "{stored}");
-        assert!(stored.contains("\"access_token_format\":\"jwt\""), "{stored}");
+        assert!(
+            stored.contains("\"access_token_format\":\"jwt\""),
+            "{stored}"
+        );
         assert_eq!(ClientOptions::from_stored(&stored), options);
         assert_eq!(ClientOptions::default().to_stored(), "{}");
         assert!(ClientOptions::from_stored("not json").is_default());

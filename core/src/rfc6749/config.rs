@@ -211,7 +211,9 @@ impl Oauth2Config {
 
     /// The format of `client`'s access tokens: its own, or the server's.
     pub fn access_token_format_of(&self, client: &ClientOptions) -> AccessTokenFormat {
-        client.access_token_format.unwrap_or(self.access_token_format)
+        client
+            .access_token_format
+            .unwrap_or(self.access_token_format)
     }
 
     /// Seconds `client`'s authorization codes live: at most 60 under FAPI

@@ -15,8 +15,8 @@ use crate::rfc6749::server::Oauth2Server;
 use crate::rfc6749::Oauth2Error;
 use crate::rfc7636::{self, ChallengeMethod};
 use crate::store::{
-    token_id, Authenticated, Authorized, CredentialKind, Event, Issued, RevocationReason, Secret,
-    Status, TokenRecord,
+    token_id, Authenticated, Authorized, Constrained, CredentialKind, Event, Issued,
+    RevocationReason, Secret, Status, TokenRecord,
 };
 use crate::Response;
 
@@ -58,6 +58,16 @@ impl Grant for AuthorizationCodeGrant {
         if challenge.is_none() && request.client.record.auth_method == ClientAuthMethod::None {
             return Err(Oauth2Error::PkceRequired);
         }
+        // RFC 9449 10: `dpop_jkt` binds the code to a key's thumbprint.
+        if params
+            .get("dpop_jkt")
+            .is_some_and(|jkt| !crate::rfc9449::is_thumbprint(jkt))
+        {
+            return Err(Oauth2Error::MalformedParameter {
+                name: "dpop_jkt",
+                why: "not a base64url SHA-256 JWK thumbprint (RFC 9449 10)",
+            });
+        }
         Ok(GrantExtras {
             code_challenge: challenge.map(|(c, method)| (c, method.name().to_owned())),
         })
@@ -94,6 +104,15 @@ impl Grant for AuthorizationCodeGrant {
                 verifier: None,
             }),
         ];
+        // RFC 9449 10: the code is bound to the key `dpop_jkt` names
+        // (checked by `validate_authorization`); trading it needs that key.
+        if let Some(jkt) = request.params.get("dpop_jkt") {
+            events.push(Event::Constrained(Constrained {
+                id: id.clone(),
+                jkt: Some(jkt.to_owned()),
+                audience: Vec::new(),
+            }));
+        }
         // OpenID Connect Core 1.0 3.1.3.6: the ID token says when the user
         // signed in and echoes the nonce; both are kept with the code.
         if let Some(openid) = &request.openid {

@@ -7,8 +7,8 @@ use super::super::events::{CredentialKind, Event, Record, Seq};
 use super::super::{Failure, Precondition, PreconditionFailed};
 use super::keys::{seq_key, LAST_SEQ};
 use super::{
-    alg_signing_keys, apply, client, credential, last_seq, nonce_floor, nonce_seen, signing_keys, user, Projection,
-    ProjectionError, ProjectionMut, Tree,
+    alg_signing_keys, apply, client, credential, last_seq, nonce_floor, nonce_seen, signing_keys,
+    user, Projection, ProjectionError, ProjectionMut, Tree,
 };
 
 /// Why `precondition` does not hold, or `None` when it does.

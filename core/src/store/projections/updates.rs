@@ -96,7 +96,9 @@ pub(super) fn constrained<P: ProjectionMut>(
     p: &mut P,
     constrained: &Constrained,
 ) -> Result<(), ProjectionError> {
-    if p.get(Tree::Credentials, constrained.id.as_bytes())?.is_some() {
+    if p.get(Tree::Credentials, constrained.id.as_bytes())?
+        .is_some()
+    {
         put(p, Tree::Constraints, &constrained.id, constrained)?;
     }
     Ok(())
