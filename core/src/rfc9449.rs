@@ -42,6 +42,21 @@ pub const MAX_JTI_LEN: usize = 128;
 /// The longest server nonce accepted, in bytes.
 pub const MAX_NONCE_LEN: usize = 128;
 
+/// RFC 9449 4.1's example proof (Figure 2, its signature from 5.1's token
+/// request): `POST https://server.example.com/token` at `iat` 1562262616.
+pub const EXAMPLE_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
+
+/// RFC 9449 7.1's example proof at a resource (Figure 13): `GET
+/// https://resource.example.org/protectedresource` at `iat` 1562262618,
+/// with the `ath` of [`EXAMPLE_ACCESS_TOKEN`].
+pub const EXAMPLE_RESOURCE_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0ZWRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2oW9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA";
+
+/// The access token of RFC 9449 7.1's example (Figure 12).
+pub const EXAMPLE_ACCESS_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
+
+/// The thumbprint of the examples' key (RFC 9449 6.1, `cnf.jkt`).
+pub const EXAMPLE_JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+
 /// The credential kind a proof's `jti` use is kept under, in the place of
 /// an OAuth 1 token ([`Verified::token`]).
 const JTI_KIND: &str = "DPoP";
@@ -376,15 +391,25 @@ pub fn normalized_uri(uri: &str) -> Option<String> {
         Some(at) => rest.split_at(at),
         None => (rest, ""),
     };
-    if authority.is_empty() || authority.contains('@') {
+    if authority.contains('@') {
         return None;
     }
-    let mut authority = authority.to_ascii_lowercase();
-    if let Some(host) = authority.strip_suffix(&format!(":{default_port}")) {
-        authority = host.to_owned();
-    } else if let Some(host) = authority.strip_suffix(':') {
-        authority = host.to_owned();
+    let authority = authority.to_ascii_lowercase();
+    let (host, port) = match authority.rfind(':') {
+        Some(at) if !authority[at..].contains(']') => (&authority[..at], &authority[at + 1..]),
+        _ => (authority.as_str(), ""),
+    };
+    if host.is_empty()
+        || (host.contains(':') && !host.starts_with('['))
+        || !port.bytes().all(|b| b.is_ascii_digit())
+    {
+        return None;
     }
+    let authority = match port {
+        "" => host.to_owned(),
+        port if port == default_port => host.to_owned(),
+        port => format!("{host}:{port}"),
+    };
     let path = remove_dot_segments(&normalize_percent(path)?);
     let path = if path.is_empty() {
         "/".to_owned()
@@ -562,14 +587,10 @@ impl NonceSource {
 mod tests {
     use super::*;
 
-    /// RFC 9449 4.1 (Figure 2): the example proof, its key's thumbprint
-    /// as 6.1 shows it bound.
-    pub(crate) const RFC_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiItQndDM0VTYzZhY2MybFRjIiwiaHRtIjoiUE9TVCIsImh0dSI6Imh0dHBzOi8vc2VydmVyLmV4YW1wbGUuY29tL3Rva2VuIiwiaWF0IjoxNTYyMjYyNjE2fQ.2-GxA6T8lP4vfrg8v-FdWP0A0zdrj8igiMLvqRMUvwnQg4PtFLbdLXiOSsX0x7NVY-FNyJK70nfbV37xRZT3Lg";
-
-    /// RFC 9449 7.1 (Figure 13): a proof at a resource, with `ath`.
-    const RFC_RESOURCE_PROOF: &str = "eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2IiwiandrIjp7Imt0eSI6IkVDIiwieCI6Imw4dEZyaHgtMzR0VjNoUklDUkRZOXpDa0RscEJoRjQyVVFVZldWQVdCRnMiLCJ5IjoiOVZFNGpmX09rX282NHpiVFRsY3VOSmFqSG10NnY5VERWclUwQ2R2R1JEQSIsImNydiI6IlAtMjU2In19.eyJqdGkiOiJlMWozVl9iS2ljOC1MQUVCIiwiaHRtIjoiR0VUIiwiaHR1IjoiaHR0cHM6Ly9yZXNvdXJjZS5leGFtcGxlLm9yZy9wcm90ZWN0ZWRyZXNvdXJjZSIsImlhdCI6MTU2MjI2MjYxOCwiYXRoIjoiZlVIeU8ycjJaM0RaNTNFc05yV0JiMHhXWG9hTnk1OUlpS0NBcWtzbVFFbyJ9.2oW9RP35yRqzhrtNP86L-Ey71EOptxRimPPToA1plemAgR6pxHF8y6-yqyVnmcw6Fy1dqd-jfxSYoMxhAJpLjA";
-    const RFC_TOKEN: &str = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
-    const RFC_JKT: &str = "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I";
+    const RFC_PROOF: &str = EXAMPLE_PROOF;
+    const RFC_RESOURCE_PROOF: &str = EXAMPLE_RESOURCE_PROOF;
+    const RFC_TOKEN: &str = EXAMPLE_ACCESS_TOKEN;
+    const RFC_JKT: &str = EXAMPLE_JKT;
 
     fn token_endpoint(now: u64) -> Expected<'static> {
         Expected {
@@ -676,6 +697,16 @@ mod tests {
         assert_eq!(normalized_uri("ftp://a.example/"), None);
         assert_eq!(normalized_uri("https://a.example/%zz"), None);
         assert_eq!(normalized_uri("/relative"), None);
+        assert_eq!(normalized_uri("https://a.example::443/"), None);
+        assert_eq!(normalized_uri("https://a.example:x/"), None);
+        assert_eq!(
+            normalized_uri("https://[::1]:443/a").as_deref(),
+            Some("https://[::1]/a")
+        );
+        assert_eq!(
+            normalized_uri("https://a.example:8443").as_deref(),
+            Some("https://a.example:8443/")
+        );
     }
 
     fn forged(header: Value, claims: Value) -> String {
@@ -807,6 +838,17 @@ mod tests {
         assert_eq!(key.timestamp, 1_562_262_616);
         assert_eq!(key.nonce, "-BwC3ESc6acc2lTc");
         assert!(matches!(event, Event::Verified(_)));
+    }
+
+    proptest::proptest! {
+        /// A normalised URI is its own normal form (what the fuzz target
+        /// `dpop_proof` also asserts).
+        #[test]
+        fn normalising_is_idempotent(uri in "(https?|HTTP|ftp)://[a-zA-Z0-9.:\\[\\]@]{0,12}(/[a-zA-Z0-9.%~_-]{0,6}){0,4}[?#]?[a-z]{0,3}") {
+            if let Some(normal) = normalized_uri(&uri) {
+                proptest::prop_assert_eq!(normalized_uri(&normal), Some(normal));
+            }
+        }
     }
 
     #[test]
