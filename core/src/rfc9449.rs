@@ -541,9 +541,8 @@ impl NonceSource {
     }
 
     fn tag(&self, window: u64) -> [u8; 16] {
-        // An HMAC takes a key of any length.
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
-            .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+            .expect("HMAC accepts a key of any length");
         mac.update(&window.to_be_bytes());
         let full = mac.finalize().into_bytes();
         let mut tag = [0u8; 16];

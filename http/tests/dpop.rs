@@ -403,6 +403,12 @@ async fn bad_proofs_are_refused_at_the_token_endpoint(w: &World) {
         let answer = token_with(w, &w.basic, &client_credentials(), &[proof]).await;
         answer.assert_oauth2_error(400, "invalid_dpop_proof");
     }
+    // Exactly one DPoP header.
+    let one = key.proof(w, "POST", &url, None, None);
+    let two = key.proof(w, "POST", &url, None, None);
+    token_with(w, &w.basic, &client_credentials(), &[&one, &two])
+        .await
+        .assert_oauth2_error(400, "invalid_dpop_proof");
     // A proof is used once here too.
     let proof = key.proof(w, "POST", &url, None, None);
     bound_tokens(&token_with(w, &w.basic, &client_credentials(), &[&proof]).await);
