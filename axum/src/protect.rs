@@ -1,6 +1,8 @@
 //! Protected routes: [`Authorized`] hands a handler the credential its
-//! request carried (an OAuth 1 signature or an OAuth 2 bearer token), or
-//! refuses the request with the challenge the client needs.
+//! request carried (an OAuth 1 signature, or an OAuth 2 access token: a
+//! bearer token, or a DPoP-bound one in the `DPoP` scheme with a proof of
+//! its key, RFC 9449 7), or refuses the request with the challenge the
+//! client needs.
 
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
@@ -34,8 +36,11 @@ impl RequireScope {
 /// any state [`Credlog`] can be taken from (`FromRef`). A request without
 /// a good one is refused with the core's answer ([`Reply`]): 401 with a
 /// `WWW-Authenticate` challenge for each scheme when it carried none, 401
-/// `invalid_token` for a revoked or expired token, 403 for too narrow a
-/// scope ([`RequireScope`]).
+/// `invalid_token` for a revoked or expired token (with a `DPoP`
+/// challenge for a DPoP-bound token sent as `Bearer` or with another
+/// key's proof), 401 `invalid_dpop_proof` for a bad proof, 403 for too
+/// narrow a scope ([`RequireScope`]). The proof's `htu` is checked against
+/// the public origin ([`Credlog::with_public_origin`]) and the path.
 ///
 /// It reads the request's head (the `Authorization` header and the query):
 /// a request signed over a form body (OAuth 1 with body parameters) is

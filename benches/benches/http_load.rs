@@ -17,6 +17,14 @@
 //!   [`Authorized`] extractor, scope `profile` by [`RequireScope`],
 //!   answering `{"user","client_id","scope"}` as credlog-axum's example
 //!   app does, over the same store and tokens;
+//! - `dpop`: `GET /api/me` with a DPoP-bound token (RFC 9449 7.1):
+//!   `Authorization: DPoP` and a `DPoP` proof (ES256) of the key it is
+//!   bound to, each with its own `jti`, made before the route runs (on
+//!   every core, `LOAD_DPOP_RATE` a second for the route's time, default
+//!   20000) with an `iat` that holds for the whole run (warm-up and
+//!   measured time together at most 110 s). Every request checks the
+//!   proof's signature and appends its `jti` use (on sled, a durable
+//!   append), beside the `bearer` route's read;
 //! - `token`: `POST /oauth2/token` with `grant_type=client_credentials`
 //!   and `client_secret_basic`: each request issues a new access token (on
 //!   sled, a durable append). A 200 must carry `access_token`.
@@ -82,7 +90,7 @@
 //! route, default 10), `LOAD_WARMUP` (seconds, default 2),
 //! `LOAD_CONNECTIONS` (default 64), `LOAD_STORE` (`sled`, `memory` or
 //! `postgres`, default `sled`; sled writes under `TMPDIR`), `LOAD_ROUTES` (which
-//! routes run, comma-separated, from `bare,bare-axum,oauth1,bearer,axum-bearer,token`;
+//! routes run, comma-separated, from `bare,bare-axum,oauth1,bearer,axum-bearer,dpop,token`;
 //! default `bare,oauth1,bearer,token`; they always run in that order, and
 //! the ratios need `bare`, and `bare-axum` for the axum app's),
 //! `LOAD_PIN` (1: pinned as above; default 0, unpinned),
@@ -141,8 +149,8 @@ use credlog_core::rfc6749::{
     ClientAuthMethod, GrantType, Oauth2Server, OwnerCheckError, ResourceOwners, Scope,
 };
 use credlog_core::store::{
-    token_id, ClientRecord, CredentialKind, CredentialStore, Event, Issued, Secret, TokenRecord,
-    UserRecord,
+    token_id, ClientRecord, Constrained, CredentialKind, CredentialStore, Event, Issued, Secret,
+    TokenRecord, UserRecord,
 };
 use credlog_core::throttle::{MemoryThrottle, Throttle};
 use credlog_http::{App, Settings};
@@ -178,14 +186,19 @@ const BEARER_LIFETIME: u64 = 7 * 24 * 60 * 60;
 /// Every route the harness loads, in the order they run: the bare routes
 /// first (the others' ratios are to them), the token endpoint last (it
 /// grows the store).
-const ROUTES: [&str; 6] = [
+const ROUTES: [&str; 7] = [
     "bare",
     "bare-axum",
     "oauth1",
     "bearer",
     "axum-bearer",
+    "dpop",
     "token",
 ];
+
+/// The DPoP-bound access token of the `dpop` route (one for every
+/// connection: each proof carries its hash, `ath`).
+const DPOP_TOKEN: &str = "bench-dpop-token";
 
 /// The routes that run unless `LOAD_ROUTES` says otherwise: warp's.
 const DEFAULT_ROUTES: &str = "bare,oauth1,bearer,token";
@@ -203,6 +216,8 @@ struct Config {
     routes: Vec<&'static str>,
     client_threads: usize,
     max_rate: u64,
+    /// `LOAD_DPOP_RATE`: DPoP proofs a second to make for the `dpop` route.
+    dpop_rate: u64,
     rounds: usize,
     /// `LOAD_RETAIN`, `LOAD_ARCHIVE`: the sled store's retention.
     retention: Option<Retention>,
@@ -225,6 +240,7 @@ impl Config {
             routes: routes(&setting("LOAD_ROUTES", DEFAULT_ROUTES.to_owned())?)?,
             client_threads: setting("LOAD_CLIENT_THREADS", 2)?,
             max_rate: setting("LOAD_MAX_RATE", 60_000)?,
+            dpop_rate: setting("LOAD_DPOP_RATE", 20_000)?,
             rounds: setting("LOAD_ROUNDS", 1)?,
             retention: match setting("LOAD_RETAIN", 0)? {
                 0 => None,
@@ -242,6 +258,11 @@ impl Config {
                 _ => return Err("LOAD_PIN is 0 or 1".into()),
             },
         };
+        if config.routes.contains(&"dpop") && config.warmup + config.seconds > 110 {
+            return Err(
+                "the dpop route's proofs hold for 120 s: LOAD_WARMUP + LOAD_SECONDS <= 110".into(),
+            );
+        }
         if config.nodes == 0 || (config.nodes > 1 && config.store != "postgres") {
             return Err("LOAD_NODES is 1, or more with LOAD_STORE=postgres".into());
         }
@@ -348,6 +369,8 @@ struct Requests {
     path: &'static str,
     authorization: Headers,
     headers: Vec<(HeaderName, HeaderValue)>,
+    /// A `DPoP` proof for each request, when the route sends them.
+    proofs: Option<Headers>,
     body: Bytes,
     /// Text a 200 answer must contain.
     expect: Option<&'static str>,
@@ -361,6 +384,7 @@ impl Requests {
             path,
             authorization,
             headers: Vec::new(),
+            proofs: None,
             body: Bytes::new(),
             expect,
         }
@@ -523,6 +547,105 @@ async fn seed(store: &dyn CredentialStore, bearer: &[String]) -> Result<(), Fail
     Ok(())
 }
 
+/// The `dpop` route's ES256 key (RFC 9449 4.2).
+struct DpopKey {
+    signing: p256::ecdsa::SigningKey,
+    jwk: Value,
+}
+
+fn b64(bytes: &[u8]) -> String {
+    base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, bytes)
+}
+
+impl DpopKey {
+    fn new() -> Self {
+        let signing = p256::ecdsa::SigningKey::random(&mut p256::elliptic_curve::rand_core::OsRng);
+        let point = signing.verifying_key().to_encoded_point(false);
+        let coordinate = |c: Option<&p256::FieldBytes>| c.map(|c| b64(c)).unwrap_or_default();
+        let jwk = json!({
+            "kty": "EC", "crv": "P-256",
+            "x": coordinate(point.x()), "y": coordinate(point.y()),
+        });
+        DpopKey { signing, jwk }
+    }
+
+    /// `count` proofs for `GET uri` with [`DPOP_TOKEN`], each with its own
+    /// `jti` (unique across `round`s), at `iat`, made on every core.
+    fn proofs(
+        &self,
+        uri: &str,
+        iat: u64,
+        count: usize,
+        round: usize,
+    ) -> Result<Vec<HeaderValue>, Failure> {
+        use p256::ecdsa::signature::Signer as _;
+        use sha2::Digest;
+        let header = b64(json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": self.jwk})
+            .to_string()
+            .as_bytes());
+        let ath = b64(&sha2::Sha256::digest(DPOP_TOKEN.as_bytes()));
+        let proof = |n: usize| {
+            let claims = json!({
+                "jti": format!("r{round}-{n:x}"), "htm": "GET", "htu": uri, "iat": iat, "ath": ath,
+            });
+            let input = format!("{header}.{}", b64(claims.to_string().as_bytes()));
+            let signature: p256::ecdsa::Signature = self.signing.sign(input.as_bytes());
+            HeaderValue::from_str(&format!("{input}.{}", b64(&signature.to_bytes())))
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = count.div_ceil(threads).max(1);
+        std::thread::scope(|scope| {
+            let parts: Vec<_> = (0..count)
+                .step_by(chunk)
+                .map(|start| {
+                    scope.spawn(move || {
+                        (start..count.min(start + chunk))
+                            .map(proof)
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                })
+                .collect();
+            let mut all = Vec::with_capacity(count);
+            for part in parts {
+                all.extend(
+                    part.join()
+                        .map_err(|_| "a proof-making thread panicked")??,
+                );
+            }
+            Ok(all)
+        })
+    }
+}
+
+/// [`DPOP_TOKEN`], bound to `key` as the token endpoint binds a token to a
+/// proof's key (a `Constrained` event after it).
+async fn seed_dpop(store: &dyn CredentialStore, key: &DpopKey) -> Result<(), Failure> {
+    let now = unix_now();
+    let token = TokenRecord {
+        kind: CredentialKind::AccessToken,
+        id: token_id(DPOP_TOKEN),
+        secret: Secret::None,
+        client_id: CLIENT_ID.into(),
+        user: Some(USER.into()),
+        scope: "profile".into(),
+        expires_at: Some(now + BEARER_LIFETIME),
+        parent: None,
+        redirect_uri: None,
+        code_challenge: None,
+    };
+    let bound = Constrained {
+        id: token_id(DPOP_TOKEN),
+        jkt: Some(credlog_core::jose::thumbprint(&key.jwk)?),
+        audience: Vec::new(),
+    };
+    let events = vec![
+        Event::Issued(Issued::Token(token)),
+        Event::Constrained(bound),
+    ];
+    store.append(&[], events, now).await?;
+    Ok(())
+}
+
 /// The axum app's users: none. Only `/api/me` is loaded, and the
 /// extractor behind it asks nothing of the host.
 struct NoUsers(MemoryThrottle);
@@ -681,6 +804,13 @@ async fn connection(shared: Arc<Shared>, index: usize) -> Vec<u32> {
             .header(AUTHORIZATION, authorization);
         for (name, value) in &requests.headers {
             request = request.header(name, value);
+        }
+        if let Some(proofs) = &requests.proofs {
+            let Some(proof) = proofs.next(index) else {
+                shared.exhausted.fetch_add(1, Ordering::Relaxed);
+                break;
+            };
+            request = request.header("DPoP", proof);
         }
         // An empty body is no body: a GET goes out as it would with `Empty`.
         let request = request.body(Full::new(requests.body.clone()));
@@ -910,7 +1040,10 @@ async fn run(
         eprintln!("  error on {name}: {shown}");
     }
     if shared.exhausted.load(Ordering::Relaxed) > 0 {
-        return Err(format!("{name}: ran out of signed requests; raise LOAD_MAX_RATE").into());
+        return Err(format!(
+            "{name}: ran out of signed requests; raise LOAD_MAX_RATE (LOAD_DPOP_RATE for dpop)"
+        )
+        .into());
     }
     let seconds = measured.as_secs_f64();
     Ok(Outcome {
@@ -1033,6 +1166,11 @@ fn bench(config: &Config) -> Result<bool, Failure> {
         Vec::new()
     };
     servers.block_on(seed(store.as_ref(), &bearer))?;
+    // The dpop route's key, and its token bound to it.
+    let dpop_key = DpopKey::new();
+    if config.runs("dpop") {
+        servers.block_on(seed_dpop(store.as_ref(), &dpop_key))?;
+    }
 
     let localhost: SocketAddr = ([127, 0, 0, 1], 0).into();
     let (stop_credlog, credlog_stopped) = oneshot::channel::<()>();
@@ -1154,6 +1292,36 @@ fn bench(config: &Config) -> Result<bool, Failure> {
                     _ => (format!("axum bearer {}", config.store), axum_addr, requests),
                 }
             }
+            "dpop" => {
+                let total = config.warmup + config.seconds;
+                let count = usize::try_from(total * config.dpop_rate)?;
+                let making = Instant::now();
+                if let Some(cpus) = &every_cpu {
+                    sched_setaffinity(None, cpus).map_err(std::io::Error::from)?;
+                }
+                // Valid from `iat` - 60 s to `iat` + 60 s: the whole run.
+                let iat = unix_now() + (total / 2).min(60);
+                let uri = format!("http://{credlog_addr}/api/me");
+                let proofs = dpop_key.proofs(&uri, iat, count, round)?;
+                if config.pin {
+                    pin_to(LOAD_CPU)?;
+                }
+                println!(
+                    "made {count} DPoP proofs in {:.1} s",
+                    making.elapsed().as_secs_f64()
+                );
+                let authorization = HeaderValue::from_str(&format!("DPoP {DPOP_TOKEN}"))?;
+                let mut requests = Requests::get(
+                    "/api/me",
+                    Headers::PerConnection(vec![authorization]),
+                    Some(USER),
+                );
+                requests.proofs = Some(Headers::Signed {
+                    headers: proofs,
+                    next: AtomicUsize::new(0),
+                });
+                (format!("dpop {}", config.store), credlog_addr, requests)
+            }
             "token" => {
                 let requests = Requests {
                     method: Method::POST,
@@ -1166,6 +1334,7 @@ fn bench(config: &Config) -> Result<bool, Failure> {
                         CONTENT_TYPE,
                         HeaderValue::from_static("application/x-www-form-urlencoded"),
                     )],
+                    proofs: None,
                     body: Bytes::from_static(b"grant_type=client_credentials"),
                     expect: Some("access_token"),
                 };
@@ -1233,6 +1402,11 @@ fn bench(config: &Config) -> Result<bool, Failure> {
                 of_bare(rate),
                 ratio(route, "bare-axum", "bare axum"),
                 ratio(route, "bearer", "bearer on warp"),
+            ),
+            "dpop" => println!(
+                "  DPoP-bound /api/me (ES256 proof, jti appended): {rate:.0}/s = {} = {}",
+                of_bare(rate),
+                ratio(route, "bearer", "bearer"),
             ),
             "token" if config.store != "memory" => println!(
                 "  client_credentials issuance: {rate:.0}/s durable = {} (target >= 0.25)",

@@ -27,6 +27,7 @@ fn main() -> io::Result<()> {
         "scope",
         "grant_requests",
         "par_request",
+        "dpop_proof",
     ] {
         fs::create_dir_all(root.join(target))?;
     }
@@ -87,6 +88,9 @@ fn main() -> io::Result<()> {
     for (i, seed) in par_requests().iter().enumerate() {
         write("par_request", i, seed)?;
     }
+    for (i, seed) in dpop_proofs().iter().enumerate() {
+        write("dpop_proof", i, seed)?;
+    }
     println!(
         "wrote the seeds of {} vectors under {}",
         vectors::all().len(),
@@ -118,6 +122,34 @@ fn jwts() -> Vec<String> {
     }
     seeds.push(format!("{A2_JWS}.e30"));
     seeds.push(format!("e30=.{payload}.{signature}"));
+    seeds
+}
+
+/// `dpop_proof` inputs: RFC 9449's example proofs (4.1's at the token
+/// endpoint, 7.1's at a resource, which pass the target's checks), 4.1's
+/// claims under headers each check refuses (no `typ`, `alg: none`, no
+/// `jwk`), and URIs to normalise.
+fn dpop_proofs() -> Vec<String> {
+    use credlog_core::rfc9449::{EXAMPLE_PROOF, EXAMPLE_RESOURCE_PROOF};
+    let b64 = |text: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(text)
+    };
+    let mut parts = EXAMPLE_PROOF.split('.');
+    let header = parts.next().expect("three parts");
+    let payload = parts.next().expect("three parts");
+    let signature = parts.next().expect("three parts");
+    let mut seeds = vec![EXAMPLE_PROOF.to_owned(), EXAMPLE_RESOURCE_PROOF.to_owned()];
+    for refused in [
+        r#"{"alg":"ES256"}"#,
+        r#"{"typ":"dpop+jwt","alg":"none"}"#,
+        r#"{"typ":"dpop+jwt","alg":"ES256"}"#,
+    ] {
+        seeds.push(format!("{}.{payload}.{signature}", b64(refused)));
+    }
+    seeds.push(format!("{header}.{payload}"));
+    seeds.push("HTTPS://Server.Example.COM:443/a/../token?x#y".to_owned());
+    seeds.push("http://[::1]:80/%7e%2f".to_owned());
     seeds
 }
 

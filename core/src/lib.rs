@@ -54,6 +54,7 @@ pub mod rfc8628;
 pub mod rfc8707;
 pub mod rfc9068;
 pub mod rfc9126;
+pub mod rfc9449;
 pub mod store;
 pub mod throttle;
 

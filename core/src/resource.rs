@@ -1,10 +1,11 @@
 //! A protected resource that takes either credential: an OAuth 1 signed
-//! request (RFC 5849 3) or an OAuth 2 bearer token (RFC 6750 2), with the
+//! request (RFC 5849 3) or an OAuth 2 access token, as a bearer token (RFC
+//! 6750 2) or DPoP-bound with a proof of its key (RFC 9449 7), with the
 //! answer a client that sent neither needs: both challenges.
 
 use crate::rfc5849::{Oauth1Error, Oauth1Provider, TokenCredentialUse};
 use crate::rfc6749::{Oauth2Server, Scope};
-use crate::rfc6750::{self, BearerError, BearerToken};
+use crate::rfc6750::{self, BearerError, BearerToken, DpopRules};
 use crate::store::CredentialStore;
 use crate::{Request, Response};
 
@@ -13,7 +14,8 @@ use crate::{Request, Response};
 pub enum ResourceCredential {
     /// An OAuth 1 token credential.
     Oauth1(TokenCredentialUse),
-    /// An OAuth 2 bearer token.
+    /// An OAuth 2 access token: a bearer token, or a DPoP-bound one whose
+    /// proof passed ([`BearerToken::dpop_jkt`] names its key).
     Bearer(BearerToken),
 }
 
@@ -31,6 +33,15 @@ impl ResourceCredential {
         match self {
             ResourceCredential::Oauth1(used) => &used.client_id,
             ResourceCredential::Bearer(token) => &token.client_id,
+        }
+    }
+
+    /// The thumbprint of the key the request proved, when it carried a
+    /// DPoP-bound access token (RFC 9449 7).
+    pub fn dpop_jkt(&self) -> Option<&str> {
+        match self {
+            ResourceCredential::Oauth1(_) => None,
+            ResourceCredential::Bearer(token) => token.dpop_jkt.as_deref(),
         }
     }
 
@@ -52,7 +63,8 @@ pub fn bearer_refusal(oauth2: &Oauth2Server, error: &BearerError) -> Response {
     error.to_response(&oauth2.config().realm)
 }
 
-/// Checks a request carrying either an OAuth 1 signature or a bearer token,
+/// Checks a request carrying either an OAuth 1 signature or an access
+/// token (`Bearer`, or `DPoP` with a proof under the deployment's rules),
 /// which must hold `required`. A request with neither is told of both
 /// schemes: 401 with an `OAuth` and a `Bearer` challenge.
 pub async fn protect_either(
@@ -63,8 +75,9 @@ pub async fn protect_either(
     required: &Scope,
     now: u64,
 ) -> Result<ResourceCredential, Response> {
-    if rfc6750::is_bearer(request) {
-        return rfc6750::protect(store, request, required, now)
+    if rfc6750::is_bearer(request) || rfc6750::is_dpop(request) {
+        let rules = DpopRules::of(oauth2.config());
+        return rfc6750::protect_with(store, request, required, &rules, now)
             .await
             .map(ResourceCredential::Bearer)
             .map_err(|error| bearer_refusal(oauth2, &error));

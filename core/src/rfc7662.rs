@@ -39,7 +39,16 @@ impl Oauth2Server {
         let Some(state) = state else {
             return Ok(inactive);
         };
+        // RFC 9449 6.2: a DPoP-bound token says so, and names its key.
+        let jkt = match state.record.kind {
+            CredentialKind::AccessToken | CredentialKind::RefreshToken => store
+                .constraints(&state.record.id)
+                .await?
+                .and_then(|constrained| constrained.jkt),
+            _ => None,
+        };
         let token_type = match state.record.kind {
+            CredentialKind::AccessToken if jkt.is_some() => TokenType::DPoP.as_str(),
             CredentialKind::AccessToken => TokenType::Bearer.as_str(),
             CredentialKind::RefreshToken => "refresh_token",
             _ => return Ok(inactive),
@@ -71,6 +80,9 @@ impl Oauth2Server {
         let audience = crate::rfc8707::granted(store, &state.record.id).await?;
         if !audience.is_empty() {
             body["aud"] = crate::rfc9068::audience_claim(&audience, "");
+        }
+        if let Some(jkt) = jkt {
+            body["cnf"] = serde_json::json!({ "jkt": jkt });
         }
         Ok(body)
     }

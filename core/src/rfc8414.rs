@@ -77,6 +77,8 @@ impl Oauth2Server {
             metadata["device_authorization_endpoint"] =
                 format!("{issuer}{DEVICE_AUTHORIZATION_PATH}").into();
         }
+        // RFC 9449 5.1: the algorithms a DPoP proof may be signed with.
+        metadata["dpop_signing_alg_values_supported"] = crate::rfc9449::PROOF_ALGS.to_vec().into();
         if let Some(scopes) = &self.config().allowed_scopes {
             metadata["scopes_supported"] = scopes.tokens().collect::<Vec<_>>().into();
         }

@@ -82,7 +82,9 @@ pub fn require_oauth1(
     })
 }
 
-/// A bearer-protected request: its token, and the request itself.
+/// A bearer-protected request: its token (a bearer token, or a DPoP-bound
+/// one whose proof passed: [`BearerToken::dpop_jkt`]), and the request
+/// itself.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BearerCredential {
     /// The live access token: client, user, scope.
@@ -103,7 +105,8 @@ pub async fn protect_bearer(
     request: Request,
     required: &Scope,
 ) -> Result<BearerCredential, Response> {
-    match rfc6750::protect(app.store(), &request, required, app.now()).await {
+    let rules = rfc6750::DpopRules::of(app.oauth2().config());
+    match rfc6750::protect_with(app.store(), &request, required, &rules, app.now()).await {
         Ok(token) => Ok(BearerCredential { token, request }),
         Err(error) => Err(bearer_error(app, &error)),
     }
@@ -220,12 +223,14 @@ fn me_json(user: Option<String>, client_id: String, scope: String) -> warp::repl
     response
 }
 
-/// `GET /api/me`: who the credential speaks for. An OAuth 1 signature or a
-/// bearer token with scope `profile`.
+/// `GET /api/me`: who the credential speaks for. An OAuth 1 signature or an
+/// access token with scope `profile`: a bearer token, or a DPoP-bound one
+/// in the `DPoP` scheme with a proof of its key (RFC 9449 7).
 ///
 /// A GET with a `Bearer` header is answered from the header alone, without
-/// collecting the request (the hot path of a resource server); everything
-/// else goes through [`require_oauth`].
+/// collecting the request (the hot path of a resource server; a DPoP-bound
+/// token sent so is refused there); everything else, the `DPoP` scheme
+/// included, goes through [`require_oauth`].
 pub fn me(app: App) -> BoxedFilter<(warp::reply::Response,)> {
     let profile = required_scope("profile");
     let bearer_get = {

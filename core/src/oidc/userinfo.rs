@@ -21,7 +21,9 @@ impl Oauth2Server {
     ) -> Response {
         let realm = &self.config().realm;
         let required = Scope::stored(OPENID);
-        let token = match rfc6750::protect(store, request, &required, now).await {
+        // A DPoP-bound token comes with a proof of its key (RFC 9449 7).
+        let rules = rfc6750::DpopRules::of(self.config());
+        let token = match rfc6750::protect_with(store, request, &required, &rules, now).await {
             Ok(token) => token,
             Err(error) => return bearer_refusal(&error, realm),
         };

@@ -194,6 +194,11 @@ pub enum Oauth2Error {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// The request's DPoP proof was refused, or is missing where one is
+    /// needed (RFC 9449 5): `invalid_dpop_proof`, or `use_dpop_nonce` with
+    /// a `DPoP-Nonce` header.
+    #[error("{0}")]
+    Dpop(#[from] crate::rfc9449::DpopError),
 }
 
 /// A store failure stays a store failure; the rest is the signing key's.
@@ -295,6 +300,7 @@ impl Oauth2Error {
             Throttled { .. } | ClientThrottled { .. } | TooManyRequests { .. } => {
                 "temporarily_unavailable"
             }
+            Dpop(error) => error.code(),
         }
     }
 
@@ -346,6 +352,13 @@ impl Oauth2Error {
             response
                 .headers
                 .push(("Retry-After".to_owned(), retry_after.to_string()));
+        }
+        if let Oauth2Error::Dpop(error) = self {
+            if let Some(nonce) = error.nonce() {
+                response
+                    .headers
+                    .push((crate::rfc9449::NONCE_HEADER.to_owned(), nonce.to_owned()));
+            }
         }
         if self.status() == 401 {
             response.headers.push((

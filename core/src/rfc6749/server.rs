@@ -307,6 +307,31 @@ impl Oauth2Server {
                 "grant type {grant_type}"
             )));
         }
+        // RFC 9449 5: a proof binds the tokens to its key; a client
+        // registered for DPoP-bound tokens must send one (5.2).
+        let options = crate::rfc7591::client_options(store, &client.record.client_id).await?;
+        let dpop_jkt = match crate::rfc9449::proof_of(request)? {
+            Some(proof) => {
+                let expected = crate::rfc9449::Expected {
+                    method: &request.method,
+                    uri: &request.uri,
+                    now,
+                    window: self.config.dpop_proof_window,
+                    access_token: None,
+                    nonces: None,
+                };
+                let nonces = self.config.dpop_nonces;
+                Some(
+                    crate::rfc9449::check_and_use(store, proof, expected, nonces)
+                        .await?
+                        .jkt,
+                )
+            }
+            None if self.config.requires_dpop(&options) => {
+                return Err(crate::rfc9449::DpopError::Missing.into())
+            }
+            None => None,
+        };
         let ctx = TokenContext {
             server: self,
             store,
@@ -316,7 +341,7 @@ impl Oauth2Server {
             client: &client,
             grant: grant.as_ref(),
             grant_type,
-            dpop_jkt: None,
+            dpop_jkt,
             now,
         };
         grant.token(&ctx).await

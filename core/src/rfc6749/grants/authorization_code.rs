@@ -61,6 +61,16 @@ impl Grant for AuthorizationCodeGrant {
             return Err(Oauth2Error::PkceRequired);
         }
         rfc8707::requested(params)?;
+        // RFC 9449 10: `dpop_jkt` binds the code to a key's thumbprint.
+        if params
+            .get("dpop_jkt")
+            .is_some_and(|jkt| !crate::rfc9449::is_thumbprint(jkt))
+        {
+            return Err(Oauth2Error::MalformedParameter {
+                name: "dpop_jkt",
+                why: "not a base64url SHA-256 JWK thumbprint (RFC 9449 10)",
+            });
+        }
         Ok(GrantExtras {
             code_challenge: challenge.map(|(c, method)| (c, method.name().to_owned())),
         })

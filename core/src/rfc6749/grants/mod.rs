@@ -331,6 +331,7 @@ pub(crate) async fn trade(
     issue: Issue,
     traded: Traded<'_>,
 ) -> Result<Response, Oauth2Error> {
+    bound_key_proven(ctx, &traded).await?;
     match ctx.issue(issue).await {
         Ok(response) => Ok(response),
         Err(IssueError::Refused(refused)) => Err(match refused.failure {
@@ -342,6 +343,32 @@ pub(crate) async fn trade(
             _ => Oauth2Error::InvalidGrant(traded.no_longer_valid),
         }),
         Err(IssueError::Failed(error)) => Err(error),
+    }
+}
+
+/// RFC 9449 5, 10: a credential bound to a DPoP key (a code whose
+/// authorization request named `dpop_jkt`, a public client's refresh
+/// token) is traded only with a proof made with that key: without one it
+/// is `invalid_dpop_proof`, with another key's `invalid_grant`.
+async fn bound_key_proven(ctx: &TokenContext<'_>, traded: &Traded<'_>) -> Result<(), Oauth2Error> {
+    let bound = ctx
+        .store
+        .constraints(traded.id)
+        .await?
+        .and_then(|constrained| constrained.jkt);
+    match (bound, &ctx.dpop_jkt) {
+        (None, _) => Ok(()),
+        (Some(bound), Some(proven)) if bound == *proven => Ok(()),
+        (Some(_), Some(_)) => Err(Oauth2Error::InvalidGrant(match traded.kind {
+            CredentialKind::AuthorizationCode => {
+                "the authorization code is bound to another DPoP key than the proof's"
+            }
+            CredentialKind::RefreshToken => {
+                "the refresh token is bound to another DPoP key than the proof's"
+            }
+            _ => "the credential is bound to another DPoP key than the proof's",
+        })),
+        (Some(_), None) => Err(Oauth2Error::Dpop(crate::rfc9449::DpopError::Missing)),
     }
 }
 
