@@ -26,6 +26,7 @@ use crate::rfc6749::authorization::{AuthorizationError, Via};
 use crate::rfc6749::config::random_value;
 use crate::rfc6749::grants::{AuthorizationCodeGrant, Grant};
 use crate::rfc6749::{ClientAuthMethod, Oauth2Error, Oauth2Server, Params};
+use crate::rfc9449::DpopError;
 use crate::store::{
     token_id, AppendError, CredentialKind, CredentialStore, Event, Issued, Precondition, Pushed,
     Secret, Status, TokenRecord,
@@ -117,9 +118,18 @@ impl Oauth2Server {
         if params.get("client_id").is_some_and(|id| id != client_id) {
             return Err(Oauth2Error::ClientIdMismatch);
         }
-        let pushed = params
+        let mut pushed = params
             .without(&CLIENT_AUTHENTICATION_PARAMETERS)
             .with("client_id", client_id);
+        // RFC 9449 10.1: a proof sent with the push binds the code to its
+        // key, as `dpop_jkt` would; both must then name one key.
+        if let Some(jkt) = self.dpop_proof(store, request, now).await? {
+            match pushed.get("dpop_jkt") {
+                Some(named) if named != jkt => return Err(DpopError::JktMismatch.into()),
+                Some(_) => {}
+                None => pushed = pushed.with("dpop_jkt", &jkt),
+            }
+        }
         let issuer = self.issuer_for(request);
         self.authorization_request_via(store, &issuer, pushed.clone(), Via::Pushing)
             .await

@@ -119,6 +119,10 @@ pub enum DpopError {
     /// `ath` is not the hash of the access token that came with it.
     #[error("the DPoP proof's \"ath\" is not the hash of the access token (RFC 9449 4.3)")]
     WrongAth,
+    /// A pushed request's `dpop_jkt` names another key than the proof
+    /// that came with it (RFC 9449 10.1).
+    #[error("dpop_jkt is not the thumbprint of the DPoP proof's key (RFC 9449 10.1)")]
+    JktMismatch,
     /// The proof's `jti` was used before (RFC 9449 11.1).
     #[error("the DPoP proof was used before (RFC 9449 11.1)")]
     Replayed,

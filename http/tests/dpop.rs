@@ -264,6 +264,7 @@ on_both_stores!(
     a_public_clients_refresh_token_is_bound_to_its_key,
     a_code_bound_by_dpop_jkt_is_traded_only_with_its_key,
     a_client_registered_for_dpop_bound_tokens_must_send_a_proof,
+    a_proof_at_the_par_endpoint_binds_the_code,
 );
 on_both_stores!(
     server_nonces_are_asked_for_and_accepted,
@@ -477,6 +478,56 @@ async fn a_code_bound_by_dpop_jkt_is_traded_only_with_its_key(w: &World) {
     assert_eq!(Location::of(&page).query("error"), Some("invalid_request"));
 }
 
+/// `POST /oauth2/par` for a public client with these `DPoP` headers.
+async fn push_with(w: &World, client: &Oauth2Client, form: &Form, proofs: &[&str]) -> Answer {
+    let mut request = http()
+        .post(w.server.url("/oauth2/par"))
+        .header("Content-Type", "application/x-www-form-urlencoded");
+    for proof in proofs {
+        request = request.header("DPoP", *proof);
+    }
+    let form = form.clone().with("client_id", &client.id);
+    Answer::from(request.body(form.encoded()).send().await.unwrap()).await
+}
+
+/// RFC 9449 10.1: a proof sent with a pushed request binds the code to
+/// its key, as `dpop_jkt` would (openid-client sends one); a `dpop_jkt`
+/// naming another key than the proof's is refused.
+async fn a_proof_at_the_par_endpoint_binds_the_code(w: &World) {
+    let client = public_client(w).await;
+    let key = DpopKey::es256();
+    let par = w.server.url("/oauth2/par");
+    let proof = key.proof(w, "POST", &par, None, None);
+    let answer = push_with(w, &client, &openid_request(&client), &[&proof]).await;
+    assert_eq!(answer.status, 201, "{}", answer.body);
+    let request_uri = answer.json()["request_uri"].as_str().unwrap().to_owned();
+    let by_reference = Form::new()
+        .with("client_id", &client.id)
+        .with("request_uri", &request_uri);
+    let location = Location::of(&authorize(w, &by_reference, "yes").await);
+    let code = location.query("code").expect("a code").to_owned();
+    let form = exchange_form(&client, &code);
+    // The thief's key does not trade the code; the pusher's does.
+    token_bound(w, &client, &form, &DpopKey::es256())
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
+    let (access, _) = bound_tokens(&token_bound(w, &client, &form, &key).await);
+    assert_eq!(get_bound(w, "/api/me", &access, &key).await.status, 200);
+
+    // A proof for another endpoint is no proof for this one.
+    let elsewhere = key.proof(w, "POST", &w.server.url("/oauth2/token"), None, None);
+    push_with(w, &client, &openid_request(&client), &[&elsewhere])
+        .await
+        .assert_oauth2_error(400, "invalid_dpop_proof");
+    // dpop_jkt and the proof must name one key.
+    let other = DpopKey::es256();
+    let proof = key.proof(w, "POST", &par, None, None);
+    let request = openid_request(&client).with("dpop_jkt", &other.jkt());
+    push_with(w, &client, &request, &[&proof])
+        .await
+        .assert_oauth2_error(400, "invalid_dpop_proof");
+}
+
 async fn a_client_registered_for_dpop_bound_tokens_must_send_a_proof(w: &World) {
     let mut metadata = ClientMetadata::named("DPoP service");
     metadata.scope = "profile".to_owned();
@@ -621,14 +672,9 @@ mod two_nodes {
 }
 
 /// EdDSA (RFC 8037) proofs: an OKP key's proof binds a token like any
-/// other. **Gated**: `credlog_core::jose` learns OKP keys and EdDSA in
-/// another change of issue 28, made at the same time as this one; until
-/// it lands the proof is refused (`invalid_dpop_proof`: its key is not
-/// one jose reads). Run with `--ignored` once it has; then drop the
-/// `ignore`. The key is RFC 8037 A.1's; the proofs are signed by
+/// other. The key is RFC 8037 A.1's; the proofs are signed by
 /// `jsonwebtoken`.
 #[tokio::test]
-#[ignore = "needs EdDSA / OKP keys in credlog_core::jose (another change of issue 28)"]
 async fn an_eddsa_proof_binds_a_token() {
     const D: &str = "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2A";
     const X: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";

@@ -518,6 +518,43 @@ async fn post_signed(
     post_form(&w.server, path, None, &form.0).await
 }
 
+/// A DPoP proof (RFC 9449 4.2) for `method` at `url`, by a new ES256 key.
+fn dpop_proof(method: &str, url: &str) -> String {
+    use p256::ecdsa::signature::Signer;
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes);
+    let key = p256::ecdsa::SigningKey::random(&mut rand::thread_rng());
+    let point = key.verifying_key().to_encoded_point(false);
+    let header = json!({"typ": "dpop+jwt", "alg": "ES256", "jwk": {
+        "kty": "EC", "crv": "P-256",
+        "x": b64(point.x().unwrap()), "y": b64(point.y().unwrap()),
+    }});
+    let claims = json!({"jti": b64(&rand::random::<[u8; 16]>()), "htm": method, "htu": url,
+        "iat": now()});
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let signature: p256::ecdsa::Signature = key.sign(input.as_bytes());
+    format!("{input}.{}", b64(&signature.to_bytes()))
+}
+
+/// [`post_signed`] at the token endpoint with a DPoP proof, as FAPI 2.0
+/// requires (its 5.3.2.2: sender-constrained tokens).
+async fn token_signed_dpop(w: &World, client: &FapiClient, alg: Algorithm, form: &Form) -> Answer {
+    let form = form
+        .clone()
+        .with("client_assertion_type", ASSERTION_TYPE)
+        .with("client_assertion", &assertion(w, client, alg));
+    let url = w.server.url("/oauth2/token");
+    let request = http()
+        .post(&url)
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("DPoP", dpop_proof("POST", &url))
+        .body(form.encoded());
+    Answer::from(request.send().await.unwrap()).await
+}
+
 fn fapi_request(client: &FapiClient) -> Form {
     Form::new()
         .with("response_type", "code")
@@ -589,32 +626,30 @@ async fn a_fapi2_client_is_held_to_the_profile(w: &World) {
     )
     .await
     .assert_oauth2_error(401, "invalid_client");
-    let tokens = post_signed(
+    // Only sender-constrained tokens: without a DPoP proof, none.
+    post_signed(
         w,
         "/oauth2/token",
         &client,
         Algorithm::ES256,
         &fapi_exchange(&code),
     )
-    .await;
+    .await
+    .assert_oauth2_error(400, "invalid_dpop_proof");
+    let tokens = token_signed_dpop(w, &client, Algorithm::ES256, &fapi_exchange(&code)).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(tokens.json()["token_type"], "DPoP", "{}", tokens.body);
     let code = fapi_code(w, &client, Algorithm::ES256).await;
     w.clock.advance(60);
-    post_signed(
-        w,
-        "/oauth2/token",
-        &client,
-        Algorithm::PS256,
-        &fapi_exchange(&code),
-    )
-    .await
-    .assert_oauth2_error(400, "invalid_grant");
+    token_signed_dpop(w, &client, Algorithm::PS256, &fapi_exchange(&code))
+        .await
+        .assert_oauth2_error(400, "invalid_grant");
     // No password grant, though it registered one.
     let password = Form::new()
         .with("grant_type", "password")
         .with("username", "alice")
         .with("password", support::PASSWORD);
-    post_signed(w, "/oauth2/token", &client, Algorithm::PS256, &password)
+    token_signed_dpop(w, &client, Algorithm::PS256, &password)
         .await
         .assert_oauth2_error(400, "unauthorized_client");
     // The same client without the profile may do all of it.
@@ -657,21 +692,24 @@ async fn a_fapi2_server_holds_every_client_to_the_profile(w: &World) {
         .with("grant_type", "password")
         .with("username", "alice")
         .with("password", support::PASSWORD);
-    post_signed(w, "/oauth2/token", &client, Algorithm::PS256, &password)
+    token_signed_dpop(w, &client, Algorithm::PS256, &password)
         .await
         .assert_oauth2_error(400, "unsupported_grant_type");
     let unpushed = consent_page(w, &fapi_request(&client)).await;
     assert_error_redirect(w, &unpushed, "invalid_request");
     let code = fapi_code(w, &client, Algorithm::PS256).await;
-    let tokens = post_signed(
+    post_signed(
         w,
         "/oauth2/token",
         &client,
         Algorithm::PS256,
         &fapi_exchange(&code),
     )
-    .await;
+    .await
+    .assert_oauth2_error(400, "invalid_dpop_proof");
+    let tokens = token_signed_dpop(w, &client, Algorithm::PS256, &fapi_exchange(&code)).await;
     assert_eq!(tokens.status, 200, "{}", tokens.body);
+    assert_eq!(tokens.json()["token_type"], "DPoP", "{}", tokens.body);
 }
 
 on_both_stores!(

@@ -310,27 +310,11 @@ impl Oauth2Server {
         // RFC 9449 5: a proof binds the tokens to its key; a client
         // registered for DPoP-bound tokens must send one (5.2).
         let options = crate::rfc7591::client_options(store, &client.record.client_id).await?;
-        let dpop_jkt = match crate::rfc9449::proof_of(request)? {
-            Some(proof) => {
-                let expected = crate::rfc9449::Expected {
-                    method: &request.method,
-                    uri: &request.uri,
-                    now,
-                    window: self.config.dpop_proof_window,
-                    access_token: None,
-                    nonces: None,
-                };
-                let nonces = self.config.dpop_nonces;
-                Some(
-                    crate::rfc9449::check_and_use(store, proof, expected, nonces)
-                        .await?
-                        .jkt,
-                )
-            }
+        let dpop_jkt = match self.dpop_proof(store, request, now).await? {
             None if self.config.requires_dpop(&options) => {
                 return Err(crate::rfc9449::DpopError::Missing.into())
             }
-            None => None,
+            jkt => jkt,
         };
         let ctx = TokenContext {
             server: self,
@@ -345,6 +329,31 @@ impl Oauth2Server {
             now,
         };
         grant.token(&ctx).await
+    }
+
+    /// The thumbprint of the key of the DPoP proof `request` carries to
+    /// the token or PAR endpoint (RFC 9449 5, 10.1), checked and its
+    /// `jti` used; `None` when it carries none.
+    pub async fn dpop_proof(
+        &self,
+        store: &dyn CredentialStore,
+        request: &Request,
+        now: u64,
+    ) -> Result<Option<String>, Oauth2Error> {
+        let Some(proof) = crate::rfc9449::proof_of(request)? else {
+            return Ok(None);
+        };
+        let expected = crate::rfc9449::Expected {
+            method: &request.method,
+            uri: &request.uri,
+            now,
+            window: self.config.dpop_proof_window,
+            access_token: None,
+            nonces: None,
+        };
+        let nonces = self.config.dpop_nonces;
+        let proof = crate::rfc9449::check_and_use(store, proof, expected, nonces).await?;
+        Ok(Some(proof.jkt))
     }
 
     /// Makes the tokens `issue` asks for, appends them with its
