@@ -83,8 +83,14 @@ impl Oauth2Server {
             metadata["scopes_supported"] = scopes.tokens().collect::<Vec<_>>().into();
         }
         // RFC 8414 2: whoever lists private_key_jwt lists the algorithms
-        // its assertions may be signed with.
-        let algorithms: Vec<&str> = SignatureAlg::ALL.iter().map(|alg| alg.name()).collect();
+        // its assertions may be signed with: under FAPI 2.0 for every
+        // client, PS256 and ES256 alone (its 5.4.1).
+        let fapi = self.config().profile == Some(crate::domain::Profile::Fapi2);
+        let algorithms: Vec<&str> = SignatureAlg::ALL
+            .iter()
+            .filter(|alg| !fapi || matches!(alg, SignatureAlg::PS256 | SignatureAlg::ES256))
+            .map(|alg| alg.name())
+            .collect();
         for endpoint in [
             "token_endpoint",
             "revocation_endpoint",

@@ -12,12 +12,6 @@ impl Oauth2Server {
     pub fn openid_configuration(&self, issuer: &str) -> serde_json::Value {
         let mut document = self.metadata(issuer);
         document["subject_types_supported"] = serde_json::json!(["public"]);
-        // The client picks one with `id_token_signed_response_alg`.
-        document["id_token_signing_alg_values_supported"] = SignatureAlg::SIGNING
-            .iter()
-            .map(|alg| alg.name())
-            .collect::<Vec<_>>()
-            .into();
         document["claims_supported"] = serde_json::json!([
             "iss",
             "sub",
@@ -36,9 +30,16 @@ impl Oauth2Server {
     }
 
     /// What the RFC 8414 document and the Discovery document share about
-    /// OpenID Connect: the JWK Set and the UserInfo endpoint.
+    /// OpenID Connect: the JWK Set, the UserInfo endpoint and every
+    /// algorithm ID tokens are signed with (the client picks one with
+    /// `id_token_signed_response_alg`; CONTRACT.md lists them in both).
     pub(crate) fn openid_endpoints(&self, issuer: &str, metadata: &mut serde_json::Value) {
         metadata["jwks_uri"] = format!("{issuer}{JWKS_PATH}").into();
         metadata["userinfo_endpoint"] = format!("{issuer}{USERINFO_PATH}").into();
+        metadata["id_token_signing_alg_values_supported"] = SignatureAlg::SIGNING
+            .iter()
+            .map(|alg| alg.name())
+            .collect::<Vec<_>>()
+            .into();
     }
 }

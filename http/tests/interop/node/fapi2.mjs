@@ -475,6 +475,14 @@ async function expectOAuthError(call, errors, what) {
       check(errors.includes(error.error), () => `${what}: refused with ${error.status} ${error.error}, expected one of ${errors}${lastExchange()}`)
       return error
     }
+    // A 401 that also names the server's HTTP authentication scheme (RFC
+    // 6749 5.2 allows WWW-Authenticate on invalid_client) surfaces as a
+    // challenge error; the error code is then read from the body.
+    if (error instanceof client.WWWAuthenticateChallengeError) {
+      const body = await error.response?.clone().json().catch(() => ({}))
+      check(errors.includes(body?.error), () => `${what}: refused with ${error.status} ${body?.error}, expected one of ${errors}${lastExchange()}`)
+      return error
+    }
     throw error
   }
   throw new Failure(`${what}: the server answered ${JSON.stringify(result).slice(0, 300)}, expected ${errors.join(' or ')}${lastExchange()}`)
