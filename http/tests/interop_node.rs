@@ -24,13 +24,14 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use credlog_storage_postgres::testing::TestDatabase;
 use support::process::{credlog, Running, STARTUP};
+use support::python::{run_setup, run_with_deadline, target_dir};
 
 /// How long the script may take (it needs a few seconds).
 const SCRIPT: Duration = Duration::from_secs(300);
@@ -45,40 +46,9 @@ fn node_dir() -> PathBuf {
         .join("node")
 }
 
-/// `<workspace>/target`, or an absolute `CARGO_TARGET_DIR`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("the package sits in the workspace")
-            .join("target"),
-    }
-}
-
 /// The program `$env` names, else `default` (looked up on `PATH`).
 fn program(env: &str, default: &str) -> String {
     std::env::var(env).unwrap_or_else(|_| default.to_owned())
-}
-
-/// Runs a setup command to its end and returns its stdout; panics with
-/// everything it printed when it fails.
-fn run_setup(command: &mut Command, what: &str, hint: &str) -> String {
-    let started = Instant::now();
-    let output = command
-        .stdin(Stdio::null())
-        .output()
-        .unwrap_or_else(|error| panic!("{what}: cannot run {command:?}: {error}{hint}"));
-    if !output.status.success() {
-        panic!(
-            "{what} failed ({}): {command:?}{hint}\n--- stdout\n{}\n--- stderr\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr),
-        );
-    }
-    println!("{what}: {:.1?}", started.elapsed());
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// Writes `contents` to `path` through a temporary file and a rename, so a
@@ -234,23 +204,6 @@ impl Server {
             .and_then(|stderr| stderr.join().ok())
             .unwrap_or_default()
     }
-}
-
-/// Runs a command with a deadline; returns its status (None: killed at the
-/// deadline), stdout and stderr.
-fn run_with_deadline(
-    command: &mut Command,
-    limit: Duration,
-) -> (Option<ExitStatus>, String, String) {
-    let mut process = Running::spawn(command.stderr(Stdio::piped()));
-    let stderr = process.stderr();
-    let status = process.exit_within(limit);
-    process.kill();
-    (
-        status,
-        process.rest_of_stdout(),
-        stderr.join().unwrap_or_default(),
-    )
 }
 
 /// Runs `fapi2.mjs --base-url <server>` against the server, then stops the

@@ -15,10 +15,7 @@
 
 mod support;
 
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use base64::Engine;
 use jsonwebtoken::jwk::JwkSet;
@@ -27,6 +24,7 @@ use serde_json::{json, Value};
 use sha2::{Digest, Sha256, Sha512};
 use support::oauth2::*;
 use support::process::Running;
+use support::python::{interop_dir, python_env};
 use support::{get_page, hidden_inputs, http, login, post_form, Answer, Backend, TestServer};
 
 use credlog_storage_postgres::testing::TestDatabase;
@@ -512,66 +510,6 @@ mod a_rotated_es256_key_stays_published_and_the_new_one_signs {
 }
 
 // --- Python's joserfc ------------------------------------------------------
-
-fn interop_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("interop")
-}
-
-/// `<workspace>/target`, or an absolute `CARGO_TARGET_DIR`.
-fn target_dir() -> PathBuf {
-    match std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from) {
-        Some(dir) if dir.is_absolute() => dir,
-        _ => Path::new(env!("CARGO_MANIFEST_DIR"))
-            .parent()
-            .expect("the package sits in the workspace")
-            .join("target"),
-    }
-}
-
-/// The interop venv's python (`target/interop-venv`, the one
-/// `tests/interop_python.rs` makes, with the same stamp: a copy of the
-/// requirements installed), made or refreshed when it is missing or stale.
-fn python_env() -> PathBuf {
-    static PYTHON: OnceLock<PathBuf> = OnceLock::new();
-    PYTHON
-        .get_or_init(|| {
-            let venv = target_dir().join("interop-venv");
-            let requirements_file = interop_dir().join("requirements.txt");
-            let requirements = fs::read_to_string(&requirements_file).unwrap();
-            let stamp = venv.join("credlog-requirements.txt");
-            let python = venv.join("bin").join("python");
-            if python.exists() && fs::read_to_string(&stamp).ok().as_deref() == Some(&*requirements)
-            {
-                return python;
-            }
-            let setup = |command: &mut Command| {
-                let output = command.stdin(Stdio::null()).output().unwrap();
-                assert!(
-                    output.status.success(),
-                    "{command:?} (needs python3 with venv and PyPI access):\n{}\n{}",
-                    String::from_utf8_lossy(&output.stdout),
-                    String::from_utf8_lossy(&output.stderr)
-                );
-            };
-            if !python.exists() {
-                let base =
-                    std::env::var("CREDLOG_INTEROP_PYTHON").unwrap_or_else(|_| "python3".into());
-                setup(Command::new(base).args(["-m", "venv"]).arg(&venv));
-            }
-            let _ = fs::remove_file(&stamp);
-            setup(
-                Command::new(&python)
-                    .args(["-m", "pip", "install", "--quiet"])
-                    .args(["--disable-pip-version-check", "--no-input", "-r"])
-                    .arg(&requirements_file),
-            );
-            fs::write(&stamp, requirements).unwrap();
-            python
-        })
-        .clone()
-}
 
 /// joserfc checks an ID token of each algorithm (code flow, on memory)
 /// against the JWK Set it fetches from `jwks_uri`: header `alg`, signature,

@@ -37,9 +37,9 @@ pub fn venv_python(venv: &Path) -> PathBuf {
     }
 }
 
-/// Runs a setup command to its end; panics with everything it printed when
-/// it fails.
-pub fn run_setup(command: &mut Command, what: &str, hint: &str) {
+/// Runs a setup command to its end and returns its stdout; panics with
+/// everything it printed when it fails.
+pub fn run_setup(command: &mut Command, what: &str, hint: &str) -> String {
     let started = Instant::now();
     let output = command
         .stdin(Stdio::null())
@@ -54,6 +54,7 @@ pub fn run_setup(command: &mut Command, what: &str, hint: &str) {
         );
     }
     println!("{what}: {:.1?}", started.elapsed());
+    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 /// The venv's python, with requirements.txt installed. The venv is made
