@@ -143,19 +143,11 @@ pub fn is_b64token(token: &str) -> bool {
 /// well-formed `Bearer` credential, `Some(Err)` for a malformed one, `None`
 /// for another scheme.
 pub fn parse_authorization(value: &str) -> Option<Result<&str, BearerError>> {
-    let value = value.trim();
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return None;
-    }
-    let token = rest.trim_start_matches(' ');
-    Some(if is_b64token(token) {
-        Ok(token)
-    } else {
-        Err(BearerError::InvalidRequest(
-            "the Bearer credentials are not a b64token (RFC 6750 2.1)",
-        ))
-    })
+    token_in_scheme(
+        value,
+        "bearer",
+        "the Bearer credentials are not a b64token (RFC 6750 2.1)",
+    )
 }
 
 /// The token of an `Authorization` header value in RFC 9449 7.1's
@@ -163,18 +155,30 @@ pub fn parse_authorization(value: &str) -> Option<Result<&str, BearerError>> {
 /// of a `b64token`), `Some(Err)` for a malformed one, `None` for another
 /// scheme.
 pub fn parse_dpop_authorization(value: &str) -> Option<Result<&str, BearerError>> {
+    token_in_scheme(
+        value,
+        "dpop",
+        "the DPoP credentials are not a token68 (RFC 9449 7.1)",
+    )
+}
+
+/// The `b64token` after `scheme` (matched without case) in an
+/// `Authorization` value; `malformed` says why one is refused.
+fn token_in_scheme<'v>(
+    value: &'v str,
+    scheme: &str,
+    malformed: &'static str,
+) -> Option<Result<&'v str, BearerError>> {
     let value = value.trim();
-    let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
-    if !scheme.eq_ignore_ascii_case("dpop") {
+    let (named, rest) = value.split_once(' ').unwrap_or((value, ""));
+    if !named.eq_ignore_ascii_case(scheme) {
         return None;
     }
     let token = rest.trim_start_matches(' ');
     Some(if is_b64token(token) {
         Ok(token)
     } else {
-        Err(BearerError::InvalidRequest(
-            "the DPoP credentials are not a token68 (RFC 9449 7.1)",
-        ))
+        Err(BearerError::InvalidRequest(malformed))
     })
 }
 

@@ -6,7 +6,7 @@
 use super::super::codec;
 use super::super::events::{
     AlgKeyCreated, Authenticated, ClientKeysRegistered, ClientOptionsRegistered, Constrained,
-    Pushed, SecretRotated, SigningKeyCreated, SubjectAssigned, UserRecord,
+    Pushed, Secret, SecretRotated, SigningKeyCreated, SubjectAssigned, UserRecord,
 };
 use super::super::SigningKeyState;
 use super::keys::SIGNING_KEYS;
@@ -54,78 +54,8 @@ pub(super) fn signing_key_created<P: ProjectionMut>(
     created: &SigningKeyCreated,
     time: u64,
 ) -> Result<(), ProjectionError> {
-    let mut keys = signing_keys(p)?;
-    if let Some(current) = keys.last_mut() {
-        current.retired_at.get_or_insert(time);
-    }
-    keys.push(SigningKeyState {
-        kid: created.kid.clone(),
-        private_key: created.private_key.clone(),
-        created_at: time,
-        retired_at: None,
-    });
+    let keys = succeeded(signing_keys(p)?, &created.kid, &created.private_key, time);
     p.insert(Tree::SigningKeys, SIGNING_KEYS, codec::encode(&keys))
-}
-
-/// Applies a `ClientKeysRegistered` event: the client's JWK Set.
-pub(super) fn client_keys_registered<P: ProjectionMut>(
-    p: &mut P,
-    registered: &ClientKeysRegistered,
-) -> Result<(), ProjectionError> {
-    if client(p, &registered.client_id)?.is_some() {
-        put(p, Tree::ClientKeys, &registered.client_id, &registered.jwks)?;
-    }
-    Ok(())
-}
-
-/// Applies an `Authenticated` event: how the user who granted the code
-/// had signed in.
-pub(super) fn authenticated<P: ProjectionMut>(
-    p: &mut P,
-    authenticated: &Authenticated,
-) -> Result<(), ProjectionError> {
-    let Authenticated { id, .. } = authenticated;
-    if p.get(Tree::Credentials, id.as_bytes())?.is_some() {
-        put(p, Tree::Authentications, id, authenticated)?;
-    }
-    Ok(())
-}
-
-/// Applies a `Constrained` event: what the credential is bound to.
-pub(super) fn constrained<P: ProjectionMut>(
-    p: &mut P,
-    constrained: &Constrained,
-) -> Result<(), ProjectionError> {
-    if p.get(Tree::Credentials, constrained.id.as_bytes())?
-        .is_some()
-    {
-        put(p, Tree::Constraints, &constrained.id, constrained)?;
-    }
-    Ok(())
-}
-
-/// Applies a `ClientOptionsRegistered` event: the client's options.
-pub(super) fn client_options_registered<P: ProjectionMut>(
-    p: &mut P,
-    registered: &ClientOptionsRegistered,
-) -> Result<(), ProjectionError> {
-    if client(p, &registered.client_id)?.is_some() {
-        put(
-            p,
-            Tree::ClientOptions,
-            &registered.client_id,
-            &registered.options,
-        )?;
-    }
-    Ok(())
-}
-
-/// Applies a `Pushed` event: the parameters of a pushed request.
-pub(super) fn pushed<P: ProjectionMut>(p: &mut P, pushed: &Pushed) -> Result<(), ProjectionError> {
-    if p.get(Tree::Credentials, pushed.id.as_bytes())?.is_some() {
-        put(p, Tree::PushedRequests, &pushed.id, pushed)?;
-    }
-    Ok(())
 }
 
 /// Applies an `AlgKeyCreated` event of a record written at `time`: the
@@ -135,19 +65,97 @@ pub(super) fn alg_key_created<P: ProjectionMut>(
     created: &AlgKeyCreated,
     time: u64,
 ) -> Result<(), ProjectionError> {
-    let mut keys = alg_signing_keys(p, &created.alg)?;
-    if let Some(current) = keys.last_mut() {
-        current.retired_at.get_or_insert(time);
-    }
-    keys.push(SigningKeyState {
-        kid: created.kid.clone(),
-        private_key: created.private_key.clone(),
-        created_at: time,
-        retired_at: None,
-    });
+    let keys = alg_signing_keys(p, &created.alg)?;
+    let keys = succeeded(keys, &created.kid, &created.private_key, time);
     p.insert(
         Tree::AlgSigningKeys,
         created.alg.as_bytes(),
         codec::encode(&keys),
     )
+}
+
+/// `keys` with a new current key made at `time`, the one before it
+/// retired then.
+fn succeeded(
+    mut keys: Vec<SigningKeyState>,
+    kid: &str,
+    private_key: &Secret,
+    time: u64,
+) -> Vec<SigningKeyState> {
+    if let Some(current) = keys.last_mut() {
+        current.retired_at.get_or_insert(time);
+    }
+    keys.push(SigningKeyState {
+        kid: kid.to_owned(),
+        private_key: private_key.clone(),
+        created_at: time,
+        retired_at: None,
+    });
+    keys
+}
+
+/// Keeps `value` under `client_id` in `tree` if that client exists.
+fn for_client<P: ProjectionMut, T: serde::Serialize>(
+    p: &mut P,
+    tree: Tree,
+    client_id: &str,
+    value: &T,
+) -> Result<(), ProjectionError> {
+    if client(p, client_id)?.is_some() {
+        put(p, tree, client_id, value)?;
+    }
+    Ok(())
+}
+
+/// Keeps `value` under the credential `id` in `tree` if it exists.
+fn for_credential<P: ProjectionMut, T: serde::Serialize>(
+    p: &mut P,
+    tree: Tree,
+    id: &str,
+    value: &T,
+) -> Result<(), ProjectionError> {
+    if p.get(Tree::Credentials, id.as_bytes())?.is_some() {
+        put(p, tree, id, value)?;
+    }
+    Ok(())
+}
+
+/// Applies a `ClientKeysRegistered` event: the client's JWK Set.
+pub(super) fn client_keys_registered<P: ProjectionMut>(
+    p: &mut P,
+    registered: &ClientKeysRegistered,
+) -> Result<(), ProjectionError> {
+    let ClientKeysRegistered { client_id, jwks } = registered;
+    for_client(p, Tree::ClientKeys, client_id, jwks)
+}
+
+/// Applies a `ClientOptionsRegistered` event: the client's options.
+pub(super) fn client_options_registered<P: ProjectionMut>(
+    p: &mut P,
+    registered: &ClientOptionsRegistered,
+) -> Result<(), ProjectionError> {
+    let ClientOptionsRegistered { client_id, options } = registered;
+    for_client(p, Tree::ClientOptions, client_id, options)
+}
+
+/// Applies an `Authenticated` event: how the user who granted the code
+/// had signed in.
+pub(super) fn authenticated<P: ProjectionMut>(
+    p: &mut P,
+    authenticated: &Authenticated,
+) -> Result<(), ProjectionError> {
+    for_credential(p, Tree::Authentications, &authenticated.id, authenticated)
+}
+
+/// Applies a `Constrained` event: what the credential is bound to.
+pub(super) fn constrained<P: ProjectionMut>(
+    p: &mut P,
+    constrained: &Constrained,
+) -> Result<(), ProjectionError> {
+    for_credential(p, Tree::Constraints, &constrained.id, constrained)
+}
+
+/// Applies a `Pushed` event: the parameters of a pushed request.
+pub(super) fn pushed<P: ProjectionMut>(p: &mut P, pushed: &Pushed) -> Result<(), ProjectionError> {
+    for_credential(p, Tree::PushedRequests, &pushed.id, pushed)
 }
