@@ -3,12 +3,15 @@
 //! `htm`, `htu`, `iat`, `ath`, the token, its binding, and the append that
 //! uses the proof's `jti` once) against the same request with a bearer
 //! token, on a memory store, through the checker that serves live
-//! requests; and the proof check alone, on RFC 9449 4.1's example proof.
+//! requests; and the proof check alone, on RFC 9449 4.1's example proof
+//! and on a proof of each other algorithm (PS256, RS256, EdDSA), whose
+//! cost is almost all the signature's.
 //!
 //! `cargo bench -p credlog-benches --bench dpop`
 
 use base64::Engine;
 use credlog_benches::ready;
+use credlog_core::jose::{SignatureAlg, SigningKey};
 use credlog_core::rfc6749::Scope;
 use credlog_core::rfc6750::{self, DpopRules};
 use credlog_core::rfc9449::{self, Expected, EXAMPLE_PROOF};
@@ -146,6 +149,53 @@ fn proof(c: &mut Criterion) {
     c.bench_function("proof/check RFC 9449 4.1 (ES256)", |b| {
         b.iter(|| rfc9449::check(black_box(EXAMPLE_PROOF), &expected))
     });
+    for alg in [SignatureAlg::PS256, SignatureAlg::RS256, SignatureAlg::EdDSA] {
+        let proof = signed_proof(alg, &expected);
+        assert!(rfc9449::check(&proof, &expected).is_ok(), "{alg:?}");
+        c.bench_function(&format!("proof/check ({})", alg.name()), |b| {
+            b.iter(|| rfc9449::check(black_box(&proof), &expected))
+        });
+    }
+}
+
+/// A proof for `expected`'s request signed with a new key for `alg`
+/// (made by credlog's own key type, signed by `jsonwebtoken`).
+fn signed_proof(alg: SignatureAlg, expected: &Expected<'_>) -> String {
+    let _ = jsonwebtoken::crypto::CryptoProvider::install_default(
+        &jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER,
+    );
+    let key = SigningKey::generate_for(alg).expect("a signing algorithm");
+    let pem = key.to_pkcs8_pem();
+    let (encoding, algorithm) = match alg {
+        SignatureAlg::EdDSA => (
+            jsonwebtoken::EncodingKey::from_ed_pem(pem.as_bytes()),
+            jsonwebtoken::Algorithm::EdDSA,
+        ),
+        SignatureAlg::PS256 => (
+            jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()),
+            jsonwebtoken::Algorithm::PS256,
+        ),
+        _ => (
+            jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()),
+            jsonwebtoken::Algorithm::RS256,
+        ),
+    };
+    let encoding = encoding.expect("credlog's PKCS#8 PEM");
+    let mut jwk = key.public_jwk();
+    if let Some(jwk) = jwk.as_object_mut() {
+        jwk.retain(|name, _| !matches!(name.as_str(), "kid" | "alg" | "use"));
+    }
+    let header = json!({"typ": "dpop+jwt", "alg": alg.name(), "jwk": jwk});
+    let claims = json!({"jti": "bench", "htm": expected.method, "htu": expected.uri,
+        "iat": expected.now});
+    let input = format!(
+        "{}.{}",
+        b64(header.to_string().as_bytes()),
+        b64(claims.to_string().as_bytes())
+    );
+    let signature = jsonwebtoken::crypto::sign(input.as_bytes(), &encoding, algorithm)
+        .expect("signing with a fresh key");
+    format!("{input}.{signature}")
 }
 
 criterion_group!(benches, resource, proof);

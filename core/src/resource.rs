@@ -90,6 +90,10 @@ pub async fn protect_either(
                 "WWW-Authenticate".to_owned(),
                 BearerError::Missing.challenge(&oauth2.config().realm),
             ));
+            response.headers.push((
+                "WWW-Authenticate".to_owned(),
+                BearerError::dpop_challenge(&oauth2.config().realm),
+            ));
             Err(response)
         }
         Err(error) => Err(oauth1.error_response(&error)),

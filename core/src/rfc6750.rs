@@ -104,6 +104,17 @@ impl BearerError {
         challenge
     }
 
+    /// The `DPoP` challenge a request with no token at all is told of
+    /// beside the `Bearer` one (RFC 9449 7.1): the scheme and the
+    /// algorithms its proofs may use.
+    pub fn dpop_challenge(realm: &str) -> String {
+        format!(
+            "DPoP realm=\"{}\", algs=\"{}\"",
+            quoted(realm),
+            rfc9449::algs()
+        )
+    }
+
     /// The answer: its status, the challenge, and a JSON body with `error`
     /// and `error_description`.
     pub fn to_response(&self, realm: &str) -> Response {
@@ -116,6 +127,12 @@ impl BearerError {
             response
                 .headers
                 .push(("WWW-Authenticate".to_owned(), self.challenge(realm)));
+        }
+        if matches!(self, BearerError::Missing) {
+            response.headers.push((
+                "WWW-Authenticate".to_owned(),
+                BearerError::dpop_challenge(realm),
+            ));
         }
         if let Some(nonce) = match self {
             BearerError::DpopProof(error) => error.nonce(),

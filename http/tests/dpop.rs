@@ -272,6 +272,16 @@ on_both_stores!(
 );
 
 async fn a_bound_token_works_with_its_keys_proofs_and_not_as_bearer(w: &World) {
+    // A request with no token is told of both schemes (RFC 9449 7.1).
+    let bare = get_page(&w.server, "/api/me", None).await;
+    assert_eq!(bare.status, 401, "{}", bare.body);
+    let challenges = bare.challenges();
+    assert!(
+        challenges
+            .iter()
+            .any(|c| c.starts_with("DPoP ") && c.contains("algs=\"ES256 PS256 RS256 EdDSA\"")),
+        "{challenges:?}"
+    );
     let metadata = support::get_page(&w.server, "/.well-known/oauth-authorization-server", None)
         .await
         .json();
