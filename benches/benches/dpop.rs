@@ -166,21 +166,33 @@ fn signed_proof(alg: SignatureAlg, expected: &Expected<'_>) -> String {
     );
     let key = SigningKey::generate_for(alg).expect("a signing algorithm");
     let pem = key.to_pkcs8_pem();
+    // jsonwebtoken takes DER: PKCS#8 for Ed25519, PKCS#1 for RSA.
+    let rsa_der = || {
+        use rsa::pkcs1::EncodeRsaPrivateKey;
+        use rsa::pkcs8::DecodePrivateKey;
+        let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("credlog's PKCS#8 PEM");
+        private.to_pkcs1_der().expect("an RSA key").as_bytes().to_vec()
+    };
     let (encoding, algorithm) = match alg {
-        SignatureAlg::EdDSA => (
-            jsonwebtoken::EncodingKey::from_ed_pem(pem.as_bytes()),
-            jsonwebtoken::Algorithm::EdDSA,
-        ),
+        SignatureAlg::EdDSA => {
+            let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+            let der = base64::engine::general_purpose::STANDARD
+                .decode(body)
+                .expect("PEM is base64");
+            (
+                jsonwebtoken::EncodingKey::from_ed_der(&der),
+                jsonwebtoken::Algorithm::EdDSA,
+            )
+        }
         SignatureAlg::PS256 => (
-            jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()),
+            jsonwebtoken::EncodingKey::from_rsa_der(&rsa_der()),
             jsonwebtoken::Algorithm::PS256,
         ),
         _ => (
-            jsonwebtoken::EncodingKey::from_rsa_pem(pem.as_bytes()),
+            jsonwebtoken::EncodingKey::from_rsa_der(&rsa_der()),
             jsonwebtoken::Algorithm::RS256,
         ),
     };
-    let encoding = encoding.expect("credlog's PKCS#8 PEM");
     let mut jwk = key.public_jwk();
     if let Some(jwk) = jwk.as_object_mut() {
         jwk.retain(|name, _| !matches!(name.as_str(), "kid" | "alg" | "use"));
