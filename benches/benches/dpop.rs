@@ -149,7 +149,11 @@ fn proof(c: &mut Criterion) {
     c.bench_function("proof/check RFC 9449 4.1 (ES256)", |b| {
         b.iter(|| rfc9449::check(black_box(EXAMPLE_PROOF), &expected))
     });
-    for alg in [SignatureAlg::PS256, SignatureAlg::RS256, SignatureAlg::EdDSA] {
+    for alg in [
+        SignatureAlg::PS256,
+        SignatureAlg::RS256,
+        SignatureAlg::EdDSA,
+    ] {
         let proof = signed_proof(alg, &expected);
         assert!(rfc9449::check(&proof, &expected).is_ok(), "{alg:?}");
         c.bench_function(&format!("proof/check ({})", alg.name()), |b| {
@@ -171,11 +175,18 @@ fn signed_proof(alg: SignatureAlg, expected: &Expected<'_>) -> String {
         use rsa::pkcs1::EncodeRsaPrivateKey;
         use rsa::pkcs8::DecodePrivateKey;
         let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).expect("credlog's PKCS#8 PEM");
-        private.to_pkcs1_der().expect("an RSA key").as_bytes().to_vec()
+        private
+            .to_pkcs1_der()
+            .expect("an RSA key")
+            .as_bytes()
+            .to_vec()
     };
     let (encoding, algorithm) = match alg {
         SignatureAlg::EdDSA => {
-            let body: String = pem.lines().filter(|line| !line.starts_with("-----")).collect();
+            let body: String = pem
+                .lines()
+                .filter(|line| !line.starts_with("-----"))
+                .collect();
             let der = base64::engine::general_purpose::STANDARD
                 .decode(body)
                 .expect("PEM is base64");
