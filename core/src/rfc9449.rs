@@ -407,8 +407,7 @@ pub fn normalized_uri(uri: &str) -> Option<String> {
     // host holds no colon or bracket.
     let literal = host.starts_with('[');
     if host.is_empty()
-        || (literal
-            && (!host.ends_with(']') || host[1..host.len() - 1].contains(['[', ']'])))
+        || (literal && (!host.ends_with(']') || host[1..host.len() - 1].contains(['[', ']'])))
         || (!literal && host.contains([':', '[', ']']))
         || !port.bytes().all(|b| b.is_ascii_digit())
     {
@@ -542,16 +541,21 @@ impl NonceSource {
         let current = keys
             .last()
             .ok_or_else(|| StoreError::Backend("no signing key to derive DPoP nonces".into()))?;
-        let secret = match &current.private_key {
-            crate::store::Secret::Plain(pem) => pem.as_bytes().to_vec(),
-            other => format!("{}{other:?}", current.kid).into_bytes(),
+        // Signing keys are always kept plain (the server signs with them);
+        // anything else would leave nothing secret to derive from.
+        let crate::store::Secret::Plain(pem) = &current.private_key else {
+            return Err(StoreError::Backend(
+                "the signing key is not kept plain; DPoP nonces cannot be derived".into(),
+            ));
         };
-        Ok(NonceSource::from_secret(&secret))
+        Ok(NonceSource::from_secret(pem.as_bytes()))
     }
 
     fn tag(&self, window: u64) -> [u8; 16] {
         let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.key)
             .expect("HMAC accepts a key of any length");
+        // Its own label, so that no other use of the key yields a nonce.
+        mac.update(b"credlog DPoP nonce\0");
         mac.update(&window.to_be_bytes());
         let full = mac.finalize().into_bytes();
         let mut tag = [0u8; 16];
