@@ -39,13 +39,15 @@ impl Oauth2Server {
         let Some(state) = state else {
             return Ok(inactive);
         };
-        // RFC 9449 6.2: a DPoP-bound token says so, and names its key.
-        let jkt = match state.record.kind {
+        // What it is bound to, read once: RFC 9449 6.2's key (a DPoP-bound
+        // token says so, and names it) and RFC 8707's resources.
+        let (jkt, audience) = match state.record.kind {
             CredentialKind::AccessToken | CredentialKind::RefreshToken => store
                 .constraints(&state.record.id)
                 .await?
-                .and_then(|constrained| constrained.jkt),
-            _ => None,
+                .map(|constrained| (constrained.jkt, constrained.audience))
+                .unwrap_or_default(),
+            _ => (None, Vec::new()),
         };
         let token_type = match state.record.kind {
             CredentialKind::AccessToken if jkt.is_some() => TokenType::DPoP.as_str(),
@@ -77,7 +79,6 @@ impl Oauth2Server {
             body["exp"] = exp.into();
         }
         // RFC 8707 2: the resources it is for, when it was given some.
-        let audience = crate::rfc8707::granted(store, &state.record.id).await?;
         if !audience.is_empty() {
             body["aud"] = crate::rfc9068::audience_claim(&audience, "");
         }

@@ -17,16 +17,12 @@
 //! no key to sign with and publishes no JWK Set: it issues opaque tokens
 //! instead, and logs a warning each time a JWT was asked for.
 
-use std::sync::Arc;
-
 use serde_json::{json, Value};
 
 use crate::domain::{AccessTokenFormat, ClientOptions};
-use crate::jose::{SignatureAlg, SigningKey};
-use crate::oidc::{self, OpenId};
+use crate::oidc;
 use crate::random::random_token;
 use crate::rfc6749::{Oauth2Config, Oauth2Error, Oauth2Server, Scope};
-use crate::rfc7591::client_options;
 use crate::store::{CredentialKind, CredentialStore};
 
 /// The `typ` of a JWT access token's header (RFC 9068 2.1).
@@ -119,6 +115,8 @@ pub(crate) struct Minting<'a> {
     pub grant_type: &'a str,
     /// The client.
     pub client_id: &'a str,
+    /// The options the client registered (its format and algorithm).
+    pub options: &'a ClientOptions,
     /// The user it speaks for (`None`: the client itself).
     pub user: Option<&'a str>,
     /// Its resources.
@@ -135,38 +133,10 @@ pub(crate) struct Minting<'a> {
     pub auth_time: Option<u64>,
 }
 
-/// The key a client's JWT access tokens are signed with: the ring's
-/// current key for the algorithm it chose for its ID tokens (a FAPI 2.0
-/// client chooses PS256 or ES256), RS256 when it chose none (RFC 9068 4:
-/// every resource server supports RS256).
-async fn signing_key(
-    openid: &OpenId,
-    store: &dyn CredentialStore,
-    options: &ClientOptions,
-    now: u64,
-) -> Result<Arc<SigningKey>, Oauth2Error> {
-    let alg = options
-        .id_token_signed_response_alg
-        .as_deref()
-        .and_then(SignatureAlg::from_name)
-        .unwrap_or(SignatureAlg::RS256);
-    Ok(openid.keys.current(store, alg, now).await?)
-}
-
 impl Oauth2Server {
-    /// The format `client_id`'s access tokens are issued in here: its own
-    /// choice, else the server's; opaque on a server that is not an
-    /// OpenID Provider, which has no key to sign a JWT with.
-    pub async fn access_token_format_for(
-        &self,
-        store: &dyn CredentialStore,
-        client_id: &str,
-    ) -> Result<AccessTokenFormat, Oauth2Error> {
-        let options = client_options(store, client_id).await?;
-        Ok(self.format_of(&options, client_id))
-    }
-
-    /// The format of the access tokens of a client with `options`.
+    /// The format of the access tokens of `client_id`, which registered
+    /// `options`: its own choice, else the server's; opaque on a server
+    /// that is not an OpenID Provider, which has no key to sign a JWT with.
     fn format_of(&self, options: &ClientOptions, client_id: &str) -> AccessTokenFormat {
         let format = self.config().access_token_format_of(options);
         if format == AccessTokenFormat::Jwt && self.openid().is_none() {
@@ -189,8 +159,7 @@ impl Oauth2Server {
         store: &dyn CredentialStore,
         minting: &Minting<'_>,
     ) -> Result<String, Oauth2Error> {
-        let options = client_options(store, minting.client_id).await?;
-        let format = self.format_of(&options, minting.client_id);
+        let format = self.format_of(minting.options, minting.client_id);
         let openid = match (format, self.openid()) {
             (AccessTokenFormat::Jwt, Some(openid)) => openid,
             _ => {
@@ -201,7 +170,11 @@ impl Oauth2Server {
                 ))
             }
         };
-        let key = signing_key(openid, store, &options, minting.now).await?;
+        // The algorithm the client chose for its ID tokens (a FAPI 2.0
+        // client chooses PS256 or ES256), RS256 when it chose none (RFC
+        // 9068 4: every resource server supports RS256).
+        let alg = oidc::keys::client_alg(minting.options);
+        let key = openid.keys.current(store, alg, minting.now).await?;
         let subject = match minting.user {
             Some(user) => oidc::subject_of(store, user, minting.now).await?.ok_or(
                 Oauth2Error::InvalidGrant("the user who granted this is gone"),
@@ -228,6 +201,7 @@ impl Oauth2Server {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::jose::SigningKey;
 
     fn claims<'a>(audience: &'a [String], scope: &'a Scope) -> AccessTokenClaims<'a> {
         AccessTokenClaims {

@@ -11,6 +11,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use crate::domain::ClientOptions;
 use crate::jose::{JoseError, SignatureAlg, SigningKey};
 use crate::store::{
     AlgKeyCreated, AppendError, CredentialStore, Event, Precondition, Secret, SigningKeyCreated,
@@ -117,6 +118,18 @@ async fn stored(
         alg if alg.signs() => Ok(store.alg_signing_keys(alg.name()).await?),
         other => Err(KeyError::NotSigningAlg(other)),
     }
+}
+
+/// The algorithm a client's ID tokens and JWT access tokens are signed
+/// with: its `id_token_signed_response_alg` when the server signs with it
+/// (registration allows no other), RS256 when it chose none.
+pub fn client_alg(options: &ClientOptions) -> SignatureAlg {
+    options
+        .id_token_signed_response_alg
+        .as_deref()
+        .and_then(SignatureAlg::from_name)
+        .filter(|alg| alg.signs())
+        .unwrap_or(SignatureAlg::RS256)
 }
 
 impl KeyRing {

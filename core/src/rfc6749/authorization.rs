@@ -383,7 +383,7 @@ impl Oauth2Server {
         // a failure to have them issues nothing.
         let sign_in = match (self.openid(), &request.openid) {
             (Some(openid), Some(asked)) if request.signs_in_implicitly() => Some((
-                self.id_token_parts(store, openid, &request.client.record.client_id, user, now)
+                self.id_token_parts(store, openid, &request.options, user, now)
                     .await
                     .map_err(fail)?,
                 IdTokenFor {

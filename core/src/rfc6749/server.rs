@@ -14,6 +14,7 @@ use super::grants::{
 };
 use super::params::{Params, Scope};
 use super::token_response::{TokenResponse, TokenType};
+use crate::domain::ClientOptions;
 use crate::oidc::{self, IdTokenFor, OpenId};
 use crate::rfc7523::AssertionRules;
 use crate::rfc8414::TOKEN_PATH;
@@ -326,6 +327,7 @@ impl Oauth2Server {
             grant: grant.as_ref(),
             grant_type,
             dpop_jkt,
+            options,
             now,
         };
         grant.token(&ctx).await
@@ -381,6 +383,7 @@ impl Oauth2Server {
             issuer: &issuer,
             grant_type: ctx.grant_type,
             client_id: &client.client_id,
+            options: &ctx.options,
             user: issue.user.as_deref(),
             audience: &issue.audience,
             scope: &issue.scope,
@@ -466,7 +469,7 @@ impl Oauth2Server {
         let id_token = match (&issue.id_token, self.openid(), &issue.user) {
             (Some(what), Some(openid), Some(user)) => Some((
                 what,
-                self.id_token_parts(ctx.store, openid, &client.client_id, user, ctx.now)
+                self.id_token_parts(ctx.store, openid, &ctx.options, user, ctx.now)
                     .await?,
             )),
             _ => None,
@@ -481,7 +484,6 @@ impl Oauth2Server {
             Err(AppendError::Store(error)) => return Err(IssueError::Failed(error.into())),
         }
         let id_token = id_token.map(|(what, parts)| {
-            let issuer = self.issuer_for(ctx.request);
             self.id_token(&parts, &issuer, &client.client_id, ctx.now, what, &access)
         });
         let token_type = match ctx.dpop_jkt {
@@ -497,24 +499,19 @@ impl Oauth2Server {
         Ok(response.to_response())
     }
 
-    /// The key an ID token for `client_id` is signed with (the current
-    /// one for the client's `id_token_signed_response_alg`, RS256 when it
-    /// registered none) and the subject it names, read (or made) before the
-    /// tokens are written, so that a failure here issues nothing.
+    /// The key an ID token for a client with `options` is signed with
+    /// (the current one for its `id_token_signed_response_alg`, RS256 when
+    /// it registered none) and the subject it names, read (or made) before
+    /// the tokens are written, so that a failure here issues nothing.
     pub(crate) async fn id_token_parts(
         &self,
         store: &dyn CredentialStore,
         openid: &OpenId,
-        client_id: &str,
+        options: &ClientOptions,
         user: &str,
         now: u64,
     ) -> Result<IdTokenParts, Oauth2Error> {
-        let alg = crate::rfc7591::client_options(store, client_id)
-            .await?
-            .id_token_signed_response_alg
-            .and_then(|name| crate::jose::SignatureAlg::from_name(&name))
-            .filter(|alg| alg.signs())
-            .unwrap_or(crate::jose::SignatureAlg::RS256);
+        let alg = oidc::keys::client_alg(options);
         let key = openid.keys.current(store, alg, now).await?;
         match oidc::subject_of(store, user, now).await {
             Ok(Some(sub)) => Ok(IdTokenParts { key, sub }),

@@ -62,6 +62,7 @@ impl Grant for ImplicitGrant {
             issuer: ctx.issuer,
             grant_type: self.grant_type(),
             client_id,
+            options: &ctx.request.options,
             user: Some(ctx.user),
             audience: &audience,
             scope: &ctx.request.scope,

@@ -22,6 +22,7 @@ use super::errors::{HostError, Oauth2Error};
 use super::params::{Params, Scope};
 use super::redirect::ResponseMode;
 use super::server::Oauth2Server;
+use crate::domain::ClientOptions;
 use crate::oidc::IdTokenFor;
 use crate::store::{
     AppendError, ClientState, CredentialKind, CredentialState, CredentialStore, Event, Exchanged,
@@ -174,6 +175,9 @@ pub struct TokenContext<'a> {
     /// The RFC 7638 thumbprint of the key of the request's DPoP proof
     /// (RFC 9449 5), checked: what the tokens are bound to.
     pub dpop_jkt: Option<String>,
+    /// The options the client registered beyond RFC 7591's fields, read
+    /// once for the request.
+    pub options: ClientOptions,
     /// The `grant_type`.
     pub grant_type: &'a str,
     /// Now, in seconds since the epoch.

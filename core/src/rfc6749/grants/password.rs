@@ -29,9 +29,7 @@ impl Grant for PasswordGrant {
         // Refused as the server's own rule when the deployment follows the
         // profile, as the client's when only the client does.
         let config = ctx.server.config();
-        let options =
-            crate::rfc7591::client_options(ctx.store, &ctx.client.record.client_id).await?;
-        if config.profile_of(&options) == Some(Profile::Fapi2) {
+        if config.profile_of(&ctx.options) == Some(Profile::Fapi2) {
             return Err(match config.profile {
                 Some(Profile::Fapi2) => {
                     Oauth2Error::UnsupportedGrantType(self.grant_type().to_owned())
